@@ -1,0 +1,134 @@
+/**
+ * `trailguard replay <function> <path...>`: runs a function's pipeline over files or folders of any
+ * supported envelope, prints the alerts, and publishes nothing unless `--sink` says so.
+ * Exit codes: 0 ran fine (alerts or not); 2 usage or configuration error; 1 some input could not be
+ * processed (everything else was still processed and reported).
+ */
+import type { Alert, AlertSink } from '../shared/alert';
+import { ConfigProblems, readEnv, type Env } from '../shared/env-config';
+import { ConfigError, errorMessage } from '../shared/errors';
+import { createLogger } from '../shared/logger';
+import { DetectionRun } from '../shared/pipeline';
+import { publishAlerts } from '../shared/publish-alerts';
+import { loadSinkConfig, type SinkConfig } from '../shared/sink-config';
+import { createAlertSinks, type SmnAuth } from '../shared/sinks/create-sinks';
+import { alertJsonLine } from '../shared/sinks/stdout-sink';
+import { DETECTORS, detectorNames } from '../functions/registry';
+import { parseArgs } from './parse-args';
+import { collectInputFiles, readInput } from './read-inputs';
+import type { CliIo } from './io';
+
+export const REPLAY_USAGE = `usage: trailguard replay <function> <path...> [options]
+
+  <function>        ${detectorNames().join(' | ')}
+  <path>            files or folders (.json, .json.gz, .ndjson, .gz); - reads stdin
+
+options:
+  --json            one JSON object per alert per line on stdout
+  --sink <kind>     also publish the alerts: sns | smn (default: publish nothing)
+  --endpoint <url>  endpoint of the sink (an emulator, a VPC endpoint)
+  --topic <topic>   alert topic (default: ALERT_TOPIC)
+  --region <name>   region of the topic (default: ALERT_REGION / AWS_REGION)
+  --quiet           no summary on stderr
+
+Configuration comes from the same environment variables as the deployed function
+(for login-whitelist: IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE).`;
+
+const FLAGS = { json: 'boolean', sink: 'string', endpoint: 'string', topic: 'string', region: 'string', quiet: 'boolean', help: 'boolean' } as const;
+
+function humanAlert(alert: Alert): string {
+  return [`== ${alert.function} / ${alert.rule} (${alert.severity}) ==`, `Subject: ${alert.subject}`, alert.message, ''].join('\n');
+}
+
+/** Credentials for publishing to SMN from a workstation: a token, or the Huawei SDK's AK/SK variables. */
+function smnAuthFromEnv(env: Env): SmnAuth | undefined {
+  const token = readEnv(env, 'SMN_AUTH_TOKEN')?.value;
+  if (token) return { token };
+  const accessKey = readEnv(env, 'HUAWEICLOUD_SDK_AK')?.value;
+  const secretKey = readEnv(env, 'HUAWEICLOUD_SDK_SK')?.value;
+  if (accessKey && secretKey) return { accessKey, secretKey, securityToken: readEnv(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN')?.value };
+  return undefined;
+}
+
+function replaySinks(flags: Map<string, string | true>, env: Env): () => AlertSink[] {
+  const sink = flags.get('sink');
+  if (sink === undefined) return () => [];
+  if (sink !== 'sns' && sink !== 'smn') throw new ConfigError(`--sink must be sns or smn, got ${String(sink)}`);
+  const overrides: Record<string, string> = { ALERT_SINK: sink };
+  for (const [flag, name] of [['endpoint', 'SINK_ENDPOINT'], ['topic', 'ALERT_TOPIC'], ['region', 'ALERT_REGION']] as const) {
+    const value = flags.get(flag);
+    if (typeof value === 'string') overrides[name] = value;
+  }
+  const problems = new ConfigProblems();
+  const sinkConfig: SinkConfig = loadSinkConfig({ ...env, ...overrides }, 'cli', problems);
+  problems.throwIfAny('replay --sink');
+  const facts = { account: readEnv(env, 'AWS_ACCOUNT_ID', 'ACCOUNT_ID')?.value, smnAuth: smnAuthFromEnv(env) };
+  // Resolve now, so a bad topic is a usage error (exit 2) before any input is read.
+  try {
+    createAlertSinks(sinkConfig, facts);
+  } catch (error) {
+    throw new ConfigError(errorMessage(error));
+  }
+  return () => createAlertSinks(sinkConfig, facts);
+}
+
+export async function replay(argv: readonly string[], io: CliIo): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, FLAGS);
+  if (flags.has('help')) {
+    io.out(REPLAY_USAGE);
+    return 0;
+  }
+  const [name, ...paths] = positionals;
+  if (!name || paths.length === 0) throw new ConfigError(`replay needs a function and at least one path\n\n${REPLAY_USAGE}`);
+  const detector = Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined;
+  if (!detector) throw new ConfigError(`unknown function ${JSON.stringify(name)}: use one of ${detectorNames().join(', ')}`);
+  const config = detector.loadConfig(io.env);
+  const sinks = replaySinks(flags, io.env);
+  const quiet = flags.has('quiet');
+  const json = flags.has('json');
+
+  const { files, problems } = await collectInputFiles(paths);
+  for (const problem of problems) io.err(`error: ${problem}`);
+  const run = new DetectionRun(detector, config, {
+    onRejected: (rejected) => io.err(`rejected: ${rejected.position}${rejected.recordId ? ` (id ${rejected.recordId})` : ''}: ${rejected.reason}`),
+  });
+  const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
+  const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
+  let readFailures = 0;
+  let doneBytes = 0;
+  for (const [index, file] of files.entries()) {
+    if (progress) io.progress(`[${index + 1}/${files.length}] ${Math.round(doneBytes / 1e6)}/${Math.round(totalBytes / 1e6)} MB, ${run.stats.records} records`);
+    try {
+      await run.ingestBytes(await readInput(file), file.path === '-' ? 'stdin' : file.path);
+    } catch (error) {
+      readFailures += 1;
+      io.err(`error: ${file.path}: ${errorMessage(error)}`);
+    }
+    doneBytes += file.size;
+  }
+  if (progress) io.progress('');
+
+  const alerts = run.alerts();
+  for (const alert of alerts) io.out(json ? alertJsonLine(alert) : humanAlert(alert));
+  let publishFailed = false;
+  if (alerts.length > 0) {
+    const active = sinks();
+    if (active.length > 0) {
+      try {
+        const report = await publishAlerts(alerts, active, createLogger({ level: readEnv(io.env, 'LOG_LEVEL')?.value ?? 'warn', name: 'replay' }));
+        if (!quiet) io.err(`published ${report.delivered} alert(s) to ${active.map((s) => s.name).join(', ')}`);
+      } catch (error) {
+        publishFailed = true;
+        io.err(`error: ${errorMessage(error)}`);
+      }
+    }
+  }
+  const { stats } = run;
+  if (!quiet) {
+    io.err(
+      `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
+        ` (${stats.findings} finding(s)), ${stats.rejected.length} rejected, ${stats.skipped.length} skipped, ${stats.duplicates} duplicate(s)`,
+    );
+  }
+  return problems.length > 0 || readFailures > 0 || stats.rejected.length > 0 || publishFailed ? 1 : 0;
+}

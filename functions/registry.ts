@@ -1,0 +1,11 @@
+import type { Detector, FunctionName } from '../shared/detector';
+import { loginWhitelist } from './login-whitelist/login-whitelist';
+
+/** Every function the CLI can replay, by name. */
+export const DETECTORS: Partial<Record<FunctionName, Detector<any>>> = {
+  'login-whitelist': loginWhitelist,
+};
+
+export function detectorNames(): string[] {
+  return Object.keys(DETECTORS);
+}

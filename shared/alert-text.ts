@@ -1,0 +1,83 @@
+/**
+ * Making attacker-influenced text safe for alert subjects and messages.
+ *
+ * Every field that reaches an alert (user names, user agents, error messages, resource names) is
+ * written by whoever made the API call. It must never make a publish fail (SNS rejects non-ASCII or
+ * multi-line subjects and messages over 256 KB) and must never forge lines that look like our own
+ * `Field: value` lines, so values are escaped to a single line before they are placed in a template.
+ */
+
+export const TRUNCATION_MARKER = '…[truncated]';
+
+/** SNS: subject is ASCII, no line breaks or control characters, fewer than 100 characters. */
+export const SUBJECT_MAX_CHARS = 99;
+/** SNS: 256 KB including attributes; leave room for attributes and the JSON envelope of SQS/HTTP subscribers. */
+export const MESSAGE_MAX_BYTES = 240 * 1024;
+/** Longest value one field may take in a message. */
+export const FIELD_MAX_CHARS = 512;
+
+// C0 and C1 controls, DEL, bidi embeddings/overrides/isolates, marks, line and paragraph separators,
+// zero-width characters and the BOM. None of them belongs in an alert value.
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
+
+function escapeUnsafe(char: string): string {
+  switch (char) {
+    case '\n':
+      return '\\n';
+    case '\r':
+      return '\\r';
+    case '\t':
+      return '\\t';
+    default:
+      return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  }
+}
+
+/** Truncates to at most `max` UTF-16 code units without splitting a surrogate pair, adding the marker. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - TRUNCATION_MARKER.length);
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1; // never cut a surrogate pair in half
+  return text.slice(0, end) + TRUNCATION_MARKER;
+}
+
+/**
+ * One attacker-influenced value as a single safe line: control, bidi and separator characters are
+ * written as visible escapes, the result is truncated. Missing values print as `-`.
+ */
+export function inlineValue(value: unknown, max = FIELD_MAX_CHARS): string {
+  if (value === undefined || value === null || value === '') return '-';
+  const text = typeof value === 'string' ? value : String(value);
+  // Truncate first (bounded work on huge values), then escape, then truncate again (escapes grow).
+  return truncate(truncate(text, max * 2).replace(UNSAFE, escapeUnsafe), max);
+}
+
+/**
+ * A subject every sink accepts: printable ASCII only (others become `?`), single spaces, starting with
+ * a letter, digit or punctuation (SNS), fewer than 100 characters.
+ */
+export function safeSubject(text: string): string {
+  let subject = truncate(text, SUBJECT_MAX_CHARS * 4)
+    .replace(/[^\x20-\x7e]/g, '?')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+  if (subject === '') subject = 'trailguard alert';
+  if (subject.length > SUBJECT_MAX_CHARS) subject = subject.slice(0, SUBJECT_MAX_CHARS - 3) + '...';
+  return subject;
+}
+
+/** Caps a whole message to a UTF-8 byte budget, cutting on a character boundary, with the marker. */
+export function capMessage(message: string, maxBytes = MESSAGE_MAX_BYTES): string {
+  if (Buffer.byteLength(message, 'utf8') <= maxBytes) return message;
+  const budget = maxBytes - Buffer.byteLength(`\n${TRUNCATION_MARKER}`, 'utf8');
+  const bytes = Buffer.from(message, 'utf8');
+  let end = budget;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end -= 1; // back off continuation bytes
+  return `${bytes.subarray(0, end).toString('utf8')}\n${TRUNCATION_MARKER}`;
+}
+
+/** `Label: value` lines with every value made safe; labels are ours and trusted. */
+export function formatFields(fields: ReadonlyArray<readonly [label: string, value: unknown]>): string {
+  return fields.map(([label, value]) => `${label}: ${inlineValue(value)}`).join('\n');
+}

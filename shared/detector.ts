@@ -1,0 +1,42 @@
+import type { Severity } from './alert';
+import type { TraceEvent } from './trace-event';
+
+export const FUNCTION_NAMES = ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** One thing a detector found in one event. Pure data; alert text is built later, per group. */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  event: TraceEvent;
+  /**
+   * Findings with the same key within one invocation become one alert with a count, so a log file
+   * with 5,000 identical refusals sends one message, not 5,000.
+   */
+  groupKey: string;
+}
+
+/** Findings folded together by `groupKey`, first-seen order kept. */
+export interface FindingGroup {
+  rule: string;
+  severity: Severity;
+  groupKey: string;
+  /** The first finding's event. */
+  first: TraceEvent;
+  eventIds: string[];
+  count: number;
+}
+
+/**
+ * A deployable function: a pure detector plus how its alerts read. The pipeline, the handlers and
+ * the replay CLI all run it the same way.
+ */
+export interface Detector<Config> {
+  readonly name: FunctionName;
+  /** Pure: reads the given environment map, collects every problem, throws one ConfigError. */
+  loadConfig(env: Readonly<Record<string, string | undefined>>): Config;
+  /** Pure: what this event means for this function. Never throws on a valid TraceEvent. */
+  detect(event: TraceEvent, config: Config): Finding[];
+  /** Pure: the alert subject and message for one group of findings. */
+  describe(group: FindingGroup, config: Config): { subject: string; message: string };
+}

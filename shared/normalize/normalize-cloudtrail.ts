@@ -1,0 +1,170 @@
+/**
+ * One CloudTrail record (from a trail file, EventBridge `detail` or a CloudWatch Logs message) to a
+ * TraceEvent. Pure: no clock, no environment, no logging.
+ */
+import { InvalidEventError } from '../errors';
+import { classifyAddress } from '../ip';
+import type { Actor, Category, Resource, TraceEvent } from '../trace-event';
+import { normalizeTime } from './normalize-time';
+import {
+  type JsonRecord,
+  asBoolean,
+  asString,
+  dropUndefined,
+  isRecord,
+  own,
+  ownRecord,
+  ownText,
+  path,
+  syntheticId,
+} from './read-fields';
+
+export interface EventVersion {
+  major: number;
+  minor: number;
+}
+
+/** `"1.10"` → {1, 10}: two integers, so 1.10 sorts after 1.9 (AWS: equal major, minor `>=`). */
+export function parseEventVersion(value: unknown): EventVersion | undefined {
+  const m = /^(\d{1,4})\.(\d{1,4})$/.exec(asString(value)?.trim() ?? '');
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
+export function normalizeCloudTrail(record: unknown): TraceEvent {
+  if (!isRecord(record)) throw new InvalidEventError('CloudTrail record is not a JSON object');
+  const eventId = ownText(record, 'eventID');
+  const reject = (problem: string): never => {
+    throw new InvalidEventError(`not a usable CloudTrail record: ${problem}`, undefined, eventId);
+  };
+
+  // Missing is tolerated (hand-made records); present must be 1.x, which keeps S3 notification
+  // records (eventVersion 2.x, eventSource `aws:s3`) out. Newer 1.x minors only add optional fields.
+  const rawVersion = own(record, 'eventVersion');
+  if (rawVersion !== undefined && parseEventVersion(rawVersion)?.major !== 1) {
+    reject(`unsupported eventVersion ${JSON.stringify(rawVersion)}`);
+  }
+  const action = ownText(record, 'eventName') ?? reject('eventName missing');
+  const service = ownText(record, 'eventSource') ?? reject('eventSource missing');
+  const time = normalizeTime(own(record, 'eventTime')) ?? reject('eventTime missing or not a time');
+
+  const identity = ownRecord(record, 'userIdentity');
+  const responseElements = ownRecord(record, 'responseElements');
+  const errorCode = ownText(record, 'errorCode');
+  const errorMessage = ownText(record, 'errorMessage');
+  const signIn = isSignIn(record, service);
+  // Sign-in events report their result under their own name: `ConsoleLogin: "Failure"`, `CheckMfa: "Success"`.
+  const signInFailed = signIn && ownText(responseElements, action)?.trim().toLowerCase() === 'failure';
+  const failed = errorCode !== undefined || errorMessage !== undefined || signInFailed;
+
+  const sourceAddress = asString(own(record, 'sourceIPAddress')) ?? '';
+  const address = classifyAddress(sourceAddress);
+  const actorAccount = ownText(identity, 'accountId');
+
+  const event: TraceEvent = {
+    id: eventId ?? syntheticId(record),
+    time,
+    cloud: 'aws',
+    source: 'cloudtrail',
+    service,
+    action,
+    category: categorize(record, action, signIn, failed),
+    outcome: failed ? 'failure' : 'success',
+    error: errorCode !== undefined || errorMessage !== undefined ? dropUndefined({ code: errorCode, message: errorMessage }) : undefined,
+    actor: toActor(identity, ownRecord(record, 'additionalEventData')),
+    sourceAddress,
+    sourceAddressKind: address.kind,
+    sourceIp: address.ip,
+    userAgent: ownText(record, 'userAgent'),
+    region: ownText(record, 'awsRegion'),
+    account: ownText(record, 'recipientAccountId') ?? actorAccount,
+    resource: toResource(own(record, 'resources')),
+    raw: record,
+  };
+  return dropUndefined(event);
+}
+
+/** `eventType` is spelled `AwsConsoleSignIn` and `AwsConsoleSignin`; the event source is the steadier sign. */
+function isSignIn(record: JsonRecord, service: string): boolean {
+  return service === 'signin.amazonaws.com' || ownText(record, 'eventType')?.toLowerCase() === 'awsconsolesignin';
+}
+
+/**
+ * aws-facts.md documents no CloudTrail sign-out event (no `ConsoleLogout`/`SignOut`), so `logout` is never
+ * produced for AWS. Sign-in events other than ConsoleLogin (CheckMfa, CredentialChallenge, SwitchRole,
+ * UserAuthentication, …) are steps of a sign-in, not sign-ins of their own: `other`.
+ */
+function categorize(record: JsonRecord, action: string, signIn: boolean, failed: boolean): Category {
+  if (action === 'ConsoleLogin') return failed ? 'login-failed' : 'login';
+  if (signIn) return 'other';
+  const eventType = ownText(record, 'eventType')?.toLowerCase();
+  if (eventType === 'awsserviceevent') return 'service-event';
+  // Insights records summarise call rates; they are not calls.
+  if (eventType === 'awscloudtrailinsight') return 'other';
+  return 'api-call';
+}
+
+function toActor(identity: JsonRecord | undefined, additionalEventData: JsonRecord | undefined): Actor {
+  const type = ownText(identity, 'type') ?? 'Unknown';
+  const issuer = path(identity, 'sessionContext', 'sessionIssuer');
+  const onBehalfOf = ownText(ownRecord(identity, 'onBehalfOf'), 'userId');
+  return dropUndefined({
+    type,
+    id: ownText(identity, 'principalId') ?? onBehalfOf,
+    name: ownText(identity, 'userName') ?? derivedName(type, identity, issuer, onBehalfOf),
+    arn: ownText(identity, 'arn'),
+    account: ownText(identity, 'accountId'),
+    mfa: mfaOf(identity, additionalEventData),
+    accessKeyId: ownText(identity, 'accessKeyId'),
+    invokedBy: ownText(identity, 'invokedBy'),
+  });
+}
+
+/** A readable name for identity types that carry no `userName`. */
+function derivedName(type: string, identity: JsonRecord | undefined, issuer: unknown, onBehalfOf: string | undefined): string | undefined {
+  switch (type) {
+    case 'Root':
+      return 'root';
+    case 'AssumedRole': {
+      // `arn:aws:sts::<acct>:assumed-role/<role>/<session>`; principalId is `<role id>:<session>`.
+      const [role, session] = arnPath(identity).slice(1);
+      const issuerName = ownText(issuer, 'userName') ?? role;
+      const sessionName = session ?? afterColon(ownText(identity, 'principalId'));
+      return issuerName && sessionName ? `${issuerName}/${sessionName}` : (issuerName ?? sessionName);
+    }
+    case 'FederatedUser':
+      // `arn:aws:sts::<acct>:federated-user/<name>`; principalId is `<acct>:<name>`.
+      return arnPath(identity)[1] ?? afterColon(ownText(identity, 'principalId'));
+    case 'IdentityCenterUser':
+      return onBehalfOf;
+    case 'AWSService':
+      return ownText(identity, 'invokedBy');
+    default:
+      return undefined;
+  }
+}
+
+/** The resource part of the identity ARN split at `/`: `assumed-role/R/S` → [assumed-role, R, S]. */
+function arnPath(identity: JsonRecord | undefined): string[] {
+  const arn = ownText(identity, 'arn');
+  const resource = arn?.split(':').slice(5).join(':');
+  return resource ? resource.split('/').filter((part) => part !== '') : [];
+}
+
+function afterColon(text: string | undefined): string | undefined {
+  const index = text?.indexOf(':') ?? -1;
+  return index >= 0 && text ? text.slice(index + 1) || undefined : undefined;
+}
+
+/** `MFAUsed` (sign-in events; seen as Yes, YES, No) wins over the session's `mfaAuthenticated` ("true"/"false"). */
+function mfaOf(identity: JsonRecord | undefined, additionalEventData: JsonRecord | undefined): boolean | undefined {
+  const mfaUsed = ownText(additionalEventData, 'MFAUsed')?.trim().toLowerCase();
+  if (mfaUsed === 'yes') return true;
+  if (mfaUsed === 'no') return false;
+  return asBoolean(path(identity, 'sessionContext', 'attributes', 'mfaAuthenticated'));
+}
+
+function toResource(resources: unknown): Resource | undefined {
+  const first: unknown = Array.isArray(resources) && resources.length > 0 ? resources[0] : undefined;
+  const resource = dropUndefined({ type: ownText(first, 'type'), id: ownText(first, 'ARN') });
+  return Object.keys(resource).length > 0 ? resource : undefined;
+}

@@ -1,0 +1,198 @@
+/**
+ * One Huawei Cloud Trace Service trace (the `cts` member of a FunctionGraph CTS trigger event, or one
+ * trace of a CTS file) to a TraceEvent. Pure: no clock, no environment, no logging.
+ */
+import { InvalidEventError } from '../errors';
+import { classifyAddress } from '../ip';
+import type { Actor, Category, Outcome, TraceEvent } from '../trace-event';
+import { normalizeTime } from './normalize-time';
+import {
+  type JsonRecord,
+  asBoolean,
+  asString,
+  asText,
+  dropUndefined,
+  isRecord,
+  own,
+  ownRecord,
+  ownText,
+  parseJsonText,
+  path,
+  syntheticId,
+} from './read-fields';
+
+/**
+ * IAM trace names, compared lower-cased: OTC writes `loginfailed`, Huawei/Flexible Engine `loginFailed`.
+ * The SSO, OIDC, QR-code and federation sign-ins are listed with them in the IAM trace docs; they are
+ * sign-ins too, and a whitelist that skipped them would be easy to walk around.
+ */
+const LOGIN = new Set(['login', 'scanqrcodelogin', 'oidcloginsuccess', 'iamuserssologinsuccess', 'federationloginnopwdsuccess']);
+const LOGIN_FAILED = new Set(['loginfailed', 'scanqrcodeloginfailed', 'oidcloginfailed', 'iamuserssologinfailed', 'federationloginnopwdfailed']);
+const LOGOUT = new Set(['logout']);
+
+/** Huawei service error codes look like `VPC.0514`, `SMN.0006`, `APIGW.0301`, `IAM.0002`. */
+const SERVICE_ERROR_CODE = /^[A-Za-z][A-Za-z0-9_-]*\.\d+$/;
+
+export function normalizeCts(trace: unknown): TraceEvent {
+  if (!isRecord(trace)) throw new InvalidEventError('CTS trace is not a JSON object');
+  const traceId = ownText(trace, 'trace_id');
+  const reject = (problem: string): never => {
+    throw new InvalidEventError(`not a usable CTS trace: ${problem}`, undefined, traceId);
+  };
+
+  const action =
+    ownText(trace, 'trace_name') ??
+    reject(isRecord(own(trace, 'cts')) ? 'trace_name missing (a FunctionGraph trigger event? pass its `cts` member)' : 'trace_name missing');
+  const service = ownText(trace, 'service_type') ?? reject('service_type missing');
+  // `time` is when the operation happened; `record_time` when CTS recorded it.
+  const time = normalizeTime(own(trace, 'time')) ?? normalizeTime(own(trace, 'record_time')) ?? reject('time and record_time missing or not times');
+
+  const category = categorize(action);
+  const httpCode = toHttpCode(own(trace, 'code'));
+  const responseError = errorInResponse(parseJsonText(own(trace, 'response')));
+  const outcome = decideOutcome(category, httpCode, [ownText(trace, 'trace_rating'), ownText(trace, 'trace_status')], responseError);
+
+  const actor = toActor(own(trace, 'user'), ownText(trace, 'trace_type')?.toLowerCase() === 'systemaction');
+  const sourceAddress = asString(own(trace, 'source_ip')) ?? '';
+  const address = classifyAddress(sourceAddress);
+  const resource = dropUndefined({
+    type: ownText(trace, 'resource_type'),
+    // The FunctionGraph console template writes `"resource_id": {}`; asText drops it.
+    id: ownText(trace, 'resource_id'),
+    name: ownText(trace, 'resource_name'),
+  });
+
+  const event: TraceEvent = {
+    id: traceId ?? syntheticId(trace),
+    time,
+    cloud: 'huaweicloud',
+    source: 'cts',
+    service,
+    action,
+    category,
+    outcome,
+    error: outcome === 'failure' ? toError(httpCode, responseError, ownText(trace, 'message')) : undefined,
+    actor,
+    sourceAddress,
+    sourceAddressKind: address.kind,
+    sourceIp: address.ip,
+    userAgent: ownText(trace, 'user_agent'),
+    region: ownText(trace, 'region'),
+    account: ownText(trace, 'domain_id') ?? actor.account,
+    resource: Object.keys(resource).length > 0 ? resource : undefined,
+    raw: trace,
+  };
+  return dropUndefined(event);
+}
+
+function categorize(action: string): Category {
+  const name = action.toLowerCase();
+  if (LOGIN.has(name)) return 'login';
+  if (LOGIN_FAILED.has(name)) return 'login-failed';
+  if (LOGOUT.has(name)) return 'logout';
+  return 'api-call';
+}
+
+/** `code` is a number in every sample and a string in the API tables; 0 occurs (real FunctionGraph trace). */
+function toHttpCode(value: unknown): number | undefined {
+  const text = asText(value)?.trim();
+  return text !== undefined && /^\d{1,3}$/.test(text) ? Number(text) : undefined;
+}
+
+interface ResponseError {
+  code?: string;
+  message?: string;
+}
+
+/**
+ * Huawei error bodies come in three shapes (the SDK's ExceptionUtil checks them in this order):
+ * `{error: {code, message}}`, `{error_code, error_msg}`, and `{code: "VPC.0514", message}`. A bare
+ * `code` counts only in the service-code form, because successful responses carry fields named `code` too.
+ */
+function errorInResponse(response: unknown): ResponseError | undefined {
+  const nested = own(response, 'error');
+  const bareCode = ownText(response, 'code');
+  const serviceCode = bareCode !== undefined && SERVICE_ERROR_CODE.test(bareCode) ? bareCode : undefined;
+  const found = dropUndefined({
+    code: ownText(nested, 'code') ?? ownText(response, 'error_code') ?? serviceCode,
+    message:
+      ownText(nested, 'message') ??
+      asText(nested) ??
+      ownText(response, 'error_msg') ??
+      (serviceCode !== undefined ? ownText(response, 'message') : undefined),
+  });
+  return Object.keys(found).length > 0 ? found : undefined;
+}
+
+/**
+ * Failure signs win over success signs, because they disagree in real data: the official v3 example has
+ * `code` 200 with `trace_rating` warning and an error body. `trace_rating` normal means "operation
+ * succeeded" (trace structure doc); `incident` is a failure with serious consequences.
+ *
+ * A `login`/`logout` trace without code or rating is a success: IAM records failed sign-ins under their
+ * own trace name (`loginFailed`), so a `login` trace is a sign-in that happened.
+ */
+function decideOutcome(
+  category: Category,
+  httpCode: number | undefined,
+  ratings: (string | undefined)[],
+  responseError: ResponseError | undefined,
+): Outcome {
+  const rated = ratings.map((rating) => rating?.trim().toLowerCase());
+  if (
+    category === 'login-failed' ||
+    (httpCode !== undefined && httpCode >= 400) ||
+    rated.includes('warning') ||
+    rated.includes('incident') ||
+    responseError !== undefined
+  ) {
+    return 'failure';
+  }
+  if (rated.includes('normal') || (httpCode !== undefined && httpCode >= 200 && httpCode < 400)) return 'success';
+  return category === 'login' || category === 'logout' ? 'success' : 'unknown';
+}
+
+/**
+ * The HTTP status is the code detectors can rely on across services (401/403 for unauthorized calls), so it
+ * takes `code` when there is one; the service's own code then leads the message (`IAM.0002: …`).
+ */
+function toError(httpCode: number | undefined, responseError: ResponseError | undefined, remark: string | undefined): TraceEvent['error'] {
+  const status = httpCode !== undefined && httpCode >= 400 ? String(httpCode) : undefined;
+  const serviceCode = responseError?.code;
+  const message = responseError?.message ?? remark;
+  const error = dropUndefined({
+    code: status ?? serviceCode,
+    message: status !== undefined && serviceCode !== undefined ? [serviceCode, message].filter(Boolean).join(': ') : message,
+  });
+  return Object.keys(error).length > 0 ? error : undefined;
+}
+
+/**
+ * `user` is an object, JSON text ("transmitted and stored as a string in APIs"), a bare name, or null/empty
+ * for system actions. The CTS `user.type` vocabulary is not documented, so `type` says only `user` or
+ * `system`: a system action with nobody identified behind it.
+ */
+function toActor(value: unknown, systemAction: boolean): Actor {
+  const parsed = parseJsonText(value);
+  const user: JsonRecord | undefined = isRecord(parsed) ? parsed : dropUndefined({ name: asText(parsed) });
+  const domain = ownRecord(user, 'domain');
+  const fields = dropUndefined({
+    id: ownText(user, 'id') ?? ownText(user, 'principal_id'),
+    name: ownText(user, 'name') ?? ownText(user, 'user_name'),
+    arn: ownText(user, 'principal_urn'),
+    account: ownText(domain, 'id') ?? ownText(user, 'account_id'),
+    accountName: ownText(domain, 'name'),
+    mfa: asBoolean(path(user, 'session_context', 'attributes', 'mfa_authenticated')),
+    accessKeyId: ownText(user, 'access_key_id'),
+    invokedBy: invokedBy(own(user, 'invoked_by')),
+  });
+  const identified = fields.id !== undefined || fields.name !== undefined;
+  return { type: systemAction && !identified ? 'system' : 'user', ...fields };
+}
+
+/** `invoked_by` is a list, e.g. `["service.console"]`. */
+function invokedBy(value: unknown): string | undefined {
+  const items = Array.isArray(value) ? value : [value];
+  const names = items.map(asText).filter((name): name is string => name !== undefined);
+  return names.length > 0 ? names.join(',') : undefined;
+}

@@ -1,0 +1,81 @@
+/**
+ * Provider timestamps to ISO-8601 UTC with milliseconds (`2024-01-02T03:04:05.000Z`).
+ *
+ * Accepted forms:
+ * - ISO-8601 text (CloudTrail `eventTime`), with or without fraction, `Z`, `±hh:mm`, `±hhmm` or `±hh`;
+ * - epoch milliseconds as a number or digit string (CTS `time`/`record_time`);
+ * - epoch seconds, as in the OTC community sample `"time": 1529996047` (see SECONDS_BELOW);
+ * - the CTS console form `2016/12/08 11:07:28 GMT+08:00` (also `GMT+0800`, `GMT+8`, `UTC`).
+ *
+ * Text without any zone is read as UTC, never as the host's local time: the result must not depend on
+ * where the function runs. We do not use `Date.parse` on free text, because it accepts almost anything
+ * (`Date.parse('1')` is a date in 2001).
+ */
+
+/**
+ * Epoch numbers below 1e11 are seconds, the rest milliseconds. 1e11 ms is 1973-03-03, before any cloud
+ * audit trail existed; 1e11 s is the year 5138. So no real timestamp is ambiguous.
+ */
+const SECONDS_BELOW = 1e11;
+
+/** The schema wants exactly four year digits, so 0000-01-01 … 9999-12-31. */
+const MIN_MS = -62_167_219_200_000;
+const MAX_MS = 253_402_300_799_999;
+
+const EPOCH_TEXT = /^\d{1,16}(?:\.\d{1,9})?$/;
+
+const DATE_TIME_TEXT = new RegExp(
+  '^(\\d{4})([-/])(\\d{1,2})\\2(\\d{1,2})' + // date, `-` or `/` between the parts
+    '(?:T|\\s+)(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:[.,](\\d{1,9}))?)?' + // time, optional seconds and fraction
+    '\\s*(?:(Z)|(?:(?:GMT|UTC)\\s*)?([+-])(\\d{1,2})(?::?(\\d{2}))?|GMT|UTC)?$', // zone
+  'i',
+);
+
+export function normalizeTime(value: unknown): string | undefined {
+  const ms = toEpochMillis(value);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+/** Epoch milliseconds for any accepted form, or undefined. */
+export function toEpochMillis(value: unknown): number | undefined {
+  if (typeof value === 'number') return fromEpochNumber(value);
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (text.length > 64) return undefined;
+  return EPOCH_TEXT.test(text) ? fromEpochNumber(Number(text)) : fromDateTimeText(text);
+}
+
+function fromEpochNumber(n: number): number | undefined {
+  // Negative epochs are garbage in an audit event, not dates before 1970.
+  if (!Number.isFinite(n) || n < 0) return undefined;
+  return inRange(n < SECONDS_BELOW ? Math.round(n * 1000) : Math.trunc(n));
+}
+
+function fromDateTimeText(text: string): number | undefined {
+  const m = DATE_TIME_TEXT.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[3], m[4], m[5], m[6], m[7] ?? '0'].map(Number) as [
+    number, number, number, number, number, number,
+  ];
+  const millis = Number((m[8] ?? '').padEnd(3, '0').slice(0, 3));
+  const offsetHours = Number(m[11] ?? '0');
+  const offsetMinutes = Number(m[12] ?? '0');
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59 || offsetHours > 23 || offsetMinutes > 59) return undefined;
+
+  // setUTCFullYear, because Date.UTC maps years 0–99 to 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, millis);
+  const sign = m[10] === '-' ? -1 : 1;
+  return inRange(date.getTime() - sign * (offsetHours * 60 + offsetMinutes) * 60_000);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+function inRange(ms: number): number | undefined {
+  return Number.isFinite(ms) && ms >= MIN_MS && ms <= MAX_MS ? ms : undefined;
+}

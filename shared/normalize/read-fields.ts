@@ -1,0 +1,103 @@
+/**
+ * Safe reads from untrusted JSON. Audit events are attacker-influenced, so every read is an own-property
+ * read: a record whose prototype carries `eventName` (or a `__proto__` key) must not grow fields.
+ */
+import { createHash } from 'node:crypto';
+
+export type JsonRecord = Readonly<Record<string, unknown>>;
+
+/** A plain JSON object (not null, not an array). */
+export function isRecord(value: unknown): value is JsonRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function asRecord(value: unknown): JsonRecord | undefined {
+  return isRecord(value) ? value : undefined;
+}
+
+/** The value of an own property, or undefined (never a value inherited through the prototype chain). */
+export function own(value: unknown, key: string): unknown {
+  return isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+}
+
+/** Follows own properties along a path: `path(r, 'userIdentity', 'sessionContext', 'attributes')`. */
+export function path(value: unknown, ...keys: string[]): unknown {
+  let current = value;
+  for (const key of keys) current = own(current, key);
+  return current;
+}
+
+/** Strings as they are; finite numbers as text (account ids arrive as numbers now and then); else undefined. */
+export function asString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Like asString, but blank text counts as missing (CloudTrail writes `"accessKeyId": ""`). */
+export function asText(value: unknown): string | undefined {
+  const text = asString(value);
+  return text === undefined || text.trim() === '' ? undefined : text;
+}
+
+export function ownRecord(value: unknown, key: string): JsonRecord | undefined {
+  return asRecord(own(value, key));
+}
+
+export function ownText(value: unknown, key: string): string | undefined {
+  return asText(own(value, key));
+}
+
+/** Booleans, and the strings `"true"`/`"false"` in any case (CloudTrail writes `mfaAuthenticated` as a string). */
+export function asBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim().toLowerCase();
+  return text === 'true' ? true : text === 'false' ? false : undefined;
+}
+
+/** Omits undefined members, so events stay valid under `additionalProperties: false` and compare cleanly. */
+export function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
+}
+
+/**
+ * CTS sends `user`, `request` and `response` as objects or as JSON text ("transmitted and stored as a
+ * string in APIs"). Text that does not parse as JSON is returned unchanged.
+ */
+export function parseJsonText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (!text.startsWith('{') && !text.startsWith('[')) return value;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** JSON text with object keys sorted at every level, so equal records give equal text whatever their key order. */
+export function stableJson(value: unknown): string {
+  return stableJsonOrUndefined(value) ?? 'null';
+}
+
+function stableJsonOrUndefined(value: unknown): string | undefined {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (isRecord(value)) {
+    const members = Object.keys(value)
+      .sort()
+      .flatMap((key) => {
+        const text = stableJsonOrUndefined(value[key]);
+        return text === undefined ? [] : [`${JSON.stringify(key)}:${text}`];
+      });
+    return `{${members.join(',')}}`;
+  }
+  if (typeof value === 'bigint') return value.toString();
+  // Like JSON.stringify: undefined, functions and symbols are left out of objects and null in arrays.
+  return JSON.stringify(value) as string | undefined;
+}
+
+/** Id for a record that has none: deterministic, so a re-delivered record de-duplicates. */
+export function syntheticId(record: unknown): string {
+  return `synthetic:${createHash('sha256').update(stableJson(record)).digest('hex')}`;
+}

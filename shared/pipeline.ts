@@ -1,0 +1,196 @@
+/**
+ * The shared pipeline: intake (envelopes) → normalize → validate → detect → aggregate → alerts.
+ * One `DetectionRun` is one invocation's worth of state; nothing lives at module level, so several
+ * invocations can share an instance (FunctionGraph) without seeing each other's findings.
+ */
+import { createHash } from 'node:crypto';
+import type { Alert } from './alert';
+import { capMessage } from './alert-text';
+import type { Detector, Finding, FindingGroup } from './detector';
+import { errorMessage, FetchError, InvalidEventError } from './errors';
+import { decodeInput } from './intake/decode-input';
+import type { IntakeItem } from './intake/intake-item';
+import { unwrapEnvelope } from './intake/unwrap-envelope';
+import { normalizeRecord } from './normalize';
+import { withoutRaw, type TraceEvent } from './trace-event';
+import { validateTraceEvent } from './validate-trace-event';
+
+/** How many event ids a group keeps (the count goes on); bounds memory on huge files. */
+const KEPT_EVENT_IDS = 100;
+
+export interface RejectedInput {
+  position: string;
+  reason: string;
+  recordId?: string;
+}
+
+export interface RunStats {
+  /** Records normalized and run through the detector. */
+  records: number;
+  /** Records that were the same event id as one already seen in this run (CloudTrail re-delivers). */
+  duplicates: number;
+  findings: number;
+  rejected: RejectedInput[];
+  skipped: { position: string; reason: string }[];
+  /** S3 objects fetched. */
+  fetched: number;
+}
+
+export type FetchObject = (bucket: string, key: string, region?: string) => Promise<Uint8Array>;
+
+export interface RunOptions {
+  /** Fetches an S3 object for `fetch` items; without it such items are rejected. */
+  fetchObject?: FetchObject;
+  maxDecompressedBytes?: number;
+  /** Called for each rejected input as it happens (structured logging at the edge). */
+  onRejected?: (rejected: RejectedInput) => void;
+  /** Called with each finding as it happens (metrics, tracing). */
+  onFinding?: (finding: Finding) => void;
+}
+
+export class DetectionRun<Config> {
+  readonly stats: RunStats = { records: 0, duplicates: 0, findings: 0, rejected: [], skipped: [], fetched: 0 };
+  private readonly groupsByKey = new Map<string, FindingGroup>();
+  /** Event ids that produced findings: enough to drop re-delivered duplicates without keeping every id. */
+  private readonly alertedEventIds = new Set<string>();
+
+  constructor(
+    readonly detector: Detector<Config>,
+    readonly config: Config,
+    private readonly options: RunOptions = {},
+  ) {}
+
+  /** A parsed input of any supported envelope. Never throws for bad input; fetch failures do throw. */
+  async ingest(input: unknown, position: string): Promise<void> {
+    await this.ingestItems(unwrapEnvelope(input, position), true);
+  }
+
+  /** Raw bytes of a file or object: gzip or plain, JSON or NDJSON. */
+  async ingestBytes(bytes: Uint8Array, name: string, allowFetch = true): Promise<void> {
+    const decoded = decodeInput(bytes, name, { maxDecompressedBytes: this.options.maxDecompressedBytes });
+    for (const rejected of decoded.rejected) this.reject(rejected);
+    for (const document of decoded.documents) {
+      await this.ingestItems(unwrapEnvelope(document.value, document.position), allowFetch);
+    }
+  }
+
+  private async ingestItems(items: IntakeItem[], allowFetch: boolean): Promise<void> {
+    for (const item of items) {
+      switch (item.type) {
+        case 'record':
+          this.ingestRecord(item.kind, item.record, item.position);
+          break;
+        case 'skipped':
+          this.stats.skipped.push({ position: item.position, reason: item.reason });
+          break;
+        case 'rejected':
+          this.reject({ position: item.position, reason: item.reason, recordId: item.recordId });
+          break;
+        case 'fetch':
+          await this.fetch(item, allowFetch);
+          break;
+      }
+    }
+  }
+
+  private async fetch(item: Extract<IntakeItem, { type: 'fetch' }>, allowFetch: boolean): Promise<void> {
+    const where = `s3://${item.bucket}/${item.key}`;
+    if (!allowFetch) {
+      this.reject({ position: item.position, reason: `refusing to follow a reference to ${where} found inside a fetched object` });
+      return;
+    }
+    if (!this.options.fetchObject) {
+      this.reject({ position: item.position, reason: `${where} needs fetching but no object store is configured (replay the log file itself instead)` });
+      return;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.options.fetchObject(item.bucket, item.key, item.region);
+    } catch (error) {
+      // A missing object will not appear on retry; anything else (throttling, network) might.
+      if (error instanceof FetchError && !error.retryable) {
+        this.reject({ position: item.position, reason: `could not fetch ${where}: ${error.message}` });
+        return;
+      }
+      throw error instanceof FetchError ? error : new FetchError(`could not fetch ${where}: ${errorMessage(error)}`, true, { cause: error });
+    }
+    this.stats.fetched += 1;
+    await this.ingestBytes(bytes, where, false);
+  }
+
+  /** Exposed for the streaming reader of huge log files, which yields records one by one. */
+  ingestRecord(kind: Parameters<typeof normalizeRecord>[0], record: unknown, position: string): void {
+    let event: TraceEvent;
+    try {
+      event = normalizeRecord(kind, record);
+      validateTraceEvent(event);
+    } catch (error) {
+      const recordId = error instanceof InvalidEventError ? error.recordId : undefined;
+      this.reject({ position, reason: errorMessage(error), recordId });
+      return;
+    }
+    this.stats.records += 1;
+    let findings: Finding[];
+    try {
+      findings = this.detector.detect(event, this.config);
+    } catch (error) {
+      this.reject({ position, reason: `detector failed: ${errorMessage(error)}`, recordId: event.id });
+      return;
+    }
+    if (findings.length === 0) return;
+    if (this.alertedEventIds.has(event.id)) {
+      this.stats.duplicates += 1;
+      return;
+    }
+    this.alertedEventIds.add(event.id);
+    for (const finding of findings) this.addFinding(finding);
+  }
+
+  private addFinding(finding: Finding): void {
+    this.stats.findings += 1;
+    this.options.onFinding?.(finding);
+    const group = this.groupsByKey.get(finding.groupKey);
+    if (group) {
+      group.count += 1;
+      if (group.eventIds.length < KEPT_EVENT_IDS) group.eventIds.push(finding.event.id);
+      return;
+    }
+    this.groupsByKey.set(finding.groupKey, {
+      rule: finding.rule,
+      severity: finding.severity,
+      groupKey: finding.groupKey,
+      first: finding.event,
+      eventIds: [finding.event.id],
+      count: 1,
+    });
+  }
+
+  private reject(rejected: RejectedInput): void {
+    this.stats.rejected.push(rejected);
+    this.options.onRejected?.(rejected);
+  }
+
+  groups(): FindingGroup[] {
+    return [...this.groupsByKey.values()];
+  }
+
+  /** One alert per finding group, in first-seen order. */
+  alerts(): Alert[] {
+    return this.groups().map((group) => buildAlert(this.detector, this.config, group));
+  }
+}
+
+export function buildAlert<Config>(detector: Detector<Config>, config: Config, group: FindingGroup): Alert {
+  const { subject, message } = detector.describe(group, config);
+  return {
+    function: detector.name,
+    rule: group.rule,
+    severity: group.severity,
+    subject,
+    message: capMessage(message),
+    event: withoutRaw(group.first),
+    eventIds: group.eventIds,
+    count: group.count,
+    dedupId: createHash('sha256').update(`${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`).digest('hex'),
+  };
+}

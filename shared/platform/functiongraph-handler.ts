@@ -1,0 +1,115 @@
+/**
+ * Huawei FunctionGraph adapter (also Open Telekom Cloud and Flexible Engine). Event functions read
+ * their variables through `context.getUserData(key)`; `RUNTIME_USERDATA` and `process.env` are the
+ * fall-backs. Config is loaded once per instance: in `initializer` when it is configured, otherwise on
+ * the first invocation; a bad config fails every invocation with the same clear error.
+ */
+import type { Detector } from '../detector';
+import { ConfigProblems, readEnv, type Env } from '../env-config';
+import { errorMessage } from '../errors';
+import { createLogger } from '../logger';
+import { loadSinkConfig, type SinkConfig } from '../sink-config';
+import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
+import { invokeDetector, type InvocationResult } from './invoke';
+
+/** The subset of the FunctionGraph context we use; every method is optional (older runtimes, mocks). */
+export interface FunctionGraphContext {
+  getRequestID?(): string;
+  getUserData?(key: string): string | undefined;
+  getToken?(): string | undefined;
+  getProjectID?(): string | undefined;
+  getSecurityAccessKey?(): string | undefined;
+  getSecuritySecretKey?(): string | undefined;
+  getSecurityToken?(): string | undefined;
+}
+
+function call(context: FunctionGraphContext, method: keyof FunctionGraphContext, arg?: string): string | undefined {
+  const fn = context[method] as ((key?: string) => unknown) | undefined;
+  if (typeof fn !== 'function') return undefined;
+  try {
+    const value = fn.call(context, arg);
+    return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Variable lookup: context.getUserData, then RUNTIME_USERDATA (JSON object), then process.env. */
+export function functionGraphEnv(context: FunctionGraphContext, processEnv: Env = process.env): Env {
+  let userData: Record<string, unknown> | undefined;
+  try {
+    const parsed: unknown = JSON.parse(processEnv.RUNTIME_USERDATA ?? 'null');
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) userData = parsed as Record<string, unknown>;
+  } catch {
+    userData = undefined;
+  }
+  return new Proxy({} as Env, {
+    get(_target, key) {
+      if (typeof key !== 'string') return undefined;
+      const fromContext = call(context, 'getUserData', key);
+      if (fromContext !== undefined) return fromContext;
+      const fromUserData = userData && Object.hasOwn(userData, key) ? userData[key] : undefined;
+      if (typeof fromUserData === 'string') return fromUserData;
+      return processEnv[key];
+    },
+  });
+}
+
+/** A token when the agency gives one, else temporary AK/SK; undefined when the function has no agency. */
+export function smnAuthFromContext(context: FunctionGraphContext): SmnAuth | undefined {
+  const token = call(context, 'getToken');
+  if (token) return { token };
+  const accessKey = call(context, 'getSecurityAccessKey');
+  const secretKey = call(context, 'getSecuritySecretKey');
+  if (accessKey && secretKey) return { accessKey, secretKey, securityToken: call(context, 'getSecurityToken') };
+  return undefined;
+}
+
+interface Loaded<Config> {
+  config: Config;
+  sinkConfig: SinkConfig;
+  logLevel?: string;
+}
+
+export function createFunctionGraphHandler<Config>(detector: Detector<Config>, processEnv: Env = process.env) {
+  let loaded: Loaded<Config> | undefined;
+  let loadError: Error | undefined;
+
+  function load(context: FunctionGraphContext): Loaded<Config> {
+    if (loaded) return loaded;
+    if (loadError) throw loadError;
+    try {
+      const env = functionGraphEnv(context, processEnv);
+      const problems = new ConfigProblems();
+      const sinkConfig = loadSinkConfig(env, 'functiongraph', problems);
+      problems.throwIfAny(detector.name);
+      loaded = { config: detector.loadConfig(env), sinkConfig, logLevel: readEnv(env, 'LOG_LEVEL')?.value };
+      return loaded;
+    } catch (error) {
+      loadError = error instanceof Error ? error : new Error(errorMessage(error));
+      throw loadError;
+    }
+  }
+
+  async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
+    const { config, sinkConfig, logLevel } = load(context);
+    const log = createLogger({ level: logLevel, name: detector.name }).child({ requestId: call(context, 'getRequestID') });
+    return invokeDetector(detector, config, event, {
+      log,
+      sinks: () => createAlertSinks(sinkConfig, { projectId: call(context, 'getProjectID'), smnAuth: smnAuthFromContext(context) }),
+    });
+  }
+
+  /** FunctionGraph initializer: validates the config before the first event arrives. */
+  function initializer(context: FunctionGraphContext, callback?: (error: Error | null, result?: string) => void): void {
+    try {
+      load(context);
+      callback?.(null, '');
+    } catch (error) {
+      if (!callback) throw error;
+      callback(error instanceof Error ? error : new Error(errorMessage(error)));
+    }
+  }
+
+  return { handler, initializer };
+}

@@ -1,0 +1,47 @@
+/**
+ * AWS Lambda adapter. Config is read and checked at cold start (module load): a bad whitelist or a
+ * missing topic fails the init phase loudly instead of letting every event through.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Detector } from '../detector';
+import { ConfigProblems, readEnv, type Env } from '../env-config';
+import { createLogger } from '../logger';
+import { loadSinkConfig } from '../sink-config';
+import { createAlertSinks } from '../sinks/create-sinks';
+import { invokeDetector, type InvocationResult } from './invoke';
+import { createS3Fetcher } from './s3-fetch';
+
+export interface LambdaContext {
+  awsRequestId?: string;
+  invokedFunctionArn?: string;
+}
+
+/** `arn:aws:lambda:us-east-1:111122223333:function:name` → `111122223333`. */
+export function accountFromFunctionArn(arn: string | undefined): string | undefined {
+  const account = arn?.split(':')[4];
+  return account && /^\d{12}$/.test(account) ? account : undefined;
+}
+
+export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env = process.env) {
+  const problems = new ConfigProblems();
+  const sinkConfig = loadSinkConfig(env, 'aws', problems);
+  problems.throwIfAny(detector.name);
+  const config = detector.loadConfig(env);
+  const log = createLogger({ level: readEnv(env, 'LOG_LEVEL')?.value, name: detector.name });
+  const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
+  let s3: S3Client | undefined;
+  const fetchObject = createS3FetcherLazily(() => (s3 ??= new S3Client({ region: sinkConfig.region, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) })));
+
+  return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
+    const child = log.child({ requestId: context.awsRequestId });
+    return invokeDetector(detector, config, event, {
+      log: child,
+      fetchObject,
+      sinks: () => createAlertSinks(sinkConfig, { account: accountFromFunctionArn(context.invokedFunctionArn) }),
+    });
+  };
+}
+
+function createS3FetcherLazily(client: () => S3Client) {
+  return (bucket: string, key: string, region?: string) => createS3Fetcher(client())(bucket, key, region);
+}

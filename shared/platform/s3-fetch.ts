@@ -1,0 +1,26 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { errorMessage, FetchError } from '../errors';
+import type { FetchObject } from '../pipeline';
+
+/** Errors after which the object will not appear by retrying: report it, don't retry the invocation. */
+const PERMANENT_S3_ERRORS = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'AccessDenied', 'InvalidObjectState']);
+
+/** Largest object fetched (compressed size); CloudTrail log files are far smaller. */
+export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
+
+export function createS3Fetcher(client: S3Client): FetchObject {
+  return async (bucket, key) => {
+    try {
+      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (response.ContentLength !== undefined && response.ContentLength > MAX_OBJECT_BYTES) {
+        throw new FetchError(`object is ${response.ContentLength} bytes, more than the ${MAX_OBJECT_BYTES} accepted`, false);
+      }
+      if (!response.Body) throw new FetchError('object has no body', false);
+      return await response.Body.transformToByteArray();
+    } catch (error) {
+      if (error instanceof FetchError) throw error;
+      const name = (error as { name?: string })?.name ?? '';
+      throw new FetchError(`${name || 'error'}: ${errorMessage(error)}`, !PERMANENT_S3_ERRORS.has(name), { cause: error });
+    }
+  };
+}
