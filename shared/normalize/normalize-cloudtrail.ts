@@ -49,16 +49,15 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
 
   const identity = ownRecord(record, 'userIdentity');
   const responseElements = ownRecord(record, 'responseElements');
-  const errorCode = ownText(record, 'errorCode');
-  const errorMessage = ownText(record, 'errorMessage');
+  const error = dropUndefined({ code: ownText(record, 'errorCode'), message: ownText(record, 'errorMessage') });
+  const hasError = Object.keys(error).length > 0;
   const signIn = isSignIn(record, service);
   // Sign-in events report their result under their own name: `ConsoleLogin: "Failure"`, `CheckMfa: "Success"`.
   const signInFailed = signIn && ownText(responseElements, action)?.trim().toLowerCase() === 'failure';
-  const failed = errorCode !== undefined || errorMessage !== undefined || signInFailed;
+  const failed = hasError || signInFailed;
 
   const sourceAddress = asString(own(record, 'sourceIPAddress')) ?? '';
   const address = classifyAddress(sourceAddress);
-  const actorAccount = ownText(identity, 'accountId');
 
   const event: TraceEvent = {
     id: eventId ?? syntheticId(record),
@@ -69,14 +68,14 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
     action,
     category: categorize(record, action, signIn, failed),
     outcome: failed ? 'failure' : 'success',
-    error: errorCode !== undefined || errorMessage !== undefined ? dropUndefined({ code: errorCode, message: errorMessage }) : undefined,
+    error: hasError ? error : undefined,
     actor: toActor(identity, ownRecord(record, 'additionalEventData')),
     sourceAddress,
     sourceAddressKind: address.kind,
     sourceIp: address.ip,
     userAgent: ownText(record, 'userAgent'),
     region: ownText(record, 'awsRegion'),
-    account: ownText(record, 'recipientAccountId') ?? actorAccount,
+    account: ownText(record, 'recipientAccountId') ?? ownText(identity, 'accountId'),
     resource: toResource(own(record, 'resources')),
     raw: record,
   };

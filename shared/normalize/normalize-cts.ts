@@ -117,7 +117,7 @@ function errorInResponse(response: unknown): ResponseError | undefined {
     code: ownText(nested, 'code') ?? ownText(response, 'error_code') ?? serviceCode,
     message:
       ownText(nested, 'message') ??
-      asText(nested) ??
+      (typeof nested === 'string' ? asText(nested) : undefined) ??
       ownText(response, 'error_msg') ??
       (serviceCode !== undefined ? ownText(response, 'message') : undefined),
   });
