@@ -285,7 +285,11 @@ describe('unwrapEnvelope on inline shapes', () => {
     ],
     [
       'an S3 notification queued in SQS is unwrapped to a fetch',
-      { Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body: JSON.stringify({ Records: [s3Event('ObjectCreated:Put', 'a+b.json.gz')] }) }] },
+      {
+        Records: [
+          { messageId: 'm-1', eventSource: 'aws:sqs', body: JSON.stringify({ Records: [s3Event('ObjectCreated:Put', 'a+b.json.gz')] }) },
+        ],
+      },
       [{ type: 'fetch', key: 'a b.json.gz', position: 'in#Records[0].body#Records[0]' }],
     ],
     [
@@ -312,7 +316,14 @@ describe('unwrapEnvelope on inline shapes', () => {
     ],
     [
       'a log event whose message is not JSON is rejected with its id, the others survive',
-      awslogs({ messageType: 'DATA_MESSAGE', logGroup: 'g', logEvents: [{ id: '1', message: 'REPORT RequestId: x' }, { id: '2', message: JSON.stringify(cloudTrailRecord) }] }),
+      awslogs({
+        messageType: 'DATA_MESSAGE',
+        logGroup: 'g',
+        logEvents: [
+          { id: '1', message: 'REPORT RequestId: x' },
+          { id: '2', message: JSON.stringify(cloudTrailRecord) },
+        ],
+      }),
       [
         { type: 'rejected', position: 'awslogs/g#1', recordId: '1', reason: 'log event message is not JSON: "REPORT RequestId: x"' },
         { type: 'record', kind: 'cloudtrail', position: 'awslogs/g#2' },
@@ -389,8 +400,16 @@ describe('unwrapEnvelope on hostile nesting', () => {
   });
 });
 
-const KEYS = ['Records', 'Message', 'detail', 'data', 'cts', 'record', 'message', 'traces', 'eventSource', 'eventName', 's3', 'key', '__proto__', 'constructor', 'toString'];
-const VALUES = ['aws:s3', 'aws:sns', 'aws:sqs', 'Notification', 'ObjectCreated:Put', 'CONTROL_MESSAGE', 'AWSLogs/%zz', 'a+b%3D', 'CloudTrail-Digest/x'];
+const KEYS = [
+  'Records', 'Message', 'detail', 'data', 'cts', 'record', 'message', 'traces', 'eventSource', 'eventName', 's3', 'key',
+  '__proto__', 'constructor', 'toString',
+];
+const VALUES = [
+  'aws:s3', 'aws:sns', 'aws:sqs', 'Notification', 'ObjectCreated:Put', 'CONTROL_MESSAGE', 'AWSLogs/%zz', 'a+b%3D',
+  'CloudTrail-Digest/x',
+];
+const DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Signin via CloudTrail', 'Config Rules Compliance Change', 'Other'];
+const CONFIG_MESSAGE_TYPES = ['ComplianceChangeNotification', 'ConfigurationItemChangeNotification'];
 const optional = { requiredKeys: [] as [] };
 
 /**
@@ -416,13 +435,17 @@ const { envelope } = fc.letrec<{ envelope: unknown; embedded: unknown; leaf: unk
     }),
     fc.record({ s3Bucket: fc.string(), s3ObjectKey: fc.array(tie('leaf'), { maxLength: 3 }) }),
     fc.record({
-      'detail-type': fc.constantFrom('AWS API Call via CloudTrail', 'AWS Console Signin via CloudTrail', 'Config Rules Compliance Change', 'Other'),
+      'detail-type': fc.constantFrom(...DETAIL_TYPES),
       detail: tie('envelope'),
     }, optional),
-    fc.record({ messageType: fc.constantFrom('ComplianceChangeNotification', 'ConfigurationItemChangeNotification'), recordVersion: fc.constant('1.0') }, optional),
+    fc.record({ messageType: fc.constantFrom(...CONFIG_MESSAGE_TYPES), recordVersion: fc.constant('1.0') }, optional),
     fc.record({ cts: tie('envelope') }),
     fc.record({ traces: fc.array(tie('envelope'), { maxLength: 3 }) }),
-    fc.record({ record: fc.array(fc.record({ smn: fc.record({ message_id: tie('leaf'), message: tie('embedded') }, optional) }, optional), { maxLength: 3 }) }),
+    fc.record({
+      record: fc.array(fc.record({ smn: fc.record({ message_id: tie('leaf'), message: tie('embedded') }, optional) }, optional), {
+        maxLength: 3,
+      }),
+    }),
     fc
       .record({
         messageType: fc.constantFrom('DATA_MESSAGE', 'CONTROL_MESSAGE'),

@@ -13,7 +13,7 @@ import type { IntakeItem, RecordKind } from './intake-item';
 /** Real envelopes nest about five deep (SQS → SNS → EventBridge → detail); deeper is broken or hostile. */
 export const MAX_ENVELOPE_DEPTH = 8;
 
-/** A subscription batch holds at most ~1 MB of log events; a bigger `awslogs.data` payload is a bomb. */
+/** Lambda caps an async payload at about 1 MB of base64, a few MB unpacked; far more than that is a bomb. */
 const MAX_AWSLOGS_BYTES = 16 * 1024 * 1024;
 
 const CLOUDTRAIL_DETAIL_TYPES = new Set([
