@@ -39,4 +39,22 @@ export interface Detector<Config> {
   detect(event: TraceEvent, config: Config): Finding[];
   /** Pure: the alert subject and message for one group of findings. */
   describe(group: FindingGroup, config: Config): { subject: string; message: string };
+  /** Optional metric fed by each invocation's findings (unauthorized-api's AuthorizationFailureCount). */
+  readonly metric?: MetricDefinition<Config>;
+}
+
+export const METRIC_MODES = ['api', 'emf', 'off'] as const;
+/** `api`: one PutMetricData call per invocation; `emf`: an Embedded Metric Format log line; `off`. */
+export type MetricMode = (typeof METRIC_MODES)[number];
+
+export interface MetricSettings {
+  mode: MetricMode;
+  namespace: string;
+  name: string;
+}
+
+export interface MetricDefinition<Config> {
+  settings(config: Config): MetricSettings;
+  /** Whether this finding adds one to the metric. */
+  counts(finding: Finding, config: Config): boolean;
 }

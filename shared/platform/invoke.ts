@@ -1,11 +1,14 @@
 /**
- * What one invocation does on any platform: ingest the event, build alerts, publish them, report.
- * Rejected records are logged and counted but do not fail the invocation (a retry would reject them
- * again); a failed publish does fail it, so the platform retries or dead-letters the event.
+ * What one invocation does on any platform: ingest the event, build alerts, publish them and the
+ * metric, report. Rejected records are logged and counted but do not fail the invocation (a retry
+ * would reject them again); a failed publish does fail it, so the platform retries or dead-letters
+ * the event.
  */
 import type { AlertSink } from '../alert';
-import type { Detector } from '../detector';
+import type { Detector, MetricSettings } from '../detector';
+import { errorMessage, SinkError } from '../errors';
 import type { Logger } from '../logger';
+import type { MetricPublisher } from '../metrics';
 import { DetectionRun, type FetchObject } from '../pipeline';
 import { publishAlerts } from '../publish-alerts';
 
@@ -17,30 +20,50 @@ export interface InvocationResult {
   rejected: number;
   skipped: number;
   duplicates: number;
+  /** The metric value of this invocation, when the function has a metric. */
+  metric?: { name: string; value: number; published: boolean };
 }
 
-export async function invokeDetector<Config>(
-  detector: Detector<Config>,
-  config: Config,
-  event: unknown,
-  deps: { log: Logger; sinks: () => AlertSink[]; fetchObject?: FetchObject },
-): Promise<InvocationResult> {
+export interface InvocationDeps {
+  log: Logger;
+  sinks: () => AlertSink[];
+  fetchObject?: FetchObject;
+  /** The platform's way to publish the function's metric; undefined where it has none (FunctionGraph). */
+  metricPublisher?: (settings: MetricSettings) => MetricPublisher | undefined;
+  now?: () => Date;
+}
+
+export async function invokeDetector<Config>(detector: Detector<Config>, config: Config, event: unknown, deps: InvocationDeps): Promise<InvocationResult> {
   const { log } = deps;
+  const metric = detector.metric;
+  let metricCount = 0;
   const run = new DetectionRun(detector, config, {
     fetchObject: deps.fetchObject,
     onRejected: (rejected) => log.warn({ position: rejected.position, recordId: rejected.recordId, reason: rejected.reason }, 'record rejected'),
+    onFinding: metric ? (finding) => void (metric.counts(finding, config) && (metricCount += 1)) : undefined,
   });
   await run.ingest(event, 'event');
   const alerts = run.alerts();
-  const { delivered } = alerts.length > 0 ? await publishAlerts(alerts, deps.sinks(), log) : { delivered: 0 };
+
+  const settings = metric?.settings(config);
+  const publisher = settings && settings.mode !== 'off' ? deps.metricPublisher?.(settings) : undefined;
+  const [alertOutcome, metricOutcome] = await Promise.allSettled([
+    alerts.length > 0 ? publishAlerts(alerts, deps.sinks(), log) : Promise.resolve({ delivered: 0 }),
+    publisher ? publisher.publish(metricCount, (deps.now ?? (() => new Date()))()) : Promise.resolve(),
+  ]);
+  if (metricOutcome.status === 'rejected') log.error({ err: metricOutcome.reason, metric: settings?.name }, 'metric publish failed');
+  const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : metricOutcome.status === 'rejected' ? metricOutcome.reason : undefined;
+  if (failure) throw failure instanceof SinkError ? failure : new SinkError(errorMessage(failure), 'unknown', true, { cause: failure });
+
   const result: InvocationResult = {
     function: detector.name,
     records: run.stats.records,
     alerts: alerts.length,
-    delivered,
+    delivered: alertOutcome.status === 'fulfilled' ? alertOutcome.value.delivered : 0,
     rejected: run.stats.rejected.length,
     skipped: run.stats.skipped.length,
     duplicates: run.stats.duplicates,
+    ...(settings && settings.mode !== 'off' ? { metric: { name: settings.name, value: metricCount, published: publisher !== undefined } } : {}),
   };
   log.info(result, 'invocation done');
   return result;

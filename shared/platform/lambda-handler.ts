@@ -2,10 +2,12 @@
  * AWS Lambda adapter. Config is read and checked at cold start (module load): a bad whitelist or a
  * missing topic fails the init phase loudly instead of letting every event through.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { Detector } from '../detector';
+import type { Detector, MetricSettings } from '../detector';
 import { ConfigProblems, readEnv, type Env } from '../env-config';
 import { createLogger } from '../logger';
+import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../metrics';
 import { loadSinkConfig } from '../sink-config';
 import { createAlertSinks } from '../sinks/create-sinks';
 import { invokeDetector, type InvocationResult } from './invoke';
@@ -32,11 +34,19 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
   let s3: S3Client | undefined;
   const fetchObject = createS3FetcherLazily(() => (s3 ??= new S3Client({ region: sinkConfig.region, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) })));
 
+  const metricEndpoint = readEnv(env, 'METRIC_ENDPOINT')?.value;
+  let cloudWatch: CloudWatchClient | undefined;
+  const metricPublisher = (settings: MetricSettings) =>
+    settings.mode === 'emf'
+      ? createEmfMetricPublisher(settings, (line) => process.stdout.write(`${line}\n`), { function: detector.name })
+      : createCloudWatchMetricPublisher((cloudWatch ??= new CloudWatchClient({ region: sinkConfig.region, maxAttempts: 4, ...(metricEndpoint ? { endpoint: metricEndpoint } : {}) })), settings);
+
   return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
     const child = log.child({ requestId: context.awsRequestId });
     return invokeDetector(detector, config, event, {
       log: child,
       fetchObject,
+      metricPublisher,
       sinks: () => createAlertSinks(sinkConfig, { account: accountFromFunctionArn(context.invokedFunctionArn) }),
     });
   };

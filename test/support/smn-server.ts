@@ -1,0 +1,245 @@
+/**
+ * A local SMN publish endpoint on 127.0.0.1 that authenticates like the real API gateway: an exact
+ * `X-Auth-Token`, or an SDK-HMAC-SHA256 signature recomputed from what actually arrived on the wire
+ * (canonicalization shared with the signer, the HMAC computed here). Faults can be injected to
+ * exercise retries.
+ */
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { canonicalRequest, MAX_SDK_DATE_SKEW_MS, parseSdkDate, stringToSign } from '../../shared/sinks/sign-sdk-hmac-sha256';
+import { parseTopicUrn } from '../../shared/sinks/smn-endpoints';
+
+export type SmnFault =
+  /** Answer with this status (and an SMN-style body) instead of publishing. */
+  | { kind: 'status'; status: number; times?: number; body?: unknown }
+  /** Hold the request this long before handling it; skipped if the client has gone by then. */
+  | { kind: 'delay'; ms: number; times?: number }
+  /** Drop the connection without answering. */
+  | { kind: 'destroy'; times?: number };
+
+export interface SmnServerOptions {
+  token?: string;
+  credentials?: { accessKey: string; secretKey: string; securityToken?: string };
+  fault?: SmnFault;
+  /** The server's clock, for X-Sdk-Date skew checks. */
+  now?: () => Date;
+}
+
+export interface PublishedMessage {
+  projectId: string;
+  topicUrn: string;
+  subject?: string;
+  message: string;
+  headers: Record<string, string>;
+}
+
+export interface SmnServer {
+  url: string;
+  published: PublishedMessage[];
+  /** Every request and the status it got (0 when the connection was dropped or the client left). */
+  requests: Array<{ method: string; path: string; status: number }>;
+  setFault(fault: SmnFault | undefined): void;
+  close(): Promise<void>;
+}
+
+/** The documented limits (huawei-facts.md §5), checked independently of the sink. */
+const SUBJECT_MAX_BYTES = 512;
+const MESSAGE_MAX_BYTES = 256 * 1024;
+const BODY_FIELDS = new Set(['subject', 'message', 'message_structure', 'message_template_name', 'tags', 'time_to_live']);
+const PUBLISH_PATH = /^\/v2\/([^/]+)\/notifications\/topics\/([^/]+)\/publish$/;
+const AUTHORIZATION = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
+
+const requestId = () => randomUUID().replace(/-/g, '');
+
+class Reject {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, string>,
+  ) {}
+}
+
+const smnError = (status: number, code: string, message: string) => new Reject(status, { request_id: requestId(), code, message });
+const gatewayAuthError = (reason: string) =>
+  new Reject(401, { request_id: requestId(), error_code: 'APIGW.0301', error_msg: `Incorrect IAM authentication information: ${reason}` });
+
+function sameSecret(received: string, expected: string): boolean {
+  const a = Buffer.from(received);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function stringHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+  return headers;
+}
+
+function authenticate(req: IncomingMessage, headers: Record<string, string>, body: Buffer, options: SmnServerOptions): void {
+  const token = headers['x-auth-token'];
+  if (token !== undefined) {
+    if (!options.token || !sameSecret(token, options.token)) throw gatewayAuthError('token verification failed');
+    return;
+  }
+  const authorization = headers.authorization;
+  const keys = options.credentials;
+  if (authorization === undefined || !keys) throw gatewayAuthError('no X-Auth-Token and no AK/SK signature');
+  const match = AUTHORIZATION.exec(authorization);
+  if (!match) throw gatewayAuthError('malformed Authorization header');
+  const [, access, signedList, signature] = match;
+  // Echoing the access key, as gateways do, lets tests check that the sink redacts it.
+  if (access !== keys.accessKey) throw gatewayAuthError(`ak ${access} not exist`);
+
+  const signedHeaders = signedList.split(';');
+  const sorted = [...signedHeaders].sort();
+  if (signedHeaders.some((name, i) => name !== sorted[i] || name === sorted[i - 1])) throw gatewayAuthError('SignedHeaders not sorted or repeated');
+  for (const required of ['host', 'x-sdk-date', ...(keys.securityToken ? ['x-security-token'] : [])]) {
+    if (!signedHeaders.includes(required)) throw gatewayAuthError(`header ${required} is not signed`);
+  }
+  if (keys.securityToken && !sameSecret(headers['x-security-token'] ?? '', keys.securityToken)) throw gatewayAuthError('security token verification failed');
+  if (headers['x-sdk-content-sha256'] !== undefined) throw gatewayAuthError('X-Sdk-Content-Sha256 is not accepted here');
+
+  const sdkDate = headers['x-sdk-date'];
+  const signedAt = parseSdkDate(sdkDate);
+  const now = (options.now ?? (() => new Date()))().getTime();
+  if (signedAt === undefined || Math.abs(now - signedAt) > MAX_SDK_DATE_SKEW_MS) throw gatewayAuthError(`X-Sdk-Date ${sdkDate} is not within 15 minutes of the server time`);
+
+  let canonical: string;
+  try {
+    canonical = canonicalRequest({ method: req.method ?? '', url: `http://${headers.host}${req.url}`, headers, body }, signedHeaders);
+  } catch (error) {
+    throw gatewayAuthError(`cannot canonicalize the request: ${(error as Error).message}`);
+  }
+  const expected = createHmac('sha256', keys.secretKey).update(stringToSign(canonical, sdkDate)).digest();
+  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
+    throw gatewayAuthError(`verify aksk signature fail, ak:${access}, canonicalRequest:${canonical.replace(/\n/g, '|')}`);
+  }
+}
+
+/** The route first, as the gateway does: an unknown path is a 404 before any authentication. */
+function route(req: IncomingMessage): { projectId: string; topicUrn: string } {
+  const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+  const path = PUBLISH_PATH.exec(pathname);
+  if (!path) throw new Reject(404, { request_id: requestId(), error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published' });
+  if (req.method !== 'POST') throw new Reject(405, { request_id: requestId(), error_code: 'APIGW.0101', error_msg: 'Method not allowed' });
+  const [projectId, topicUrn] = path.slice(1).map((segment) => decodeURIComponent(segment));
+  try {
+    if (parseTopicUrn(topicUrn).projectId !== projectId) throw new Error('project mismatch');
+  } catch {
+    throw smnError(400, 'SMN.0005', 'TopicUrn invalid');
+  }
+  return { projectId, topicUrn };
+}
+
+/** Codes the facts do not document are marked as the emulator's own. */
+const badRequest = (message: string) => smnError(400, 'EMULATOR.BAD_REQUEST', message);
+
+function parseBody(headers: Record<string, string>, body: Buffer): { subject?: string; message: string } {
+  if (!(headers['content-type'] ?? '').startsWith('application/json')) throw badRequest('Content-Type must be application/json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw badRequest('Request body is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('Request body is not a JSON object');
+  const fields = parsed as Record<string, unknown>;
+  const unknown = Object.keys(fields).filter((key) => !BODY_FIELDS.has(key));
+  if (unknown.length) throw badRequest(`Unknown fields: ${unknown.join(', ')}`);
+  const { subject, message } = fields;
+  if (subject !== undefined && (typeof subject !== 'string' || Buffer.byteLength(subject) > SUBJECT_MAX_BYTES || /[\u0000-\u001f\u007f]/.test(subject))) {
+    throw smnError(403, 'SMN.0008', 'Subject invalid');
+  }
+  if (typeof message !== 'string' || message === '' || Buffer.byteLength(message) > MESSAGE_MAX_BYTES) throw smnError(403, 'SMN.0009', 'Message invalid');
+  return { subject, message };
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function faultBody(status: number): Record<string, string> {
+  if (status === 404) return { request_id: requestId(), code: 'SMN.0006', message: 'Topic not found.' };
+  return { request_id: requestId(), code: `FAULT.${status}`, message: 'injected fault' };
+}
+
+export async function startSmnServer(options: SmnServerOptions = {}): Promise<SmnServer> {
+  const published: PublishedMessage[] = [];
+  const requests: SmnServer['requests'] = [];
+  let fault = options.fault;
+  let faultLeft = fault?.times ?? Infinity;
+  const timers = new Set<NodeJS.Timeout>();
+
+  function takeFault(): SmnFault | undefined {
+    if (!fault || faultLeft <= 0) return undefined;
+    faultLeft--;
+    return fault;
+  }
+
+  function wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const entry = { method: req.method ?? '', path: req.url ?? '', status: 0 };
+    requests.push(entry);
+    const body = await readBody(req);
+    const send = (status: number, payload: unknown) => {
+      entry.status = status;
+      res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(payload));
+    };
+
+    const injected = takeFault();
+    if (injected?.kind === 'destroy') return void req.socket.destroy();
+    if (injected?.kind === 'status') return send(injected.status, injected.body ?? faultBody(injected.status));
+    if (injected?.kind === 'delay') {
+      await wait(injected.ms);
+      if (res.destroyed || req.socket.destroyed) return;
+    }
+
+    try {
+      const headers = stringHeaders(req);
+      const topic = route(req);
+      authenticate(req, headers, body, options);
+      published.push({ ...topic, ...parseBody(headers, body), headers });
+      send(200, { request_id: requestId(), message_id: requestId() });
+    } catch (error) {
+      if (!(error instanceof Reject)) throw error;
+      send(error.status, error.body);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent && !res.destroyed) res.writeHead(500).end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    published,
+    requests,
+    setFault(next) {
+      fault = next;
+      faultLeft = next?.times ?? Infinity;
+    },
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
