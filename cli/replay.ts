@@ -13,6 +13,7 @@ import { publishAlerts } from '../shared/publish-alerts';
 import { loadSinkConfig, type SinkConfig } from '../shared/sink-config';
 import { createAlertSinks, type SmnAuth } from '../shared/sinks/create-sinks';
 import { alertJsonLine } from '../shared/sinks/stdout-sink';
+import { snsSinkFor } from '../shared/sinks/sns-sink';
 import { DETECTORS, detectorNames } from '../functions/registry';
 import { parseArgs } from './parse-args';
 import { collectInputFiles, readInput } from './read-inputs';
@@ -62,7 +63,7 @@ function replaySinks(flags: Map<string, string | true>, env: Env): () => AlertSi
   const problems = new ConfigProblems();
   const sinkConfig: SinkConfig = loadSinkConfig({ ...env, ...overrides }, 'cli', problems);
   problems.throwIfAny('replay --sink');
-  const facts = { account: readEnv(env, 'AWS_ACCOUNT_ID', 'ACCOUNT_ID')?.value, smnAuth: smnAuthFromEnv(env) };
+  const facts = { account: readEnv(env, 'AWS_ACCOUNT_ID', 'ACCOUNT_ID')?.value, smnAuth: smnAuthFromEnv(env), snsSink: snsSinkFor };
   // Resolve now, so a bad topic is a usage error (exit 2) before any input is read.
   try {
     createAlertSinks(sinkConfig, facts);

@@ -1,5 +1,8 @@
 import { main } from './main';
 
+// Node 20 is supported by the pinned AWS SDK; its notice about future releases is noise in a CLI.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -14,6 +14,8 @@ import { decodeInput } from '../shared/intake/decode-input';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { startEmulator } from './emulator';
 
+// Node 20 is supported by the pinned AWS SDK; its notice about future releases is noise in a CLI.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROOT = join(__dirname, '..');
 const TOPIC = 'trailguard-alerts';
 const QUEUE = 'trailguard-alerts-inbox';

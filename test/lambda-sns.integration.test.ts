@@ -5,7 +5,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLambdaHandler } from '../shared/platform/lambda-handler';
 import { SinkError } from '../shared/errors';
-import { resetSnsClients } from '../shared/sinks/create-sinks';
+import { resetSnsClients } from '../shared/sinks/sns-sink';
 import { loginWhitelist } from '../functions/login-whitelist/login-whitelist';
 import { startEmulator, type Emulator } from '../scripts/emulator';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';

@@ -97,15 +97,18 @@ function describeMfa(mfa: boolean | undefined): string {
   return mfa ? 'yes' : 'no';
 }
 
+const CATEGORY_PHRASES: Partial<Record<TraceEvent['category'], string>> = { login: 'login', logout: 'logout', 'login-failed': 'failed login' };
+
 export function describeLoginAlert(group: FindingGroup): { subject: string; message: string } {
   const event = group.first;
   const action = inlineValue(event.action, 64);
   const address = shownAddress(event);
   const firstLine = `Illegal operation[IP:${address}, Action:${action}]`;
+  const what = CATEGORY_PHRASES[event.category] ?? event.category;
   const reason =
     group.rule === RULE_OUTSIDE_WHITELIST
-      ? `A ${event.category} came from an address outside the IP whitelist.`
-      : `A ${event.category} came from a source that is not an IP address; it could not be checked against the whitelist.`;
+      ? `A ${what} came from an address outside the IP whitelist.`
+      : `A ${what} came from a source that is not an IP address; it could not be checked against the whitelist.`;
   const fields = formatFields([
     ['Rule', group.rule],
     ['Who', describeActor(event)],
@@ -117,9 +120,8 @@ export function describeLoginAlert(group: FindingGroup): { subject: string; mess
     ['User agent', event.userAgent],
     ['Service', event.service],
   ]);
-  const subject = safeSubject(`trailguard: ${event.category} from ${address} outside IP whitelist`);
   return {
-    subject: group.rule === RULE_OUTSIDE_WHITELIST ? subject : safeSubject(`trailguard: ${event.category} from non-IP source ${address}`),
+    subject: safeSubject(`trailguard: ${what} from ${group.rule === RULE_OUTSIDE_WHITELIST ? `${address} outside IP whitelist` : `non-IP source ${address}`}`),
     message: [firstLine, reason, '', fields, eventIdLines(group)].join('\n'),
   };
 }

@@ -10,6 +10,7 @@ import { createLogger } from '../logger';
 import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../metrics';
 import { loadSinkConfig } from '../sink-config';
 import { createAlertSinks } from '../sinks/create-sinks';
+import { snsSinkFor } from '../sinks/sns-sink';
 import { invokeDetector, type InvocationResult } from './invoke';
 import { createS3Fetcher } from './s3-fetch';
 
@@ -47,7 +48,7 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
       log: child,
       fetchObject,
       metricPublisher,
-      sinks: () => createAlertSinks(sinkConfig, { account: accountFromFunctionArn(context.invokedFunctionArn) }),
+      sinks: () => createAlertSinks(sinkConfig, { account: accountFromFunctionArn(context.invokedFunctionArn), snsSink: snsSinkFor }),
     });
   };
 }

@@ -2,13 +2,12 @@
  * The edge that turns a SinkConfig plus what the platform knows (account, credentials, project) into
  * live sinks. SDK clients are created once per instance by the caller and reused across invocations.
  */
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { AlertSink } from '../alert';
 import { SinkError } from '../errors';
 import type { SinkConfig } from '../sink-config';
 import { createSmnSink } from './smn-sink';
 import { buildTopicUrn, smnEndpoint } from './smn-endpoints';
-import { createSnsSink, resolveSnsTopicArn } from './sns-sink';
+import { resolveSnsTopicArn } from './sns-topic';
 import { createStdoutSink } from './stdout-sink';
 
 export type SmnAuth = { token: string } | { accessKey: string; secretKey: string; securityToken?: string };
@@ -21,25 +20,11 @@ export interface PlatformFacts {
   smnAuth?: SmnAuth;
   /** Where the stdout sink writes. */
   write?: (line: string) => void;
-}
-
-let snsClients = new Map<string, SNSClient>();
-
-/** One SNS client per region/endpoint, kept for the instance's life (connection reuse across invocations). */
-export function snsClientFor(region: string | undefined, endpoint: string | undefined): SNSClient {
-  const key = `${region ?? ''}|${endpoint ?? ''}`;
-  let client = snsClients.get(key);
-  if (!client) {
-    client = new SNSClient({ region: region ?? 'us-east-1', ...(endpoint ? { endpoint } : {}), maxAttempts: 4 });
-    snsClients.set(key, client);
-  }
-  return client;
-}
-
-/** For tests that start and stop emulators: forget cached clients. */
-export function resetSnsClients(): void {
-  for (const client of snsClients.values()) client.destroy();
-  snsClients = new Map();
+  /**
+   * Makes an SNS sink. Passed in by the platforms that have the AWS SDK (Lambda, the CLI), so the
+   * FunctionGraph bundle does not carry it.
+   */
+  snsSink?: (topicArn: string, region: string, endpoint: string | undefined) => AlertSink;
 }
 
 function smnTopicUrn(config: SinkConfig, projectId: string | undefined): string {
@@ -58,7 +43,8 @@ export function createAlertSinks(config: SinkConfig, facts: PlatformFacts): Aler
     case 'sns': {
       const topicArn = resolveSnsTopicArn(config.topic as string, config.region, facts.account);
       const region = config.region ?? topicArn.split(':')[3];
-      return [createSnsSink({ client: snsClientFor(region, config.endpoint), topicArn })];
+      if (!facts.snsSink) throw new SinkError('SNS is not available on this platform: use ALERT_SINK=smn (or stdout)', 'sns', false);
+      return [facts.snsSink(topicArn, region, config.endpoint)];
     }
     case 'smn': {
       const projectId = facts.projectId ?? config.projectId;

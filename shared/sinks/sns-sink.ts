@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Alert, AlertSink } from '../alert';
 import { errorMessage, SinkError } from '../errors';
 
@@ -23,23 +23,6 @@ const PERMANENT_SNS_ERRORS = new Set([
 export function isPermanentSnsError(error: unknown): boolean {
   const name = (error as { name?: unknown })?.name;
   return typeof name === 'string' && PERMANENT_SNS_ERRORS.has(name);
-}
-
-const SNS_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
-const SNS_NAME = /^[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
-
-/** A topic ARN as given, or one built from a bare topic name, the region and the account. */
-export function resolveSnsTopicArn(topic: string, region: string | undefined, account: string | undefined): string {
-  if (topic.startsWith('arn:')) {
-    if (!SNS_ARN.test(topic)) throw new SinkError(`not a valid SNS topic ARN: ${JSON.stringify(topic)}`, 'sns', false);
-    return topic;
-  }
-  if (!SNS_NAME.test(topic)) throw new SinkError(`not a valid SNS topic name: ${JSON.stringify(topic)}`, 'sns', false);
-  if (!region || !account) {
-    throw new SinkError(`SNS topic ${topic} is a bare name: the region and account are needed to build its ARN (set ALERT_REGION, or give the full ARN)`, 'sns', false);
-  }
-  const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
-  return `arn:${partition}:sns:${region}:${account}:${topic}`;
 }
 
 /**
@@ -76,4 +59,28 @@ export function createSnsSink(options: { client: SNSClient; topicArn: string }):
       }
     },
   };
+}
+
+let snsClients = new Map<string, SNSClient>();
+
+/** One SNS client per region/endpoint, kept for the instance's life (connection reuse across invocations). */
+export function snsClientFor(region: string, endpoint: string | undefined): SNSClient {
+  const key = `${region}|${endpoint ?? ''}`;
+  let client = snsClients.get(key);
+  if (!client) {
+    client = new SNSClient({ region, ...(endpoint ? { endpoint } : {}), maxAttempts: 4 });
+    snsClients.set(key, client);
+  }
+  return client;
+}
+
+/** For tests that start and stop emulators: forget cached clients. */
+export function resetSnsClients(): void {
+  for (const client of snsClients.values()) client.destroy();
+  snsClients = new Map();
+}
+
+/** The `snsSink` factory the Lambda adapter and the CLI hand to createAlertSinks. */
+export function snsSinkFor(topicArn: string, region: string, endpoint: string | undefined): AlertSink {
+  return createSnsSink({ client: snsClientFor(region, endpoint), topicArn });
 }
