@@ -1,20 +1,23 @@
 import { ConfigError, errorMessage } from '../shared/errors';
 import { processIo, type CliIo } from './io';
+import { match, MATCH_USAGE } from './match';
 import { replay, REPLAY_USAGE } from './replay';
 
 export const USAGE = `trailguard: audit-trail alerting functions, replayed locally
 
 usage:
-  trailguard replay <function> <path...> [--json] [--sink sns|smn --endpoint URL]
-  trailguard demo
-  trailguard help [command]
+  trailguard replay <function> <path...> [--json] [--rules SETS] [--sink sns|smn --endpoint URL]
+  trailguard match '<filter pattern>' [file]
+  trailguard help
 
-${REPLAY_USAGE}`;
+${REPLAY_USAGE}
+
+${MATCH_USAGE}`;
 
 export type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 /** Commands registered by later parts (match, demo) without touching the dispatcher. */
-export const COMMANDS: Record<string, Command> = { replay };
+export const COMMANDS: Record<string, Command> = { replay, match };
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;

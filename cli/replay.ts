@@ -30,12 +30,14 @@ options:
   --endpoint <url>  endpoint of the sink (an emulator, a VPC endpoint)
   --topic <topic>   alert topic (default: ALERT_TOPIC)
   --region <name>   region of the topic (default: ALERT_REGION / AWS_REGION)
+  --rules <sets>    unauthorized-api only: rule sets or rule ids, comma-separated
+                    (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)
   --quiet           no summary on stderr
 
 Configuration comes from the same environment variables as the deployed function
 (for login-whitelist: IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE).`;
 
-const FLAGS = { json: 'boolean', sink: 'string', endpoint: 'string', topic: 'string', region: 'string', quiet: 'boolean', help: 'boolean' } as const;
+const FLAGS = { json: 'boolean', rules: 'string', sink: 'string', endpoint: 'string', topic: 'string', region: 'string', quiet: 'boolean', help: 'boolean' } as const;
 
 function humanAlert(alert: Alert): string {
   return [`== ${alert.function} / ${alert.rule} (${alert.severity}) ==`, `Subject: ${alert.subject}`, alert.message, ''].join('\n');
@@ -83,14 +85,19 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   if (!name || paths.length === 0) throw new ConfigError(`replay needs a function and at least one path\n\n${REPLAY_USAGE}`);
   const detector = Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined;
   if (!detector) throw new ConfigError(`unknown function ${JSON.stringify(name)}: use one of ${detectorNames().join(', ')}`);
-  const config = detector.loadConfig(io.env);
+  const rules = flags.get('rules');
+  if (rules !== undefined && detector.name !== 'unauthorized-api') throw new ConfigError('--rules applies to unauthorized-api only');
+  const config = detector.loadConfig(typeof rules === 'string' ? { ...io.env, RULE_SETS: rules } : io.env);
   const sinks = replaySinks(flags, io.env);
   const quiet = flags.has('quiet');
   const json = flags.has('json');
 
   const { files, problems } = await collectInputFiles(paths);
   for (const problem of problems) io.err(`error: ${problem}`);
+  const metric = detector.metric;
+  let metricCount = 0;
   const run = new DetectionRun(detector, config, {
+    onFindings: metric ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (metricCount += 1)) : undefined,
     onRejected: (rejected) => io.err(`rejected: ${rejected.position}${rejected.recordId ? ` (id ${rejected.recordId})` : ''}: ${rejected.reason}`),
   });
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
@@ -130,6 +137,7 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
         ` (${stats.findings} finding(s)), ${stats.rejected.length} rejected, ${stats.skipped.length} skipped, ${stats.duplicates} duplicate(s)`,
     );
+    if (metric) io.err(`${metric.settings(config).name}: ${metricCount} (not published by replay)`);
   }
   return problems.length > 0 || readFailures > 0 || stats.rejected.length > 0 || publishFailed ? 1 : 0;
 }

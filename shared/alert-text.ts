@@ -77,6 +77,25 @@ export function capMessage(message: string, maxBytes = MESSAGE_MAX_BYTES): strin
   return `${bytes.subarray(0, end).toString('utf8')}\n${TRUNCATION_MARKER}`;
 }
 
+/** AWS access key ids, long-term (AKIA) and temporary (ASIA), inside free text. */
+const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
+
+/**
+ * An access key id as alerts show it: every character but the last 4 replaced by `*`. The tail is
+ * enough for a responder to find the key in the IAM console or the credential report; the whole id
+ * is an identifier attackers collect, and alerts travel by e-mail and SMS.
+ */
+export function maskAccessKey(key: string): string {
+  return key.length <= 4 ? '*'.repeat(key.length) : '*'.repeat(key.length - 4) + key.slice(-4);
+}
+
+/** Masks AWS access key ids found anywhere in `text`, and the given keys (e.g. a Huawei AK, which has no fixed shape). */
+export function maskAccessKeyIds(text: string, keys: readonly (string | undefined)[] = []): string {
+  let out = text.replace(ACCESS_KEY_ID, maskAccessKey);
+  for (const key of keys) if (key && key.length >= 8 && out.includes(key)) out = out.split(key).join(maskAccessKey(key));
+  return out;
+}
+
 /** `Label: value` lines with every value made safe; labels are ours and trusted. */
 export function formatFields(fields: ReadonlyArray<readonly [label: string, value: unknown]>): string {
   return fields.map(([label, value]) => `${label}: ${inlineValue(value)}`).join('\n');

@@ -55,6 +55,6 @@ export interface MetricSettings {
 
 export interface MetricDefinition<Config> {
   settings(config: Config): MetricSettings;
-  /** Whether this finding adds one to the metric. */
+  /** Whether this finding makes its event count toward the metric (an event counts once, however many rules match). */
   counts(finding: Finding, config: Config): boolean;
 }

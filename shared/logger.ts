@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
-export type { Logger } from 'pino';
+export type { DestinationStream, Logger } from 'pino';
 
 /**
  * Paths pino censors wherever they appear in a logged object. Credentials reach log lines only by
@@ -39,7 +39,31 @@ export function redactText(text: string): string {
   return text.replace(ACCESS_KEY_ID, (key) => `${key.slice(0, 4)}…REDACTED`);
 }
 
-export function createLogger(options: { level?: string; name?: string } = {}, destination?: DestinationStream): Logger {
+/** Secret values shorter than this are not scrubbed from log lines (they would match ordinary text). */
+const MIN_SECRET_LENGTH = 8;
+
+/**
+ * A destination that scrubs every finished log line before it is written: access key ids anywhere in
+ * the line (a field value, a rejection reason, a nested error), and the exact values of the credentials
+ * this process holds (session tokens, SMN tokens, secret keys), which have no recognisable shape.
+ */
+export function scrubbingDestination(target: DestinationStream, secrets: readonly (string | undefined)[] = []): DestinationStream {
+  const known = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))];
+  // A value can appear JSON-escaped inside the line.
+  const forms = [...new Set(known.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
+  return {
+    write(line: string) {
+      let out = redactText(line);
+      for (const form of forms) if (out.includes(form)) out = out.split(form).join('[REDACTED]');
+      target.write(out);
+    },
+  };
+}
+
+export function createLogger(
+  options: { level?: string; name?: string; /** Credential values to scrub from every line. */ secrets?: readonly (string | undefined)[] } = {},
+  destination?: DestinationStream,
+): Logger {
   return pino(
     {
       name: options.name ?? 'trailguard',
@@ -55,7 +79,7 @@ export function createLogger(options: { level?: string; name?: string } = {}, de
         },
       },
     },
-    destination ?? pino.destination({ dest: 2, sync: true }),
+    scrubbingDestination(destination ?? pino.destination({ dest: 2, sync: true }), options.secrets),
   );
 }
 

@@ -5,15 +5,23 @@
  */
 import { createHash } from 'node:crypto';
 import type { Alert } from './alert';
-import { capMessage } from './alert-text';
+import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert-text';
 import type { Detector, Finding, FindingGroup } from './detector';
 import { errorMessage, FetchError, InvalidEventError } from './errors';
 import { decodeInput } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
 import { unwrapEnvelope } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
-import { withoutRaw, type TraceEvent } from './trace-event';
+import { withoutRaw, type PrintableEvent, type TraceEvent } from './trace-event';
 import { validateTraceEvent } from './validate-trace-event';
+
+/** Longest reason or position, and id, a rejection reports. */
+const MAX_REPORTED_TEXT = 500;
+const MAX_REPORTED_ID = 200;
+
+function clip(text: string, max = MAX_REPORTED_TEXT): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
 
 /** How many event ids a group keeps (the count goes on); bounds memory on huge files. */
 const KEPT_EVENT_IDS = 100;
@@ -44,8 +52,8 @@ export interface RunOptions {
   maxDecompressedBytes?: number;
   /** Called for each rejected input as it happens (structured logging at the edge). */
   onRejected?: (rejected: RejectedInput) => void;
-  /** Called with each finding as it happens (metrics, tracing). */
-  onFinding?: (finding: Finding) => void;
+  /** Called once per event that produced findings, with all of them (metrics count events, not rules). */
+  onFindings?: (findings: readonly Finding[]) => void;
 }
 
 export class DetectionRun<Config> {
@@ -53,6 +61,8 @@ export class DetectionRun<Config> {
   private readonly groupsByKey = new Map<string, FindingGroup>();
   /** Event ids that produced findings: enough to drop re-delivered duplicates without keeping every id. */
   private readonly alertedEventIds = new Set<string>();
+  /** Retryable fetch failures, thrown once the rest of the input has been ingested. */
+  private readonly fetchFailures: FetchError[] = [];
 
   constructor(
     readonly detector: Detector<Config>,
@@ -60,9 +70,13 @@ export class DetectionRun<Config> {
     private readonly options: RunOptions = {},
   ) {}
 
-  /** A parsed input of any supported envelope. Never throws for bad input; fetch failures do throw. */
+  /**
+   * A parsed input of any supported envelope. Never throws for bad input. A fetch that may succeed on
+   * retry throws, after every other item has been ingested, so their findings are not held back.
+   */
   async ingest(input: unknown, position: string): Promise<void> {
     await this.ingestItems(unwrapEnvelope(input, position), true);
+    this.throwFetchFailures();
   }
 
   /** Raw bytes of a file or object: gzip or plain, JSON or NDJSON. */
@@ -72,6 +86,13 @@ export class DetectionRun<Config> {
     for (const document of decoded.documents) {
       await this.ingestItems(unwrapEnvelope(document.value, document.position), allowFetch);
     }
+    if (allowFetch) this.throwFetchFailures();
+  }
+
+  private throwFetchFailures(): void {
+    const failures = this.fetchFailures.splice(0);
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new FetchError(`${failures.length} objects could not be fetched; first: ${failures[0].message}`, true, { cause: failures[0] });
   }
 
   private async ingestItems(items: IntakeItem[], allowFetch: boolean): Promise<void> {
@@ -112,7 +133,8 @@ export class DetectionRun<Config> {
         this.reject({ position: item.position, reason: `could not fetch ${where}: ${error.message}` });
         return;
       }
-      throw error instanceof FetchError ? error : new FetchError(`could not fetch ${where}: ${errorMessage(error)}`, true, { cause: error });
+      this.fetchFailures.push(error instanceof FetchError ? error : new FetchError(`could not fetch ${where}: ${errorMessage(error)}`, true, { cause: error }));
+      return;
     }
     this.stats.fetched += 1;
     await this.ingestBytes(bytes, where, false);
@@ -143,12 +165,12 @@ export class DetectionRun<Config> {
       return;
     }
     this.alertedEventIds.add(event.id);
+    this.options.onFindings?.(findings);
     for (const finding of findings) this.addFinding(finding);
   }
 
   private addFinding(finding: Finding): void {
     this.stats.findings += 1;
-    this.options.onFinding?.(finding);
     const group = this.groupsByKey.get(finding.groupKey);
     if (group) {
       group.count += 1;
@@ -165,7 +187,10 @@ export class DetectionRun<Config> {
     });
   }
 
-  private reject(rejected: RejectedInput): void {
+  private reject(input: RejectedInput): void {
+    // Reasons quote attacker-chosen text; a megabyte of it must not become a megabyte log line.
+    const rejected: RejectedInput = { ...input, position: clip(input.position), reason: clip(input.reason) };
+    if (input.recordId !== undefined) rejected.recordId = clip(input.recordId, MAX_REPORTED_ID);
     this.stats.rejected.push(rejected);
     this.options.onRejected?.(rejected);
   }
@@ -182,15 +207,25 @@ export class DetectionRun<Config> {
 
 export function buildAlert<Config>(detector: Detector<Config>, config: Config, group: FindingGroup): Alert {
   const { subject, message } = detector.describe(group, config);
+  const keys = [group.first.actor.accessKeyId];
   return {
     function: detector.name,
     rule: group.rule,
     severity: group.severity,
-    subject,
-    message: capMessage(message),
-    event: withoutRaw(group.first),
+    // Every detector's subject is made safe here again: one unsafe subject fails the whole SNS publish.
+    subject: safeSubject(maskAccessKeyIds(subject, keys)),
+    message: capMessage(maskAccessKeyIds(message, keys)),
+    event: maskEventAccessKeys(withoutRaw(group.first)),
     eventIds: group.eventIds,
     count: group.count,
     dedupId: createHash('sha256').update(`${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`).digest('hex'),
   };
+}
+
+/** The alert's copy of the event shows access key ids masked, like the alert text. */
+function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
+  const keys = [event.actor.accessKeyId];
+  const masked = JSON.parse(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? maskAccessKeyIds(value, keys) : value))) as PrintableEvent;
+  if (masked.actor.accessKeyId !== undefined) masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
+  return masked;
 }

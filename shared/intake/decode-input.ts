@@ -37,7 +37,8 @@ const MAX_REASON_DETAIL = 200;
 /** JSON.parse without throwing. `__proto__` keys become plain own properties, as JSON.parse always does. */
 export function parseJsonSafely(text: string): ParseResult {
   try {
-    return { ok: true, value: JSON.parse(text) };
+    // A byte-order mark also turns up inside messages (an SNS or SMN message published from a file).
+    return { ok: true, value: JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) };
   } catch (error) {
     return { ok: false, reason: `invalid JSON: ${clip(errorMessage(error))}` };
   }
@@ -83,7 +84,8 @@ export function decodeInput(bytes: Buffer | Uint8Array, name: string, options: D
     if (data.length > bufferConstants.MAX_STRING_LENGTH) {
       return reject(`decoded input is ${data.length} bytes, more than the longest string Node.js can hold`);
     }
-    const text = data.toString('utf8');
+    // UTF-16 with a byte-order mark is what Windows PowerShell writes with `>`; read it instead of rejecting.
+    const text = utf16Text(data) ?? data.toString('utf8');
     if (!/\S/.test(text)) return reject(gzipped ? 'empty input (after gunzip)' : 'empty input');
 
     // The whole text first: a 250 MB CloudTrail file is one document, and splitting it into lines would
@@ -120,6 +122,14 @@ function parseNdjson(text: string, name: string, result: DecodedInput): boolean 
   result.documents.push(...documents);
   result.rejected.push(...rejected);
   return true;
+}
+
+/** The text of UTF-16 bytes that start with a byte-order mark, or undefined for anything else. */
+function utf16Text(data: Buffer): string | undefined {
+  if (data.length < 2 || data.length % 2 !== 0) return undefined;
+  if (data[0] === 0xff && data[1] === 0xfe) return data.subarray(2).toString('utf16le');
+  if (data[0] === 0xfe && data[1] === 0xff) return Buffer.from(data.subarray(2)).swap16().toString('utf16le');
+  return undefined;
 }
 
 function clampCap(maxBytes: number): number {

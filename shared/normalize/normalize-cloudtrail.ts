@@ -41,7 +41,8 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
   // records (eventVersion 2.x, eventSource `aws:s3`) out. Newer 1.x minors only add optional fields.
   const rawVersion = own(record, 'eventVersion');
   if (rawVersion !== undefined && parseEventVersion(rawVersion)?.major !== 1) {
-    reject(`unsupported eventVersion ${JSON.stringify(rawVersion)}`);
+    // Not JSON.stringify: the value is attacker-chosen (a megabyte of text, an object nested a million deep).
+    reject(`unsupported eventVersion ${typeof rawVersion === 'string' ? JSON.stringify(rawVersion.slice(0, 20)) : typeof rawVersion === 'number' ? rawVersion : `(${rawVersion === null ? 'null' : Array.isArray(rawVersion) ? 'an array' : typeof rawVersion})`}`);
   }
   const action = ownText(record, 'eventName') ?? reject('eventName missing');
   const service = ownText(record, 'eventSource') ?? reject('eventSource missing');

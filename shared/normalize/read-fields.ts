@@ -76,25 +76,55 @@ export function parseJsonText(value: unknown): unknown {
   }
 }
 
-/** JSON text with object keys sorted at every level, so equal records give equal text whatever their key order. */
+/**
+ * JSON text with object keys sorted at every level, so equal records give equal text whatever their key order.
+ * Iterative, not recursive: JSON.parse accepts nesting a million levels deep, and a record like that
+ * must still get an id instead of overflowing the stack.
+ */
 export function stableJson(value: unknown): string {
   return stableJsonOrUndefined(value) ?? 'null';
 }
 
-function stableJsonOrUndefined(value: unknown): string | undefined {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (isRecord(value)) {
-    const members = Object.keys(value)
-      .sort()
-      .flatMap((key) => {
-        const text = stableJsonOrUndefined(value[key]);
-        return text === undefined ? [] : [`${JSON.stringify(key)}:${text}`];
-      });
-    return `{${members.join(',')}}`;
+/** One container being written: its members still to visit, and whether it is an array. */
+interface Frame {
+  array: boolean;
+  entries: [key: string | undefined, value: unknown][];
+  next: number;
+  parts: string[];
+}
+
+function stableJsonOrUndefined(root: unknown): string | undefined {
+  const open = (value: unknown): Frame | string | undefined => {
+    if (Array.isArray(value)) return { array: true, entries: value.map((member) => [undefined, member]), next: 0, parts: [] };
+    if (isRecord(value)) return { array: false, entries: Object.keys(value).sort().map((key) => [key, value[key]]), next: 0, parts: [] };
+    if (typeof value === 'bigint') return value.toString();
+    // Like JSON.stringify: undefined, functions and symbols are left out of objects and null in arrays.
+    return JSON.stringify(value) as string | undefined;
+  };
+  const close = (frame: Frame) => (frame.array ? `[${frame.parts.join(',')}]` : `{${frame.parts.join(',')}}`);
+  const first = open(root);
+  if (typeof first !== 'object') return first;
+  const stack: Frame[] = [first];
+  for (;;) {
+    const frame = stack[stack.length - 1];
+    if (frame.next === frame.entries.length) {
+      stack.pop();
+      const text = close(frame);
+      if (stack.length === 0) return text;
+      add(stack[stack.length - 1], text);
+      continue;
+    }
+    const member = open(frame.entries[frame.next][1]);
+    if (typeof member === 'object') stack.push(member);
+    else add(frame, member);
   }
-  if (typeof value === 'bigint') return value.toString();
-  // Like JSON.stringify: undefined, functions and symbols are left out of objects and null in arrays.
-  return JSON.stringify(value) as string | undefined;
+
+  function add(frame: Frame, text: string | undefined): void {
+    const key = frame.entries[frame.next][0];
+    frame.next += 1;
+    if (frame.array) frame.parts.push(text ?? 'null');
+    else if (text !== undefined) frame.parts.push(`${JSON.stringify(key)}:${text}`);
+  }
 }
 
 /** Id for a record that has none: deterministic, so a re-delivered record de-duplicates. */

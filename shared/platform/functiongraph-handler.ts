@@ -8,6 +8,7 @@ import type { Detector } from '../detector';
 import { ConfigProblems, readEnv, type Env } from '../env-config';
 import { errorMessage } from '../errors';
 import { createLogger } from '../logger';
+import type { HandlerOptions } from './lambda-handler';
 import { loadSinkConfig, type SinkConfig } from '../sink-config';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
 import { invokeDetector, type InvocationResult } from './invoke';
@@ -71,7 +72,7 @@ interface Loaded<Config> {
   logLevel?: string;
 }
 
-export function createFunctionGraphHandler<Config>(detector: Detector<Config>, processEnv: Env = process.env) {
+export function createFunctionGraphHandler<Config>(detector: Detector<Config>, processEnv: Env = process.env, options: HandlerOptions = {}) {
   let loaded: Loaded<Config> | undefined;
   let loadError: Error | undefined;
 
@@ -93,7 +94,9 @@ export function createFunctionGraphHandler<Config>(detector: Detector<Config>, p
 
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
     const { config, sinkConfig, logLevel } = load(context);
-    const log = createLogger({ level: logLevel, name: detector.name }).child({ requestId: call(context, 'getRequestID') });
+    // The agency's credentials of this invocation: scrubbed from every log line.
+    const secrets = (['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map((method) => call(context, method));
+    const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({ requestId: call(context, 'getRequestID') });
     return invokeDetector(detector, config, event, {
       log,
       sinks: () => createAlertSinks(sinkConfig, { projectId: call(context, 'getProjectID'), smnAuth: smnAuthFromContext(context) }),

@@ -6,7 +6,7 @@
  */
 import type { AlertSink } from '../alert';
 import type { Detector, MetricSettings } from '../detector';
-import { errorMessage, SinkError } from '../errors';
+import { errorMessage, isRetryable, SinkError } from '../errors';
 import type { Logger } from '../logger';
 import type { MetricPublisher } from '../metrics';
 import { DetectionRun, type FetchObject } from '../pipeline';
@@ -31,6 +31,8 @@ export interface InvocationDeps {
   /** The platform's way to publish the function's metric; undefined where it has none (FunctionGraph). */
   metricPublisher?: (settings: MetricSettings) => MetricPublisher | undefined;
   now?: () => Date;
+  /** Cap on the decompressed size of a fetched log file (gzip bombs); the pipeline's default otherwise. */
+  maxDecompressedBytes?: number;
 }
 
 export async function invokeDetector<Config>(detector: Detector<Config>, config: Config, event: unknown, deps: InvocationDeps): Promise<InvocationResult> {
@@ -39,21 +41,37 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
   let metricCount = 0;
   const run = new DetectionRun(detector, config, {
     fetchObject: deps.fetchObject,
+    maxDecompressedBytes: deps.maxDecompressedBytes,
     onRejected: (rejected) => log.warn({ position: rejected.position, recordId: rejected.recordId, reason: rejected.reason }, 'record rejected'),
-    onFinding: metric ? (finding) => void (metric.counts(finding, config) && (metricCount += 1)) : undefined,
+    onFindings: metric ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (metricCount += 1)) : undefined,
   });
-  await run.ingest(event, 'event');
+  // A failed S3 read (retryable) fails the invocation, but only after the alerts of everything that was read went out.
+  let ingestFailure: unknown;
+  try {
+    await run.ingest(event, 'event');
+  } catch (error) {
+    ingestFailure = error;
+  }
   const alerts = run.alerts();
 
   const settings = metric?.settings(config);
   const publisher = settings && settings.mode !== 'off' ? deps.metricPublisher?.(settings) : undefined;
   const [alertOutcome, metricOutcome] = await Promise.allSettled([
-    alerts.length > 0 ? publishAlerts(alerts, deps.sinks(), log) : Promise.resolve({ delivered: 0 }),
+    // Inside the promise: a sink that cannot even be created (no credentials, bad topic) is a failed delivery too.
+    alerts.length > 0 ? Promise.resolve().then(() => publishAlerts(alerts, deps.sinks(), log)) : Promise.resolve({ delivered: 0 }),
     publisher ? publisher.publish(metricCount, (deps.now ?? (() => new Date()))()) : Promise.resolve(),
   ]);
   if (metricOutcome.status === 'rejected') log.error({ err: metricOutcome.reason, metric: settings?.name }, 'metric publish failed');
   const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : metricOutcome.status === 'rejected' ? metricOutcome.reason : undefined;
-  if (failure) throw failure instanceof SinkError ? failure : new SinkError(errorMessage(failure), 'unknown', true, { cause: failure });
+  if (failure || ingestFailure) {
+    const error = failure === undefined ? ingestFailure : failure instanceof SinkError ? failure : new SinkError(errorMessage(failure), 'unknown', true, { cause: failure });
+    // The platform retries the invocation (or dead-letters it); this line says why and what was done before.
+    log.error(
+      { err: error, retryable: isRetryable(error), records: run.stats.records, alerts: alerts.length, rejected: run.stats.rejected.length, skipped: run.stats.skipped.length },
+      'invocation failed',
+    );
+    throw error;
+  }
 
   const result: InvocationResult = {
     function: detector.name,

@@ -6,7 +6,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Detector, MetricSettings } from '../detector';
 import { ConfigProblems, readEnv, type Env } from '../env-config';
-import { createLogger } from '../logger';
+import { createLogger, type DestinationStream } from '../logger';
 import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../metrics';
 import { loadSinkConfig } from '../sink-config';
 import { createAlertSinks } from '../sinks/create-sinks';
@@ -25,12 +25,21 @@ export function accountFromFunctionArn(arn: string | undefined): string | undefi
   return account && /^\d{12}$/.test(account) ? account : undefined;
 }
 
-export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env = process.env) {
+/** The environment variables that hold this process's AWS credentials: scrubbed from every log line. */
+export const AWS_CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+
+export interface HandlerOptions {
+  /** Where log lines go (default: stderr); tests and embedders capture them here. */
+  logDestination?: DestinationStream;
+}
+
+export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env = process.env, options: HandlerOptions = {}) {
   const problems = new ConfigProblems();
   const sinkConfig = loadSinkConfig(env, 'aws', problems);
   problems.throwIfAny(detector.name);
   const config = detector.loadConfig(env);
-  const log = createLogger({ level: readEnv(env, 'LOG_LEVEL')?.value, name: detector.name });
+  const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
+  const log = createLogger({ level: readEnv(env, 'LOG_LEVEL')?.value, name: detector.name, secrets }, options.logDestination);
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
   let s3: S3Client | undefined;
   const fetchObject = createS3FetcherLazily(() => (s3 ??= new S3Client({ region: sinkConfig.region, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) })));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Alert, AlertSink } from '../alert';
 import { errorMessage, SinkError } from '../errors';
+import { redactText } from '../logger';
 
 /** SNS errors that a retry of the invocation will not fix: fix the topic or the permissions. */
 const PERMANENT_SNS_ERRORS = new Set([
@@ -55,20 +56,54 @@ export function createSnsSink(options: { client: SNSClient; topicArn: string }):
         await options.client.send(command);
       } catch (error) {
         const permanent = isPermanentSnsError(error);
-        throw new SinkError(`SNS publish to ${options.topicArn} failed: ${errorMessage(error)}`, 'sns', !permanent, { cause: error });
+        // Some SNS errors (SignatureDoesNotMatch) quote the request, with the key id and session token in it;
+        // the SDK error itself stays out of the cause for the same reason.
+        const redact = await credentialRedactor(options.client);
+        const detail = redact(errorMessage(error));
+        const cause = Object.assign(new Error(detail), { name: (error as { name?: unknown })?.name ?? 'Error', $metadata: (error as { $metadata?: unknown })?.$metadata });
+        throw new SinkError(`SNS publish to ${options.topicArn} failed: ${detail}`, 'sns', !permanent, { cause });
       }
     },
   };
 }
 
+/** Replaces the client's own credential values (and any AWS access key id) in `text`. */
+async function credentialRedactor(client: SNSClient): Promise<(text: string) => string> {
+  let secrets: string[] = [];
+  try {
+    const identity = await client.config.credentials();
+    secrets = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+  } catch {
+    // No credentials to redact (that may be the very failure being reported).
+  }
+  return (text) => redactText(secrets.reduce((out, secret) => out.split(secret).join('[REDACTED]'), text));
+}
+
+export interface SnsClientOptions {
+  /** Attempts per publish, the first included (the SDK's standard retry mode backs off in between). */
+  maxAttempts?: number;
+  /** Per attempt: no response within this time fails the attempt (and is retried). */
+  timeoutMs?: number;
+}
+
+/** A publish takes tens of milliseconds; an endpoint that does not answer must not hold the invocation until the platform's timeout. */
+export const SNS_CLIENT_DEFAULTS = { maxAttempts: 4, timeoutMs: 5_000 } as const;
+
 let snsClients = new Map<string, SNSClient>();
 
 /** One SNS client per region/endpoint, kept for the instance's life (connection reuse across invocations). */
-export function snsClientFor(region: string, endpoint: string | undefined): SNSClient {
-  const key = `${region}|${endpoint ?? ''}`;
+export function snsClientFor(region: string, endpoint: string | undefined, options: SnsClientOptions = {}): SNSClient {
+  const { maxAttempts, timeoutMs } = { ...SNS_CLIENT_DEFAULTS, ...options };
+  const key = `${region}|${endpoint ?? ''}|${maxAttempts}|${timeoutMs}`;
   let client = snsClients.get(key);
   if (!client) {
-    client = new SNSClient({ region, ...(endpoint ? { endpoint } : {}), maxAttempts: 4 });
+    client = new SNSClient({
+      region,
+      ...(endpoint ? { endpoint } : {}),
+      maxAttempts,
+      // Without throwOnRequestTimeout the SDK only warns about a slow request and keeps waiting.
+      requestHandler: { requestTimeout: timeoutMs, connectionTimeout: Math.min(timeoutMs, 3_000), throwOnRequestTimeout: true },
+    });
     snsClients.set(key, client);
   }
   return client;

@@ -1,0 +1,198 @@
+/**
+ * unauthorized-api: API calls refused for lack of permission raise alerts and feed the
+ * AuthorizationFailureCount metric. AWS rules are CloudWatch Logs filter patterns run on the
+ * CloudTrail record itself, so the CIS patterns people already use run unchanged; Huawei CTS traces
+ * are matched by their HTTP status and error code.
+ */
+import { formatFields, inlineValue, safeSubject } from '../../shared/alert-text';
+import { describeActor, describeWhere, eventIdLines } from '../../shared/alert-fields';
+import { SEVERITIES, type Severity } from '../../shared/alert';
+import { METRIC_MODES, type Detector, type Finding, type FindingGroup, type MetricSettings } from '../../shared/detector';
+import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../../shared/env-config';
+import { compileFilterPattern, FilterPatternError, type CompiledPattern } from '../../shared/filter-pattern';
+import type { TraceEvent } from '../../shared/trace-event';
+import { BUILT_IN_RULES, RULE_SETS, type BuiltInRule } from './rules';
+
+
+export interface FilterRule {
+  name: string;
+  description: string;
+  severity: Severity;
+  pattern: CompiledPattern;
+  /** Counts toward AuthorizationFailureCount. */
+  authorizationFailure: boolean;
+}
+
+export interface UnauthorizedApiConfig {
+  /** Filter-pattern rules, run against CloudTrail records. */
+  rules: readonly FilterRule[];
+  /** Run the Huawei CTS refused-call rule. */
+  ctsRule: boolean;
+  metric: MetricSettings;
+}
+
+export const CTS_RULE = 'cts-unauthorized-api-call';
+
+/** Error codes or messages in a CTS response that mean "not allowed", case-insensitive. */
+const CTS_REFUSAL = /unauthori[sz]ed|forbidden|access ?denied|not ?authori[sz]ed|no permission|permission denied|insufficient permission/i;
+
+interface CustomRuleInput {
+  name?: unknown;
+  pattern?: unknown;
+  severity?: unknown;
+  metric?: unknown;
+  description?: unknown;
+}
+
+function compileRule(source: { name: string; pattern: string; severity: Severity; description: string; authorizationFailure: boolean }, problems: ConfigProblems): FilterRule | undefined {
+  try {
+    return { ...source, pattern: compileFilterPattern(source.pattern) };
+  } catch (error) {
+    if (!(error instanceof FilterPatternError)) throw error;
+    problems.add(`rule ${source.name}: invalid filter pattern at column ${error.column}: ${error.message}`);
+    return undefined;
+  }
+}
+
+function builtInRules(selection: string, problems: ConfigProblems): BuiltInRule[] {
+  const chosen: BuiltInRule[] = [];
+  for (const name of selection.split(/[\s,]+/).filter(Boolean)) {
+    const set = Object.hasOwn(RULE_SETS, name) ? RULE_SETS[name as keyof typeof RULE_SETS] : undefined;
+    const single = BUILT_IN_RULES.find((rule) => rule.name === name || rule.id === name);
+    if (set) chosen.push(...set.map((id) => BUILT_IN_RULES.find((rule) => rule.id === id) as BuiltInRule));
+    else if (single) chosen.push(single);
+    else problems.add(`RULE_SETS: unknown rule or set ${JSON.stringify(name)} (sets: ${Object.keys(RULE_SETS).join(', ')}; rules: ${BUILT_IN_RULES.map((rule) => rule.id).join(', ')})`);
+  }
+  return [...new Set(chosen)];
+}
+
+function customRules(env: Env, problems: ConfigProblems): CustomRuleInput[] {
+  const rules: CustomRuleInput[] = [];
+  const json = readEnv(env, 'CUSTOM_RULES');
+  if (json) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json.value);
+    } catch (error) {
+      problems.add(`CUSTOM_RULES is not valid JSON: ${(error as Error).message}`);
+    }
+    if (parsed !== undefined) {
+      if (!Array.isArray(parsed)) problems.add('CUSTOM_RULES must be a JSON array of {"name", "pattern", "severity"} objects');
+      else rules.push(...parsed.map((rule) => (rule && typeof rule === 'object' ? (rule as CustomRuleInput) : {})));
+    }
+  }
+  const inline = readEnv(env, 'FILTER_PATTERN');
+  if (inline) {
+    rules.push({ name: readEnv(env, 'FILTER_RULE_NAME')?.value ?? 'custom-filter-pattern', pattern: inline.value, severity: readEnv(env, 'FILTER_SEVERITY')?.value });
+  }
+  return rules;
+}
+
+const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function loadUnauthorizedApiConfig(env: Env): UnauthorizedApiConfig {
+  const problems = new ConfigProblems();
+  const selection = readEnv(env, 'RULE_SETS')?.value ?? 'unauthorized';
+  const rules: FilterRule[] = [];
+  for (const rule of builtInRules(selection, problems)) {
+    const compiled = compileRule({ name: rule.name, pattern: rule.pattern, severity: rule.severity, description: rule.description, authorizationFailure: rule.authorizationFailure }, problems);
+    if (compiled) rules.push(compiled);
+  }
+  customRules(env, problems).forEach((input, index) => {
+    const where = `custom rule #${index + 1}`;
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    if (!RULE_NAME.test(name)) problems.add(`${where}: "name" must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (typeof input.pattern !== 'string') problems.add(`${where}: "pattern" must be a filter pattern string`);
+    const severity = input.severity === undefined ? 'medium' : input.severity;
+    if (!SEVERITIES.includes(severity as Severity)) problems.add(`${where}: "severity" must be one of ${SEVERITIES.join(', ')}`);
+    if (rules.some((rule) => rule.name === name)) problems.add(`${where}: a rule named ${name} already exists`);
+    if (!RULE_NAME.test(name) || typeof input.pattern !== 'string' || !SEVERITIES.includes(severity as Severity)) return;
+    const compiled = compileRule(
+      { name, pattern: input.pattern, severity: severity as Severity, description: typeof input.description === 'string' ? input.description : `custom rule ${name}`, authorizationFailure: input.metric === true },
+      problems,
+    );
+    if (compiled) rules.push(compiled);
+  });
+  const ctsRule = readBoolean(env, 'CTS_RULE', true, problems);
+  const mode = readChoice(env, 'METRIC_MODE', METRIC_MODES, 'api', problems);
+  const namespace = readEnv(env, 'METRIC_NAMESPACE')?.value ?? 'CloudTrailMetrics';
+  const name = readEnv(env, 'METRIC_NAME')?.value ?? 'AuthorizationFailureCount';
+  if (!/^[^:][\x20-\x7e]{0,254}$/.test(namespace) || namespace.startsWith('AWS/')) problems.add(`METRIC_NAMESPACE ${JSON.stringify(namespace)} must be 1-255 printable ASCII characters, not starting with ':' or 'AWS/'`);
+  if (!/^[\x20-\x7e]{1,255}$/.test(name)) problems.add(`METRIC_NAME ${JSON.stringify(name)} must be 1-255 printable ASCII characters`);
+  if (rules.length === 0 && !ctsRule) problems.add('no rules enabled: set RULE_SETS, CUSTOM_RULES or FILTER_PATTERN, or keep CTS_RULE on');
+  problems.throwIfAny('unauthorized-api');
+  return { rules, ctsRule, metric: { mode, namespace, name } };
+}
+
+/** A CTS trace refused for lack of permission: HTTP 401/403, or an error code/message saying so. */
+export function isRefusedCtsCall(event: TraceEvent): boolean {
+  if (event.source !== 'cts' || event.outcome !== 'failure') return false;
+  if (event.category !== 'api-call') return false;
+  const code = event.error?.code ?? '';
+  if (code === '401' || code === '403') return true;
+  const raw = event.raw as { code?: unknown } | null;
+  const status = raw && typeof raw === 'object' && Object.hasOwn(raw, 'code') ? String(raw.code) : '';
+  if (status === '401' || status === '403') return true;
+  return CTS_REFUSAL.test(code) || CTS_REFUSAL.test(event.error?.message ?? '');
+}
+
+function principalKey(event: TraceEvent): string {
+  return event.actor.arn ?? event.actor.id ?? event.actor.name ?? `${event.actor.type}:${event.sourceAddress}`;
+}
+
+export function detectUnauthorizedApi(event: TraceEvent, config: UnauthorizedApiConfig): Finding[] {
+  const findings: Finding[] = [];
+  if (event.source === 'cloudtrail') {
+    for (const rule of config.rules) {
+      if (rule.pattern.matchesValue(event.raw)) {
+        findings.push({ rule: rule.name, severity: rule.severity, event, groupKey: `${rule.name}\u0000${principalKey(event)}` });
+      }
+    }
+  } else if (config.ctsRule && isRefusedCtsCall(event)) {
+    findings.push({ rule: CTS_RULE, severity: 'high', event, groupKey: `${CTS_RULE}\u0000${principalKey(event)}` });
+  }
+  return findings;
+}
+
+export function countsAsAuthorizationFailure(rule: string, config: UnauthorizedApiConfig): boolean {
+  if (rule === CTS_RULE) return true;
+  return config.rules.some((candidate) => candidate.name === rule && candidate.authorizationFailure);
+}
+
+export function describeUnauthorizedAlert(group: FindingGroup, config: UnauthorizedApiConfig): { subject: string; message: string } {
+  const event = group.first;
+  const rule = config.rules.find((candidate) => candidate.name === group.rule);
+  const description = rule?.description ?? 'API call refused for lack of permission (CTS 401/403)';
+  const refused = group.rule === CTS_RULE || rule?.authorizationFailure === true;
+  const who = event.actor.name ?? event.actor.id ?? 'unknown principal';
+  const headline = refused
+    ? `Refused API call: ${inlineValue(event.action, 128)} on ${inlineValue(event.service, 128)} by ${inlineValue(who, 128)}`
+    : `${description}: ${inlineValue(event.action, 128)} on ${inlineValue(event.service, 128)} by ${inlineValue(who, 128)}`;
+  const error = event.error ? [event.error.code, event.error.message].filter(Boolean).join(': ') : undefined;
+  const fields = formatFields([
+    ['Rule', `${group.rule} (${description})`],
+    ['Principal', describeActor(event)],
+    ['Action', `${event.service} ${event.action}`],
+    ['Error', error],
+    ['Source', event.sourceIp ?? event.sourceAddress],
+    ['Where', describeWhere(event)],
+    ['When', event.time],
+    ['User agent', event.userAgent],
+  ]);
+  const count = group.count > 1 ? ` (${group.count}x)` : '';
+  return {
+    subject: safeSubject(`trailguard: ${refused ? 'refused' : group.rule} ${event.action} by ${who}${count}`),
+    message: [headline, '', fields, eventIdLines(group)].join('\n'),
+  };
+}
+
+export const unauthorizedApi: Detector<UnauthorizedApiConfig> = {
+  name: 'unauthorized-api',
+  loadConfig: loadUnauthorizedApiConfig,
+  detect: detectUnauthorizedApi,
+  describe: describeUnauthorizedAlert,
+  metric: {
+    settings: (config) => config.metric,
+    counts: (finding, config) => countsAsAuthorizationFailure(finding.rule, config),
+  },
+};

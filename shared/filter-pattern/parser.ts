@@ -1,0 +1,351 @@
+/**
+ * Filter pattern parser: picks the pattern kind by its first character, then parses JSON and
+ * space-delimited conditions with a Pratt parser (`&&` binds tighter than `||`, parentheses group) and
+ * unstructured patterns as a flat term list. Everything AWS would reject is rejected here, with a column.
+ */
+import type {
+  ComparisonOperator,
+  Condition,
+  FieldSlot,
+  JsonPatternAst,
+  Operand,
+  PatternAst,
+  SpaceDelimitedPatternAst,
+  Term,
+  TermRole,
+  TermsPatternAst,
+  ValueLiteral,
+} from './ast';
+import { fail } from './filter-pattern-error';
+import { invalidTerm, tokenizeExpression, tokenizeTerms, type ExpressionMode, type Token, type TokenKind } from './lexer';
+import { parseNumberLiteral } from './number-literal';
+import { compileRegexSubset } from './regex-subset';
+
+const MAX_REGEX_PER_PATTERN = 2;
+const MAX_WILDCARDS_PER_PATTERN = 3;
+/** Parenthesis nesting limit: keeps recursion far from the stack limit on hostile input. */
+const MAX_NESTING = 100;
+
+const BINDING_POWER: Partial<Record<TokenKind, number>> = { '||': 1, '&&': 2 };
+
+const OPERATORS: Partial<Record<TokenKind, ComparisonOperator>> = {
+  '=': '=',
+  '!=': '!=',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+};
+
+function isSpace(ch: string | undefined): boolean {
+  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
+}
+
+export function parseFilterPattern(pattern: string): PatternAst {
+  let first = 0;
+  let last = pattern.length - 1;
+  while (first <= last && isSpace(pattern[first])) first++;
+  while (last >= first && isSpace(pattern[last])) last--;
+  if (first > last) return { kind: 'terms', type: 'terms', terms: [] };
+
+  switch (pattern[first]) {
+    case '{':
+      return parseJsonPattern(pattern, first);
+    case '[':
+      return parseSpaceDelimitedPattern(pattern, first);
+    case '%':
+      if (last === first || pattern[last] !== '%') {
+        fail(pattern, last, "If a filter pattern starts with '%' it must end with '%'");
+      }
+      compileRegexSubset(pattern.slice(first + 1, last), { pattern, offset: first + 1 });
+      return { kind: 'terms', type: 'regex', source: pattern.slice(first + 1, last), start: first + 1 };
+    default:
+      return parseTermsPattern(pattern, first, last + 1);
+  }
+}
+
+// ---- JSON and space-delimited -----------------------------------------------------------------------
+
+class ExpressionParser {
+  private index = 0;
+  private depth = 0;
+  private regexCount = 0;
+  private wildcardCount = 0;
+
+  constructor(
+    private readonly pattern: string,
+    private readonly tokens: readonly Token[],
+    private readonly mode: ExpressionMode,
+  ) {}
+
+  peek(ahead = 0): Token {
+    return this.tokens[Math.min(this.index + ahead, this.tokens.length - 1)]!;
+  }
+
+  advance(): Token {
+    const token = this.peek();
+    if (this.index < this.tokens.length - 1) this.index++;
+    return token;
+  }
+
+  /** Pratt loop: a prefix condition, then infix `&&`/`||` while they bind tighter than `minPower`. */
+  parseExpression(minPower = 0): Condition {
+    let left = this.parsePrefix();
+    for (;;) {
+      const operator = this.peek().kind;
+      const power = BINDING_POWER[operator];
+      if (power === undefined || power <= minPower) return left;
+      this.advance();
+      const right = this.parseExpression(power);
+      left = join(operator === '&&' ? 'and' : 'or', left, right);
+    }
+  }
+
+  private parsePrefix(): Condition {
+    const token = this.peek();
+    switch (token.kind) {
+      case '(': {
+        if (++this.depth > MAX_NESTING) fail(this.pattern, token.start, 'Too many nested parentheses');
+        this.advance();
+        if (this.peek().kind === ')') fail(this.pattern, this.peek().start, 'Expected a condition inside the parentheses');
+        const inner = this.parseExpression(0);
+        if (this.peek().kind !== ')') fail(this.pattern, token.start, "Unbalanced parentheses: missing ')'");
+        this.advance();
+        this.depth--;
+        return inner;
+      }
+      case ')':
+        return fail(this.pattern, token.start, "Unbalanced parentheses: unexpected ')'");
+      case 'selector':
+        if (this.mode === 'json') return this.parseComparison();
+        break;
+      case 'word':
+        if (this.mode === 'space-delimited') return this.parseComparison();
+        if (/^(and|or|not)$/i.test(token.value)) invalidTerm(this.pattern, token.start, token.value);
+        return fail(this.pattern, token.start, `Expected a selector starting with '$', found '${token.raw}'`);
+      case 'eof':
+      case '}':
+      case ']':
+      case ',':
+      case '&&':
+      case '||':
+        return fail(this.pattern, token.start, 'Expected a condition');
+    }
+    return fail(this.pattern, token.start, `Expected a condition, found '${token.raw}'`);
+  }
+
+  private parseOperand(): Operand {
+    const token = this.advance();
+    if (token.kind === 'selector') {
+      this.wildcardCount += token.steps!.filter((step) => step.type === 'wildcard').length;
+      if (this.wildcardCount > MAX_WILDCARDS_PER_PATTERN) {
+        fail(
+          this.pattern,
+          token.start,
+          `Your input has exceeded the maximum of ${MAX_WILDCARDS_PER_PATTERN} wildcard selectors per filter pattern.`,
+        );
+      }
+      return { type: 'selector', text: token.raw, steps: token.steps!, start: token.start };
+    }
+    if (!/^[A-Za-z0-9_]+$/.test(token.value)) invalidTerm(this.pattern, token.start, token.value);
+    return { type: 'field', name: token.value, start: token.start };
+  }
+
+  private parseComparison(): Condition {
+    const operandToken = this.peek();
+    const operand = this.parseOperand();
+    const token = this.advance();
+    const operator = OPERATORS[token.kind];
+    if (operator) return { type: 'compare', operand, operator, value: this.parseValue(operator, token) };
+
+    if (token.kind === 'word' && this.mode === 'json') {
+      const keyword = token.value.toUpperCase();
+      if (keyword === 'IS') {
+        const what = this.advance();
+        const value = what.kind === 'word' ? what.value.toLowerCase() : '';
+        if (value === 'null' || value === 'true' || value === 'false') return { type: 'is', operand, what: value };
+        if (what.kind === 'word') invalidTerm(this.pattern, what.start, what.value);
+        fail(this.pattern, what.start, 'Expected NULL, TRUE or FALSE after IS');
+      }
+      if (keyword === 'NOT') {
+        const what = this.advance();
+        if (what.kind === 'word' && what.value.toUpperCase() === 'EXISTS') return { type: 'not-exists', operand };
+        if (what.kind === 'word') invalidTerm(this.pattern, what.start, what.value);
+        fail(this.pattern, what.start, 'Expected EXISTS after NOT');
+      }
+      invalidTerm(this.pattern, token.start, token.value);
+    }
+    return fail(this.pattern, token.start, `Expected an operator after '${operandToken.raw}'`);
+  }
+
+  private parseValue(operator: ComparisonOperator, operatorToken: Token): ValueLiteral {
+    const token = this.advance();
+    const numeric = operator !== '=' && operator !== '!=';
+    switch (token.kind) {
+      case 'regex': {
+        if (numeric) fail(this.pattern, token.start, `'${operator}' compares numbers: a regular expression cannot follow it`);
+        if (++this.regexCount > MAX_REGEX_PER_PATTERN) {
+          fail(
+            this.pattern,
+            token.start,
+            `Your input has exceeded the maximum of ${MAX_REGEX_PER_PATTERN} regular expressions per filter pattern.`,
+          );
+        }
+        compileRegexSubset(token.value, { pattern: this.pattern, offset: token.valueStart });
+        return { type: 'regex', source: token.value, start: token.valueStart };
+      }
+      case 'string':
+        if (numeric) fail(this.pattern, token.start, `'${operator}' compares numbers: expected an unquoted number, found ${token.raw}`);
+        return { type: 'text', text: token.value, quoted: true, start: token.valueStart };
+      case 'word':
+        if (numeric && Number.isNaN(parseNumberLiteral(token.value))) {
+          fail(this.pattern, token.start, `'${operator}' compares numbers: expected a number, found '${token.raw}'`);
+        }
+        if (this.mode === 'json' && token.value.toLowerCase() === 'null') {
+          fail(this.pattern, token.start, "Invalid value 'null': use IS NULL");
+        }
+        return { type: 'text', text: token.value, quoted: false, start: token.start };
+      default:
+        return fail(this.pattern, token.start, `Expected a value after '${operatorToken.raw}'`);
+    }
+  }
+
+  /** After the top-level condition: the closing bracket, then nothing. */
+  expectClose(close: '}' | ']'): void {
+    const open = close === '}' ? '{' : '[';
+    const token = this.peek();
+    if (token.kind === close) {
+      this.advance();
+      const after = this.peek();
+      if (after.kind !== 'eof') fail(this.pattern, after.start, `If a filter pattern starts with '${open}' it must end with '${close}'`);
+      return;
+    }
+    if (token.kind === ')') fail(this.pattern, token.start, "Unbalanced parentheses: unexpected ')'");
+    if (token.kind === 'word') invalidTerm(this.pattern, token.start, token.value);
+    if (token.kind === 'eof') fail(this.pattern, token.start, `If a filter pattern starts with '${open}' it must end with '${close}'`);
+    fail(this.pattern, token.start, `Unexpected '${token.raw}'`);
+  }
+}
+
+/** `a && b && c` becomes one `and` node with three operands (evaluated in a loop, not by recursion). */
+function join(type: 'and' | 'or', left: Condition, right: Condition): Condition {
+  const operands: Condition[] = left.type === type ? (left.operands as Condition[]) : [left];
+  if (right.type === type) for (const operand of right.operands) operands.push(operand);
+  else operands.push(right);
+  return left.type === type ? left : { type, operands };
+}
+
+function parseJsonPattern(pattern: string, open: number): JsonPatternAst {
+  const parser = new ExpressionParser(pattern, tokenizeExpression(pattern, open + 1, 'json'), 'json');
+  if (parser.peek().kind === '}') fail(pattern, parser.peek().start, 'Expected a condition');
+  const condition = parser.parseExpression(0);
+  parser.expectClose('}');
+  return { kind: 'json', condition };
+}
+
+/** The leftmost field a slot's condition names: `status_code = 4* && bytes > 1000` is the `status_code` slot. */
+function leftmostField(condition: Condition): { name: string; start: number } {
+  if (condition.type === 'and' || condition.type === 'or') return leftmostField(condition.operands[0]!);
+  const { operand } = condition;
+  return operand.type === 'field' ? operand : { name: operand.text, start: operand.start };
+}
+
+function collectFields(condition: Condition, out: { name: string; start: number }[]): void {
+  if (condition.type === 'and' || condition.type === 'or') {
+    for (const operand of condition.operands) collectFields(operand, out);
+  } else if (condition.operand.type === 'field') {
+    out.push(condition.operand);
+  }
+}
+
+function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimitedPatternAst {
+  const parser = new ExpressionParser(pattern, tokenizeExpression(pattern, open + 1, 'space-delimited'), 'space-delimited');
+  const slots: FieldSlot[] = [];
+  const conditions: Condition[] = [];
+
+  if (parser.peek().kind !== ']') {
+    for (;;) {
+      const token = parser.peek();
+      const after = parser.peek(1).kind;
+      if (token.kind === ',' || token.kind === ']') {
+        slots.push({ type: 'unnamed', start: token.start });
+      } else if (token.kind === 'word' && token.value === '...') {
+        parser.advance();
+        slots.push({ type: 'ellipsis', start: token.start });
+      } else if (token.kind === 'word' && (after === ',' || after === ']' || after === 'eof')) {
+        parser.advance();
+        if (!/^[A-Za-z0-9_]+$/.test(token.value)) invalidTerm(pattern, token.start, token.value);
+        slots.push({ type: 'named', name: token.value, start: token.start });
+      } else {
+        const condition = parser.parseExpression(0);
+        const { name, start } = leftmostField(condition);
+        slots.push({ type: 'named', name, start });
+        conditions.push(condition);
+      }
+      const separator = parser.peek();
+      if (separator.kind === ',') {
+        parser.advance();
+        continue;
+      }
+      if (separator.kind === ']' || separator.kind === 'eof') break;
+      if (separator.kind === 'word') invalidTerm(pattern, separator.start, separator.value);
+      fail(pattern, separator.start, `Expected ',' or ']', found '${separator.raw}'`);
+    }
+  }
+  parser.expectClose(']');
+
+  const ellipses = slots.filter((slot) => slot.type === 'ellipsis');
+  if (ellipses.length > 1) fail(pattern, ellipses[1]!.start, "Only one '...' is supported per pattern");
+  const names = new Set<string>();
+  for (const slot of slots) {
+    if (slot.type !== 'named') continue;
+    if (names.has(slot.name)) fail(pattern, slot.start, `Duplicate field name '${slot.name}'`);
+    names.add(slot.name);
+  }
+  const referenced: { name: string; start: number }[] = [];
+  for (const condition of conditions) collectFields(condition, referenced);
+  for (const field of referenced) {
+    if (!names.has(field.name)) fail(pattern, field.start, `Unknown field '${field.name}'`);
+  }
+
+  const condition =
+    conditions.length === 0 ? null : conditions.length === 1 ? conditions[0]! : ({ type: 'and', operands: conditions } as const);
+  return { kind: 'space-delimited', slots, condition };
+}
+
+// ---- unstructured terms -------------------------------------------------------------------------------
+
+const ROLE_BY_PREFIX: Record<'' | '?' | '-', TermRole> = { '': 'required', '?': 'optional', '-': 'excluded' };
+
+/** Characters AWS rejects inside a quoted phrase (captures: `"ERROR!"`, `"ERROR:"`, `"ERROR %WARN%"`). */
+const INVALID_IN_PHRASE = '!:%';
+
+function parseTermsPattern(pattern: string, from: number, to: number): TermsPatternAst {
+  const terms: Term[] = [];
+  const add = (role: TermRole, text: string) => {
+    if (text.trim() !== '') terms.push({ role, text });
+  };
+  for (const token of tokenizeTerms(pattern, from, to)) {
+    if (!token.quoted) {
+      add(ROLE_BY_PREFIX[token.prefix], token.text);
+      continue;
+    }
+    // AWS reads `-` and `?` inside a quoted phrase as term operators too: `"a-b"` is `a -b` (which is
+    // why it matched nothing in the captures) and `"a?b"` is `a ?b` (so it matches `a b`). A phrase that
+    // is only whitespace adds no term, so `" "` matches everything.
+    let role = ROLE_BY_PREFIX[token.prefix];
+    let segmentStart = 0;
+    const { text } = token;
+    for (let k = 0; k < text.length; k++) {
+      const ch = text[k]!;
+      if (INVALID_IN_PHRASE.includes(ch)) invalidTerm(pattern, token.textStart + k, ch);
+      if (ch === '-' || ch === '?') {
+        add(role, text.slice(segmentStart, k));
+        role = ch === '-' ? 'excluded' : 'optional';
+        segmentStart = k + 1;
+      }
+    }
+    add(role, text.slice(segmentStart));
+  }
+  return { kind: 'terms', type: 'terms', terms };
+}
