@@ -12,6 +12,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { decodeInput } from '../shared/intake/decode-input';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
+import type { InvocationResult } from '../shared/platform/invoke';
+import { startCloudWatchServer } from './cloudwatch-endpoint';
 import { startEmulator } from './emulator';
 
 // Node 20 is supported by the pinned AWS SDK; its notice about future releases is noise in a CLI.
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
   const files = listEvents(join(ROOT, 'events'));
   const objects = referencedObjects(files);
   const buckets = [...new Set(objects.map((object) => object.bucket))];
+  const cloudWatch = await startCloudWatchServer();
   const emulator = await startEmulator({
     topics: [{ name: TOPIC }],
     queues: [{ name: QUEUE }],
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
       ALERT_TOPIC: `arn:aws:sns:us-east-1:000000000000:${TOPIC}`,
       SINK_ENDPOINT: emulator.address,
       S3_ENDPOINT: emulator.address,
+      METRIC_ENDPOINT: cloudWatch.url,
     });
     const client = { region: 'us-east-1', endpoint: emulator.address, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } };
     const s3 = new S3Client({ ...client, forcePathStyle: true });
@@ -88,17 +92,19 @@ async function main(): Promise<void> {
     const functions = readdirSync(join(ROOT, 'dist', 'aws')).filter((name) => name.endsWith('.js')).sort();
     for (const bundle of functions) {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { handler } = require(join(ROOT, 'dist', 'aws', bundle)) as { handler: (event: unknown, context: object) => Promise<{ records: number; alerts: number; rejected: number }> };
-      const totals = { records: 0, alerts: 0, rejected: 0 };
+      const { handler } = require(join(ROOT, 'dist', 'aws', bundle)) as { handler: (event: unknown, context: object) => Promise<InvocationResult> };
+      const totals = { records: 0, alerts: 0, rejected: 0, metric: undefined as undefined | { name: string; value: number } };
       for (const file of files) {
         for (const document of decodeInput(readFileSync(file), file).documents) {
           const result = await handler(document.value, { awsRequestId: `demo-${relative(ROOT, file)}`, invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${bundle}` });
           totals.records += result.records;
           totals.alerts += result.alerts;
           totals.rejected += result.rejected;
+          if (result.metric) totals.metric = { name: result.metric.name, value: (totals.metric?.value ?? 0) + result.metric.value };
         }
       }
-      console.log(`${bundle.replace(/\.js$/, '')}: ${totals.records} records, ${totals.alerts} alerts published, ${totals.rejected} rejected`);
+      const metric = totals.metric ? `, ${totals.metric.name} ${totals.metric.value} (sent to the local CloudWatch endpoint)` : '';
+      console.log(`${bundle.replace(/\.js$/, '')}: ${totals.records} records, ${totals.alerts} alerts published, ${totals.rejected} rejected${metric}`);
     }
 
     const sqs = new SQSClient(client);
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
       console.log(`${message.Message ?? ''}\n`);
     }
   } finally {
-    await emulator.stop();
+    await Promise.all([emulator.stop(), cloudWatch.close()]);
   }
 }
 

@@ -10,7 +10,7 @@ import { unauthorizedApi } from '../functions/unauthorized-api/unauthorized-api'
 import { main } from '../cli/main';
 import type { CliIo } from '../cli/io';
 import { startEmulator, type Emulator } from '../scripts/emulator';
-import { startCloudWatchServer } from './support/cloudwatch-server';
+import { startCloudWatchServer } from '../scripts/cloudwatch-endpoint';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 import { EVENTS_DIR, fixture } from './support/fixtures';
 import { mkdtempSync, writeFileSync } from 'node:fs';

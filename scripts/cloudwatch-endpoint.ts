@@ -1,5 +1,5 @@
 /**
- * A local CloudWatch endpoint for PutMetricData, speaking the protocol the SDK uses (AWS JSON 1.0,
+ * A local CloudWatch endpoint for PutMetricData (tests and the demo), speaking the protocol the SDK uses (AWS JSON 1.0,
  * `X-Amz-Target: GraniteServiceVersion20100801.PutMetricData`). No emulator covers CloudWatch, so
  * this records what arrived and can fail on demand.
  */
