@@ -381,7 +381,7 @@ interface SplitLine {
   ends: number[];
 }
 
-export function splitFields(line: string): SplitLine {
+function splitFields(line: string): SplitLine {
   const values: string[] = [];
   const starts: number[] = [];
   const ends: number[] = [];

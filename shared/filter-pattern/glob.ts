@@ -8,10 +8,6 @@
  */
 export type StringTest = (value: string) => boolean;
 
-export function hasGlob(text: string): boolean {
-  return text.includes('*');
-}
-
 /** A test for `text` with `*` as "any run of characters, possibly empty". */
 export function compileGlob(text: string): StringTest {
   if (!text.includes('*')) return (value) => value === text;

@@ -223,7 +223,7 @@ class ExpressionParser {
     if (token.kind === ')') fail(this.pattern, token.start, "Unbalanced parentheses: unexpected ')'");
     if (token.kind === 'word') invalidTerm(this.pattern, token.start, token.value);
     if (token.kind === 'eof') fail(this.pattern, token.start, `If a filter pattern starts with '${open}' it must end with '${close}'`);
-    fail(this.pattern, token.start, `Unexpected '${token.raw}'`);
+    fail(this.pattern, token.start, `Expected '&&', '||' or '${close}', found '${token.raw}'`);
   }
 }
 
