@@ -6,7 +6,9 @@ import { createFunctionGraphHandler, type FunctionGraphContext } from '../shared
 import { SinkError } from '../shared/errors';
 import { loginWhitelist } from '../functions/login-whitelist/login-whitelist';
 import { startSmnServer } from './support/smn-server';
-import { fixture } from './support/fixtures';
+import { EVENTS_DIR, fixture } from './support/fixtures';
+import { main } from '../cli/main';
+import { join } from 'node:path';
 
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const TOKEN = 'MIIZfake-token-for-tests';
@@ -95,5 +97,29 @@ describe('login-whitelist on FunctionGraph with SMN', () => {
     const { handler } = createFunctionGraphHandler(loginWhitelist, { RUNTIME_USERDATA: JSON.stringify(sampleVariables()) });
     const result = await handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context({}));
     expect(result.delivered).toBe(1);
+  });
+});
+
+describe('trailguard replay --sink smn', () => {
+  it('signs with HUAWEICLOUD_SDK_AK/SK and publishes to the topic URN at --endpoint', async () => {
+    const stderr: string[] = [];
+    const io = {
+      env: { IP: '203.0.113.0/24', HUAWEICLOUD_SDK_AK: KEYS.accessKey, HUAWEICLOUD_SDK_SK: KEYS.secretKey, PROJECT_ID: PROJECT, LOG_LEVEL: 'silent' },
+      out: () => undefined,
+      err: (line: string) => stderr.push(line),
+      progress: () => undefined,
+      errIsTty: false,
+    };
+    const file = join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json');
+    const code = await main(['replay', 'login-whitelist', file, '--sink', 'smn', '--endpoint', server.url, '--topic', `urn:smn:eu-de:${PROJECT}:cts_test`], io);
+    expect(stderr.join('\n')).toContain('published 1 alert(s) to smn');
+    expect(code).toBe(0);
+    expect(server.published).toHaveLength(1);
+  });
+
+  it('exits 2 when SMN has no credentials', async () => {
+    const io = { env: { IP: '203.0.113.0/24', PROJECT_ID: PROJECT }, out: () => undefined, err: () => undefined, progress: () => undefined, errIsTty: false };
+    const file = join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json');
+    expect(await main(['replay', 'login-whitelist', file, '--sink', 'smn', '--endpoint', server.url, '--topic', `urn:smn:eu-de:${PROJECT}:cts_test`], io)).toBe(2);
   });
 });

@@ -11,6 +11,9 @@ import { startEmulator, type Emulator } from '../scripts/emulator';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 import { fixture, fixtureBytes } from './support/fixtures';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
+import { main } from '../cli/main';
+import { EVENTS_DIR } from './support/fixtures';
+import { join } from 'node:path';
 
 const CONTEXT = { awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:login-whitelist' };
 
@@ -125,5 +128,25 @@ describe('login-whitelist on Lambda with SNS', () => {
 
   it('a missing topic setting stops the function at cold start', () => {
     expect(() => createLambdaHandler(loginWhitelist, { IP_WHITELIST: '203.0.113.0/24' })).toThrow(/ALERT_TOPIC/);
+  });
+});
+
+describe('trailguard replay --sink sns', () => {
+  it('publishes the replayed alerts to the topic at --endpoint', async () => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const io = {
+      env: { IP_WHITELIST: '203.0.113.0/24', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'silent' },
+      out: (line: string) => stdout.push(line),
+      err: (line: string) => stderr.push(line),
+      progress: () => undefined,
+      errIsTty: false,
+    };
+    const file = join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json');
+    const code = await main(['replay', 'login-whitelist', file, '--json', '--sink', 'sns', '--endpoint', emulator.address, '--topic', 'arn:aws:sns:us-east-1:000000000000:alerts'], io);
+    expect(code).toBe(0);
+    expect(stderr.join('\n')).toContain('published 1 alert(s) to sns');
+    const [message] = await drainQueue(emulator.address, 'inbox');
+    expect(message.Message.split('\n')[0]).toBe('Illegal operation[IP:10.65.56.139, Action:login]');
   });
 });
