@@ -7,7 +7,9 @@
 import type { Alert, AlertSink } from '../shared/alert';
 import { ConfigProblems, readEnv, type Env } from '../shared/env-config';
 import { ConfigError, errorMessage } from '../shared/errors';
-import { createLogger } from '../shared/logger';
+import { inlineValue } from '../shared/alert-text';
+import { maxDecompressedBytesFromEnv } from '../shared/intake/decode-input';
+import { createLogger, redactText } from '../shared/logger';
 import { DetectionRun } from '../shared/pipeline';
 import { publishAlerts } from '../shared/publish-alerts';
 import { loadSinkConfig, type SinkConfig } from '../shared/sink-config';
@@ -38,6 +40,9 @@ Configuration comes from the same environment variables as the deployed function
 (for login-whitelist: IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE).`;
 
 const FLAGS = { json: 'boolean', rules: 'string', sink: 'string', endpoint: 'string', topic: 'string', region: 'string', quiet: 'boolean', help: 'boolean' } as const;
+
+/** Credentials the CLI may hold in its environment: scrubbed from its log lines. */
+const CLI_SECRET_VARIABLES = ['SMN_AUTH_TOKEN', 'HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 
 function humanAlert(alert: Alert): string {
   return [`== ${alert.function} / ${alert.rule} (${alert.severity}) ==`, `Subject: ${alert.subject}`, alert.message, ''].join('\n');
@@ -96,9 +101,15 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   for (const problem of problems) io.err(`error: ${problem}`);
   const metric = detector.metric;
   let metricCount = 0;
+  const limits = new ConfigProblems();
+  const maxDecompressedBytes = maxDecompressedBytesFromEnv(io.env, limits);
+  limits.throwIfAny('replay');
   const run = new DetectionRun(detector, config, {
+    maxDecompressedBytes,
     onFindings: metric ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (metricCount += 1)) : undefined,
-    onRejected: (rejected) => io.err(`rejected: ${rejected.position}${rejected.recordId ? ` (id ${rejected.recordId})` : ''}: ${rejected.reason}`),
+    // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
+    onRejected: (rejected) =>
+      io.err(redactText(`rejected: ${inlineValue(rejected.position, 600)}${rejected.recordId ? ` (id ${inlineValue(rejected.recordId, 300)})` : ''}: ${inlineValue(rejected.reason, 600)}`)),
   });
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
@@ -123,7 +134,9 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
     const active = sinks();
     if (active.length > 0) {
       try {
-        const report = await publishAlerts(alerts, active, createLogger({ level: readEnv(io.env, 'LOG_LEVEL')?.value ?? 'warn', name: 'replay' }));
+        const secrets = CLI_SECRET_VARIABLES.map((name) => readEnv(io.env, name)?.value);
+        const log = createLogger({ level: readEnv(io.env, 'LOG_LEVEL')?.value ?? 'warn', name: 'replay', secrets }, { write: (line: string) => io.err(line.trimEnd()) });
+        const report = await publishAlerts(alerts, active, log);
         if (!quiet) io.err(`published ${report.delivered} alert(s) to ${active.map((s) => s.name).join(', ')}`);
       } catch (error) {
         publishFailed = true;

@@ -1,4 +1,5 @@
 import type { Detector, FunctionName } from '../shared/detector';
+import { configCompliance } from './config-compliance/config-compliance';
 import { loginWhitelist } from './login-whitelist/login-whitelist';
 import { unauthorizedApi } from './unauthorized-api/unauthorized-api';
 
@@ -6,6 +7,7 @@ import { unauthorizedApi } from './unauthorized-api/unauthorized-api';
 export const DETECTORS: Partial<Record<FunctionName, Detector<any>>> = {
   'login-whitelist': loginWhitelist,
   'unauthorized-api': unauthorizedApi,
+  'config-compliance': configCompliance,
 };
 
 export function detectorNames(): string[] {

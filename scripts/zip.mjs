@@ -49,9 +49,10 @@ function checkName(name) {
 
 /**
  * Builds a zip archive from `entries` ({ name, data }), sorted by name; `data` is a Buffer,
- * Uint8Array or string (UTF-8). Resolves to the archive's bytes. `level` is the zlib level (9).
+ * Uint8Array or string (UTF-8). Resolves to the archive's bytes. `level` is the zlib level: 6, since
+ * 9 takes about 2.5 times as long on the bundles for about 1 % less.
  */
-export async function createZip(entries, { level = 9 } = {}) {
+export async function createZip(entries, { level = 6 } = {}) {
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (sorted.length > MAX_ENTRIES) throw new Error(`zip: ${sorted.length} entries, at most ${MAX_ENTRIES} without zip64`);
   sorted.forEach((entry, i) => {

@@ -77,8 +77,11 @@ export function capMessage(message: string, maxBytes = MESSAGE_MAX_BYTES): strin
   return `${bytes.subarray(0, end).toString('utf8')}\n${TRUNCATION_MARKER}`;
 }
 
-/** AWS access key ids, long-term (AKIA) and temporary (ASIA), inside free text. */
-const ACCESS_KEY_ID = /\b(?:AKIA|ASIA)[A-Z0-9]{12,124}\b/g;
+/**
+ * AWS access key ids, long-term (AKIA) and temporary (ASIA), inside free text. No word boundary on the
+ * left: in URL-encoded text (`%20AKIA…`) a digit comes right before the key.
+ */
+const ACCESS_KEY_ID = /(?:AKIA|ASIA)[A-Z0-9]{16,124}(?![A-Z0-9])/g;
 
 /**
  * An access key id as alerts show it: every character but the last 4 replaced by `*`. The tail is

@@ -49,3 +49,13 @@ export function readChoice<T extends string>(env: Env, name: string, choices: re
   problems.add(`${name}=${JSON.stringify(found.value)} is not one of ${choices.join(', ')}`);
   return fallback;
 }
+
+/** A whole number of at least `min`, or the fallback when unset; anything else is a problem. */
+export function readPositiveInteger(env: Env, name: string, fallback: number, problems: ConfigProblems, min = 1): number {
+  const found = readEnv(env, name);
+  if (!found) return fallback;
+  const value = /^\d{1,9}$/.test(found.value) ? Number(found.value) : NaN;
+  if (Number.isInteger(value) && value >= min) return value;
+  problems.add(`${name}=${JSON.stringify(found.value)} is not a whole number of at least ${min}`);
+  return fallback;
+}

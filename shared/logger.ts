@@ -31,8 +31,11 @@ export const REDACTED_PATHS = [
   '*.headers["X-Security-Token"]',
 ];
 
-/** Matches AWS access key ids (AKIA…/ASIA…) inside free text such as error messages. */
-const ACCESS_KEY_ID = /\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}\b/g;
+/**
+ * Matches AWS access key ids (AKIA…/ASIA…) inside free text such as error messages. No word boundary on
+ * the left: in URL-encoded text (`%20AKIA…`) a digit comes right before the key.
+ */
+const ACCESS_KEY_ID = /(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{12,}(?![A-Z0-9])/g;
 
 /** Masks credentials that slipped into free text. */
 export function redactText(text: string): string {

@@ -4,10 +4,22 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
+import { type ConfigProblems, readPositiveInteger, type Env } from '../env-config';
 import { errorMessage } from '../errors';
 
 /** CloudTrail log files are at most a few hundred MB unpacked; a bigger output is a gzip bomb. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The decompression cap from `MAX_DECOMPRESSED_MB`. On Lambda the default follows the function's memory
+ * (a quarter of it): parsing needs several times the text, so a bigger file would crash the function
+ * anyway, and a bomb must fail on the cap with a clear reason instead.
+ */
+export function maxDecompressedBytesFromEnv(env: Env, problems: ConfigProblems): number {
+  const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const fallbackMb = Number.isInteger(memoryMb) && memoryMb > 0 ? Math.max(16, Math.min(512, Math.floor(memoryMb / 4))) : DEFAULT_MAX_DECOMPRESSED_BYTES / 1024 / 1024;
+  return readPositiveInteger(env, 'MAX_DECOMPRESSED_MB', fallbackMb, problems) * 1024 * 1024;
+}
 
 export interface DecodedDocument {
   value: unknown;

@@ -1,11 +1,15 @@
 import { InvalidEventError } from '../errors';
 import type { RecordKind } from '../intake/intake-item';
 import type { TraceEvent } from '../trace-event';
+import { normalizeAwsConfig } from './normalize-aws-config';
 import { normalizeCloudTrail } from './normalize-cloudtrail';
 import { normalizeCts } from './normalize-cts';
+import { normalizeCloudEyeConfig, normalizeHuaweiConfig } from './normalize-huawei-config';
 
 export { type EventVersion, normalizeCloudTrail, parseEventVersion } from './normalize-cloudtrail';
 export { normalizeCts } from './normalize-cts';
+export { COMPLIANCE_STATES, normalizeAwsConfig, readPutEvaluations, toComplianceState, UNKNOWN_RULE } from './normalize-aws-config';
+export { normalizeCloudEyeConfig, normalizeHuaweiConfig } from './normalize-huawei-config';
 export { normalizeTime, toEpochMillis } from './normalize-time';
 export * from './read-fields';
 
@@ -17,9 +21,11 @@ export function normalizeRecord(kind: RecordKind, record: unknown): TraceEvent {
     case 'cts':
       return normalizeCts(record);
     case 'aws-config':
+      return normalizeAwsConfig(record);
     case 'huawei-config':
+      return normalizeHuaweiConfig(record);
     case 'cloud-eye':
-      throw new InvalidEventError(`normalizing ${kind} records is not supported yet`);
+      return normalizeCloudEyeConfig(record);
     default:
       return assertNever(kind);
   }

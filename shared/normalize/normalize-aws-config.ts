@@ -147,7 +147,7 @@ function either(value: JsonRecord | undefined, camel: string, pascal: string): u
 }
 
 /** A short description of an unexpected value for a rejection reason (never the whole value). */
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'missing';
   if (value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);

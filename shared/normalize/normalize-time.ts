@@ -32,6 +32,8 @@ const DATE_TIME_TEXT = new RegExp(
 );
 
 export function normalizeTime(value: unknown): string | undefined {
+  // CloudTrail's own form (`2024-06-03T17:22:09Z`) is already canonical but for the milliseconds.
+  if (typeof value === 'string' && isCanonicalUtc(value)) return value.length === 20 ? `${value.slice(0, 19)}.000Z` : value;
   const ms = toEpochMillis(value);
   return ms === undefined ? undefined : new Date(ms).toISOString();
 }
@@ -43,6 +45,37 @@ export function toEpochMillis(value: unknown): number | undefined {
   const text = value.trim();
   if (text.length > 64) return undefined;
   return EPOCH_TEXT.test(text) ? fromEpochNumber(Number(text)) : fromDateTimeText(text);
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ` (upper-case T and Z) naming a real date and time: then
+ * the ISO text of the instant is the input with `.000` added, exactly what the general path produces.
+ */
+function isCanonicalUtc(text: string): boolean {
+  const length = text.length;
+  if (length !== 20 && length !== 24) return false;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
+  if (text.charCodeAt(length - 1) !== 90) return false;
+  if (length === 24 && (text.charCodeAt(19) !== 46 || digits(text, 20, 23) < 0)) return false;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 7);
+  const day = digits(text, 8, 10);
+  const hour = digits(text, 11, 13);
+  const minute = digits(text, 14, 16);
+  const second = digits(text, 17, 19);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+}
+
+/** The ASCII digits text[from, to) as a number, or -1 if any is not a digit. */
+function digits(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 function fromEpochNumber(n: number): number | undefined {

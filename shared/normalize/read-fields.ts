@@ -58,7 +58,19 @@ export function asBoolean(value: unknown): boolean | undefined {
 
 /** Omits undefined members, so events stay valid under `additionalProperties: false` and compare cleanly. */
 export function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
+  // A plain loop, not Object.fromEntries(Object.entries(…)): this runs several times per record, and the
+  // entry arrays were the biggest cost of normalizing. Same result: own enumerable string keys, in order.
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const member = (value as Record<string, unknown>)[key];
+    if (member === undefined) continue;
+    // Assignment to `__proto__` would set the prototype; fromEntries made an own property, so do that.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+    else out[key] = member;
+  }
+  return out as T;
 }
 
 /**

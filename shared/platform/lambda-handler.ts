@@ -6,6 +6,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Detector, MetricSettings } from '../detector';
 import { ConfigProblems, readEnv, type Env } from '../env-config';
+import { maxDecompressedBytesFromEnv } from '../intake/decode-input';
 import { createLogger, type DestinationStream } from '../logger';
 import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../metrics';
 import { loadSinkConfig } from '../sink-config';
@@ -36,6 +37,7 @@ export interface HandlerOptions {
 export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env = process.env, options: HandlerOptions = {}) {
   const problems = new ConfigProblems();
   const sinkConfig = loadSinkConfig(env, 'aws', problems);
+  const maxDecompressedBytes = maxDecompressedBytesFromEnv(env, problems);
   problems.throwIfAny(detector.name);
   const config = detector.loadConfig(env);
   const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
@@ -56,6 +58,7 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
     return invokeDetector(detector, config, event, {
       log: child,
       fetchObject,
+      maxDecompressedBytes,
       metricPublisher,
       sinks: () => createAlertSinks(sinkConfig, { account: accountFromFunctionArn(context.invokedFunctionArn), snsSink: snsSinkFor }),
     });

@@ -10,6 +10,9 @@ export interface ZipEntry {
   /** Unix mode from the external attributes (0 when the archive was not made on Unix). */
   mode: number;
   method: number;
+  /** MS-DOS time and date fields of the central directory entry. */
+  dosTime: number;
+  dosDate: number;
   data: Buffer;
 }
 
@@ -51,6 +54,8 @@ export function readZip(zip: Buffer): ZipEntry[] {
     const madeBy = zip.readUInt16LE(at + 4) >> 8;
     const flags = zip.readUInt16LE(at + 8);
     const method = zip.readUInt16LE(at + 10);
+    const dosTime = zip.readUInt16LE(at + 12);
+    const dosDate = zip.readUInt16LE(at + 14);
     const crc = zip.readUInt32LE(at + 16);
     const compressedSize = zip.readUInt32LE(at + 20);
     const size = zip.readUInt32LE(at + 24);
@@ -72,7 +77,7 @@ export function readZip(zip: Buffer): ZipEntry[] {
     else throw new Error(`${name}: compression method ${method} is not supported`);
     if (data.length !== size) throw new Error(`${name}: ${data.length} bytes, the directory says ${size}`);
     if (crc32(data) !== crc) throw new Error(`${name}: CRC-32 mismatch`);
-    entries.push({ name, mode: madeBy === 3 ? external >>> 16 : 0, method, data });
+    entries.push({ name, mode: madeBy === 3 ? external >>> 16 : 0, method, dosTime, dosDate, data });
   }
   return entries;
 }

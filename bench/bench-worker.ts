@@ -1,0 +1,130 @@
+/**
+ * One measurement in a fresh process, so that peak RSS (`process.resourceUsage().maxRSS`) belongs to
+ * that measurement alone. Prints one JSON line on stdout; everything the pipeline would print goes to
+ * discarding writers.
+ *
+ *   node dist/bench/bench-worker.js baseline <file.json.gz> <iterations>
+ *   node dist/bench/bench-worker.js pipeline <function> <file.json.gz> <iterations>
+ *
+ * Timings start with the file's bytes in memory (read before the clock starts) and end when the last
+ * alert has gone to the sink, so baseline and pipeline cover the same work boundary. With several
+ * iterations the best one is reported (JIT warm); peak RSS is over the whole process either way.
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { DETECTORS } from '../functions/registry';
+import type { Detector } from '../shared/detector';
+import { createLogger } from '../shared/logger';
+import { DetectionRun } from '../shared/pipeline';
+import { invokeDetector } from '../shared/platform/invoke';
+import { publishAlerts } from '../shared/publish-alerts';
+import { createStdoutSink } from '../shared/sinks/stdout-sink';
+
+export interface WorkerResult {
+  mode: string;
+  /** Best iteration, milliseconds. */
+  ms: number;
+  /** Every iteration, milliseconds. */
+  runs: number[];
+  records: number;
+  /** Peak resident set size of this process, bytes. */
+  maxRssBytes: number;
+  alerts?: number;
+  findings?: number;
+  rejected?: number;
+  duplicates?: number;
+  error?: string;
+}
+
+const discard = { write(): void {} };
+
+function finish(result: Omit<WorkerResult, 'maxRssBytes'>): void {
+  const out: WorkerResult = { ...result, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function countRecords(value: unknown): number {
+  if (value && typeof value === 'object') {
+    const object = value as { Records?: unknown[]; traces?: unknown[] };
+    if (Array.isArray(object.Records)) return object.Records.length;
+    if (Array.isArray(object.traces)) return object.traces.length;
+  }
+  return Array.isArray(value) ? value.length : 1;
+}
+
+/** The reference: what any tool reading a CloudTrail file must at least do. */
+function baseline(file: string, iterations: number): void {
+  const bytes = readFileSync(file);
+  const runs: number[] = [];
+  let records = 0;
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    const parsed: unknown = JSON.parse(gunzipSync(bytes).toString('utf8'));
+    records = countRecords(parsed);
+    runs.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  finish({ mode: 'baseline', ms: Math.min(...runs), runs, records });
+}
+
+async function pipeline(name: string, file: string, iterations: number): Promise<void> {
+  const detector = (Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined) as Detector<unknown> | undefined;
+  if (!detector) throw new Error(`no detector ${name} in functions/registry.ts`);
+  const config = detector.loadConfig(process.env);
+  const bytes = readFileSync(file);
+  const cts = file.includes('/cts-') || file.includes('\\cts-');
+  const log = createLogger({ level: 'info', name: detector.name }, discard);
+  const sinks = () => [createStdoutSink(() => undefined)];
+  const runs: number[] = [];
+  let last: Omit<WorkerResult, 'mode' | 'ms' | 'runs' | 'maxRssBytes'> = { records: 0 };
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    if (cts) {
+      // The replay path (FunctionGraph receives traces one by one; a CTS batch file is replayed).
+      const run = new DetectionRun(detector, config, {});
+      await run.ingestBytes(bytes, 'cts-traces.json.gz');
+      const alerts = run.alerts();
+      if (alerts.length > 0) await publishAlerts(alerts, sinks(), log);
+      last = { records: run.stats.records, alerts: alerts.length, findings: run.stats.findings, rejected: run.stats.rejected.length, duplicates: run.stats.duplicates };
+    } else {
+      // The Lambda log-file path: an S3 ObjectCreated notification, the object fetched, then the pipeline.
+      const result = await invokeDetector(detector, config, s3Notification(), {
+        log,
+        sinks,
+        fetchObject: async () => bytes,
+      });
+      last = { records: result.records, alerts: result.alerts, rejected: result.rejected, duplicates: result.duplicates };
+    }
+    runs.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  finish({ mode: `pipeline:${name}`, ms: Math.min(...runs), runs, ...last });
+}
+
+function s3Notification(): unknown {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: '2024-06-03T17:25:00.000Z',
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: 'acme-logs-prod' },
+          object: { key: 'AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/03/111122223333_CloudTrail_us-east-1_20240603T1725Z_bench.json.gz', size: 1 },
+        },
+      },
+    ],
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [mode, ...args] = argv;
+  if (mode === 'baseline') return baseline(args[0], Number(args[1] ?? 1));
+  if (mode === 'pipeline') return pipeline(args[0], args[1], Number(args[2] ?? 1));
+  throw new Error(`unknown mode ${String(mode)}`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stdout.write(`${JSON.stringify({ mode: process.argv[2], error: error instanceof Error ? error.message : String(error) })}\n`);
+  process.exitCode = 1;
+});

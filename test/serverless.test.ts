@@ -1,0 +1,532 @@
+/**
+ * serverless.yml, packaged for real by the osls CLI without AWS credentials or network, and the
+ * CloudFormation it generates checked as deployed: functions, EventBridge patterns (run against the
+ * samples in events/), alert topic, alarm, failure path and least-privilege IAM.
+ *
+ * Packaging happens in a temporary folder holding serverless.yml and the dist/aws zips, with dummy
+ * credentials and a preload that records and refuses every outbound connection and DNS lookup.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fixture } from './support/fixtures';
+import { readZip } from './support/unzip';
+
+const ROOT = join(__dirname, '..');
+const FUNCTIONS = ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+const STAGE = 'test';
+const REGION = 'us-east-1';
+const OSLS = join(dirname(require.resolve('osls/package.json')), 'bin', 'serverless.js');
+
+const TRAIL_TOPIC = 'arn:aws:sns:us-east-1:111122223333:cloudtrail-delivery';
+const EXISTING_TOPIC = 'arn:aws:sns:us-east-1:111122223333:security-alerts';
+const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+type Json = Record<string, any>;
+interface Template {
+  Resources: Record<string, { Type: string; Condition?: string; Properties: Json; DependsOn?: string | string[] }>;
+  Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, Json>;
+}
+
+/** Refuses and records every connection and lookup, so "offline" is checked, not assumed. */
+const OFFLINE_PRELOAD = `
+const fs = require('node:fs'), net = require('node:net'), dns = require('node:dns');
+const record = (what) => { fs.appendFileSync(process.env.TRAILGUARD_NETWORK_LOG, what + '\\n'); return new Error('network disabled: ' + what); };
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  const target = typeof args[0] === 'object' && args[0] !== null && !Array.isArray(args[0]) ? args[0] : { port: args[0], host: args[1] };
+  if (target.path) return connect.apply(this, args); // local IPC sockets
+  throw record('connect ' + JSON.stringify({ host: target.host, port: target.port }));
+};
+dns.lookup = (host, ...rest) => { const cb = rest[rest.length - 1]; process.nextTick(cb, record('dns.lookup ' + host)); };
+dns.promises.lookup = async (host) => { throw record('dns.promises.lookup ' + host); };
+`;
+
+interface Packaged {
+  template: Template;
+  networkAttempts: string[];
+  seconds: number;
+}
+
+function missingEntryPoints(): string[] {
+  return FUNCTIONS.flatMap((fn) => ['aws.ts', 'functiongraph.ts'].map((file) => `functions/${fn}/${file}`)).filter((path) => !existsSync(join(ROOT, path)));
+}
+
+function offlineEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  // Nothing from the developer's AWS setup leaks in: no profile, no real keys, no SSO cache.
+  for (const [name, value] of Object.entries(process.env)) if (!/^(AWS_|SLS_|SERVERLESS_)/.test(name)) env[name] = value;
+  return {
+    ...env,
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
+    HOME: dir,
+    NODE_OPTIONS: `--require ${join(dir, 'offline.js')}`,
+    TRAILGUARD_NETWORK_LOG: join(dir, 'network.log'),
+    FORCE_COLOR: '0',
+  };
+}
+
+/** `osls package --stage test --region us-east-1 --param=…` in a fresh folder; resolves to the update-stack template. */
+function packageService(params: Record<string, string>): Promise<Packaged> {
+  const dir = mkdtempSync(join(tmpdir(), 'trailguard-osls-'));
+  copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
+  mkdirSync(join(dir, 'dist', 'aws'), { recursive: true });
+  for (const fn of FUNCTIONS) copyFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`), join(dir, 'dist', 'aws', `${fn}.zip`));
+  writeFileSync(join(dir, 'offline.js'), OFFLINE_PRELOAD);
+  const args = [OSLS, 'package', '--stage', STAGE, '--region', REGION, ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`)];
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: dir, env: offlineEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`osls package exited with ${code}:\n${output}`);
+        const template = JSON.parse(readFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+        const log = join(dir, 'network.log');
+        const networkAttempts = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+        resolve({ template, networkAttempts, seconds: (Date.now() - started) / 1000 });
+      } catch (error) {
+        reject(error);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+// --- reading the template -------------------------------------------------------------------------
+
+/** Evaluates a condition of the template (Fn::Equals/Not/And/Or and Condition references). */
+function conditionHolds(template: Template, name: string): boolean {
+  const evaluate = (node: any): boolean => {
+    if (node['Fn::Equals']) {
+      const [a, b] = node['Fn::Equals'];
+      if (typeof a !== 'string' && typeof a !== 'number') throw new Error(`condition ${name}: cannot evaluate ${JSON.stringify(a)}`);
+      return String(a) === String(b);
+    }
+    if (node['Fn::Not']) return !evaluate(node['Fn::Not'][0]);
+    if (node['Fn::And']) return node['Fn::And'].every(evaluate);
+    if (node['Fn::Or']) return node['Fn::Or'].some(evaluate);
+    if (typeof node.Condition === 'string') return conditionHolds(template, node.Condition);
+    throw new Error(`condition ${name}: cannot evaluate ${JSON.stringify(node)}`);
+  };
+  const definition = template.Conditions?.[name];
+  if (definition === undefined) throw new Error(`no condition ${name}`);
+  return evaluate(definition);
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** The value as CloudFormation would deploy it: Fn::If chosen, AWS::NoValue dropped; other functions kept. */
+function resolve(template: Template, value: unknown): any {
+  if (Array.isArray(value)) return value.map((item) => resolve(template, item)).filter((item) => item !== NO_VALUE);
+  if (value === null || typeof value !== 'object') return value;
+  const node = value as Json;
+  if (node.Ref === 'AWS::NoValue') return NO_VALUE;
+  if (Array.isArray(node['Fn::If'])) {
+    const [condition, whenTrue, whenFalse] = node['Fn::If'];
+    return resolve(template, conditionHolds(template, condition) ? whenTrue : whenFalse);
+  }
+  const out: Json = {};
+  for (const [key, item] of Object.entries(node)) {
+    const resolved = resolve(template, item);
+    if (resolved !== NO_VALUE) out[key] = resolved;
+  }
+  return out;
+}
+
+/** Resources CloudFormation would create with these parameters, their properties resolved. */
+function deployed(template: Template): Template['Resources'] {
+  const out: Template['Resources'] = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Condition && !conditionHolds(template, resource.Condition)) continue;
+    out[id] = { ...resource, Properties: resolve(template, resource.Properties ?? {}) };
+  }
+  return out;
+}
+
+function ofType(resources: Template['Resources'], type: string): Array<[string, Json]> {
+  return Object.entries(resources).filter(([, resource]) => resource.Type === type).map(([id, resource]) => [id, resource.Properties]);
+}
+
+function lambdaOf(resources: Template['Resources'], fn: FunctionName): [string, Json] {
+  const found = ofType(resources, 'AWS::Lambda::Function').find(([, props]) => props.FunctionName === `trailguard-${STAGE}-${fn}`);
+  if (!found) throw new Error(`no Lambda function for ${fn}`);
+  return found;
+}
+
+const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
+
+function ruleFor(resources: Template['Resources'], fn: FunctionName): [string, Json] {
+  const [lambdaId] = lambdaOf(resources, fn);
+  const rules = ofType(resources, 'AWS::Events::Rule').filter(([, props]) => props.Targets.some((target: Json) => JSON.stringify(target.Arn) === JSON.stringify(getAtt(lambdaId))));
+  if (rules.length !== 1) throw new Error(`expected one EventBridge rule for ${fn}, found ${rules.length}`);
+  return rules[0];
+}
+
+function roleOf(resources: Template['Resources'], fn: FunctionName): Json {
+  const [, lambda] = lambdaOf(resources, fn);
+  const roleId = lambda.Role?.['Fn::GetAtt']?.[0];
+  const role = resources[roleId];
+  if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${fn} has no role of its own in the template`);
+  return role.Properties;
+}
+
+function roleStatements(role: Json): Json[] {
+  return role.Policies.flatMap((policy: Json) => [policy.PolicyDocument.Statement].flat());
+}
+
+function statementWith(role: Json, action: string): Json | undefined {
+  return roleStatements(role).find((statement) => [statement.Action].flat().includes(action));
+}
+
+/**
+ * Every policy statement the template can produce, both branches of every Fn::If, from roles,
+ * managed and inline policies, and resource policies.
+ */
+function everyStatement(template: Template): Array<{ where: string; statement: Json }> {
+  const out: Array<{ where: string; statement: Json }> = [];
+  const expand = (value: any): any[] => {
+    if (value?.Ref === 'AWS::NoValue') return [];
+    if (Array.isArray(value?.['Fn::If'])) return [...expand(value['Fn::If'][1]), ...expand(value['Fn::If'][2])];
+    return [value];
+  };
+  const walk = (value: any, where: string): void => {
+    if (Array.isArray(value)) return value.forEach((item, i) => walk(item, `${where}[${i}]`));
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      if ((key === 'PolicyDocument' || key === 'AssumeRolePolicyDocument') && item && typeof item === 'object') {
+        for (const statement of [(item as Json).Statement].flat().flatMap(expand)) out.push({ where: `${where}.${key}`, statement });
+      } else walk(item, `${where}.${key}`);
+    }
+  };
+  for (const [id, resource] of Object.entries(template.Resources)) walk(resource.Properties, id);
+  return out;
+}
+
+// --- a small EventBridge pattern matcher, to run the samples in events/ through the rules -----------
+
+function matchesValue(matcher: unknown, value: unknown): boolean {
+  if (matcher !== null && typeof matcher === 'object') {
+    const m = matcher as Json;
+    if (typeof value !== 'string') return false;
+    if ('prefix' in m) return value.startsWith(m.prefix);
+    if ('suffix' in m) return value.endsWith(m.suffix);
+    if ('wildcard' in m) return new RegExp(`^${String(m.wildcard).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
+    throw new Error(`matcher not supported here: ${JSON.stringify(m)}`);
+  }
+  return matcher === value;
+}
+
+function matchesPattern(pattern: Json, event: Json): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    const value = event?.[key];
+    if (Array.isArray(expected)) return value !== undefined && [value].flat().some((item) => expected.some((matcher) => matchesValue(matcher, item)));
+    return value !== null && typeof value === 'object' && matchesPattern(expected, value);
+  });
+}
+
+/** A CloudTrail record as EventBridge would deliver it. */
+function asApiCallEvent(record: Json): Json {
+  return { version: '0', 'detail-type': 'AWS API Call via CloudTrail', source: `aws.${String(record.eventSource).split('.')[0]}`, detail: record };
+}
+
+// --------------------------------------------------------------------------------------------------
+
+let defaults: Packaged;
+let everything: Packaged;
+let s3Path: Packaged;
+
+beforeAll(async () => {
+  const missing = missingEntryPoints();
+  if (missing.length) throw new Error(`serverless.yml deploys three functions; these entry points do not exist yet: ${missing.join(', ')}`);
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+
+  [defaults, everything, s3Path] = await Promise.all([
+    packageService({ ipWhitelist: '203.0.113.0/24 2001:db8:1::/48' }),
+    packageService({
+      ipWhitelist: '203.0.113.0/24',
+      alertTopicArn: EXISTING_TOPIC,
+      alertEmail: 'secops@example.com',
+      logFileSource: 'sns',
+      trailTopicArn: TRAIL_TOPIC,
+      trailBucket: 'org-trail-logs',
+      trailKeyPrefix: 'audit/AWSLogs/',
+      trailKmsKeyArn: KMS_KEY,
+      trailLogGroup: 'aws-cloudtrail-logs-111122223333',
+      metricMode: 'emf',
+      alarmThreshold: '5',
+      alarmPeriod: '60',
+      notifyOn: 'NON_COMPLIANT,COMPLIANT',
+    }),
+    packageService({ ipWhitelist: '203.0.113.0/24', logFileSource: 's3', trailBucket: 'org-trail-logs' }),
+  ]);
+}, 90_000);
+
+describe('osls package', () => {
+  it('runs with dummy credentials and never touches the network', () => {
+    for (const run of [defaults, everything, s3Path]) expect(run.networkAttempts).toEqual([]);
+  });
+
+  it('refuses to package without an IP whitelist instead of deploying one that allows nothing or everything', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trailguard-osls-'));
+    try {
+      copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
+      writeFileSync(join(dir, 'offline.js'), OFFLINE_PRELOAD);
+      const result = spawnSync(process.execPath, [OSLS, 'package', '--stage', STAGE, '--region', REGION], { cwd: dir, env: offlineEnv(dir), encoding: 'utf8' });
+      expect(result.status).not.toBe(0);
+      expect(`${result.stdout}${result.stderr}`).toMatch(/IP_WHITELIST[\s\S]*param/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the functions', () => {
+  it.each(FUNCTIONS)('%s runs the prebuilt zip on nodejs22.x / arm64 with handler <fn>.handler and source maps', (fn) => {
+    const resources = deployed(defaults.template);
+    const [, lambda] = lambdaOf(resources, fn);
+    expect(lambda).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: `${fn}.handler` });
+    expect(lambda.Code.S3Key).toMatch(new RegExp(`/${fn}\\.zip$`));
+    expect(lambda.MemorySize).toBeLessThanOrEqual(512);
+    expect(lambda.Timeout).toBeLessThanOrEqual(60);
+    expect(lambda.Environment.Variables.NODE_OPTIONS).toContain('--enable-source-maps');
+    expect(lambda.Environment.Variables.ALERT_TOPIC).toEqual({ Ref: 'AlertTopic' });
+    const logGroup = ofType(resources, 'AWS::Logs::LogGroup').find(([, props]) => props.LogGroupName === `/aws/lambda/trailguard-${STAGE}-${fn}`);
+    expect(logGroup?.[1].RetentionInDays).toBe(30);
+  });
+
+  it.each(FUNCTIONS)('the zip of %s holds <fn>.js and its map at the root, readable by the runtime', (fn) => {
+    const entries = readZip(readFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`)));
+    expect(entries.map((entry) => entry.name)).toEqual([`${fn}.js`, `${fn}.js.map`]);
+    expect(entries.every((entry) => (entry.mode & 0o444) === 0o444)).toBe(true);
+    expect(entries[0].data.toString('utf8').trimEnd()).toMatch(new RegExp(`//# sourceMappingURL=${fn}\\.js\\.map$`));
+  });
+
+  it('passes the parameters on as environment variables', () => {
+    const resources = deployed(everything.template);
+    expect(lambdaOf(resources, 'login-whitelist')[1].Environment.Variables).toMatchObject({ IP_WHITELIST: '203.0.113.0/24', ALERT_TOPIC: EXISTING_TOPIC });
+    expect(lambdaOf(resources, 'unauthorized-api')[1].Environment.Variables).toMatchObject({ METRIC_MODE: 'emf', METRIC_NAMESPACE: 'CloudTrailMetrics', METRIC_NAME: 'AuthorizationFailureCount', RULE_SETS: 'unauthorized' });
+    expect(lambdaOf(resources, 'config-compliance')[1].Environment.Variables).toMatchObject({ NOTIFY_ON: 'NON_COMPLIANT,COMPLIANT' });
+  });
+});
+
+describe('EventBridge rules filter at the rule', () => {
+  it('login-whitelist gets console sign-ins in both detail-type spellings, and nothing else', () => {
+    const [, rule] = ruleFor(deployed(defaults.template), 'login-whitelist');
+    expect(rule.State).toBe('ENABLED');
+    expect(rule.EventPattern['detail-type']).toEqual(expect.arrayContaining(['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail']));
+    expect(rule.EventPattern.source).toEqual(['aws.signin']);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(true);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin-alt-spelling.json') as Json)).toBe(true);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-api-call-access-denied.json') as Json)).toBe(false);
+  });
+
+  it('unauthorized-api gets API calls whose errorCode matches *UnauthorizedOperation or AccessDenied*, read-only calls included', () => {
+    const [, rule] = ruleFor(deployed(defaults.template), 'unauthorized-api');
+    expect(rule.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
+    expect(rule.EventPattern.detail.errorCode).toEqual(expect.arrayContaining([{ wildcard: '*UnauthorizedOperation' }, { prefix: 'AccessDenied' }]));
+    // Read-only management events (a refused Describe*/List*) reach only rules in this state.
+    expect(rule.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-api-call-access-denied.json') as Json)).toBe(true);
+    expect(matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-ec2-unauthorized-operation.json') as Json))).toBe(true);
+    expect(matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-access-denied.json') as Json))).toBe(true);
+    expect(matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-api-call-success.json') as Json))).toBe(false);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(false);
+  });
+
+  it('config-compliance gets Config Rules Compliance Change events: new NON_COMPLIANT results by default, every change with another NOTIFY_ON', () => {
+    const [, rule] = ruleFor(deployed(defaults.template), 'config-compliance');
+    expect(rule.EventPattern).toMatchObject({ source: ['aws.config'], 'detail-type': ['Config Rules Compliance Change'] });
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-config-compliance-change-eventbridge.json') as Json)).toBe(true);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/config-compliance-change-noncompliant.json') as Json)).toBe(true);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/config-compliance-change-fixed.json') as Json)).toBe(false);
+
+    const [, everyChange] = ruleFor(deployed(everything.template), 'config-compliance');
+    expect(matchesPattern(everyChange.EventPattern, fixture('aws/config-compliance-change-fixed.json') as Json)).toBe(true);
+    expect(matchesPattern(everyChange.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(false);
+  });
+
+  it.each(FUNCTIONS)('EventBridge may invoke %s from its rule only', (fn) => {
+    const resources = deployed(defaults.template);
+    const [lambdaId] = lambdaOf(resources, fn);
+    const [ruleId] = ruleFor(resources, fn);
+    const permissions = ofType(resources, 'AWS::Lambda::Permission').filter(([, props]) => JSON.stringify(props.FunctionName) === JSON.stringify(getAtt(lambdaId)));
+    expect(permissions.map(([, props]) => [props.Principal, props.SourceArn])).toEqual([['events.amazonaws.com', getAtt(ruleId)]]);
+  });
+});
+
+describe('alerts and the alarm', () => {
+  it('creates the alert topic unless an existing topic ARN is given', () => {
+    expect(ofType(deployed(defaults.template), 'AWS::SNS::Topic').map(([id]) => id)).toEqual(['AlertTopic']);
+    expect(ofType(deployed(everything.template), 'AWS::SNS::Topic')).toEqual([]);
+  });
+
+  it('subscribes the alert e-mail address only when one is given', () => {
+    expect(ofType(deployed(defaults.template), 'AWS::SNS::Subscription')).toEqual([]);
+    const email = ofType(deployed(everything.template), 'AWS::SNS::Subscription').filter(([, props]) => props.Protocol === 'email');
+    expect(email.map(([, props]) => [props.Endpoint, props.TopicArn])).toEqual([['secops@example.com', EXISTING_TOPIC]]);
+  });
+
+  it('alarms on AuthorizationFailureCount: Sum >= 1 over 5 minutes, to the alert topic', () => {
+    const alarm = ofType(deployed(defaults.template), 'AWS::CloudWatch::Alarm').find(([, props]) => props.MetricName === 'AuthorizationFailureCount')?.[1];
+    expect(alarm).toMatchObject({
+      Namespace: 'CloudTrailMetrics',
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: 'AlertTopic' }],
+    });
+    // The function publishes the metric without dimensions; an alarm with dimensions would never fire.
+    expect(alarm?.Dimensions).toBeUndefined();
+  });
+
+  it('takes the alarm threshold and period from parameters, and alarms to an existing topic', () => {
+    const alarm = ofType(deployed(everything.template), 'AWS::CloudWatch::Alarm').find(([, props]) => props.MetricName === 'AuthorizationFailureCount')?.[1];
+    expect(alarm).toMatchObject({ Threshold: '5', Period: '60', AlarmActions: [EXISTING_TOPIC] });
+  });
+});
+
+describe('failed events', () => {
+  it.each(FUNCTIONS)('%s sends asynchronous invocations that failed after 2 retries to the failed-events queue', (fn) => {
+    const resources = deployed(defaults.template);
+    const [lambdaId] = lambdaOf(resources, fn);
+    const config = ofType(resources, 'AWS::Lambda::EventInvokeConfig').find(([, props]) => props.FunctionName?.Ref === lambdaId)?.[1];
+    const queueId = config?.DestinationConfig?.OnFailure?.Destination?.['Fn::GetAtt']?.[0];
+    expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+    expect(config?.MaximumRetryAttempts).toBe(2);
+    // EventBridge's own dead letters (it could not invoke the function at all) go to the same queue.
+    expect(ruleFor(resources, fn)[1].Targets[0].DeadLetterConfig).toEqual({ Arn: getAtt(queueId) });
+  });
+
+  it('lets EventBridge send to the queue from trailguard\'s rules only', () => {
+    const resources = deployed(defaults.template);
+    const [, policy] = ofType(resources, 'AWS::SQS::QueuePolicy')[0];
+    const rules = ofType(resources, 'AWS::Events::Rule').map(([id]) => getAtt(id));
+    expect(policy.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': expect.arrayContaining(rules) } } }),
+    ]);
+  });
+});
+
+describe('optional trail inputs', () => {
+  it('by default there is no SNS, S3 or CloudWatch Logs trigger and no S3 read', () => {
+    const resources = deployed(defaults.template);
+    expect(ofType(resources, 'AWS::Logs::SubscriptionFilter')).toEqual([]);
+    expect(Object.values(resources).filter((resource) => resource.Type === 'Custom::S3')).toEqual([]);
+    for (const fn of FUNCTIONS) expect(statementWith(roleOf(resources, fn), 's3:GetObject')).toBeUndefined();
+  });
+
+  it('subscribes login-whitelist and unauthorized-api to CloudTrail\'s SNS delivery topic, with S3 and KMS reads limited to the trail', () => {
+    const resources = deployed(everything.template);
+    const subscriptions = ofType(resources, 'AWS::SNS::Subscription').filter(([, props]) => props.Protocol === 'lambda');
+    expect(subscriptions.map(([, props]) => props.Endpoint['Fn::GetAtt'][0]).sort()).toEqual([lambdaOf(resources, 'login-whitelist')[0], lambdaOf(resources, 'unauthorized-api')[0]].sort());
+    expect(subscriptions.every(([, props]) => props.TopicArn === TRAIL_TOPIC)).toBe(true);
+    for (const fn of ['login-whitelist', 'unauthorized-api'] as const) {
+      const role = roleOf(resources, fn);
+      expect(statementWith(role, 's3:GetObject')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/audit/AWSLogs/*' });
+      expect(statementWith(role, 'kms:Decrypt')?.Resource).toBe(KMS_KEY);
+    }
+    expect(statementWith(roleOf(resources, 'config-compliance'), 's3:GetObject')).toBeUndefined();
+  });
+
+  it('subscribes unauthorized-api to the trail\'s log group with the unauthorized-calls filter', () => {
+    const resources = deployed(everything.template);
+    const filters = ofType(resources, 'AWS::Logs::SubscriptionFilter');
+    expect(filters).toHaveLength(1);
+    expect(filters[0][1]).toMatchObject({
+      LogGroupName: 'aws-cloudtrail-logs-111122223333',
+      FilterPattern: '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }',
+      DestinationArn: getAtt(lambdaOf(resources, 'unauthorized-api')[0]),
+    });
+  });
+
+  it('with logFileSource=s3, notifies login-whitelist of new log files in the existing bucket, and the custom resource may only touch that bucket and function', () => {
+    const resources = deployed(s3Path.template);
+    const [custom] = Object.values(resources).filter((resource) => resource.Type === 'Custom::S3');
+    expect(custom.Properties).toMatchObject({
+      FunctionName: `trailguard-${STAGE}-login-whitelist`,
+      BucketName: 'org-trail-logs',
+      BucketConfigs: [{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'AWSLogs/' }, { Suffix: '.json.gz' }] }],
+    });
+    expect(statementWith(roleOf(resources, 'login-whitelist'), 's3:GetObject')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/AWSLogs/*' });
+    expect(statementWith(roleOf(resources, 'unauthorized-api'), 's3:GetObject')).toBeUndefined();
+    const customRole = resources.IamRoleCustomResourcesLambdaExecution.Properties;
+    expect(statementWith(customRole, 'lambda:AddPermission')?.Resource).toEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:trailguard-${STAGE}-login-whitelist`,
+    });
+    expect(statementWith(customRole, 's3:PutBucketNotification')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs' });
+  });
+});
+
+describe('least privilege', () => {
+  it('gives every function a role of its own, and none the shared default role', () => {
+    for (const run of [defaults, everything, s3Path]) {
+      const resources = deployed(run.template);
+      expect(resources.IamRoleLambdaExecution).toBeUndefined();
+      const roles = FUNCTIONS.map((fn) => lambdaOf(resources, fn)[1].Role['Fn::GetAtt'][0]);
+      expect(new Set(roles).size).toBe(FUNCTIONS.length);
+    }
+  });
+
+  it.each(FUNCTIONS)('%s may publish to the alert topic only, send to the failed-events queue only, and write its own log group only', (fn) => {
+    const resources = deployed(defaults.template);
+    const role = roleOf(resources, fn);
+    expect(statementWith(role, 'sns:Publish')?.Resource).toEqual({ Ref: 'AlertTopic' });
+    expect(statementWith(role, 'sqs:SendMessage')?.Resource).toEqual(getAtt('FailedEventsQueue'));
+    const logGroupId = ofType(resources, 'AWS::Logs::LogGroup').find(([, props]) => props.LogGroupName === `/aws/lambda/trailguard-${STAGE}-${fn}`)?.[0];
+    expect(statementWith(role, 'logs:PutLogEvents')?.Resource).toEqual(getAtt(logGroupId as string));
+    expect(statementWith(deployed(everything.template)[lambdaOf(resources, fn)[1].Role['Fn::GetAtt'][0]].Properties, 'sns:Publish')?.Resource).toBe(EXISTING_TOPIC);
+  });
+
+  it('only unauthorized-api may put metrics, into its namespace only, and only when it uses the API', () => {
+    const resources = deployed(defaults.template);
+    expect(statementWith(roleOf(resources, 'unauthorized-api'), 'cloudwatch:PutMetricData')).toMatchObject({ Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'CloudTrailMetrics' } } });
+    expect(statementWith(roleOf(resources, 'login-whitelist'), 'cloudwatch:PutMetricData')).toBeUndefined();
+    expect(statementWith(roleOf(resources, 'config-compliance'), 'cloudwatch:PutMetricData')).toBeUndefined();
+    // METRIC_MODE=emf writes log lines instead: no PutMetricData at all.
+    expect(statementWith(roleOf(deployed(everything.template), 'unauthorized-api'), 'cloudwatch:PutMetricData')).toBeUndefined();
+  });
+
+  it('no statement allows a wildcard action, and Resource "*" only for PutMetricData held to one namespace', () => {
+    for (const run of [defaults, everything, s3Path]) {
+      const statements = everyStatement(run.template).filter(({ statement }) => statement.Effect === 'Allow');
+      expect(statements.length).toBeGreaterThan(10);
+      for (const { where, statement } of statements) {
+        const actions = [statement.Action].flat();
+        expect({ where, actions: actions.filter((action) => typeof action !== 'string' || action.includes('*')) }).toEqual({ where, actions: [] });
+        expect(statement.NotAction).toBeUndefined();
+        const resources = [statement.Resource].flat();
+        if (resources.includes('*')) {
+          expect({ where, actions }).toEqual({ where, actions: ['cloudwatch:PutMetricData'] });
+          expect(Object.keys(statement.Condition?.StringEquals ?? {})).toEqual(['cloudwatch:namespace']);
+        }
+      }
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('names the alert topic and the failed-events queue', () => {
+    expect(resolve(defaults.template, defaults.template.Outputs?.AlertTopicArn.Value)).toEqual({ Ref: 'AlertTopic' });
+    expect(resolve(everything.template, everything.template.Outputs?.AlertTopicArn.Value)).toBe(EXISTING_TOPIC);
+    expect(defaults.template.Outputs?.FailedEventsQueueUrl.Value).toEqual({ Ref: 'FailedEventsQueue' });
+  });
+
+  it('packages in reasonable time', () => {
+    expect(Math.max(defaults.seconds, everything.seconds, s3Path.seconds)).toBeLessThan(45);
+  });
+});
