@@ -36,8 +36,10 @@ options:
                     (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)
   --quiet           no summary on stderr
 
-Configuration comes from the same environment variables as the deployed function
-(for login-whitelist: IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE).`;
+Configuration comes from the same environment variables as the deployed function:
+  login-whitelist     IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE
+  unauthorized-api    RULE_SETS, CUSTOM_RULES, FILTER_PATTERN, CTS_RULE
+  config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS`;
 
 const FLAGS = { json: 'boolean', rules: 'string', sink: 'string', endpoint: 'string', topic: 'string', region: 'string', quiet: 'boolean', help: 'boolean' } as const;
 
