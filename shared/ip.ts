@@ -54,9 +54,10 @@ export function parseIp(text: string, options?: ParseIpOptions): ParsedIp | unde
   if (!text.includes(':')) {
     const v4 = parseIpv4Parts(text, options?.allowLeadingZeros === true);
     if (v4 === undefined) return undefined;
+    // Without leading zeros the text already is the canonical form (each part has one decimal spelling).
     return v4.leadingZeros
       ? { version: 4, canonical: formatIpv4(v4.value), value: v4.value, leadingZeros: true }
-      : { version: 4, canonical: formatIpv4(v4.value), value: v4.value };
+      : { version: 4, canonical: text, value: v4.value };
   }
   const h = parseIpv6Hextets(text);
   if (h === undefined) return undefined;
@@ -68,28 +69,36 @@ export function parseIp(text: string, options?: ParseIpOptions): ParsedIp | unde
   return { version: 6, canonical: formatIpv6(words), words };
 }
 
+/** Exactly four dot-separated parts of 1–3 ASCII digits, each 0–255. One pass, no split (runs per record). */
 function parseIpv4Parts(text: string, allowLeadingZeros: boolean): { value: number; leadingZeros: boolean } | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  const length = text.length;
   let value = 0;
   let leadingZeros = false;
-  for (const part of parts) {
-    if (part.length === 0 || part.length > 3) return undefined;
+  let parts = 0;
+  let i = 0;
+  for (;;) {
+    const start = i;
     let n = 0;
-    for (let i = 0; i < part.length; i++) {
-      const digit = part.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) return undefined;
+    while (i < length) {
+      const digit = text.charCodeAt(i) - 48;
+      if (digit === -2) break; // '.'
+      if (digit < 0 || digit > 9 || i - start === 3) return undefined;
       n = n * 10 + digit;
+      i++;
     }
-    if (n > 255) return undefined;
-    if (part.length > 1 && part.charCodeAt(0) === 48) {
+    if (i === start || n > 255) return undefined;
+    if (i - start > 1 && text.charCodeAt(start) === 48) {
       if (!allowLeadingZeros) return undefined;
       leadingZeros = true;
     }
     // Multiplication, not `<<`, keeps the result an unsigned number.
     value = value * 256 + n;
+    parts++;
+    if (i === length) break;
+    if (parts === 4) return undefined;
+    i++; // past the '.'
   }
-  return { value, leadingZeros };
+  return parts === 4 ? { value, leadingZeros } : undefined;
 }
 
 /** Eight 16-bit groups, or undefined. */

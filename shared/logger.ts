@@ -90,7 +90,17 @@ function scrubError(value: unknown): unknown {
   if (value && typeof value === 'object' && 'err' in value) {
     const err = (value as { err: unknown }).err;
     if (err instanceof Error) {
-      return { ...value, err: { type: err.name, message: redactText(err.message), stack: err.stack && redactText(err.stack) } };
+      // The same class, so pino reports its type (SinkError, not Object), with its plain typed fields
+      // (sink, retryable, recordId) and the message and stack masked; never the cause, whose text (a
+      // request, a response body) is not ours to log.
+      const safe = Object.create(Object.getPrototypeOf(err) as object) as Record<string, unknown>;
+      for (const [key, field] of Object.entries(err)) {
+        if (typeof field === 'string') safe[key] = redactText(field);
+        else if (typeof field === 'number' || typeof field === 'boolean') safe[key] = field;
+      }
+      safe.message = redactText(err.message);
+      if (err.stack) safe.stack = redactText(err.stack);
+      return { ...value, err: safe };
     }
   }
   return value;

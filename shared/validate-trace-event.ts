@@ -1,16 +1,129 @@
-import Ajv from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import { InvalidEventError } from './errors';
 import { type TraceEvent, traceEventSchema } from './trace-event';
 
-// Compiled once per cold start: compiling costs milliseconds, validating a record microseconds.
-const ajv = new Ajv({ allErrors: false, strict: false });
-const validate = ajv.compile<TraceEvent>(traceEventSchema);
+/**
+ * Two validators of the one schema in trace-event.ts:
+ * - `isTraceEvent`, compiled here into plain closures from the small JSON Schema subset the schema uses,
+ *   in microseconds at cold start and with ajv's exact semantics for that subset. It runs on every event.
+ * - ajv, compiled only when an event fails (or if the schema ever uses a keyword the subset lacks), for
+ *   its error text. Compiling ajv cost tens of milliseconds of every cold start, and loading it more.
+ * An event is rejected only when ajv rejects it, so the subset compiler can never make the check stricter.
+ */
+type Check = (value: unknown) => boolean;
+
+/** Keywords the subset compiler understands; a schema with any other keyword is left to ajv entirely. */
+const KNOWN_KEYWORDS = new Set(['$id', 'type', 'enum', 'required', 'properties', 'additionalProperties', 'minLength', 'pattern']);
+
+const isTraceEvent: Check | undefined = compileSchema(traceEventSchema);
+
+let ajvValidate: ValidateFunction<TraceEvent> | undefined;
+let ajvErrorsText: ((errors: ValidateFunction['errors']) => string) | undefined;
+
+function compiledAjv(): ValidateFunction<TraceEvent> {
+  if (ajvValidate) return ajvValidate;
+  // Loaded on first use: the bundle carries ajv, but a cold start never runs it unless an event is bad.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { default: Ajv } = require('ajv') as typeof import('ajv');
+  const ajv = new Ajv({ allErrors: false, strict: false });
+  ajvValidate = ajv.compile<TraceEvent>(traceEventSchema);
+  ajvErrorsText = (errors) => ajv.errorsText(errors, { dataVar: 'event' });
+  return ajvValidate;
+}
 
 /** Throws InvalidEventError (with ajv's error text) unless `event` matches the TraceEvent schema. */
 export function validateTraceEvent(event: unknown): asserts event is TraceEvent {
+  if (isTraceEvent !== undefined && isTraceEvent(event)) return;
+  const validate = compiledAjv();
   if (validate(event)) return;
   const extra = validate.errors?.[0]?.params['additionalProperty'];
-  const text = ajv.errorsText(validate.errors, { dataVar: 'event' }) + (typeof extra === 'string' ? ` (${extra})` : '');
+  const text = (ajvErrorsText as (errors: ValidateFunction['errors']) => string)(validate.errors) + (typeof extra === 'string' ? ` (${extra})` : '');
   const id = typeof event === 'object' && event !== null && Object.hasOwn(event, 'id') ? (event as { id: unknown }).id : undefined;
   throw new InvalidEventError(`trace event does not match the schema: ${text}`, undefined, typeof id === 'string' ? id : undefined);
+}
+
+// ---- the subset compiler -------------------------------------------------------------------------------
+
+/**
+ * A boolean check with ajv's (default options) semantics for: `type` object/string/boolean, `enum` of
+ * strings, `required`, `properties`, `additionalProperties: false`, `minLength` (in code points) and
+ * `pattern` (a `u` regex). Like ajv's generated code, `required` and `properties` read through the
+ * prototype chain (`data.x === undefined`) and `additionalProperties` walks `for…in`. Undefined when the
+ * schema uses anything else.
+ *
+ * Like ajv it generates one straight-line function (named property reads are what make it fast); the
+ * source is built only from the schema in trace-event.ts, with every name and literal JSON-quoted.
+ */
+export function compileSchema(schema: unknown): Check | undefined {
+  const context: unknown[] = [];
+  let variables = 0;
+  const use = (value: unknown): string => `ctx[${context.push(value) - 1}]`;
+
+  function emit(node: unknown, v: string): string | undefined {
+    if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
+    const s = node as Record<string, unknown>;
+    for (const keyword of Object.keys(s)) if (!KNOWN_KEYWORDS.has(keyword)) return undefined;
+    let code = '';
+    if (s.type !== undefined) {
+      if (s.type === 'object') code += `if (typeof ${v} !== "object" || ${v} === null || Array.isArray(${v})) return false;`;
+      else if (s.type === 'string' || s.type === 'boolean') code += `if (typeof ${v} !== ${JSON.stringify(s.type)}) return false;`;
+      else return undefined;
+    }
+    if (s.enum !== undefined) {
+      if (!Array.isArray(s.enum) || s.enum.length === 0 || !s.enum.every((item) => typeof item === 'string')) return undefined;
+      code += `if (!(${s.enum.map((item) => `${v} === ${JSON.stringify(item)}`).join(' || ')})) return false;`;
+    }
+    if (s.minLength !== undefined) {
+      if (typeof s.minLength !== 'number' || !Number.isInteger(s.minLength) || s.minLength < 0) return undefined;
+      code += `if (typeof ${v} === "string" && !${use(codePointsAtLeast)}(${v}, ${s.minLength})) return false;`;
+    }
+    if (s.pattern !== undefined) {
+      if (typeof s.pattern !== 'string') return undefined;
+      code += `if (typeof ${v} === "string" && !${use(new RegExp(s.pattern, 'u'))}.test(${v})) return false;`;
+    }
+    if (s.required !== undefined || s.properties !== undefined || s.additionalProperties !== undefined) {
+      // ajv applies these to any object; with our schema they always come with `type: object`.
+      if (s.type !== 'object') return undefined;
+      const required = s.required ?? [];
+      if (!Array.isArray(required) || !required.every((name) => typeof name === 'string')) return undefined;
+      const properties = s.properties ?? {};
+      if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return undefined;
+      if (s.additionalProperties !== undefined && s.additionalProperties !== false) return undefined;
+      for (const name of required as string[]) code += `if (${v}[${JSON.stringify(name)}] === undefined) return false;`;
+      const names = Object.keys(properties);
+      if (s.additionalProperties === false) {
+        // for…in, as ajv's generated code: inherited enumerable keys count as additional properties too.
+        const key = `k${variables++}`;
+        code += `for (const ${key} in ${v}) if (!${use(new Set(names))}.has(${key})) return false;`;
+      }
+      for (const name of names) {
+        const member = `d${++variables}`;
+        const inner = emit((properties as Record<string, unknown>)[name], member);
+        if (inner === undefined) return undefined;
+        if (inner !== '') code += `{ const ${member} = ${v}[${JSON.stringify(name)}]; if (${member} !== undefined) { ${inner} } }`;
+      }
+    }
+    return code;
+  }
+
+  const body = emit(schema, 'd0');
+  if (body === undefined) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function('ctx', `"use strict"; return function isTraceEvent(d0) { ${body} return true; };`)(context) as Check;
+}
+
+/** ajv's minLength counts code points (a surrogate pair is one character), as its ucs2length does. */
+function codePointsAtLeast(text: string, min: number): boolean {
+  if (text.length < min) return false;
+  if (text.length >= 2 * min) return true;
+  let count = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    count++;
+  }
+  return count >= min;
 }

@@ -153,13 +153,12 @@ describe('the packages are reproducible', () => {
     for (const entry of readZip(readFileSync(packagePath(fn)))) expect([entry.dosDate, entry.dosTime]).toEqual([(0 << 9) | (1 << 5) | 1, 0]);
   });
 
-  it('the zip writer gives the same bytes for the same files, whatever their order or the time', () => {
+  it('the zip writer gives the same bytes for the same files, whatever their order', () => {
     // scripts/zip.mjs is an ES module: run it in a child process rather than through jest's CommonJS loader.
     const script = `
       import { createZip } from ${JSON.stringify(join(ROOT, 'scripts', 'zip.mjs'))};
       const files = [{ name: 'index.js', data: 'exports.handler = async () => 1;\\n'.repeat(50) }, { name: 'index.js.map', data: Buffer.from('{"version":3}') }, { name: 'empty.txt', data: '' }];
       const first = await createZip(files);
-      await new Promise((resolve) => setTimeout(resolve, 2100));
       const second = await createZip([...files].reverse());
       process.stdout.write(JSON.stringify([first.toString('base64'), second.toString('base64')]));`;
     const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });

@@ -40,7 +40,7 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
   // Missing is tolerated (hand-made records); present must be 1.x, which keeps S3 notification
   // records (eventVersion 2.x, eventSource `aws:s3`) out. Newer 1.x minors only add optional fields.
   const rawVersion = own(record, 'eventVersion');
-  if (rawVersion !== undefined && parseEventVersion(rawVersion)?.major !== 1) {
+  if (rawVersion !== undefined && !isVersion1(rawVersion) && parseEventVersion(rawVersion)?.major !== 1) {
     // Not JSON.stringify: the value is attacker-chosen (a megabyte of text, an object nested a million deep).
     reject(`unsupported eventVersion ${typeof rawVersion === 'string' ? JSON.stringify(rawVersion.slice(0, 20)) : typeof rawVersion === 'number' ? rawVersion : `(${rawVersion === null ? 'null' : Array.isArray(rawVersion) ? 'an array' : typeof rawVersion})`}`);
   }
@@ -50,9 +50,11 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
 
   const identity = ownRecord(record, 'userIdentity');
   const responseElements = ownRecord(record, 'responseElements');
-  const error = dropUndefined({ code: ownText(record, 'errorCode'), message: ownText(record, 'errorMessage') });
-  const hasError = Object.keys(error).length > 0;
-  const signIn = isSignIn(record, service);
+  const errorCode = ownText(record, 'errorCode');
+  const errorMessage = ownText(record, 'errorMessage');
+  const hasError = errorCode !== undefined || errorMessage !== undefined;
+  const eventType = ownText(record, 'eventType')?.toLowerCase();
+  const signIn = isSignIn(eventType, service);
   // Sign-in events report their result under their own name: `ConsoleLogin: "Failure"`, `CheckMfa: "Success"`.
   const signInFailed = signIn && ownText(responseElements, action)?.trim().toLowerCase() === 'failure';
   const failed = hasError || signInFailed;
@@ -60,32 +62,49 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
   const sourceAddress = asString(own(record, 'sourceIPAddress')) ?? '';
   const address = classifyAddress(sourceAddress);
 
-  const event: TraceEvent = {
+  // Built member by member, leaving out what is undefined (as dropUndefined would, same key order): this
+  // runs once per record, and one object shape per field combination keeps the detectors' reads fast.
+  const event = {
     id: eventId ?? syntheticId(record),
     time,
     cloud: 'aws',
     source: 'cloudtrail',
     service,
     action,
-    category: categorize(record, action, signIn, failed),
+    category: categorize(eventType, action, signIn, failed),
     outcome: failed ? 'failure' : 'success',
-    error: hasError ? error : undefined,
-    actor: toActor(identity, ownRecord(record, 'additionalEventData')),
-    sourceAddress,
-    sourceAddressKind: address.kind,
-    sourceIp: address.ip,
-    userAgent: ownText(record, 'userAgent'),
-    region: ownText(record, 'awsRegion'),
-    account: ownText(record, 'recipientAccountId') ?? ownText(identity, 'accountId'),
-    resource: toResource(own(record, 'resources')),
-    raw: record,
-  };
-  return dropUndefined(event);
+  } as TraceEvent;
+  if (hasError) event.error = errorCode === undefined ? { message: errorMessage } : errorMessage === undefined ? { code: errorCode } : { code: errorCode, message: errorMessage };
+  event.actor = toActor(identity, ownRecord(record, 'additionalEventData'));
+  event.sourceAddress = sourceAddress;
+  event.sourceAddressKind = address.kind;
+  if (address.ip !== undefined) event.sourceIp = address.ip;
+  const userAgent = ownText(record, 'userAgent');
+  if (userAgent !== undefined) event.userAgent = userAgent;
+  const region = ownText(record, 'awsRegion');
+  if (region !== undefined) event.region = region;
+  const account = ownText(record, 'recipientAccountId') ?? ownText(identity, 'accountId');
+  if (account !== undefined) event.account = account;
+  const resource = toResource(own(record, 'resources'));
+  if (resource !== undefined) event.resource = resource;
+  event.raw = record;
+  return event;
+}
+
+/** `1.0`–`1.9999` exactly, the usual case, without the regex of parseEventVersion (same answer for these). */
+function isVersion1(value: unknown): boolean {
+  if (typeof value !== 'string' || value.length < 3 || value.length > 6) return false;
+  if (value.charCodeAt(0) !== 49 || value.charCodeAt(1) !== 46) return false;
+  for (let i = 2; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** `eventType` is spelled `AwsConsoleSignIn` and `AwsConsoleSignin`; the event source is the steadier sign. */
-function isSignIn(record: JsonRecord, service: string): boolean {
-  return service === 'signin.amazonaws.com' || ownText(record, 'eventType')?.toLowerCase() === 'awsconsolesignin';
+function isSignIn(eventType: string | undefined, service: string): boolean {
+  return service === 'signin.amazonaws.com' || eventType === 'awsconsolesignin';
 }
 
 /**
@@ -93,10 +112,9 @@ function isSignIn(record: JsonRecord, service: string): boolean {
  * produced for AWS. Sign-in events other than ConsoleLogin (CheckMfa, CredentialChallenge, SwitchRole,
  * UserAuthentication, …) are steps of a sign-in, not sign-ins of their own: `other`.
  */
-function categorize(record: JsonRecord, action: string, signIn: boolean, failed: boolean): Category {
+function categorize(eventType: string | undefined, action: string, signIn: boolean, failed: boolean): Category {
   if (action === 'ConsoleLogin') return failed ? 'login-failed' : 'login';
   if (signIn) return 'other';
-  const eventType = ownText(record, 'eventType')?.toLowerCase();
   if (eventType === 'awsserviceevent') return 'service-event';
   // Insights records summarise call rates; they are not calls.
   if (eventType === 'awscloudtrailinsight') return 'other';
@@ -107,16 +125,23 @@ function toActor(identity: JsonRecord | undefined, additionalEventData: JsonReco
   const type = ownText(identity, 'type') ?? 'Unknown';
   const issuer = path(identity, 'sessionContext', 'sessionIssuer');
   const onBehalfOf = ownText(ownRecord(identity, 'onBehalfOf'), 'userId');
-  return dropUndefined({
-    type,
-    id: ownText(identity, 'principalId') ?? onBehalfOf,
-    name: ownText(identity, 'userName') ?? derivedName(type, identity, issuer, onBehalfOf),
-    arn: ownText(identity, 'arn'),
-    account: ownText(identity, 'accountId'),
-    mfa: mfaOf(identity, additionalEventData),
-    accessKeyId: ownText(identity, 'accessKeyId'),
-    invokedBy: ownText(identity, 'invokedBy'),
-  });
+  // Member by member, undefined left out, in this order (see the event in normalizeCloudTrail).
+  const actor: Actor = { type };
+  const id = ownText(identity, 'principalId') ?? onBehalfOf;
+  if (id !== undefined) actor.id = id;
+  const name = ownText(identity, 'userName') ?? derivedName(type, identity, issuer, onBehalfOf);
+  if (name !== undefined) actor.name = name;
+  const arn = ownText(identity, 'arn');
+  if (arn !== undefined) actor.arn = arn;
+  const account = ownText(identity, 'accountId');
+  if (account !== undefined) actor.account = account;
+  const mfa = mfaOf(identity, additionalEventData);
+  if (mfa !== undefined) actor.mfa = mfa;
+  const accessKeyId = ownText(identity, 'accessKeyId');
+  if (accessKeyId !== undefined) actor.accessKeyId = accessKeyId;
+  const invokedBy = ownText(identity, 'invokedBy');
+  if (invokedBy !== undefined) actor.invokedBy = invokedBy;
+  return actor;
 }
 
 /** A readable name for identity types that carry no `userName`. */
@@ -146,7 +171,14 @@ function derivedName(type: string, identity: JsonRecord | undefined, issuer: unk
 /** The resource part of the identity ARN split at `/`: `assumed-role/R/S` → [assumed-role, R, S]. */
 function arnPath(identity: JsonRecord | undefined): string[] {
   const arn = ownText(identity, 'arn');
-  const resource = arn?.split(':').slice(5).join(':');
+  if (arn === undefined) return [];
+  // Everything after the fifth colon (later colons belong to the resource).
+  let colon = -1;
+  for (let n = 0; n < 5; n++) {
+    colon = arn.indexOf(':', colon + 1);
+    if (colon < 0) return [];
+  }
+  const resource = arn.slice(colon + 1);
   return resource ? resource.split('/').filter((part) => part !== '') : [];
 }
 

@@ -62,27 +62,24 @@ export function normalizeCts(trace: unknown): TraceEvent {
     name: ownText(trace, 'resource_name'),
   });
 
-  const event: TraceEvent = {
-    id: traceId ?? syntheticId(trace),
-    time,
-    cloud: 'huaweicloud',
-    source: 'cts',
-    service,
-    action,
-    category,
-    outcome,
-    error: outcome === 'failure' ? toError(httpCode, responseError, ownText(trace, 'message')) : undefined,
-    actor,
-    sourceAddress,
-    sourceAddressKind: address.kind,
-    sourceIp: address.ip,
-    userAgent: ownText(trace, 'user_agent'),
-    region: ownText(trace, 'region'),
-    account: ownText(trace, 'domain_id') ?? actor.account,
-    resource: Object.keys(resource).length > 0 ? resource : undefined,
-    raw: trace,
-  };
-  return dropUndefined(event);
+  // Built member by member, leaving out what is undefined (as dropUndefined would, same key order): this
+  // runs once per trace, and one object shape per field combination keeps the detectors' reads fast.
+  const event = { id: traceId ?? syntheticId(trace), time, cloud: 'huaweicloud', source: 'cts', service, action, category, outcome } as TraceEvent;
+  const error = outcome === 'failure' ? toError(httpCode, responseError, ownText(trace, 'message')) : undefined;
+  if (error !== undefined) event.error = error;
+  event.actor = actor;
+  event.sourceAddress = sourceAddress;
+  event.sourceAddressKind = address.kind;
+  if (address.ip !== undefined) event.sourceIp = address.ip;
+  const userAgent = ownText(trace, 'user_agent');
+  if (userAgent !== undefined) event.userAgent = userAgent;
+  const region = ownText(trace, 'region');
+  if (region !== undefined) event.region = region;
+  const account = ownText(trace, 'domain_id') ?? actor.account;
+  if (account !== undefined) event.account = account;
+  if (Object.keys(resource).length > 0) event.resource = resource;
+  event.raw = trace;
+  return event;
 }
 
 function categorize(action: string): Category {
