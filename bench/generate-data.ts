@@ -19,7 +19,7 @@ import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 
 /** Bump when the generated content changes, so stale cached files are not reused. */
-export const GENERATOR_VERSION = 6;
+export const GENERATOR_VERSION = 7;
 
 export const MIB = 1024 * 1024;
 
@@ -369,7 +369,10 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
   let eventType = 'AwsApiCall';
   let extra: Record<string, unknown> = {};
 
-  if (roll < 0.05) {
+  // The mix (share of records): console sign-ins 2%, refused calls 3%, other errors 1%, CIS-watched
+  // configuration changes 2%, service events 5%, service role assumptions 12%, KMS 12%, EC2 reads 23%,
+  // S3 data events 40%.
+  if (roll < 0.02) {
     // Console sign-in, ~20% failed.
     const failed = g.chance(0.2);
     const kind = g.random();
@@ -388,7 +391,7 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
       additionalEventData: { LoginTo: `https://console.aws.amazon.com/console/home?region=${region}&state=hashArgs%23&isauthcode=true`, MobileVersion: 'No', MFAUsed: g.chance(0.6) ? 'Yes' : 'No' },
     };
     if (failed) extra = { errorMessage: 'Failed authentication' };
-  } else if (roll < 0.1) {
+  } else if (roll < 0.05) {
     // A refused call.
     principal = humanOrRole(g, account);
     call = g.chance(0.5) ? { ...ec2Read(g), eventName: g.pick(['RunInstances', 'DescribeInstances', 'TerminateInstances']) } : g.pick([s3DataEvent, kmsCall, stsAssumeRole] as const)(g, account, region);
@@ -396,14 +399,14 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
     const action = `${call.eventSource.split('.')[0]}:${call.eventName}`;
     extra = { errorCode: refusal.code, errorMessage: refusal.message(String(principal.identity.arn ?? 'unknown'), action) };
     call.responseElements = null;
-  } else if (roll < 0.11) {
+  } else if (roll < 0.06) {
     principal = humanOrRole(g, account);
     call = ec2Read(g);
     extra = { errorCode: g.pick(['ThrottlingException', 'Client.RequestLimitExceeded', 'NoSuchBucket', 'ValidationException']), errorMessage: 'Rate exceeded' };
-  } else if (roll < 0.18) {
+  } else if (roll < 0.08) {
     principal = humanOrRole(g, account);
     call = g.pick(CONFIG_CHANGES)(g, account, region);
-  } else if (roll < 0.23) {
+  } else if (roll < 0.13) {
     // Service event: no caller, AWS Internal or a service host as the source.
     principal = { identity: { accountId: account, invokedBy: g.pick(SERVICE_HOSTS) }, userAgent: g.pick(SERVICE_HOSTS), sourceIPAddress: g.pick(['AWS Internal', 'AWS Internal/3', 'cloudtrail.amazonaws.com']) };
     eventType = 'AwsServiceEvent';
@@ -416,14 +419,14 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
       resources: [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${g.uuid()}` }],
     };
     extra = { serviceEventDetails: { keyId: g.uuid(), backupVaultName: 'Default', state: 'COMPLETED', backupSizeInBytes: g.int(1, 1e9) } };
-  } else if (roll < 0.35) {
+  } else if (roll < 0.25) {
     principal = awsService(g);
     call = stsAssumeRole(g, account);
     extra = { sharedEventID: g.uuid() };
-  } else if (roll < 0.47) {
+  } else if (roll < 0.37) {
     principal = humanOrRole(g, account);
     call = kmsCall(g, account, region);
-  } else if (roll < 0.7) {
+  } else if (roll < 0.6) {
     principal = humanOrRole(g, account);
     call = ec2Read(g);
   } else {
@@ -491,7 +494,9 @@ function ctsTrace(g: Gen, clock: Clock): Record<string, unknown> {
     request_id: g.hex(32),
     user_agent: g.pick(['huaweicloud-usdk-python/3.0', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/125.0', 'terraform-provider-huaweicloud/1.64.0']),
   };
-  if (roll < 0.1) {
+  // The mix: IAM sign-ins and sign-outs 5%, refused calls (401/403) 5%, other failures 3%, the rest
+  // successful API calls.
+  if (roll < 0.05) {
     const failed = g.chance(0.25);
     const logout = !failed && g.chance(0.2);
     return {
@@ -513,8 +518,8 @@ function ctsTrace(g: Gen, clock: Clock): Record<string, unknown> {
     };
   }
   const service = g.pick(CTS_SERVICES);
-  const refused = roll < 0.17;
-  const otherError = !refused && roll < 0.2;
+  const refused = roll < 0.1;
+  const otherError = !refused && roll < 0.13;
   const response = refused
     ? g.pick([
         { error_code: 'IAM.0002', error_msg: 'You do not have permission to perform this action.' },

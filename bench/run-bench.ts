@@ -97,9 +97,9 @@ function runWorker(args: string[], env: NodeJS.ProcessEnv): WorkerResult {
   }
 }
 
-/** Enough iterations that small files are timed over a few hundred ms; big files once. */
-function iterationsFor(sizeMb: number): number {
-  return Math.max(1, Math.min(20, Math.round(40 / sizeMb)));
+/** Enough iterations that small files are timed over a few hundred ms, after ~30 MB of warm-up; big files once. */
+function iterationsFor(sizeMb: number): { iterations: number; warmup: number } {
+  return { iterations: Math.max(1, Math.min(20, Math.round(40 / sizeMb))), warmup: Math.min(30, Math.floor(30 / sizeMb)) };
 }
 
 const JQ_FILTERS: Record<DataKind, string> = {
@@ -136,16 +136,39 @@ function runJq(jq: string, file: GeneratedFile): Measurement {
   };
 }
 
+/** Fresh-process rounds per file: small files are quick, and the median of a few rounds shrugs off a noisy neighbour. */
+function roundsFor(sizeMb: number): number {
+  const forced = Number(process.env.BENCH_ROUNDS);
+  if (Number.isInteger(forced) && forced > 0) return forced;
+  return sizeMb <= 10 ? 3 : sizeMb <= 50 ? 2 : 1;
+}
+
 function measureFile(file: GeneratedFile, functions: string[], jq: string | undefined): Measurement[] {
-  const iterations = iterationsFor(file.sizeMb);
+  const { iterations, warmup } = iterationsFor(file.sizeMb);
+  const rounds = roundsFor(file.sizeMb);
+  const runs = new Map<string, WorkerResult[]>();
+  const add = (label: string, result: WorkerResult): void => void (runs.get(label) ?? runs.set(label, []).get(label))?.push(result);
+  // Interleaved: baseline, every function, then again, so drift hits all of them alike.
+  for (let round = 0; round < rounds; round++) {
+    add('baseline', runWorker(['baseline', file.gzPath, String(iterations), String(warmup)], envFor('', {})));
+    for (const fn of functions) add(fn, runWorker(['pipeline', fn, file.gzPath, String(iterations), String(warmup)], envFor(fn, { ALERT_SINK: 'stdout' })));
+  }
   const out: Measurement[] = [];
-  const base = runWorker(['baseline', file.gzPath, String(iterations)], envFor('', {}));
-  out.push({ label: 'baseline: gunzip + JSON.parse', kind: 'baseline', ms: base.ms, records: base.records, maxRssBytes: base.maxRssBytes, error: base.error });
-  log(`  baseline ${fmtMs(base.ms)} ms, ${fmtMb(base.maxRssBytes)} MB peak`);
-  for (const fn of functions) {
-    const result = runWorker(['pipeline', fn, file.gzPath, String(iterations)], envFor(fn, { ALERT_SINK: 'stdout' }));
-    out.push({ label: fn, kind: 'pipeline', ms: result.ms, records: result.records, maxRssBytes: result.maxRssBytes, alerts: result.alerts, rejected: result.rejected, error: result.error });
-    log(`  ${fn} ${fmtMs(result.ms)} ms, ${fmtMb(result.maxRssBytes)} MB peak, ${result.records} records, ${result.alerts ?? 0} alerts, ${result.rejected ?? 0} rejected${result.error ? `, ERROR ${result.error}` : ''}`);
+  for (const [label, results] of runs) {
+    const failed = results.find((result) => result.error);
+    const last = results[results.length - 1];
+    const m: Measurement = {
+      label: label === 'baseline' ? 'baseline: gunzip + JSON.parse' : label,
+      kind: label === 'baseline' ? 'baseline' : 'pipeline',
+      ms: median(results.map((result) => result.ms)),
+      records: last.records,
+      maxRssBytes: median(results.map((result) => result.maxRssBytes)),
+      alerts: last.alerts,
+      rejected: last.rejected,
+      error: failed?.error,
+    };
+    out.push(m);
+    log(`  ${label} ${fmtMs(m.ms)} ms (${results.map((result) => fmtMs(result.ms)).join(', ')}), ${fmtMb(m.maxRssBytes)} MB peak, ${m.records} records${m.kind === 'pipeline' ? `, ${m.alerts ?? 0} alerts, ${m.rejected ?? 0} rejected` : ''}${m.error ? `, ERROR ${m.error}` : ''}`);
   }
   if (jq) {
     const result = runJq(jq, file);
@@ -419,7 +442,9 @@ async function main(): Promise<void> {
     'Each row is a separate process; time starts with the compressed file in memory and ends after the last alert',
     'reached the (discarding) stdout sink. Pipelines run the Lambda log-file path (S3 notification → fetch →',
     'decode → normalize → validate → detect → aggregate → publish) for CloudTrail, the replay path for CTS.',
-    'Small files are timed as the best of several iterations in the process. jq reads the uncompressed file.',
+    'Small files are timed as the median of several iterations after ~30 MB of warm-up in the same process (a busy,',
+    'JIT-warm function instance); 30 MB and up are timed once, cold. Each row is the median over fresh-process rounds',
+    '(3 up to 10 MB, 2 up to 50 MB, else 1; BENCH_ROUNDS overrides), run interleaved. jq reads the uncompressed file.',
     '',
     ...fileTable(results, failures),
     '',

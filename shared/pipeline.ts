@@ -8,9 +8,9 @@ import type { Alert } from './alert';
 import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert-text';
 import type { Detector, Finding, FindingGroup } from './detector';
 import { errorMessage, FetchError, InvalidEventError } from './errors';
-import { decodeInput } from './intake/decode-input';
+import { decodeInput, type RecordList } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
-import { unwrapEnvelope } from './intake/unwrap-envelope';
+import { emptyListItem, unwrapEnvelope, unwrapListElement } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
 import { withoutRaw, type PrintableEvent, type TraceEvent } from './trace-event';
 import { validateTraceEvent } from './validate-trace-event';
@@ -22,6 +22,13 @@ const MAX_REPORTED_ID = 200;
 function clip(text: string, max = MAX_REPORTED_TEXT): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/**
+ * From this decoded size on, a plain `{"Records":[…]}` / `{"traces":[…]}` file is read one record at a time
+ * (decodeInput's recordList) instead of as one parsed document. Below it, one JSON.parse of the whole text
+ * is faster; above it, the whole text and object graph would cost several times the file in memory.
+ */
+export const RECORD_LIST_BYTES = 8 * 1024 * 1024;
 
 /** How many event ids a group keeps (the count goes on); bounds memory on huge files. */
 const KEPT_EVENT_IDS = 100;
@@ -50,6 +57,8 @@ export interface RunOptions {
   /** Fetches an S3 object for `fetch` items; without it such items are rejected. */
   fetchObject?: FetchObject;
   maxDecompressedBytes?: number;
+  /** Decoded size from which a plain log file is read one record at a time; default RECORD_LIST_BYTES. */
+  recordListBytes?: number;
   /** Called for each rejected input as it happens (structured logging at the edge). */
   onRejected?: (rejected: RejectedInput) => void;
   /** Called once per event that produced findings, with all of them (metrics count events, not rules). */
@@ -81,12 +90,37 @@ export class DetectionRun<Config> {
 
   /** Raw bytes of a file or object: gzip or plain, JSON or NDJSON. */
   async ingestBytes(bytes: Uint8Array, name: string, allowFetch = true): Promise<void> {
-    const decoded = decodeInput(bytes, name, { maxDecompressedBytes: this.options.maxDecompressedBytes });
+    const decoded = decodeInput(bytes, name, { maxDecompressedBytes: this.options.maxDecompressedBytes, recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES });
     for (const rejected of decoded.rejected) this.reject(rejected);
+    if (decoded.recordList) await this.ingestRecordList(decoded.recordList, allowFetch);
     for (const document of decoded.documents) {
       await this.ingestItems(unwrapEnvelope(document.value, document.position), allowFetch);
     }
     if (allowFetch) this.throwFetchFailures();
+  }
+
+  /**
+   * A big log file one record at a time: the same items in the same order as unwrapping the whole
+   * document, but only one record is parsed at a time, so memory stays near the size of the file.
+   */
+  private async ingestRecordList(list: RecordList, allowFetch: boolean): Promise<void> {
+    if (list.count === 0) await this.ingestItems([emptyListItem(list.key, list.position)], allowFetch);
+    const items: IntakeItem[] = [];
+    for (let i = 0; i < list.count; i++) {
+      items.length = 0;
+      let element: unknown;
+      try {
+        element = list.at(i);
+      } catch (error) {
+        // Cannot happen (the whole document was validated before); if it did, lose one record, not the file.
+        this.reject({ position: `${list.position}#${list.key}[${i}]`, reason: `invalid JSON: ${errorMessage(error)}` });
+        continue;
+      }
+      unwrapListElement(list.key, element, i, list.position, items);
+      // Almost every element is one record: no promise per record for those.
+      if (items.length === 1 && items[0].type === 'record') this.ingestRecord(items[0].kind, items[0].record, items[0].position);
+      else await this.ingestItems(items.slice(), allowFetch);
+    }
   }
 
   private throwFetchFailures(): void {
@@ -225,7 +259,32 @@ export function buildAlert<Config>(detector: Detector<Config>, config: Config, g
 /** The alert's copy of the event shows access key ids masked, like the alert text. */
 function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
   const keys = [event.actor.accessKeyId];
-  const masked = JSON.parse(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? maskAccessKeyIds(value, keys) : value))) as PrintableEvent;
+  // A validated event holds only strings, booleans and plain objects: copy those directly (this ran per
+  // alert and was most of an alert's cost). Anything else takes the JSON round trip, which defines the result.
+  const copied = copyMaskingStrings(event, keys);
+  const masked = (copied !== NOT_PLAIN ? copied : JSON.parse(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? maskAccessKeyIds(value, keys) : value)))) as PrintableEvent;
   if (masked.actor.accessKeyId !== undefined) masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
   return masked;
+}
+
+const NOT_PLAIN = Symbol('not plain JSON data');
+
+/**
+ * `JSON.parse(JSON.stringify(value, masking replacer))` for values made of strings, booleans and plain
+ * objects (undefined members left out); NOT_PLAIN as soon as anything else turns up.
+ */
+function copyMaskingStrings(value: unknown, keys: readonly (string | undefined)[]): unknown {
+  if (typeof value === 'string') return maskAccessKeyIds(value, keys);
+  if (typeof value === 'boolean') return value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member === undefined) continue;
+    if (key === '__proto__') return NOT_PLAIN;
+    const copied = copyMaskingStrings(member, keys);
+    if (copied === NOT_PLAIN) return NOT_PLAIN;
+    out[key] = copied;
+  }
+  return out;
 }

@@ -98,8 +98,8 @@ async function failureOf(promise: Promise<unknown>): Promise<SinkError> {
 }
 
 /** What the operator sees: one error line per failed delivery and one for the invocation, with the retry verdict. */
-function expectFailureLogged(log: CapturedLog, retryable: boolean): void {
-  expect(log.find('alert publish failed').length).toBeGreaterThan(0);
+function expectFailureLogged(log: CapturedLog, retryable: boolean, publishFailed = true): void {
+  if (publishFailed) expect(log.find('alert publish failed').length).toBeGreaterThan(0);
   const [failed] = log.find('invocation failed');
   expect(failed).toMatchObject({ level: 'error', retryable, err: expect.objectContaining({ type: 'SinkError', message: expect.any(String) }) });
   expect(log.find('invocation done')).toEqual([]);
@@ -205,6 +205,24 @@ describe('SNS faults, on Lambda', () => {
     const { handler, log } = lambda(detector);
     expect(await failureOf(handler(event))).toMatchObject({ retryable: true });
     expectFailureLogged(log, true);
+  });
+});
+
+describe('metric faults, on Lambda', () => {
+  const withMetric = Object.entries(DETECTORS).filter(([, detector]) => detector?.metric !== undefined);
+
+  it('some registered function has a metric', () => {
+    expect(withMetric.length).toBeGreaterThan(0);
+  });
+
+  it.each(withMetric)('%s: an unreachable CloudWatch fails the invocation (retryable) after the alerts went out', async (_name, detector) => {
+    const { handler, log } = lambda(detector as Detector<unknown>, { METRIC_MODE: 'api', METRIC_ENDPOINT: refused });
+    const error = await failureOf(handler(await triggerFixture(detector as Detector<unknown>)));
+    expect(error).toMatchObject({ sink: 'cloudwatch', retryable: true });
+    expect(log.find('metric publish failed')).toHaveLength(1);
+    expect(log.find('alert published').length).toBeGreaterThan(0);
+    expect((await drainQueue(emulator.address, 'inbox')).length).toBeGreaterThan(0);
+    expectFailureLogged(log, true, false);
   });
 });
 

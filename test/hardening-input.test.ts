@@ -377,6 +377,14 @@ const FILES: FileCase[] = [
     records: 2,
   },
   {
+    // JSON.parse does not skip these; the NDJSON splitter once took the line as blank and rejected the whole file.
+    name: 'a good record and a line of non-JSON whitespace (vertical tab, no-break space, U+2028)',
+    bytes: (c) => Buffer.from(`${caseText(c)}\n\u000b\u00a0\u2028\n`),
+    expect: 'rejected',
+    reason: /invalid JSON/,
+    records: 1,
+  },
+  {
     name: 'a huge log file: 20,000 records with one outsider login among them',
     bytes: (c) => {
       const filler = JSON.stringify(outsiderLogin(c, { [FIELDS[c].name]: c === 'aws' ? 'DescribeInstances' : 'listServers', [FIELDS[c].service]: c === 'aws' ? 'ec2.amazonaws.com' : 'ECS' }));
@@ -442,6 +450,7 @@ describe.each([['aws'], ['huaweicloud']] as const)('whole files (%s)', (cloud) =
       expect(io.stderr.at(-1)).toMatch(/, 0 rejected,/);
     }
     if (file.expect === 'alert') expect(alerts.map((alert) => alert.eventIds[0])).toContain(caseId(cloud));
+    if (file.records !== undefined) expect(io.stderr.at(-1)).toContain(`, ${1 + file.records} record(s),`);
   });
 });
 

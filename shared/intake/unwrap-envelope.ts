@@ -105,22 +105,22 @@ function isCloudTrailRecord(value: Json): boolean {
 /** `{"Records":[…]}`: a CloudTrail log file, an S3 notification, or a Lambda SNS/SQS batch. */
 function unwrapRecords(value: Json, position: string, depth: number, out: Out): void {
   const records = own(value, 'Records') as unknown[];
-  if (records.length === 0) out.push(skipped(`${position}#Records`, 'empty Records list'));
-  for (let i = 0; i < records.length; i++) {
-    const element = at(records, i);
-    const elementPosition = `${position}#Records[${i}]`;
-    const sns = isObject(element) ? own(element, 'Sns') : undefined;
-    const eventSource = isObject(element) ? own(element, 'eventSource') : undefined;
-    if (!isObject(element)) out.push(rejected(elementPosition, `expected an object, got ${describe(element)}`));
-    else if (isObject(sns)) unwrapSns(sns, `${elementPosition}.Sns`, depth + 1, out);
-    else if (eventSource === 'aws:s3') unwrapS3Event(element, elementPosition, depth, out);
-    else if (eventSource === 'aws:sqs') {
-      const messageId = ownString(element, 'messageId');
-      unwrapEmbedded(own(element, 'body'), `${elementPosition}.body`, 'SQS body', messageId, depth + 1, out);
-    }
-    // Anything else in a Records list is taken as a CloudTrail record; the normalizer says what is wrong with it.
-    else out.push(record('cloudtrail', element, elementPosition));
+  if (records.length === 0) out.push(emptyListItem('Records', position));
+  for (let i = 0; i < records.length; i++) unwrapRecordsElement(at(records, i), `${position}#Records[${i}]`, depth, out);
+}
+
+function unwrapRecordsElement(element: unknown, elementPosition: string, depth: number, out: Out): void {
+  const sns = isObject(element) ? own(element, 'Sns') : undefined;
+  const eventSource = isObject(element) ? own(element, 'eventSource') : undefined;
+  if (!isObject(element)) out.push(rejected(elementPosition, `expected an object, got ${describe(element)}`));
+  else if (isObject(sns)) unwrapSns(sns, `${elementPosition}.Sns`, depth + 1, out);
+  else if (eventSource === 'aws:s3') unwrapS3Event(element, elementPosition, depth, out);
+  else if (eventSource === 'aws:sqs') {
+    const messageId = ownString(element, 'messageId');
+    unwrapEmbedded(own(element, 'body'), `${elementPosition}.body`, 'SQS body', messageId, depth + 1, out);
   }
+  // Anything else in a Records list is taken as a CloudTrail record; the normalizer says what is wrong with it.
+  else out.push(record('cloudtrail', element, elementPosition));
 }
 
 function unwrapEventBridge(event: Json, position: string, _depth: number, out: Out): void {
@@ -295,13 +295,34 @@ function unwrapCtsTrigger(value: Json, position: string, _depth: number, out: Ou
 /** `{"traces":[…]}` as the CTS query API returns it. */
 function unwrapTraceList(value: Json, position: string, _depth: number, out: Out): void {
   const traces = own(value, 'traces') as unknown[];
-  if (traces.length === 0) out.push(skipped(`${position}.traces`, 'empty traces list'));
-  for (let i = 0; i < traces.length; i++) {
-    const trace = at(traces, i);
-    const tracePosition = `${position}.traces[${i}]`;
-    if (isObject(trace)) out.push(record('cts', trace, tracePosition));
-    else out.push(rejected(tracePosition, `expected a CTS trace object, got ${describe(trace)}`));
+  if (traces.length === 0) out.push(emptyListItem('traces', position));
+  for (let i = 0; i < traces.length; i++) unwrapTrace(at(traces, i), `${position}.traces[${i}]`, out);
+}
+
+function unwrapTrace(trace: unknown, tracePosition: string, out: Out): void {
+  if (isObject(trace)) out.push(record('cts', trace, tracePosition));
+  else out.push(rejected(tracePosition, `expected a CTS trace object, got ${describe(trace)}`));
+}
+
+// --- record lists, one element at a time ----------------------------------------------------------
+
+/**
+ * For the reader of huge log files (decodeInput's `recordList`): element `index` of a top-level
+ * `{"Records":[…]}` or `{"traces":[…]}` document named `position`, unwrapped exactly as unwrapEnvelope
+ * unwraps it inside the whole document, with the same positions.
+ */
+export function unwrapListElement(key: 'Records' | 'traces', element: unknown, index: number, position: string, out: IntakeItem[]): void {
+  try {
+    if (key === 'Records') unwrapRecordsElement(element, `${position}#Records[${index}]`, 0, out);
+    else unwrapTrace(element, `${position}.traces[${index}]`, out);
+  } catch (error) {
+    out.push(rejected(position, `could not unwrap envelope: ${errorMessage(error)}`));
   }
+}
+
+/** What an empty `Records` / `traces` list unwraps to. */
+export function emptyListItem(key: 'Records' | 'traces', position: string): IntakeItem {
+  return key === 'Records' ? skipped(`${position}#Records`, 'empty Records list') : skipped(`${position}.traces`, 'empty traces list');
 }
 
 function unwrapSmnTrigger(value: Json, position: string, depth: number, out: Out): void {

@@ -10,7 +10,6 @@ import {
   type JsonRecord,
   asBoolean,
   asString,
-  dropUndefined,
   isRecord,
   own,
   ownRecord,
@@ -53,7 +52,8 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
   const errorCode = ownText(record, 'errorCode');
   const errorMessage = ownText(record, 'errorMessage');
   const hasError = errorCode !== undefined || errorMessage !== undefined;
-  const eventType = ownText(record, 'eventType')?.toLowerCase();
+  const rawEventType = ownText(record, 'eventType');
+  const eventType = rawEventType === 'AwsApiCall' ? 'awsapicall' : rawEventType?.toLowerCase();
   const signIn = isSignIn(eventType, service);
   // Sign-in events report their result under their own name: `ConsoleLogin: "Failure"`, `CheckMfa: "Success"`.
   const signInFailed = signIn && ownText(responseElements, action)?.trim().toLowerCase() === 'failure';
@@ -197,6 +197,8 @@ function mfaOf(identity: JsonRecord | undefined, additionalEventData: JsonRecord
 
 function toResource(resources: unknown): Resource | undefined {
   const first: unknown = Array.isArray(resources) && resources.length > 0 ? resources[0] : undefined;
-  const resource = dropUndefined({ type: ownText(first, 'type'), id: ownText(first, 'ARN') });
-  return Object.keys(resource).length > 0 ? resource : undefined;
+  const type = ownText(first, 'type');
+  const id = ownText(first, 'ARN');
+  if (type === undefined) return id === undefined ? undefined : { id };
+  return id === undefined ? { type } : { type, id };
 }

@@ -35,7 +35,38 @@ export function normalizeTime(value: unknown): string | undefined {
   // CloudTrail's own form (`2024-06-03T17:22:09Z`) is already canonical but for the milliseconds.
   if (typeof value === 'string' && isCanonicalUtc(value)) return value.length === 20 ? `${value.slice(0, 19)}.000Z` : value;
   const ms = toEpochMillis(value);
-  return ms === undefined ? undefined : new Date(ms).toISOString();
+  if (ms === undefined) return undefined;
+  return ms >= 0 && Number.isInteger(ms) ? isoText(ms) : new Date(ms).toISOString();
+}
+
+/**
+ * `new Date(ms).toISOString()` for whole milliseconds from 1970 to 9999 (every epoch-number time lands here),
+ * by arithmetic: CTS times are epoch numbers, and building a Date per trace showed up in profiles.
+ * Days to civil date as in Howard Hinnant's `civil_from_days`.
+ */
+function isoText(ms: number): string {
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  const hour = Math.floor(rest / 3_600_000);
+  rest -= hour * 3_600_000;
+  const minute = Math.floor(rest / 60_000);
+  rest -= minute * 60_000;
+  const second = Math.floor(rest / 1000);
+  const milli = rest - second * 1000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
+  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  return `${year}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}:${two(second)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
+
+function two(n: number): string {
+  return n < 10 ? `0${n}` : `${n}`;
 }
 
 /** Epoch milliseconds for any accepted form, or undefined. */

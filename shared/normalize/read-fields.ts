@@ -17,7 +17,9 @@ export function asRecord(value: unknown): JsonRecord | undefined {
 
 /** The value of an own property, or undefined (never a value inherited through the prototype chain). */
 export function own(value: unknown, key: string): unknown {
-  return isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+  // isRecord(value) && hasOwn ? value[key] : undefined, with the array test only after a hit (hot path).
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key) || Array.isArray(value)) return undefined;
+  return (value as Record<string, unknown>)[key];
 }
 
 /** Follows own properties along a path: `path(r, 'userIdentity', 'sessionContext', 'attributes')`. */
@@ -36,6 +38,11 @@ export function asString(value: unknown): string | undefined {
 
 /** Like asString, but blank text counts as missing (CloudTrail writes `"accessKeyId": ""`). */
 export function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    // Nearly every value starts with a visible ASCII character, and then it is not blank: skip the trim.
+    const first = value.charCodeAt(0);
+    if (first > 32 && first < 127) return value;
+  }
   const text = asString(value);
   return text === undefined || text.trim() === '' ? undefined : text;
 }

@@ -51,7 +51,13 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
   const metricPublisher = (settings: MetricSettings) =>
     settings.mode === 'emf'
       ? createEmfMetricPublisher(settings, (line) => process.stdout.write(`${line}\n`), { function: detector.name })
-      : createCloudWatchMetricPublisher((cloudWatch ??= new CloudWatchClient({ region: sinkConfig.region, maxAttempts: 4, ...(metricEndpoint ? { endpoint: metricEndpoint } : {}) })), settings);
+      : createCloudWatchMetricPublisher((cloudWatch ??= new CloudWatchClient({
+          region: sinkConfig.region,
+          maxAttempts: 4,
+          // As for SNS: a CloudWatch endpoint that does not answer must fail the attempt, not hold the invocation.
+          requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
+          ...(metricEndpoint ? { endpoint: metricEndpoint } : {}),
+        })), settings);
 
   return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
     const child = log.child({ requestId: context.awsRequestId });

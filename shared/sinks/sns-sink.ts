@@ -19,6 +19,12 @@ const PERMANENT_SNS_ERRORS = new Set([
   'KMSNotFoundException',
   'KMSOptInRequired',
   'EndpointDisabledException',
+  // Credentials that do not work will not start working on a retry of the same invocation.
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'UnrecognizedClientException',
+  'AccessDenied',
+  'AccessDeniedException',
 ]);
 
 export function isPermanentSnsError(error: unknown): boolean {

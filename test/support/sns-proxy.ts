@@ -13,8 +13,12 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import type { AddressInfo } from 'node:net';
 
 export type SnsFault =
-  /** Answer with this SNS error (Query protocol XML) instead of forwarding. */
-  | { kind: 'error'; status: number; code: string; message?: string; times?: number }
+  /**
+   * Answer with this SNS error (Query protocol XML) instead of forwarding. `echoRequest` appends the
+   * request's Authorization and X-Amz-Security-Token headers, as SignatureDoesNotMatch quotes the
+   * canonical request: a test that the client redacts its own credentials.
+   */
+  | { kind: 'error'; status: number; code: string; message?: string; times?: number; echoRequest?: boolean }
   /** Hold the publish this long, then forward it (unless the client has gone). */
   | { kind: 'delay'; ms: number; times?: number }
   /** Drop the connection without answering. */
@@ -112,7 +116,12 @@ export async function startSnsProxy(upstream: string): Promise<SnsProxy> {
 
     const injected = takeFault();
     if (injected?.kind === 'destroy') return void req.socket.destroy();
-    if (injected?.kind === 'error') return send(injected.status, errorXml(injected.code, injected.message ?? 'injected fault', injected.status >= 500 ? 'Receiver' : 'Sender'));
+    if (injected?.kind === 'error') {
+      const echo = injected.echoRequest
+        ? `\n\nThe Canonical String for this request should have been\n'POST\n/\n\nx-amz-security-token:${String(req.headers['x-amz-security-token'])}\n'\nAuthorization: ${String(req.headers.authorization)}`
+        : '';
+      return send(injected.status, errorXml(injected.code, (injected.message ?? 'injected fault') + echo, injected.status >= 500 ? 'Receiver' : 'Sender'));
+    }
     if (injected?.kind === 'delay') {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
