@@ -5,6 +5,7 @@
  *
  *   node dist/bench/bench-worker.js baseline <file.json.gz> <iterations> [warm-up iterations]
  *   node dist/bench/bench-worker.js pipeline <function> <file.json.gz> <iterations> [warm-up iterations]
+ *   node dist/bench/bench-worker.js verify <function> <file.json.gz>
  *
  * Timings start with the file's bytes in memory (read before the clock starts) and end when the last
  * alert has gone to the sink, so baseline and pipeline cover the same work boundary. With several
@@ -81,7 +82,8 @@ async function pipeline(name: string, file: string, iterations: number, warmup: 
   const config = detector.loadConfig(process.env);
   const bytes = readFileSync(file);
   const cts = file.includes('/cts-') || file.includes('\\cts-');
-  const log = createLogger({ level: 'info', name: detector.name }, discard);
+  // info, as deployed (an `alert published` line per alert); BENCH_LOG_LEVEL=warn shows what those lines cost.
+  const log = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'info', name: detector.name }, discard);
   const sinks = () => [createStdoutSink(() => undefined)];
   const runs: number[] = [];
   let last: Omit<WorkerResult, 'mode' | 'ms' | 'runs' | 'maxRssBytes'> = { records: 0 };
@@ -108,6 +110,32 @@ async function pipeline(name: string, file: string, iterations: number, warmup: 
   finish({ mode: `pipeline:${name}`, ms: median(runs), runs, ...last });
 }
 
+/**
+ * The record-at-a-time reader (decodeInput's recordList, used from RECORD_LIST_BYTES on) must give exactly
+ * what parsing the whole document gives: same stats, rejections, alerts, callbacks. Both, on this file.
+ */
+async function verify(name: string, file: string): Promise<void> {
+  const detector = (Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined) as Detector<unknown> | undefined;
+  if (!detector) throw new Error(`no detector ${name} in functions/registry.ts`);
+  const config = detector.loadConfig(process.env);
+  const bytes = readFileSync(file);
+  const outcomes: string[] = [];
+  let records = 0;
+  for (const recordListBytes of [0, Number.POSITIVE_INFINITY]) {
+    const calls: string[] = [];
+    const run = new DetectionRun(detector, config, {
+      recordListBytes,
+      onRejected: (rejected) => calls.push(`rejected ${JSON.stringify(rejected)}`),
+      onFindings: (findings) => calls.push(`findings ${findings.map((finding) => `${finding.rule}/${finding.event.id}`).join(',')}`),
+    });
+    await run.ingestBytes(bytes, file);
+    records = run.stats.records;
+    outcomes.push(JSON.stringify({ stats: run.stats, alerts: run.alerts(), calls }));
+  }
+  const equal = outcomes[0] === outcomes[1];
+  finish({ mode: `verify:${name}`, ms: 0, runs: [], records, ...(equal ? {} : { error: 'record-at-a-time reader differs from whole-document reader' }) });
+}
+
 function s3Notification(): unknown {
   return {
     Records: [
@@ -130,6 +158,7 @@ async function main(argv: string[]): Promise<void> {
   const [mode, ...args] = argv;
   if (mode === 'baseline') return baseline(args[0], Number(args[1] ?? 1), Number(args[2] ?? 0));
   if (mode === 'pipeline') return pipeline(args[0], args[1], Number(args[2] ?? 1), Number(args[3] ?? 0));
+  if (mode === 'verify') return verify(args[0], args[1]);
   throw new Error(`unknown mode ${String(mode)}`);
 }
 

@@ -3,33 +3,39 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 export type { DestinationStream, Logger } from 'pino';
 
 /**
- * Paths pino censors wherever they appear in a logged object. Credentials reach log lines only by
- * accident (an error's cause, a context object); these paths make that accident harmless.
+ * Keys whose values are censored wherever they appear in a logged object (compared case-insensitively,
+ * down to CENSOR_DEPTH levels). Credentials reach log lines only by accident (an error's field, a
+ * context object, request headers); this makes that accident harmless. A copy is made only along the
+ * path to a censored key, so the common log line costs a walk, not a clone.
  */
-export const REDACTED_PATHS = [
-  'accessKeyId',
-  'secretAccessKey',
-  'sessionToken',
+export const CENSORED_KEYS = new Set([
+  'accesskeyid',
+  'secretaccesskey',
+  'sessiontoken',
   'token',
-  'securityToken',
-  'accessKey',
-  'secretKey',
+  'securitytoken',
+  'accesskey',
+  'secretkey',
   'authorization',
-  'Authorization',
-  '*.accessKeyId',
-  '*.secretAccessKey',
-  '*.sessionToken',
-  '*.token',
-  '*.securityToken',
-  '*.accessKey',
-  '*.secretKey',
-  '*.authorization',
-  '*.Authorization',
-  '*.headers["x-auth-token"]',
-  '*.headers["X-Auth-Token"]',
-  '*.headers["x-security-token"]',
-  '*.headers["X-Security-Token"]',
-];
+  'x-auth-token',
+  'x-security-token',
+  'x-amz-security-token',
+]);
+const CENSOR_DEPTH = 4;
+
+export function censorKeys(value: unknown, depth = 0): unknown {
+  if (depth >= CENSOR_DEPTH || value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Error) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const field = (value as Record<string, unknown>)[key];
+    const censored = CENSORED_KEYS.has(key.toLowerCase()) && field !== undefined ? '[REDACTED]' : censorKeys(field, depth + 1);
+    if (censored !== field) {
+      copy ??= { ...(value as Record<string, unknown>) };
+      copy[key] = censored;
+    }
+  }
+  return copy ?? value;
+}
 
 /**
  * Matches AWS access key ids (AKIA…/ASIA…) inside free text such as error messages. No word boundary on
@@ -71,9 +77,8 @@ export function createLogger(
     {
       name: options.name ?? 'trailguard',
       level: options.level ?? 'info',
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
       base: undefined,
-      formatters: { level: (label) => ({ level: label }) },
+      formatters: { level: (label) => ({ level: label }), log: (object) => censorKeys(object) as Record<string, unknown> },
       hooks: {
         logMethod(args, method) {
           // Free-text messages and error messages can carry an access key id; mask it.
