@@ -1,7 +1,8 @@
 // One esbuild build: a bundle per function and platform, the CLI, the demo, the deployment zips and a
 // size report.
-//   dist/aws/<fn>.js                  Lambda (nodejs22.x), exports handler
-//   dist/aws/<fn>.zip                 <fn>.js + map at the root: serverless.yml's package.artifact
+//   dist/aws/<fn>.mjs                 Lambda (nodejs22.x), an ES module exporting handler; the AWS SDK
+//                                     clients sit in dist/aws/chunks/ and load on first use
+//   dist/aws/<fn>.zip                 <fn>.mjs, the chunks it can load and the maps: serverless.yml's package.artifact
 //   dist/functiongraph/<fn>/index.js  FunctionGraph (Node.js 20.15), handler index.handler
 //   dist/functiongraph/<fn>.zip       index.js + map at the root: the code package to upload
 //   dist/cli/trailguard.js            the trailguard CLI
@@ -11,7 +12,7 @@
 import { build } from 'esbuild';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createZip } from './zip.mjs';
 
@@ -33,7 +34,6 @@ const common = {
 };
 
 const entries = [
-  ...functions.map((fn) => ({ in: `functions/${fn}/aws.ts`, out: `dist/aws/${fn}.js`, zip: `dist/aws/${fn}.zip`, name: `${fn}.js` })),
   ...functions.map((fn) => ({ in: `functions/${fn}/functiongraph.ts`, out: `dist/functiongraph/${fn}/index.js`, zip: `dist/functiongraph/${fn}.zip`, name: 'index.js' })),
   { in: 'cli/trailguard.ts', out: 'dist/cli/trailguard.js' },
   { in: 'scripts/demo.ts', out: 'dist/demo.js' },
@@ -46,8 +46,48 @@ async function writeAtomically(file, contents) {
   await rename(temporary, file);
 }
 
-await Promise.all(
-  entries.map(async (entry) => {
+/**
+ * Lambda: one ES-module build with code splitting. Each SDK client is reached only through a dynamic
+ * import (shared/sinks/sns-sink.ts, platform/s3-fetch.ts, metrics.ts), so it lands in a chunk that is
+ * loaded the first time an invocation publishes, fetches or counts, never at cold start. `mainFields`
+ * prefers the SDK's ES-module builds, which tree-shake. CommonJS dependencies (pino) still call
+ * `require` for Node built-ins: the banner gives every output file a real one.
+ */
+async function buildLambda() {
+  const result = await build({
+    ...common,
+    format: 'esm',
+    splitting: true,
+    mainFields: ['module', 'main'],
+    metafile: true,
+    entryPoints: Object.fromEntries(functions.map((fn) => [fn, join(root, 'functions', fn, 'aws.ts')])),
+    outdir: join(root, 'dist', 'aws'),
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: "import { createRequire as __trailguardRequire } from 'node:module'; const require = __trailguardRequire(import.meta.url);" },
+  });
+  await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+  const contents = new Map(result.outputFiles.map((file) => [relative(join(root, 'dist', 'aws'), file.path), file.contents]));
+  const outputs = result.metafile.outputs;
+  for (const fn of functions) {
+    // Everything the entry can load, statically or dynamically, with the source maps.
+    const files = new Set();
+    const visit = (output) => {
+      const name = relative('dist/aws', output);
+      if (files.has(name)) return;
+      files.add(name);
+      for (const imported of outputs[output].imports) if (!imported.external) visit(imported.path);
+    };
+    visit(`dist/aws/${fn}.mjs`);
+    const zipEntries = [...files].flatMap((name) => [name, `${name}.map`]).map((name) => ({ name, data: contents.get(name) }));
+    await writeAtomically(join(root, 'dist', 'aws', `${fn}.zip`), await createZip(zipEntries));
+  }
+  return outputs;
+}
+
+const [lambdaOutputs] = await Promise.all([
+  buildLambda(),
+  ...entries.map(async (entry) => {
     const result = await build({ ...common, entryPoints: [join(root, entry.in)], outfile: join(root, entry.out) });
     await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
     if (!entry.zip) return;
@@ -55,10 +95,24 @@ await Promise.all(
     const zipEntries = result.outputFiles.map((file) => ({ name: basename(file.path) === basename(entry.out) ? entry.name : `${entry.name}.map`, data: file.contents }));
     await writeAtomically(join(root, entry.zip), await createZip(zipEntries));
   }),
-);
+]);
 
 if (!quiet) {
-  console.log('bundle sizes (minified):');
+  console.log('Lambda bundles (minified; the entry loads at cold start, SDK chunks on first use):');
+  for (const fn of functions) {
+    const entry = `dist/aws/${fn}.mjs`;
+    const eager = new Set();
+    const lazy = new Set();
+    const walk = (output, dynamic) => {
+      if (eager.has(output) || (dynamic && lazy.has(output))) return;
+      (dynamic ? lazy : eager).add(output);
+      for (const imported of lambdaOutputs[output].imports) if (!imported.external) walk(imported.path, dynamic || imported.kind === 'dynamic-import');
+    };
+    walk(entry, false);
+    const size = (set) => [...set].filter((output) => !eager.has(output) || set === eager).reduce((sum, output) => sum + lambdaOutputs[output].bytes, 0);
+    console.log(`  ${entry.padEnd(44)} ${(size(eager) / 1024).toFixed(1).padStart(8)} KB at cold start, ${(size(lazy) / 1024).toFixed(1)} KB in lazy SDK chunks`);
+  }
+  console.log('other bundles (minified):');
   for (const entry of entries) {
     const size = statSync(join(root, entry.out)).size;
     console.log(`  ${entry.out.padEnd(44)} ${(size / 1024).toFixed(1).padStart(8)} KB`);

@@ -10,6 +10,7 @@ import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/c
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { decodeInput } from '../shared/intake/decode-input';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import type { InvocationResult } from '../shared/platform/invoke';
@@ -89,14 +90,14 @@ async function main(): Promise<void> {
 
     console.log(`trailguard demo: SNS/SQS/S3 emulator on ${emulator.address}`);
     console.log(`whitelist ${DEMO_ENV.IP_WHITELIST}; ${files.length} sample events; S3 objects: ${objects.length}\n`);
-    const functions = readdirSync(join(ROOT, 'dist', 'aws')).filter((name) => name.endsWith('.js')).sort();
+    const functions = readdirSync(join(ROOT, 'dist', 'aws')).filter((name) => name.endsWith('.mjs')).sort();
     for (const bundle of functions) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { handler } = require(join(ROOT, 'dist', 'aws', bundle)) as { handler: (event: unknown, context: object) => Promise<InvocationResult> };
+      // The Lambda bundles are ES modules, loaded as Lambda loads them.
+      const { handler } = (await import(pathToFileURL(join(ROOT, 'dist', 'aws', bundle)).href)) as { handler: (event: unknown, context: object) => Promise<InvocationResult> };
       const totals = { records: 0, alerts: 0, rejected: 0, metric: undefined as undefined | { name: string; value: number } };
       for (const file of files) {
         for (const document of decodeInput(readFileSync(file), file).documents) {
-          const result = await handler(document.value, { awsRequestId: `demo-${relative(ROOT, file)}`, invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${bundle}` });
+          const result = await handler(document.value, { awsRequestId: `demo-${relative(ROOT, file)}`, invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${bundle.replace(/\.mjs$/, '')}` });
           totals.records += result.records;
           totals.alerts += result.alerts;
           totals.rejected += result.rejected;
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
         }
       }
       const metric = totals.metric ? `, ${totals.metric.name} ${totals.metric.value} (sent to the local CloudWatch endpoint)` : '';
-      console.log(`${bundle.replace(/\.js$/, '')}: ${totals.records} records, ${totals.alerts} alerts published, ${totals.rejected} rejected${metric}`);
+      console.log(`${bundle.replace(/\.mjs$/, '')}: ${totals.records} records, ${totals.alerts} alerts published, ${totals.rejected} rejected${metric}`);
     }
 
     const sqs = new SQSClient(client);

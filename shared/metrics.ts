@@ -2,7 +2,7 @@
  * The per-invocation metric (AuthorizationFailureCount): one PutMetricData call with the aggregated
  * count, or one Embedded Metric Format line that CloudWatch Logs turns into the same metric.
  */
-import { PutMetricDataCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { MetricSettings } from './detector';
 import { errorMessage, SinkError } from './errors';
 
@@ -14,11 +14,13 @@ export interface MetricPublisher {
 }
 
 /** One datum, one call, whatever the count: far inside PutMetricData's 1,000-metric and 1 MB limits. */
-export function createCloudWatchMetricPublisher(client: CloudWatchClient, settings: MetricSettings): MetricPublisher {
+export function createCloudWatchMetricPublisher(client: CloudWatchClient | Promise<CloudWatchClient>, settings: MetricSettings): MetricPublisher {
   return {
     async publish(count, timestamp) {
       try {
-        await client.send(
+        // Loaded on first use, like every SDK client: not part of the cold start.
+        const [{ PutMetricDataCommand }, cloudWatch] = await Promise.all([import('@aws-sdk/client-cloudwatch'), client]);
+        await cloudWatch.send(
           new PutMetricDataCommand({
             Namespace: settings.namespace,
             MetricData: [{ MetricName: settings.name, Value: count, Unit: 'Count', Timestamp: timestamp }],

@@ -307,11 +307,22 @@ describe('the functions', () => {
     expect(logGroup?.[1].RetentionInDays).toBe(30);
   });
 
-  it.each(FUNCTIONS)('the zip of %s holds <fn>.js and its map at the root, readable by the runtime', (fn) => {
+  it.each(FUNCTIONS)('the zip of %s holds <fn>.mjs at the root, every chunk it loads, and their maps', (fn) => {
     const entries = readZip(readFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`)));
-    expect(entries.map((entry) => entry.name)).toEqual([`${fn}.js`, `${fn}.js.map`]);
+    const names = entries.map((entry) => entry.name);
+    expect(names).toContain(`${fn}.mjs`);
+    expect(names.filter((name) => !name.startsWith('chunks/')).sort()).toEqual([`${fn}.mjs`, `${fn}.mjs.map`]);
     expect(entries.every((entry) => (entry.mode & 0o444) === 0o444)).toBe(true);
-    expect(entries[0].data.toString('utf8').trimEnd()).toMatch(new RegExp(`//# sourceMappingURL=${fn}\\.js\\.map$`));
+    const code = new Map(entries.map((entry) => [entry.name, entry.data.toString('utf8')]));
+    expect(code.get(`${fn}.mjs`)?.trimEnd()).toMatch(new RegExp(`//# sourceMappingURL=${fn}\\.mjs\\.map$`));
+    // Every module a file imports (statically or on first use) is in the zip, with its map.
+    for (const [name, text] of code) {
+      if (!name.endsWith('.mjs')) continue;
+      expect(names).toContain(`${name}.map`);
+      for (const [, target] of text.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+\.mjs)"/g)) {
+        expect(names).toContain(join(dirname(name), target).replace(/\\/g, '/'));
+      }
+    }
   });
 
   it('passes the parameters on as environment variables', () => {

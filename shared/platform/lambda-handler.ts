@@ -2,8 +2,8 @@
  * AWS Lambda adapter. Config is read and checked at cold start (module load): a bad whitelist or a
  * missing topic fails the init phase loudly instead of letting every event through.
  */
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Detector, MetricSettings } from '../detector';
 import { ConfigProblems, readEnv, type Env } from '../env-config';
 import { maxDecompressedBytesFromEnv } from '../intake/decode-input';
@@ -43,21 +43,31 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
   const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
   const log = createLogger({ level: readEnv(env, 'LOG_LEVEL')?.value, name: detector.name, secrets }, options.logDestination);
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
-  let s3: S3Client | undefined;
-  const fetchObject = createS3FetcherLazily(() => (s3 ??= new S3Client({ region: sinkConfig.region, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) })));
+  // SDK clients are created (and their code loaded) on first use: an invocation that fetches nothing
+  // and publishes nothing never pays for them.
+  let s3: Promise<S3Client> | undefined;
+  const fetchObject = createS3Fetcher(
+    () => (s3 ??= import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client({ region: sinkConfig.region, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }))),
+  );
 
   const metricEndpoint = readEnv(env, 'METRIC_ENDPOINT')?.value;
-  let cloudWatch: CloudWatchClient | undefined;
+  let cloudWatch: Promise<CloudWatchClient> | undefined;
   const metricPublisher = (settings: MetricSettings) =>
     settings.mode === 'emf'
       ? createEmfMetricPublisher(settings, (line) => process.stdout.write(`${line}\n`), { function: detector.name })
-      : createCloudWatchMetricPublisher((cloudWatch ??= new CloudWatchClient({
-          region: sinkConfig.region,
-          maxAttempts: 4,
-          // As for SNS: a CloudWatch endpoint that does not answer must fail the attempt, not hold the invocation.
-          requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
-          ...(metricEndpoint ? { endpoint: metricEndpoint } : {}),
-        })), settings);
+      : createCloudWatchMetricPublisher(
+          (cloudWatch ??= import('@aws-sdk/client-cloudwatch').then(
+            ({ CloudWatchClient }) =>
+              new CloudWatchClient({
+                region: sinkConfig.region,
+                maxAttempts: 4,
+                // As for SNS: a CloudWatch endpoint that does not answer must fail the attempt, not hold the invocation.
+                requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
+                ...(metricEndpoint ? { endpoint: metricEndpoint } : {}),
+              }),
+          )),
+          settings,
+        );
 
   return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
     const child = log.child({ requestId: context.awsRequestId });
@@ -71,6 +81,3 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
   };
 }
 
-function createS3FetcherLazily(client: () => S3Client) {
-  return (bucket: string, key: string, region?: string) => createS3Fetcher(client())(bucket, key, region);
-}

@@ -1,4 +1,4 @@
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { errorMessage, FetchError } from '../errors';
 import type { FetchObject } from '../pipeline';
 
@@ -8,10 +8,12 @@ const PERMANENT_S3_ERRORS = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'A
 /** Largest object fetched (compressed size); CloudTrail log files are far smaller. */
 export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
-export function createS3Fetcher(client: S3Client): FetchObject {
+/** `client` is called on the first fetch: the SDK is loaded then, not at cold start. */
+export function createS3Fetcher(client: () => Promise<S3Client>): FetchObject {
   return async (bucket, key) => {
     try {
-      const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const [{ GetObjectCommand }, s3] = await Promise.all([import('@aws-sdk/client-s3'), client()]);
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (response.ContentLength !== undefined && response.ContentLength > MAX_OBJECT_BYTES) {
         throw new FetchError(`object is ${response.ContentLength} bytes, more than the ${MAX_OBJECT_BYTES} accepted`, false);
       }

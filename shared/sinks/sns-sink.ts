@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Alert, AlertSink } from '../alert';
 import { errorMessage, SinkError } from '../errors';
 import { redactText } from '../logger';
@@ -37,11 +37,12 @@ export function isPermanentSnsError(error: unknown): boolean {
  * mode); what is left after them is classified here. FIFO topics get a group per rule and a
  * deduplication id from the alert, so a re-delivered event does not alert twice within 5 minutes.
  */
-export function createSnsSink(options: { client: SNSClient; topicArn: string }): AlertSink {
+export function createSnsSink(options: { client: SNSClient | Promise<SNSClient>; topicArn: string }): AlertSink {
   const fifo = options.topicArn.endsWith('.fifo');
   return {
     name: 'sns',
     async publish(alert: Alert): Promise<void> {
+      const [{ PublishCommand }, client] = await Promise.all([import('@aws-sdk/client-sns'), options.client]);
       const command = new PublishCommand({
         TopicArn: options.topicArn,
         Subject: alert.subject,
@@ -59,12 +60,12 @@ export function createSnsSink(options: { client: SNSClient; topicArn: string }):
           : {}),
       });
       try {
-        await options.client.send(command);
+        await client.send(command);
       } catch (error) {
         const permanent = isPermanentSnsError(error);
         // Some SNS errors (SignatureDoesNotMatch) quote the request, with the key id and session token in it;
         // the SDK error itself stays out of the cause for the same reason.
-        const redact = await credentialRedactor(options.client);
+        const redact = await credentialRedactor(client);
         const detail = redact(errorMessage(error));
         const cause = Object.assign(new Error(detail), { name: (error as { name?: unknown })?.name ?? 'Error', $metadata: (error as { $metadata?: unknown })?.$metadata });
         throw new SinkError(`SNS publish to ${options.topicArn} failed: ${detail}`, 'sns', !permanent, { cause });
@@ -95,21 +96,28 @@ export interface SnsClientOptions {
 /** A publish takes tens of milliseconds; an endpoint that does not answer must not hold the invocation until the platform's timeout. */
 export const SNS_CLIENT_DEFAULTS = { maxAttempts: 4, timeoutMs: 5_000 } as const;
 
-let snsClients = new Map<string, SNSClient>();
+let snsClients = new Map<string, Promise<SNSClient>>();
 
-/** One SNS client per region/endpoint, kept for the instance's life (connection reuse across invocations). */
-export function snsClientFor(region: string, endpoint: string | undefined, options: SnsClientOptions = {}): SNSClient {
+/**
+ * One SNS client per region/endpoint, kept for the instance's life (connection reuse across
+ * invocations). The SDK is loaded on first use: most invocations raise no alert and never need it,
+ * so it stays out of the cold start.
+ */
+export function snsClientFor(region: string, endpoint: string | undefined, options: SnsClientOptions = {}): Promise<SNSClient> {
   const { maxAttempts, timeoutMs } = { ...SNS_CLIENT_DEFAULTS, ...options };
   const key = `${region}|${endpoint ?? ''}|${maxAttempts}|${timeoutMs}`;
   let client = snsClients.get(key);
   if (!client) {
-    client = new SNSClient({
-      region,
-      ...(endpoint ? { endpoint } : {}),
-      maxAttempts,
-      // Without throwOnRequestTimeout the SDK only warns about a slow request and keeps waiting.
-      requestHandler: { requestTimeout: timeoutMs, connectionTimeout: Math.min(timeoutMs, 3_000), throwOnRequestTimeout: true },
-    });
+    client = import('@aws-sdk/client-sns').then(
+      ({ SNSClient }) =>
+        new SNSClient({
+          region,
+          ...(endpoint ? { endpoint } : {}),
+          maxAttempts,
+          // Without throwOnRequestTimeout the SDK only warns about a slow request and keeps waiting.
+          requestHandler: { requestTimeout: timeoutMs, connectionTimeout: Math.min(timeoutMs, 3_000), throwOnRequestTimeout: true },
+        }),
+    );
     snsClients.set(key, client);
   }
   return client;
@@ -117,7 +125,7 @@ export function snsClientFor(region: string, endpoint: string | undefined, optio
 
 /** For tests that start and stop emulators: forget cached clients. */
 export function resetSnsClients(): void {
-  for (const client of snsClients.values()) client.destroy();
+  for (const client of snsClients.values()) void client.then((created) => created.destroy());
   snsClients = new Map();
 }
 
