@@ -28,7 +28,7 @@ function clip(text: string, max = MAX_REPORTED_TEXT): string {
  * (decodeInput's recordList) instead of as one parsed document. Below it, one JSON.parse of the whole text
  * is faster; above it, the whole text and object graph would cost several times the file in memory.
  */
-export const RECORD_LIST_BYTES = 8 * 1024 * 1024;
+export const RECORD_LIST_BYTES = 32 * 1024 * 1024;
 
 /** How many event ids a group keeps (the count goes on); bounds memory on huge files. */
 const KEPT_EVENT_IDS = 100;

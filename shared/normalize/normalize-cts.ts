@@ -49,7 +49,7 @@ export function normalizeCts(trace: unknown): TraceEvent {
 
   const category = categorize(action);
   const httpCode = toHttpCode(own(trace, 'code'));
-  const responseError = errorInResponse(parseJsonText(own(trace, 'response')));
+  const responseError = errorInResponse(parseResponse(own(trace, 'response')));
   const outcome = decideOutcome(category, httpCode, [ownText(trace, 'trace_rating'), ownText(trace, 'trace_status')], responseError);
 
   const actor = toActor(own(trace, 'user'), ownText(trace, 'trace_type')?.toLowerCase() === 'systemaction');
@@ -163,6 +163,18 @@ function toError(httpCode: number | undefined, responseError: ResponseError | un
   });
   return Object.keys(error).length > 0 ? error : undefined;
 }
+
+/**
+ * The response as an object, for errorInResponse. Most responses are JSON text of a successful call; one
+ * that names none of the keys errorInResponse reads cannot carry an error, so it is not parsed at all.
+ */
+function parseResponse(value: unknown): unknown {
+  if (typeof value === 'string' && !MAY_CARRY_ERROR.test(value)) return undefined;
+  return parseJsonText(value);
+}
+
+/** Any JSON key errorInResponse reads (`error`, `error_code`, `error_msg`, `code`, `message`), also escaped as \u. */
+const MAY_CARRY_ERROR = /"(?:error|code|message)|\\u/;
 
 /**
  * `user` is an object, JSON text ("transmitted and stored as a string in APIs"), a bare name, or null/empty
