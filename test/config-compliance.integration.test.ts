@@ -4,7 +4,6 @@
  * local SMN endpoint; the replay CLI prints the same alerts with --json.
  */
 import { join } from 'node:path';
-import { DeleteMessageCommand, GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { main } from '../cli/main';
 import type { CliIo } from '../cli/io';
 import { configCompliance } from '../functions/config-compliance/config-compliance';
@@ -15,7 +14,7 @@ import { resetSnsClients } from '../shared/sinks/sns-sink';
 import { startEmulator, type Emulator } from '../scripts/emulator';
 import { EVENTS_DIR, fixture } from './support/fixtures';
 import { startSmnServer } from './support/smn-server';
-import { drainQueue, TEST_CREDENTIALS, type ReceivedNotification } from './support/sqs-inbox';
+import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 
 const CONTEXT = { awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:config-compliance' };
 
@@ -43,30 +42,9 @@ afterAll(async () => {
 
 afterEach(async () => {
   await drainQueue(emulator.address, 'compliance-inbox');
-  await drainFifoQueue('compliance-inbox.fifo');
+  await drainQueue(emulator.address, 'compliance-inbox.fifo');
 });
 
-/**
- * Like drainQueue, but deletes what it receives: a FIFO queue hands out the next message of a group
- * only once the one before it is deleted, and every alert of one rule shares a group.
- */
-async function drainFifoQueue(queueName: string): Promise<ReceivedNotification[]> {
-  const sqs = new SQSClient({ region: 'us-east-1', endpoint: emulator.address, credentials: TEST_CREDENTIALS });
-  try {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
-    const received: ReceivedNotification[] = [];
-    for (;;) {
-      const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (!batch.Messages?.length) return received;
-      for (const message of batch.Messages) {
-        received.push(JSON.parse(message.Body ?? '{}') as ReceivedNotification);
-        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
-      }
-    }
-  } finally {
-    sqs.destroy();
-  }
-}
 
 function handlerFor(topic: string, extra: Record<string, string> = {}) {
   return createLambdaHandler(configCompliance, {
@@ -125,7 +103,7 @@ describe('config-compliance on Lambda with SNS', () => {
     const event = twoNonCompliantEvaluations();
     expect(await handler(event, CONTEXT)).toMatchObject({ alerts: 2, delivered: 2 });
     await handler(event, CONTEXT);
-    const received = await drainFifoQueue('compliance-inbox.fifo');
+    const received = await drainQueue(emulator.address, 'compliance-inbox.fifo');
     expect(received.map((message) => message.Message.split('\n')[0]).sort()).toEqual([
       'Resource AWS::EC2::Instance i-03b8f1d6a2e7c4905 is NON_COMPLIANT with rule (unknown rule)',
       'Resource AWS::EC2::Instance i-0d72e5a1c94b38f06 is NON_COMPLIANT with rule (unknown rule)',
@@ -136,7 +114,7 @@ describe('config-compliance on Lambda with SNS', () => {
     const handler = handlerFor('arn:aws:sns:us-east-1:000000000000:compliance.fifo');
     await handler(fixture('aws/config-compliance-change-sns-lambda.json'), CONTEXT);
     await handler(fixture('aws/config-compliance-change-sns-lambda.json'), CONTEXT);
-    expect(await drainFifoQueue('compliance-inbox.fifo')).toHaveLength(1);
+    expect(await drainQueue(emulator.address, 'compliance-inbox.fifo')).toHaveLength(1);
   });
 
   it('a bad NOTIFY_ON or rule list stops the function at cold start, naming every problem', () => {

@@ -24,7 +24,6 @@ import { EVENTS_DIR, fixture } from './support/fixtures';
 import { goodLogin } from './support/intake-paths';
 import { startSmnServer, type SmnServer } from './support/smn-server';
 import { refusedUrl, startSnsProxy, type SnsProxy } from './support/sns-proxy';
-import { receiveAndDelete } from './support/sqs-drain';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 
 const ENV = { IP_WHITELIST: '203.0.113.0/24, 2001:db8:1::/48', METRIC_MODE: 'off', LOG_LEVEL: 'info' };
@@ -248,7 +247,7 @@ describe('re-delivery to a FIFO topic', () => {
     const { handler } = lambda(undefined, { ALERT_TOPIC: fifoTopic('aggregate') });
     expect(await handler(aggregated())).toMatchObject({ alerts: 1, delivered: 1 });
     expect(await handler(aggregated())).toMatchObject({ alerts: 1, delivered: 1 });
-    const received = await receiveAndDelete(emulator.address, 'inbox-aggregate.fifo');
+    const received = await drainQueue(emulator.address, 'inbox-aggregate.fifo');
     expect(received).toHaveLength(1);
     expect(received[0].Message).toMatch(/^Events: 3 \(first ids: fifo-aggregate-0, fifo-aggregate-1, fifo-aggregate-2\)$/m);
   });
@@ -259,7 +258,7 @@ describe('re-delivery to a FIFO topic', () => {
     proxy.setFault({ kind: 'error', status: 400, code: 'InvalidParameter', times: 1 });
     await failureOf(handler(event));
     expect(await handler(event)).toMatchObject({ alerts: 2, delivered: 2 });
-    const received = await receiveAndDelete(emulator.address, 'inbox-retry.fifo');
+    const received = await drainQueue(emulator.address, 'inbox-retry.fifo');
     expect(received.map((message) => /Event id: (\S+)/.exec(message.Message)?.[1]).sort()).toEqual(['fifo-retry-0', 'fifo-retry-1']);
   });
 });
