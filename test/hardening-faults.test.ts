@@ -214,14 +214,25 @@ describe('metric faults, on Lambda', () => {
     expect(withMetric.length).toBeGreaterThan(0);
   });
 
-  it.each(withMetric)('%s: an unreachable CloudWatch fails the invocation (retryable) after the alerts went out', async (_name, detector) => {
+  it.each(withMetric)('%s: an unreachable CloudWatch costs no alert and no duplicate: the count goes out as an EMF line', async (_name, detector) => {
     const { handler, log } = lambda(detector as Detector<unknown>, { METRIC_MODE: 'api', METRIC_ENDPOINT: refused });
-    const error = await failureOf(handler(await triggerFixture(detector as Detector<unknown>)));
-    expect(error).toMatchObject({ sink: 'cloudwatch', retryable: true });
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    let result;
+    try {
+      result = await handler(await triggerFixture(detector as Detector<unknown>));
+    } finally {
+      write.mockRestore();
+    }
+    expect(result.metric).toMatchObject({ via: 'emf', published: true });
     expect(log.find('metric publish failed')).toHaveLength(1);
     expect(log.find('alert published').length).toBeGreaterThan(0);
     expect((await drainQueue(emulator.address, 'inbox')).length).toBeGreaterThan(0);
-    expectFailureLogged(log, true, false);
+    const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry._aws !== undefined);
+    expect(emf?.[result.metric?.name ?? '']).toBe(result.metric?.value);
   });
 });
 

@@ -4,7 +4,6 @@
  */
 import { gzipSync } from 'node:zlib';
 import { createLambdaHandler } from '../shared/platform/lambda-handler';
-import { SinkError } from '../shared/errors';
 import { resetSnsClients } from '../shared/sinks/sns-sink';
 import { unauthorizedApi } from '../functions/unauthorized-api/unauthorized-api';
 import { main } from '../cli/main';
@@ -105,12 +104,21 @@ describe('unauthorized-api on Lambda', () => {
     expect(emf).toMatchObject({ AuthorizationFailureCount: 3, _aws: { CloudWatchMetrics: [{ Namespace: 'CloudTrailMetrics', Metrics: [{ Name: 'AuthorizationFailureCount', Unit: 'Count' }] }] } });
   });
 
-  it('a refused metric call fails the invocation so the platform retries', async () => {
+  it('a refused metric call does not fail the invocation (a retry would repeat the alerts): the count goes out as EMF', async () => {
     cloudWatch.failNext(500, 'InternalServiceFault', 10);
-    const failure = handler()(refusals(1), CONTEXT);
-    await expect(failure).rejects.toBeInstanceOf(SinkError);
-    await expect(failure).rejects.toMatchObject({ retryable: true });
-    cloudWatch.failNext(500, 'InternalServiceFault', 0);
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const result = await handler()(refusals(2), CONTEXT);
+      expect(result).toMatchObject({ alerts: 1, delivered: 1, metric: { value: 2, via: 'emf' } });
+    } finally {
+      write.mockRestore();
+      cloudWatch.failNext(500, 'InternalServiceFault', 0);
+    }
+    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry._aws)).toMatchObject({ AuthorizationFailureCount: 2 });
   });
 });
 

@@ -21,7 +21,7 @@ export interface InvocationResult {
   skipped: number;
   duplicates: number;
   /** The metric value of this invocation, when the function has a metric. */
-  metric?: { name: string; value: number; published: boolean };
+  metric?: { name: string; value: number; published: boolean; via: 'api' | 'emf' | 'lost' };
 }
 
 export interface InvocationDeps {
@@ -30,6 +30,8 @@ export interface InvocationDeps {
   fetchObject?: FetchObject;
   /** The platform's way to publish the function's metric; undefined where it has none (FunctionGraph). */
   metricPublisher?: (settings: MetricSettings) => MetricPublisher | undefined;
+  /** Where the metric goes when the API call fails: an EMF line, which CloudWatch Logs turns into the same datum. */
+  metricFallback?: (settings: MetricSettings) => MetricPublisher;
   now?: () => Date;
   /** Cap on the decompressed size of a fetched log file (gzip bombs); the pipeline's default otherwise. */
   maxDecompressedBytes?: number;
@@ -61,8 +63,16 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
     alerts.length > 0 ? Promise.resolve().then(() => publishAlerts(alerts, deps.sinks(), log)) : Promise.resolve({ delivered: 0 }),
     publisher ? publisher.publish(metricCount, (deps.now ?? (() => new Date()))()) : Promise.resolve(),
   ]);
-  if (metricOutcome.status === 'rejected') log.error({ err: metricOutcome.reason, metric: settings?.name }, 'metric publish failed');
-  const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : metricOutcome.status === 'rejected' ? metricOutcome.reason : undefined;
+  // A failed metric call never fails the invocation: a retry would send every delivered alert again.
+  // The count goes out as an EMF line instead (same namespace and name), so the alarm still sees it.
+  let metricVia: 'api' | 'emf' | 'lost' = settings?.mode === 'emf' ? 'emf' : 'api';
+  if (metricOutcome.status === 'rejected' && settings) {
+    const fallback = deps.metricFallback?.(settings);
+    metricVia = fallback ? 'emf' : 'lost';
+    if (fallback) await fallback.publish(metricCount, (deps.now ?? (() => new Date()))());
+    log.error({ err: metricOutcome.reason, metric: settings.name, value: metricCount, fallback: metricVia }, 'metric publish failed');
+  }
+  const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : undefined;
   if (failure || ingestFailure) {
     const error = failure === undefined ? ingestFailure : failure instanceof SinkError ? failure : new SinkError(errorMessage(failure), 'unknown', true, { cause: failure });
     // The platform retries the invocation (or dead-letters it); this line says why and what was done before.
@@ -81,7 +91,7 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
     rejected: run.stats.rejected.length,
     skipped: run.stats.skipped.length,
     duplicates: run.stats.duplicates,
-    ...(settings && settings.mode !== 'off' ? { metric: { name: settings.name, value: metricCount, published: publisher !== undefined } } : {}),
+    ...(settings && settings.mode !== 'off' ? { metric: { name: settings.name, value: metricCount, published: publisher !== undefined && metricVia !== 'lost', via: metricVia } } : {}),
   };
   log.info(result, 'invocation done');
   return result;

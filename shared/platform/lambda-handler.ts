@@ -45,21 +45,32 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
   // SDK clients are created (and their code loaded) on first use: an invocation that fetches nothing
   // and publishes nothing never pays for them.
-  let s3: Promise<S3Client> | undefined;
-  const fetchObject = createS3Fetcher(
-    () => (s3 ??= import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client({ region: sinkConfig.region, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }))),
-  );
-
+  // S3 and CloudWatch live in the function's region (ALERT_REGION is the topic's, which may differ).
+  const functionRegion = readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? sinkConfig.region;
+  const s3Clients = new Map<string, Promise<S3Client>>();
+  const fetchObject = createS3Fetcher((bucketRegion) => {
+    const region = bucketRegion ?? functionRegion ?? 'us-east-1';
+    let client = s3Clients.get(region);
+    if (!client) {
+      client = import('@aws-sdk/client-s3').then(
+        // followRegionRedirects: a trail bucket in another region answers with a redirect, not the object.
+        ({ S3Client }) => new S3Client({ region, followRegionRedirects: true, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }),
+      );
+      s3Clients.set(region, client);
+    }
+    return client;
+  });
   const metricEndpoint = readEnv(env, 'METRIC_ENDPOINT')?.value;
   let cloudWatch: Promise<CloudWatchClient> | undefined;
+  const emfPublisher = (settings: MetricSettings) => createEmfMetricPublisher(settings, (line) => process.stdout.write(`${line}\n`), { function: detector.name });
   const metricPublisher = (settings: MetricSettings) =>
     settings.mode === 'emf'
-      ? createEmfMetricPublisher(settings, (line) => process.stdout.write(`${line}\n`), { function: detector.name })
+      ? emfPublisher(settings)
       : createCloudWatchMetricPublisher(
           (cloudWatch ??= import('@aws-sdk/client-cloudwatch').then(
             ({ CloudWatchClient }) =>
               new CloudWatchClient({
-                region: sinkConfig.region,
+                region: functionRegion,
                 maxAttempts: 4,
                 // As for SNS: a CloudWatch endpoint that does not answer must fail the attempt, not hold the invocation.
                 requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
@@ -76,6 +87,7 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
       fetchObject,
       maxDecompressedBytes,
       metricPublisher,
+      metricFallback: emfPublisher,
       sinks: () => createAlertSinks(sinkConfig, { account: accountFromFunctionArn(context.invokedFunctionArn), snsSink: snsSinkFor }),
     });
   };

@@ -3,16 +3,19 @@ import { errorMessage, FetchError } from '../errors';
 import type { FetchObject } from '../pipeline';
 
 /** Errors after which the object will not appear by retrying: report it, don't retry the invocation. */
-const PERMANENT_S3_ERRORS = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'AccessDenied', 'InvalidObjectState']);
+const PERMANENT_S3_ERRORS = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'AccessDenied', 'InvalidObjectState', 'PermanentRedirect', 'AuthorizationHeaderMalformed']);
 
 /** Largest object fetched (compressed size); CloudTrail log files are far smaller. */
 export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
-/** `client` is called on the first fetch: the SDK is loaded then, not at cold start. */
-export function createS3Fetcher(client: () => Promise<S3Client>): FetchObject {
-  return async (bucket, key) => {
+/**
+ * `client(region)` is called on the first fetch: the SDK is loaded then, not at cold start. The region is
+ * the bucket's when the notification names it (S3 events do), else undefined: the client's default.
+ */
+export function createS3Fetcher(client: (region: string | undefined) => Promise<S3Client>): FetchObject {
+  return async (bucket, key, region) => {
     try {
-      const [{ GetObjectCommand }, s3] = await Promise.all([import('@aws-sdk/client-s3'), client()]);
+      const [{ GetObjectCommand }, s3] = await Promise.all([import('@aws-sdk/client-s3'), client(region)]);
       const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (response.ContentLength !== undefined && response.ContentLength > MAX_OBJECT_BYTES) {
         throw new FetchError(`object is ${response.ContentLength} bytes, more than the ${MAX_OBJECT_BYTES} accepted`, false);

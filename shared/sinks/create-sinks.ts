@@ -6,7 +6,7 @@ import type { AlertSink } from '../alert';
 import { SinkError } from '../errors';
 import type { SinkConfig } from '../sink-config';
 import { createSmnSink } from './smn-sink';
-import { buildTopicUrn, smnEndpoint } from './smn-endpoints';
+import { buildTopicUrn, parseTopicUrn, smnEndpoint } from './smn-endpoints';
 import { resolveSnsTopicArn } from './sns-topic';
 import { createStdoutSink } from './stdout-sink';
 
@@ -42,14 +42,17 @@ export function createAlertSinks(config: SinkConfig, facts: PlatformFacts): Aler
       return [createStdoutSink(facts.write ?? ((line) => process.stdout.write(`${line}\n`)))];
     case 'sns': {
       const topicArn = resolveSnsTopicArn(config.topic as string, config.region, facts.account);
-      const region = config.region ?? topicArn.split(':')[3];
+      // The topic's own region, whatever region the function runs in: SNS refuses another region's ARN.
+      const region = topicArn.split(':')[3];
       if (!facts.snsSink) throw new SinkError('SNS is not available on this platform: use ALERT_SINK=smn (or stdout)', 'sns', false);
       return [facts.snsSink(topicArn, region, config.endpoint)];
     }
     case 'smn': {
-      const projectId = facts.projectId ?? config.projectId;
+      // A full URN names its own region and project; the function's are only for building one from a name.
+      const fromUrn = (config.topic as string).startsWith('urn:smn:') ? parseTopicUrn(config.topic as string) : undefined;
+      const projectId = fromUrn?.projectId ?? facts.projectId ?? config.projectId;
       const topicUrn = smnTopicUrn(config, projectId);
-      const region = config.region ?? topicUrn.split(':')[2];
+      const region = fromUrn?.region ?? (config.region as string);
       if (!projectId) throw new SinkError('SMN needs the project id (FunctionGraph context getProjectID(), or PROJECT_ID)', 'smn', false);
       if (!facts.smnAuth) {
         throw new SinkError('SMN needs credentials: give the function an agency with smn:topic:publish so the context provides a token or temporary AK/SK', 'smn', false);
