@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../shared/errors';
-import { FilterPatternError, matchLines } from '../shared/filter-pattern';
+import { compileFilterPattern, FilterPatternError, matchLines } from '../shared/filter-pattern';
 import type { CliIo } from './io';
 
 export const MATCH_USAGE = `usage: trailguard match '<filter pattern>' [file]
@@ -21,6 +21,13 @@ export async function match(argv: readonly string[], io: CliIo): Promise<number>
   }
   if (argv.length < 1 || argv.length > 2) throw new ConfigError(`match needs a pattern and at most one file\n\n${MATCH_USAGE}`);
   const [pattern, file] = argv;
+  // A bad pattern is a usage error (exit 2) whatever the input: compile before opening anything.
+  try {
+    compileFilterPattern(pattern);
+  } catch (error) {
+    if (error instanceof FilterPatternError) return patternError(pattern, error, io);
+    throw error;
+  }
   const input = file === undefined || file === '-' ? process.stdin : createReadStream(file);
   const opened = new Promise<void>((resolve, reject) => {
     if (input === process.stdin) return resolve();
@@ -36,13 +43,15 @@ export async function match(argv: readonly string[], io: CliIo): Promise<number>
   try {
     await matchLines(pattern, createInterface({ input, crlfDelay: Infinity }), io.out);
   } catch (error) {
-    if (error instanceof FilterPatternError) {
-      io.err(`error: invalid filter pattern at column ${error.column}: ${error.message}`);
-      io.err(`  ${pattern}`);
-      io.err(`  ${' '.repeat(Math.max(0, error.column - 1))}^`);
-      return 2;
-    }
+    if (error instanceof FilterPatternError) return patternError(pattern, error, io);
     throw error;
   }
   return 0;
+}
+
+function patternError(pattern: string, error: FilterPatternError, io: CliIo): number {
+  io.err(`error: invalid filter pattern at column ${error.column}: ${error.message}`);
+  io.err(`  ${pattern}`);
+  io.err(`  ${' '.repeat(Math.max(0, error.column - 1))}^`);
+  return 2;
 }

@@ -52,6 +52,7 @@ function handlerFor(topic: string, extra: Record<string, string> = {}) {
     ALERT_REGION: 'us-east-1',
     SINK_ENDPOINT: emulator.address,
     LOG_LEVEL: 'silent',
+    ALERT_ON_PUT_EVALUATIONS: 'true',
     ...extra,
   });
 }
@@ -153,7 +154,7 @@ describe('config-compliance on FunctionGraph with SMN', () => {
 function captureIo(env: Record<string, string> = {}): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { env, out: (line) => stdout.push(line), err: (line) => stderr.push(line), progress: () => undefined, errIsTty: false, stdout, stderr };
+  return { env: { ALERT_ON_PUT_EVALUATIONS: 'true', ...env }, out: (line) => stdout.push(line), err: (line) => stderr.push(line), progress: () => undefined, errIsTty: false, stdout, stderr };
 }
 
 describe('trailguard replay config-compliance', () => {

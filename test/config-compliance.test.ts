@@ -5,11 +5,18 @@ import {
   describeComplianceAlert,
   detectComplianceChange,
   FINDING_RULES,
-  loadConfigComplianceConfig,
+  loadConfigComplianceConfig as loadConfigWithDefaults,
   matchesGlob,
   type ConfigComplianceConfig,
 } from '../functions/config-compliance/config-compliance';
 import type { FindingGroup } from '../shared/detector';
+
+/** These cases cover PutEvaluations too, which is opt-in (ALERT_ON_PUT_EVALUATIONS defaults to false). */
+const loadConfigComplianceConfig = (env: Record<string, string>) => loadConfigWithDefaults({ ALERT_ON_PUT_EVALUATIONS: 'true', ...env });
+
+test('PutEvaluations calls are ignored unless ALERT_ON_PUT_EVALUATIONS=true (no old state: every periodic run would re-alert)', () => {
+  expect(loadConfigWithDefaults({}).putEvaluations).toBe(false);
+});
 import { ConfigError, InvalidEventError } from '../shared/errors';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { normalizeAwsConfig, normalizeCloudEyeConfig, normalizeHuaweiConfig, normalizeRecord, toComplianceState, UNKNOWN_RULE } from '../shared/normalize';

@@ -126,6 +126,12 @@ describe('login-whitelist on Lambda with SNS', () => {
     expect(() => handlerFor('alerts', { IP_WHITELIST: '203.0.113.0/24, 300.1.1.1' })).toThrow(/300\.1\.1\.1/);
   });
 
+  it('one cold-start error lists the sink\'s and the detector\'s problems together', () => {
+    expect(() => createLambdaHandler(loginWhitelist, { IP_WHITELIST: '10.0.0.1/8 300.1.1.1', MAX_DECOMPRESSED_MB: 'lots' })).toThrow(
+      /ALERT_TOPIC[\s\S]*MAX_DECOMPRESSED_MB[\s\S]*300\.1\.1\.1/,
+    );
+  });
+
   it('a missing topic setting stops the function at cold start', () => {
     expect(() => createLambdaHandler(loginWhitelist, { IP_WHITELIST: '203.0.113.0/24' })).toThrow(/ALERT_TOPIC/);
   });

@@ -157,6 +157,10 @@ describe('trailguard replay unauthorized-api and trailguard match', () => {
     expect(io.stdout).toEqual(['true', 'true', 'false', 'false']);
   });
 
+  it('match exits 2 on an invalid pattern even when the file cannot be opened', async () => {
+    expect(await main(['match', '{ $.a == 1 }', '/no/such/file'], captureIo())).toBe(2);
+  });
+
   it('match exits 2 with the column on an invalid pattern', async () => {
     const io = captureIo();
     expect(await main(['match', '{ $.errorCode IS NOT NULL }', join(EVENTS_DIR, 'aws', 'cloudtrail-access-denied.json')], io)).toBe(2);

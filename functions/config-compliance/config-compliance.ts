@@ -55,7 +55,7 @@ export function loadConfigComplianceConfig(env: Env): ConfigComplianceConfig {
   const notifyOn = readStates(env, problems);
   const include = readPatterns(env, 'RULE_INCLUDE', problems);
   const exclude = readPatterns(env, 'RULE_EXCLUDE', problems) ?? [];
-  const putEvaluations = readBoolean(env, 'ALERT_ON_PUT_EVALUATIONS', true, problems);
+  const putEvaluations = readBoolean(env, 'ALERT_ON_PUT_EVALUATIONS', false, problems);
   const huaweiConsoleUrl = readConsoleUrl(env, problems);
   problems.throwIfAny('config-compliance');
   return include === undefined ? { notifyOn, exclude, putEvaluations, huaweiConsoleUrl } : { notifyOn, include, exclude, putEvaluations, huaweiConsoleUrl };

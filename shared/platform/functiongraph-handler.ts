@@ -5,13 +5,13 @@
  * the first invocation; a bad config fails every invocation with the same clear error.
  */
 import type { Detector } from '../detector';
-import { ConfigProblems, readEnv, type Env } from '../env-config';
+import type { Env } from '../env-config';
 import { errorMessage } from '../errors';
 import { createLogger } from '../logger';
 import type { HandlerOptions } from './lambda-handler';
-import { loadSinkConfig, type SinkConfig } from '../sink-config';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
 import { invokeDetector, type InvocationResult } from './invoke';
+import { loadFunctionConfig, type FunctionConfig } from './load-function-config';
 
 /** The subset of the FunctionGraph context we use; every method is optional (older runtimes, mocks). */
 export interface FunctionGraphContext {
@@ -66,26 +66,17 @@ export function smnAuthFromContext(context: FunctionGraphContext): SmnAuth | und
   return undefined;
 }
 
-interface Loaded<Config> {
-  config: Config;
-  sinkConfig: SinkConfig;
-  logLevel?: string;
-}
-
 export function createFunctionGraphHandler<Config>(detector: Detector<Config>, processEnv: Env = process.env, options: HandlerOptions = {}) {
-  let loaded: Loaded<Config> | undefined;
+  let loaded: FunctionConfig<Config> | undefined;
   let loadError: Error | undefined;
 
-  function load(context: FunctionGraphContext): Loaded<Config> {
+  function load(context: FunctionGraphContext): FunctionConfig<Config> {
     if (loaded) return loaded;
     if (loadError) throw loadError;
     try {
-      const env = functionGraphEnv(context, processEnv);
-      const problems = new ConfigProblems();
-      const sinkConfig = loadSinkConfig(env, 'functiongraph', problems);
-      problems.throwIfAny(detector.name);
-      loaded = { config: detector.loadConfig(env), sinkConfig, logLevel: readEnv(env, 'LOG_LEVEL')?.value };
-      return loaded;
+      const config = loadFunctionConfig(detector, functionGraphEnv(context, processEnv), 'functiongraph');
+      loaded = config;
+      return config;
     } catch (error) {
       loadError = error instanceof Error ? error : new Error(errorMessage(error));
       throw loadError;
@@ -93,12 +84,13 @@ export function createFunctionGraphHandler<Config>(detector: Detector<Config>, p
   }
 
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
-    const { config, sinkConfig, logLevel } = load(context);
+    const { config, sinkConfig, logLevel, maxDecompressedBytes } = load(context);
     // The agency's credentials of this invocation: scrubbed from every log line.
     const secrets = (['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map((method) => call(context, method));
     const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({ requestId: call(context, 'getRequestID') });
     return invokeDetector(detector, config, event, {
       log,
+      maxDecompressedBytes,
       sinks: () => createAlertSinks(sinkConfig, { projectId: call(context, 'getProjectID'), smnAuth: smnAuthFromContext(context) }),
     });
   }

@@ -5,14 +5,13 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Detector, MetricSettings } from '../detector';
-import { ConfigProblems, readEnv, type Env } from '../env-config';
-import { maxDecompressedBytesFromEnv } from '../intake/decode-input';
+import { readEnv, type Env } from '../env-config';
 import { createLogger, type DestinationStream } from '../logger';
 import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../metrics';
-import { loadSinkConfig } from '../sink-config';
 import { createAlertSinks } from '../sinks/create-sinks';
 import { snsSinkFor } from '../sinks/sns-sink';
 import { invokeDetector, type InvocationResult } from './invoke';
+import { loadFunctionConfig } from './load-function-config';
 import { createS3Fetcher } from './s3-fetch';
 
 export interface LambdaContext {
@@ -35,13 +34,9 @@ export interface HandlerOptions {
 }
 
 export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env = process.env, options: HandlerOptions = {}) {
-  const problems = new ConfigProblems();
-  const sinkConfig = loadSinkConfig(env, 'aws', problems);
-  const maxDecompressedBytes = maxDecompressedBytesFromEnv(env, problems);
-  problems.throwIfAny(detector.name);
-  const config = detector.loadConfig(env);
+  const { config, sinkConfig, maxDecompressedBytes, logLevel } = loadFunctionConfig(detector, env, 'aws');
   const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
-  const log = createLogger({ level: readEnv(env, 'LOG_LEVEL')?.value, name: detector.name, secrets }, options.logDestination);
+  const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination);
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
   // SDK clients are created (and their code loaded) on first use: an invocation that fetches nothing
   // and publishes nothing never pays for them.
