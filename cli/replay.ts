@@ -17,6 +17,7 @@ import { createAlertSinks, type SmnAuth } from '../shared/sinks/create-sinks';
 import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import { snsSinkFor } from '../shared/sinks/sns-sink';
 import { DETECTORS, detectorNames } from '../functions/registry';
+import { metricCounter } from '../shared/detector';
 import { parseArgs } from './parse-args';
 import { collectInputFiles, readInput } from './read-inputs';
 import type { CliIo } from './io';
@@ -102,13 +103,13 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   const { files, problems } = await collectInputFiles(paths);
   for (const problem of problems) io.err(`error: ${problem}`);
   const metric = detector.metric;
-  let metricCount = 0;
+  const counter = metricCounter(detector, config);
   const limits = new ConfigProblems();
   const maxDecompressedBytes = maxDecompressedBytesFromEnv(io.env, limits);
   limits.throwIfAny('replay');
   const run = new DetectionRun(detector, config, {
     maxDecompressedBytes,
-    onFindings: metric ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (metricCount += 1)) : undefined,
+    onFindings: counter.onFindings,
     // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
     onRejected: (rejected) =>
       io.err(redactText(`rejected: ${inlineValue(rejected.position, 600)}${rejected.recordId ? ` (id ${inlineValue(rejected.recordId, 300)})` : ''}: ${inlineValue(rejected.reason, 600)}`)),
@@ -152,7 +153,7 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
         ` (${stats.findings} finding(s)), ${stats.rejected.length} rejected, ${stats.skipped.length} skipped, ${stats.duplicates} duplicate(s)`,
     );
-    if (metric) io.err(`${metric.settings(config).name}: ${metricCount} (not published by replay)`);
+    if (metric) io.err(`${metric.settings(config).name}: ${counter.count()} (not published by replay)`);
   }
   return problems.length > 0 || readFailures > 0 || stats.rejected.length > 0 || publishFailed ? 1 : 0;
 }

@@ -58,3 +58,16 @@ export interface MetricDefinition<Config> {
   /** Whether this finding makes its event count toward the metric (an event counts once, however many rules match). */
   counts(finding: Finding, config: Config): boolean;
 }
+
+/**
+ * Counts, for a detector's metric, the events of a run that hit a counting rule (each event once,
+ * however many rules it matched). Pass `onFindings` to the DetectionRun; read `count()` at the end.
+ */
+export function metricCounter<Config>(detector: Detector<Config>, config: Config): { onFindings?: (findings: readonly Finding[]) => void; count(): number } {
+  const metric = detector.metric;
+  let count = 0;
+  return {
+    onFindings: metric ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (count += 1)) : undefined,
+    count: () => count,
+  };
+}

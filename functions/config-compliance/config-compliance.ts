@@ -5,6 +5,7 @@
  */
 import type { Severity } from '../../shared/alert';
 import { describeActor, eventIdLines } from '../../shared/alert-fields';
+import { compileGlob } from '../../shared/filter-pattern/glob';
 import { formatFields, inlineValue, safeSubject } from '../../shared/alert-text';
 import type { Detector, Finding, FindingGroup } from '../../shared/detector';
 import { ConfigProblems, readBoolean, readEnv, type Env } from '../../shared/env-config';
@@ -115,26 +116,11 @@ function readConsoleUrl(env: Env, problems: ConfigProblems): string {
 
 /**
  * Whether `text` matches `pattern`, where `*` stands for any run of characters (also none) and every
- * other character stands for itself, case-sensitively. No regular expression is built from the
- * pattern: the literal pieces between stars are found left to right, each at its first place after
- * the previous one, which is enough for `*`-only patterns and never backtracks.
+ * other character stands for itself, case-sensitively: the filter-pattern engine's linear-time glob,
+ * so no regular expression is ever built from user input.
  */
 export function matchesGlob(pattern: string, text: string): boolean {
-  const pieces = pattern.split('*');
-  if (pieces.length === 1) return pattern === text;
-  const head = pieces[0];
-  const tail = pieces[pieces.length - 1];
-  if (text.length < head.length + tail.length || !text.startsWith(head) || !text.endsWith(tail)) return false;
-  const end = text.length - tail.length;
-  let position = head.length;
-  for (let i = 1; i < pieces.length - 1; i++) {
-    const piece = pieces[i];
-    if (piece === '') continue;
-    const found = text.indexOf(piece, position);
-    if (found < 0 || found + piece.length > end) return false;
-    position = found + piece.length;
-  }
-  return true;
+  return compileGlob(pattern)(text);
 }
 
 export function isRuleSelected(rule: string, config: ConfigComplianceConfig): boolean {

@@ -5,7 +5,7 @@
  * the event.
  */
 import type { AlertSink } from '../alert';
-import type { Detector, MetricSettings } from '../detector';
+import { metricCounter, type Detector, type MetricSettings } from '../detector';
 import { errorMessage, isRetryable, SinkError } from '../errors';
 import type { Logger } from '../logger';
 import type { MetricPublisher } from '../metrics';
@@ -40,12 +40,12 @@ export interface InvocationDeps {
 export async function invokeDetector<Config>(detector: Detector<Config>, config: Config, event: unknown, deps: InvocationDeps): Promise<InvocationResult> {
   const { log } = deps;
   const metric = detector.metric;
-  let metricCount = 0;
+  const counter = metricCounter(detector, config);
   const run = new DetectionRun(detector, config, {
     fetchObject: deps.fetchObject,
     maxDecompressedBytes: deps.maxDecompressedBytes,
     onRejected: (rejected) => log.warn({ position: rejected.position, recordId: rejected.recordId, reason: rejected.reason }, 'record rejected'),
-    onFindings: metric ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (metricCount += 1)) : undefined,
+    onFindings: counter.onFindings,
   });
   // A failed S3 read (retryable) fails the invocation, but only after the alerts of everything that was read went out.
   let ingestFailure: unknown;
@@ -61,7 +61,7 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
   const [alertOutcome, metricOutcome] = await Promise.allSettled([
     // Inside the promise: a sink that cannot even be created (no credentials, bad topic) is a failed delivery too.
     alerts.length > 0 ? Promise.resolve().then(() => publishAlerts(alerts, deps.sinks(), log)) : Promise.resolve({ delivered: 0 }),
-    publisher ? publisher.publish(metricCount, (deps.now ?? (() => new Date()))()) : Promise.resolve(),
+    publisher ? publisher.publish(counter.count(), (deps.now ?? (() => new Date()))()) : Promise.resolve(),
   ]);
   // A failed metric call never fails the invocation: a retry would send every delivered alert again.
   // The count goes out as an EMF line instead (same namespace and name), so the alarm still sees it.
@@ -69,8 +69,8 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
   if (metricOutcome.status === 'rejected' && settings) {
     const fallback = deps.metricFallback?.(settings);
     metricVia = fallback ? 'emf' : 'lost';
-    if (fallback) await fallback.publish(metricCount, (deps.now ?? (() => new Date()))());
-    log.error({ err: metricOutcome.reason, metric: settings.name, value: metricCount, fallback: metricVia }, 'metric publish failed');
+    if (fallback) await fallback.publish(counter.count(), (deps.now ?? (() => new Date()))());
+    log.error({ err: metricOutcome.reason, metric: settings.name, value: counter.count(), fallback: metricVia }, 'metric publish failed');
   }
   const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : undefined;
   if (failure || ingestFailure) {
@@ -91,7 +91,7 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
     rejected: run.stats.rejected.length,
     skipped: run.stats.skipped.length,
     duplicates: run.stats.duplicates,
-    ...(settings && settings.mode !== 'off' ? { metric: { name: settings.name, value: metricCount, published: publisher !== undefined && metricVia !== 'lost', via: metricVia } } : {}),
+    ...(settings && settings.mode !== 'off' ? { metric: { name: settings.name, value: counter.count(), published: publisher !== undefined && metricVia !== 'lost', via: metricVia } } : {}),
   };
   log.info(result, 'invocation done');
   return result;

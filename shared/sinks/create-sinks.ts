@@ -5,12 +5,12 @@
 import type { AlertSink } from '../alert';
 import { SinkError } from '../errors';
 import type { SinkConfig } from '../sink-config';
-import { createSmnSink } from './smn-sink';
+import { createSmnSink, type SmnAuth } from './smn-sink';
 import { buildTopicUrn, parseTopicUrn, smnEndpoint } from './smn-endpoints';
 import { resolveSnsTopicArn } from './sns-topic';
 import { createStdoutSink } from './stdout-sink';
 
-export type SmnAuth = { token: string } | { accessKey: string; secretKey: string; securityToken?: string };
+export type { SmnAuth } from './smn-sink';
 
 export interface PlatformFacts {
   /** AWS account id (from the Lambda function ARN) to resolve a bare SNS topic name. */
