@@ -10,40 +10,14 @@ import { configCompliance } from '../functions/config-compliance/config-complian
 import { DETECTORS } from '../functions/registry';
 import { createFunctionGraphHandler, type FunctionGraphContext } from '../shared/platform/functiongraph-handler';
 import { createLambdaHandler } from '../shared/platform/lambda-handler';
-import { resetSnsClients } from '../shared/sinks/sns-sink';
-import { startEmulator, type Emulator } from '../scripts/emulator';
 import { EVENTS_DIR, fixture } from './support/fixtures';
 import { startSmnServer } from './support/smn-server';
-import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
+import { drainQueue } from './support/sqs-inbox';
+import { useAlertTopicEmulator } from './support/alert-topic-emulator';
 
 const CONTEXT = { awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:eu-central-1:000000000000:function:config-compliance' };
 
-let emulator: Emulator;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
-  emulator = await startEmulator({
-    topics: [{ name: 'compliance' }, { name: 'compliance.fifo', attributes: { FifoTopic: 'true' } }],
-    queues: [{ name: 'compliance-inbox' }, { name: 'compliance-inbox.fifo', attributes: { FifoQueue: 'true' } }],
-    subscriptions: [
-      { topic: 'compliance', queue: 'compliance-inbox' },
-      { topic: 'compliance.fifo', queue: 'compliance-inbox.fifo' },
-    ],
-  });
-});
-
-afterAll(async () => {
-  resetSnsClients();
-  await emulator.stop();
-  process.env = saved;
-});
-
-afterEach(async () => {
-  await drainQueue(emulator.address, 'compliance-inbox');
-  await drainQueue(emulator.address, 'compliance-inbox.fifo');
-});
+const emulator = useAlertTopicEmulator('compliance', 'compliance-inbox');
 
 
 function handlerFor(topic: string, extra: Record<string, string> = {}) {

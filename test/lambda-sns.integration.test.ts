@@ -5,10 +5,9 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createLambdaHandler } from '../shared/platform/lambda-handler';
 import { SinkError } from '../shared/errors';
-import { resetSnsClients } from '../shared/sinks/sns-sink';
 import { loginWhitelist } from '../functions/login-whitelist/login-whitelist';
-import { startEmulator, type Emulator } from '../scripts/emulator';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
+import { useAlertTopicEmulator } from './support/alert-topic-emulator';
 import { fixture, fixtureBytes } from './support/fixtures';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { main } from '../cli/main';
@@ -17,32 +16,7 @@ import { join } from 'node:path';
 
 const CONTEXT = { awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:login-whitelist' };
 
-let emulator: Emulator;
-const saved = { ...process.env };
-
-beforeAll(async () => {
-  process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
-  emulator = await startEmulator({
-    topics: [{ name: 'alerts' }, { name: 'alerts.fifo', attributes: { FifoTopic: 'true' } }],
-    queues: [{ name: 'inbox' }, { name: 'inbox.fifo', attributes: { FifoQueue: 'true' } }],
-    subscriptions: [
-      { topic: 'alerts', queue: 'inbox' },
-      { topic: 'alerts.fifo', queue: 'inbox.fifo' },
-    ],
-  });
-});
-
-afterAll(async () => {
-  resetSnsClients();
-  await emulator.stop();
-  process.env = saved;
-});
-
-afterEach(async () => {
-  await drainQueue(emulator.address, 'inbox');
-  await drainQueue(emulator.address, 'inbox.fifo');
-});
+const emulator = useAlertTopicEmulator('alerts', 'inbox');
 
 function handlerFor(topic: string, extra: Record<string, string> = {}) {
   return createLambdaHandler(loginWhitelist, {
