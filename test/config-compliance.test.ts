@@ -25,6 +25,7 @@ import type { Compliance, TraceEvent } from '../shared/trace-event';
 import { validateTraceEvent } from '../shared/validate-trace-event';
 import { fixture } from './support/fixtures';
 import { traceEvent } from './support/trace-events';
+import { thrown } from './support/thrown';
 
 const defaults = loadConfigComplianceConfig({});
 
@@ -44,14 +45,6 @@ function eventOf(path: string): TraceEvent {
   return events[0];
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 function groupOf(event: TraceEvent, count = 1): FindingGroup {
   const [finding] = detectComplianceChange(event, everyState);

@@ -12,6 +12,7 @@ import type { FunctionGraphContext } from '../shared/platform/functiongraph-hand
 import { fixture } from './support/fixtures';
 import { startSmnServer, type SmnServer } from './support/smn-server';
 import { readZip } from './support/unzip';
+import { functionGraphContext, type AgencyAuth } from './support/functiongraph-context';
 
 const ROOT = join(__dirname, '..');
 const FUNCTIONS = ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const;
@@ -53,17 +54,9 @@ function load(fn: FunctionName): FunctionGraphModule {
   return mod as FunctionGraphModule;
 }
 
-/** A FunctionGraph-like context: variables through getUserData, credentials from the agency. */
-function context(userData: Record<string, string>, auth: 'token' | 'aksk' = 'token'): FunctionGraphContext {
-  return {
-    getRequestID: () => 'req-package-1',
-    getUserData: (key) => userData[key],
-    getProjectID: () => PROJECT,
-    getToken: () => (auth === 'token' ? TOKEN : ''),
-    getSecurityAccessKey: () => (auth === 'aksk' ? KEYS.accessKey : ''),
-    getSecuritySecretKey: () => (auth === 'aksk' ? KEYS.secretKey : ''),
-    getSecurityToken: () => '',
-  };
+/** A FunctionGraph-like context with this file's project and agency credentials. */
+function context(userData: Record<string, string>, auth: AgencyAuth = 'token'): FunctionGraphContext {
+  return functionGraphContext({ userData, projectId: PROJECT, token: TOKEN, keys: KEYS, auth, requestId: 'req-package-1' });
 }
 
 /** The variables of Huawei's published CTS sample, plus the endpoint override pointing at the local SMN. */

@@ -9,6 +9,7 @@ import { startSmnServer } from './support/smn-server';
 import { EVENTS_DIR, fixture } from './support/fixtures';
 import { main } from '../cli/main';
 import { join } from 'node:path';
+import { functionGraphContext, type AgencyAuth } from './support/functiongraph-context';
 
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const TOKEN = 'MIIZfake-token-for-tests';
@@ -27,17 +28,9 @@ beforeEach(() => {
   server.published.length = 0;
 });
 
-/** A FunctionGraph-like context: variables through getUserData, credentials from the agency. */
-function context(userData: Record<string, string>, auth: 'token' | 'aksk' | 'none' = 'token'): FunctionGraphContext {
-  return {
-    getRequestID: () => 'req-1',
-    getUserData: (key) => userData[key],
-    getProjectID: () => PROJECT,
-    getToken: () => (auth === 'token' ? TOKEN : ''),
-    getSecurityAccessKey: () => (auth === 'aksk' ? KEYS.accessKey : ''),
-    getSecuritySecretKey: () => (auth === 'aksk' ? KEYS.secretKey : ''),
-    getSecurityToken: () => '',
-  };
+/** A FunctionGraph-like context with this file's project and agency credentials. */
+function context(userData: Record<string, string>, auth: AgencyAuth = 'token'): FunctionGraphContext {
+  return functionGraphContext({ userData, projectId: PROJECT, token: TOKEN, keys: KEYS, auth, requestId: 'req-1' });
 }
 
 /** The variables of Huawei's published CTS sample, plus our endpoint override. */

@@ -6,6 +6,7 @@ import { classifyAddress } from '../shared/ip';
 import { normalizeCloudTrail, normalizeRecord, parseEventVersion } from '../shared/normalize';
 import type { Actor, TraceEvent } from '../shared/trace-event';
 import { validateTraceEvent } from '../shared/validate-trace-event';
+import { thrown } from './support/thrown';
 
 const EVENTS = join(__dirname, '..', 'events', 'aws');
 const ACCOUNT = '444455556666';
@@ -25,14 +26,6 @@ function normalize(record: unknown): TraceEvent {
   return event;
 }
 
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 const ssoRole = 'AWSReservedSSO_PowerUserAccess_5c1e2f3a4b6d7e8f';
 

@@ -5,6 +5,7 @@ import { InvalidEventError } from '../shared/errors';
 import { normalizeCts, normalizeRecord } from '../shared/normalize';
 import type { Actor, TraceEvent } from '../shared/trace-event';
 import { validateTraceEvent } from '../shared/validate-trace-event';
+import { thrown } from './support/thrown';
 
 const EVENTS = join(__dirname, '..', 'events', 'huaweicloud');
 const DOMAIN_ID = '5f2c8a1e9b3d4c6f8a0e2b4d6f8a0c1e';
@@ -23,14 +24,6 @@ function normalize(trace: unknown): TraceEvent {
   return event;
 }
 
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('normalizeCts on the fixtures', () => {
   test.each<[string, string, Expected]>([

@@ -5,10 +5,10 @@
  * exercise retries.
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { canonicalRequest, MAX_SDK_DATE_SKEW_MS, parseSdkDate, stringToSign } from '../../shared/sinks/sign-sdk-hmac-sha256';
 import { parseTopicUrn } from '../../shared/sinks/smn-endpoints';
+import { listenOnLoopback } from './loopback-server';
 
 export type SmnFault =
   /** Answer with this status (and an SMN-style body) instead of publishing. */
@@ -217,29 +217,16 @@ export async function startSmnServer(options: SmnServerOptions = {}): Promise<Sm
     }
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) res.writeHead(500).end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenOnLoopback(handle, timers);
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     published,
     requests,
     setFault(next) {
       fault = next;
       faultLeft = next?.times ?? Infinity;
     },
-    close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    close: server.close,
   };
 }

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server';
 
 export type SnsFault =
   /**
@@ -137,28 +138,16 @@ export async function startSnsProxy(upstream: string): Promise<SnsProxy> {
     forward(req, res, body, entry);
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent && !res.destroyed) res.writeHead(500).end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenOnLoopback(handle, timers);
+
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.url,
     publishes,
     setFault(next) {
       fault = next;
       faultLeft = next?.times ?? Infinity;
     },
-    close() {
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      });
-    },
+    close: server.close,
   };
 }
 
