@@ -17,11 +17,11 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { DETECTORS } from '../functions/registry';
-import type { Detector } from '../shared/detector';
-import { createLogger } from '../shared/logger';
+import type { Detector } from '../shared/detect/detector';
+import { createLogger } from '../shared/platform/logger';
 import { DetectionRun } from '../shared/pipeline';
 import { invokeDetector } from '../shared/platform/invoke';
-import { publishAlerts } from '../shared/publish-alerts';
+import { publishAlerts } from '../shared/sinks/publish-alerts';
 import { createStdoutSink } from '../shared/sinks/stdout-sink';
 
 export interface WorkerResult {

@@ -10,7 +10,7 @@
  * ns per evaluation and the ratio to the baselines. The `matchesMessage` rows include JSON.parse, which
  * dominates; their baseline is JSON.parse alone.
  */
-import { CIS_PATTERNS, compileFilterPattern, DEFAULT_UNAUTHORIZED_PATTERN } from '../shared/filter-pattern';
+import { CIS_PATTERNS, compileFilterPattern, DEFAULT_UNAUTHORIZED_PATTERN } from '../shared/detect/filter-pattern';
 
 const RECORDS = 200_000;
 const ROUNDS = 7;

@@ -1,4 +1,4 @@
-import type { Env } from '../shared/env-config';
+import type { Env } from '../shared/platform/env-config';
 
 /** What the CLI talks to; tests pass their own. */
 export interface CliIo {

@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { ConfigError } from '../shared/errors';
-import { compileFilterPattern, FilterPatternError, matchLines } from '../shared/filter-pattern';
+import { compileFilterPattern, FilterPatternError, matchLines } from '../shared/detect/filter-pattern';
 import type { CliIo } from './io';
 
 export const MATCH_USAGE = `usage: trailguard match '<filter pattern>' [file]

@@ -4,20 +4,20 @@
  * Exit codes: 0 ran fine (alerts or not); 2 usage or configuration error; 1 some input could not be
  * processed (everything else was still processed and reported).
  */
-import type { Alert, AlertSink } from '../shared/alert';
-import { ConfigProblems, readEnv, type Env } from '../shared/env-config';
+import type { Alert, AlertSink } from '../shared/alert/alert';
+import { ConfigProblems, readEnv, type Env } from '../shared/platform/env-config';
 import { ConfigError, errorMessage } from '../shared/errors';
-import { inlineValue } from '../shared/alert-text';
+import { inlineValue } from '../shared/alert/alert-text';
 import { maxDecompressedBytesFromEnv } from '../shared/intake/decode-input';
-import { createLogger, redactText } from '../shared/logger';
+import { createLogger, redactText } from '../shared/platform/logger';
 import { DetectionRun } from '../shared/pipeline';
-import { publishAlerts } from '../shared/publish-alerts';
-import { loadSinkConfig, type SinkConfig } from '../shared/sink-config';
+import { publishAlerts } from '../shared/sinks/publish-alerts';
+import { loadSinkConfig, type SinkConfig } from '../shared/sinks/sink-config';
 import { createAlertSinks, type SmnAuth } from '../shared/sinks/create-sinks';
 import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import { snsSinkFor } from '../shared/sinks/sns-sink';
 import { DETECTORS, detectorNames } from '../functions/registry';
-import { metricCounter } from '../shared/detector';
+import { metricCounter } from '../shared/detect/detector';
 import { parseArgs } from './parse-args';
 import { collectInputFiles, readInput } from './read-inputs';
 import type { CliIo } from './io';

@@ -1,4 +1,4 @@
-import type { Detector, FunctionName } from '../shared/detector';
+import type { Detector, FunctionName } from '../shared/detect/detector';
 import { configCompliance } from './config-compliance/config-compliance';
 import { loginWhitelist } from './login-whitelist/login-whitelist';
 import { unauthorizedApi } from './unauthorized-api/unauthorized-api';

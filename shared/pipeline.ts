@@ -4,16 +4,16 @@
  * invocations can share an instance (FunctionGraph) without seeing each other's findings.
  */
 import { createHash } from 'node:crypto';
-import type { Alert } from './alert';
-import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert-text';
-import type { Detector, Finding, FindingGroup } from './detector';
+import type { Alert } from './alert/alert';
+import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert/alert-text';
+import type { Detector, Finding, FindingGroup } from './detect/detector';
 import { errorMessage, FetchError, InvalidEventError } from './errors';
 import { decodeInput, type RecordList } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
 import { emptyListItem, unwrapEnvelope, unwrapListElement } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
-import { withoutRaw, type PrintableEvent, type TraceEvent } from './trace-event';
-import { validateTraceEvent } from './validate-trace-event';
+import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
+import { validateTraceEvent } from './normalize/validate-trace-event';
 
 /** Longest reason or position, and id, a rejection reports. */
 const MAX_REPORTED_TEXT = 500;

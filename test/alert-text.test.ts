@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { capMessage, formatFields, inlineValue, safeSubject, TRUNCATION_MARKER } from '../shared/alert-text';
+import { capMessage, formatFields, inlineValue, safeSubject, TRUNCATION_MARKER } from '../shared/alert/alert-text';
 
 /** SNS's subject rules: ASCII, starts with a letter/digit/punctuation, no line breaks or controls, < 100 chars. */
 function isValidSnsSubject(subject: string): boolean {

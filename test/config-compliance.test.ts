@@ -9,7 +9,7 @@ import {
   matchesGlob,
   type ConfigComplianceConfig,
 } from '../functions/config-compliance/config-compliance';
-import type { FindingGroup } from '../shared/detector';
+import type { FindingGroup } from '../shared/detect/detector';
 
 /** These cases cover PutEvaluations too, which is opt-in (ALERT_ON_PUT_EVALUATIONS defaults to false). */
 const loadConfigComplianceConfig = (env: Record<string, string>) => loadConfigWithDefaults({ ALERT_ON_PUT_EVALUATIONS: 'true', ...env });
@@ -21,8 +21,8 @@ import { ConfigError, InvalidEventError } from '../shared/errors';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { normalizeAwsConfig, normalizeCloudEyeConfig, normalizeHuaweiConfig, normalizeRecord, toComplianceState, UNKNOWN_RULE } from '../shared/normalize';
 import { DetectionRun } from '../shared/pipeline';
-import type { Compliance, TraceEvent } from '../shared/trace-event';
-import { validateTraceEvent } from '../shared/validate-trace-event';
+import type { Compliance, TraceEvent } from '../shared/normalize/trace-event';
+import { validateTraceEvent } from '../shared/normalize/validate-trace-event';
 import { fixture } from './support/fixtures';
 import { traceEvent } from './support/trace-events';
 import { thrown } from './support/thrown';

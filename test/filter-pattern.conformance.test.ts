@@ -11,7 +11,7 @@ import {
   DEFAULT_UNAUTHORIZED_PATTERN,
   FilterPatternError,
   matchLines,
-} from '../shared/filter-pattern';
+} from '../shared/detect/filter-pattern';
 import { TrailguardError } from '../shared/errors';
 import { fixture } from './support/fixtures';
 

@@ -5,10 +5,10 @@
  * apply, and adversarial inputs cost linear work (counted in automaton steps, not guessed from timings).
  */
 import fc from 'fast-check';
-import { CIS_PATTERNS, compileFilterPattern, DEFAULT_UNAUTHORIZED_PATTERN, FilterPatternError } from '../shared/filter-pattern';
-import type { CompiledPattern } from '../shared/filter-pattern';
-import { compileGlob } from '../shared/filter-pattern/glob';
-import { compileRegexSubset } from '../shared/filter-pattern/regex-subset';
+import { CIS_PATTERNS, compileFilterPattern, DEFAULT_UNAUTHORIZED_PATTERN, FilterPatternError } from '../shared/detect/filter-pattern';
+import type { CompiledPattern } from '../shared/detect/filter-pattern';
+import { compileGlob } from '../shared/detect/filter-pattern/glob';
+import { compileRegexSubset } from '../shared/detect/filter-pattern/regex-subset';
 
 /** Compiles, or returns the FilterPatternError; anything else thrown fails the property. */
 function tryCompile(pattern: string): CompiledPattern | FilterPatternError {

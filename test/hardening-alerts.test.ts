@@ -9,9 +9,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../functions/registry';
-import type { Alert } from '../shared/alert';
-import { MESSAGE_MAX_BYTES, SUBJECT_MAX_CHARS, TRUNCATION_MARKER } from '../shared/alert-text';
-import type { Detector, FindingGroup } from '../shared/detector';
+import type { Alert } from '../shared/alert/alert';
+import { MESSAGE_MAX_BYTES, SUBJECT_MAX_CHARS, TRUNCATION_MARKER } from '../shared/alert/alert-text';
+import type { Detector, FindingGroup } from '../shared/detect/detector';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import type { RecordKind } from '../shared/intake/intake-item';
 import { buildAlert, DetectionRun } from '../shared/pipeline';

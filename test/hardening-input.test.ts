@@ -11,9 +11,9 @@ import { gzipSync } from 'node:zlib';
 import { main } from '../cli/main';
 import type { CliIo } from '../cli/io';
 import { loginWhitelist, RULE_NON_IP_SOURCE, RULE_OUTSIDE_WHITELIST } from '../functions/login-whitelist/login-whitelist';
-import { FIELD_MAX_CHARS, MESSAGE_MAX_BYTES, TRUNCATION_MARKER } from '../shared/alert-text';
+import { FIELD_MAX_CHARS, MESSAGE_MAX_BYTES, TRUNCATION_MARKER } from '../shared/alert/alert-text';
 import { FetchError } from '../shared/errors';
-import { createLogger } from '../shared/logger';
+import { createLogger } from '../shared/platform/logger';
 import { invokeDetector } from '../shared/platform/invoke';
 import { captureLog } from './support/capture-log';
 import { gzipBomb } from './support/gzip-bomb';
@@ -463,7 +463,7 @@ function captureIo(env: Record<string, string> = {}): CliIo & { stdout: string[]
 describe('the decompression cap', () => {
   it('is configurable with MAX_DECOMPRESSED_MB, and follows the Lambda memory size by default', () => {
     const { maxDecompressedBytesFromEnv } = require('../shared/intake/decode-input') as typeof import('../shared/intake/decode-input');
-    const { ConfigProblems } = require('../shared/env-config') as typeof import('../shared/env-config');
+    const { ConfigProblems } = require('../shared/platform/env-config') as typeof import('../shared/platform/env-config');
     const problems = new ConfigProblems();
     expect(maxDecompressedBytesFromEnv({ MAX_DECOMPRESSED_MB: '64' }, problems)).toBe(64 * 1024 * 1024);
     expect(maxDecompressedBytesFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' }, problems)).toBe(256 * 1024 * 1024);

@@ -18,8 +18,8 @@ import { DETECTORS } from '../functions/registry';
 import { scanRecordList } from '../shared/intake/decode-input';
 import { normalizeTime } from '../shared/normalize/normalize-time';
 import { DetectionRun } from '../shared/pipeline';
-import { traceEventSchema } from '../shared/trace-event';
-import { compileSchema } from '../shared/validate-trace-event';
+import { traceEventSchema } from '../shared/normalize/trace-event';
+import { compileSchema } from '../shared/normalize/validate-trace-event';
 
 const EVENTS = join(__dirname, '..', 'events');
 

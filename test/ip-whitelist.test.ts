@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ConfigError } from '../shared/errors';
-import { formatIpv4, formatIpv6 } from '../shared/ip';
-import { parseWhitelist } from '../shared/ip-whitelist';
+import { formatIpv4, formatIpv6 } from '../shared/normalize/ip';
+import { parseWhitelist } from '../shared/detect/ip-whitelist';
 
 function configError(text: string): ConfigError {
   try {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import fc from 'fast-check';
-import { classifyAddress, formatIpv6, parseIp } from '../shared/ip';
+import { classifyAddress, formatIpv6, parseIp } from '../shared/normalize/ip';
 
 describe('parseIp', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { censorKeys, createLogger, redactText } from '../shared/logger';
+import { censorKeys, createLogger, redactText } from '../shared/platform/logger';
 
 describe('log redaction', () => {
   it('censors credential keys at any of the first levels, whatever their case', () => {

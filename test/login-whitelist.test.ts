@@ -1,5 +1,5 @@
 import { ConfigError } from '../shared/errors';
-import type { FindingGroup } from '../shared/detector';
+import type { FindingGroup } from '../shared/detect/detector';
 import { describeLoginAlert, detectLoginOutsideWhitelist, loadLoginWhitelistConfig, RULE_NON_IP_SOURCE, RULE_OUTSIDE_WHITELIST } from '../functions/login-whitelist/login-whitelist';
 import { traceEvent } from './support/trace-events';
 

@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { InvalidEventError } from '../shared/errors';
-import { classifyAddress } from '../shared/ip';
+import { classifyAddress } from '../shared/normalize/ip';
 import { normalizeCloudTrail, normalizeRecord, parseEventVersion } from '../shared/normalize';
-import type { Actor, TraceEvent } from '../shared/trace-event';
-import { validateTraceEvent } from '../shared/validate-trace-event';
+import type { Actor, TraceEvent } from '../shared/normalize/trace-event';
+import { validateTraceEvent } from '../shared/normalize/validate-trace-event';
 import { thrown } from './support/thrown';
 
 const EVENTS = join(__dirname, '..', 'events', 'aws');

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { InvalidEventError } from '../shared/errors';
 import { normalizeCts, normalizeRecord } from '../shared/normalize';
-import type { Actor, TraceEvent } from '../shared/trace-event';
-import { validateTraceEvent } from '../shared/validate-trace-event';
+import type { Actor, TraceEvent } from '../shared/normalize/trace-event';
+import { validateTraceEvent } from '../shared/normalize/validate-trace-event';
 import { thrown } from './support/thrown';
 
 const EVENTS = join(__dirname, '..', 'events', 'huaweicloud');

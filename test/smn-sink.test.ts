@@ -2,11 +2,11 @@
  * The SMN sink against a real HTTP peer on loopback that checks the token or recomputes the
  * SDK-HMAC-SHA256 signature of every request. Backoff sleeps are faked; no timing is asserted.
  */
-import type { Alert } from '../shared/alert';
+import type { Alert } from '../shared/alert/alert';
 import { isRetryable, SinkError } from '../shared/errors';
 import { buildTopicUrn, parseTopicUrn, smnEndpoint } from '../shared/sinks/smn-endpoints';
 import { createSmnSink, SMN_MESSAGE_MAX_BYTES, SMN_SUBJECT_MAX_BYTES, TRUNCATED_MARKER, type SmnSinkOptions } from '../shared/sinks/smn-sink';
-import { withoutRaw } from '../shared/trace-event';
+import { withoutRaw } from '../shared/normalize/trace-event';
 import { startSmnServer, type SmnServer } from './support/smn-server';
 import { traceEvent } from './support/trace-events';
 

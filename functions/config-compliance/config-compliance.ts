@@ -3,14 +3,14 @@
  * through policy states or Cloud Eye) raises an alert. Which new states alert, and for which rules, is
  * configured. Pure: config from an env map, detection and text from TraceEvents.
  */
-import type { Severity } from '../../shared/alert';
-import { describeActor, eventIdLines } from '../../shared/alert-fields';
-import { compileGlob } from '../../shared/filter-pattern/glob';
-import { formatFields, inlineValue, safeSubject } from '../../shared/alert-text';
-import type { Detector, Finding, FindingGroup } from '../../shared/detector';
-import { ConfigProblems, readBoolean, readEnv, type Env } from '../../shared/env-config';
+import type { Severity } from '../../shared/alert/alert';
+import { describeActor, eventIdLines } from '../../shared/alert/alert-fields';
+import { compileGlob } from '../../shared/detect/filter-pattern/glob';
+import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
+import type { Detector, Finding, FindingGroup } from '../../shared/detect/detector';
+import { ConfigProblems, readBoolean, readEnv, type Env } from '../../shared/platform/env-config';
 import { COMPLIANCE_STATES, readPutEvaluations, UNKNOWN_RULE } from '../../shared/normalize';
-import type { Compliance, ComplianceState, TraceEvent } from '../../shared/trace-event';
+import type { Compliance, ComplianceState, TraceEvent } from '../../shared/normalize/trace-event';
 
 export interface ConfigComplianceConfig {
   /** New states that alert (NOTIFY_ON). */

@@ -2,13 +2,13 @@
  * login-whitelist: a console login or logout from a source address outside the configured whitelist
  * raises an alert. Pure: config from an env map, detection and text from TraceEvents.
  */
-import { safeSubject, formatFields, inlineValue } from '../../shared/alert-text';
-import type { Detector, Finding, FindingGroup } from '../../shared/detector';
-import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../../shared/env-config';
+import { safeSubject, formatFields, inlineValue } from '../../shared/alert/alert-text';
+import type { Detector, Finding, FindingGroup } from '../../shared/detect/detector';
+import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../../shared/platform/env-config';
 import { ConfigError } from '../../shared/errors';
-import { parseWhitelist, type IpWhitelist } from '../../shared/ip-whitelist';
-import type { TraceEvent } from '../../shared/trace-event';
-import { describeActor, describeWhere, eventIdLines } from '../../shared/alert-fields';
+import { parseWhitelist, type IpWhitelist } from '../../shared/detect/ip-whitelist';
+import type { TraceEvent } from '../../shared/normalize/trace-event';
+import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
 
 export const NON_IP_POLICIES = ['alert', 'ignore'] as const;
 export type NonIpPolicy = (typeof NON_IP_POLICIES)[number];

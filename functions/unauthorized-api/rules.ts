@@ -2,8 +2,8 @@
  * Built-in rules of unauthorized-api: the CIS AWS Foundations monitoring patterns, verbatim, with a
  * severity each, and the named sets users pick with RULE_SETS (or `replay --rules`).
  */
-import type { Severity } from '../../shared/alert';
-import { CIS_PATTERNS, type CisPatternId } from '../../shared/filter-pattern/cis-patterns';
+import type { Severity } from '../../shared/alert/alert';
+import { CIS_PATTERNS, type CisPatternId } from '../../shared/detect/filter-pattern/cis-patterns';
 
 export interface BuiltInRule {
   /** `CloudWatch.2`, `CIS.4.15`, … */

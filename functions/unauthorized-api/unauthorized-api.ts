@@ -4,13 +4,13 @@
  * CloudTrail record itself, so the CIS patterns people already use run unchanged; Huawei CTS traces
  * are matched by their HTTP status and error code.
  */
-import { formatFields, inlineValue, safeSubject } from '../../shared/alert-text';
-import { describeActor, describeWhere, eventIdLines } from '../../shared/alert-fields';
-import { SEVERITIES, type Severity } from '../../shared/alert';
-import { METRIC_MODES, type Detector, type Finding, type FindingGroup, type MetricSettings } from '../../shared/detector';
-import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../../shared/env-config';
-import { compileFilterPattern, FilterPatternError, type CompiledPattern } from '../../shared/filter-pattern';
-import type { TraceEvent } from '../../shared/trace-event';
+import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
+import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
+import { SEVERITIES, type Severity } from '../../shared/alert/alert';
+import { METRIC_MODES, type Detector, type Finding, type FindingGroup, type MetricSettings } from '../../shared/detect/detector';
+import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../../shared/platform/env-config';
+import { compileFilterPattern, FilterPatternError, type CompiledPattern } from '../../shared/detect/filter-pattern';
+import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { BUILT_IN_RULES, RULE_SETS, type BuiltInRule } from './rules';
 
 

@@ -4,7 +4,7 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
-import { type ConfigProblems, readPositiveInteger, type Env } from '../env-config';
+import { type ConfigProblems, readPositiveInteger, type Env } from '../platform/env-config';
 import { errorMessage } from '../errors';
 
 /** CloudTrail log files are at most a few hundred MB unpacked; a bigger output is a gzip bomb. */

@@ -1,6 +1,6 @@
 import { InvalidEventError } from '../errors';
 import type { RecordKind } from '../intake/intake-item';
-import type { TraceEvent } from '../trace-event';
+import type { TraceEvent } from './trace-event';
 import { normalizeAwsConfig } from './normalize-aws-config';
 import { normalizeCloudTrail } from './normalize-cloudtrail';
 import { normalizeCts } from './normalize-cts';

@@ -5,7 +5,7 @@
  * results but no rule name and no previous state. Pure: no clock, no environment, no logging.
  */
 import { InvalidEventError } from '../errors';
-import type { Compliance, ComplianceState, TraceEvent } from '../trace-event';
+import type { Compliance, ComplianceState, TraceEvent } from './trace-event';
 import { normalizeTime } from './normalize-time';
 import { type JsonRecord, asBoolean, asText, dropUndefined, isRecord, own, ownRecord, ownText, path, syntheticId } from './read-fields';
 

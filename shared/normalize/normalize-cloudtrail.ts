@@ -3,8 +3,8 @@
  * TraceEvent. Pure: no clock, no environment, no logging.
  */
 import { InvalidEventError } from '../errors';
-import { classifyAddress } from '../ip';
-import type { Actor, Category, Resource, TraceEvent } from '../trace-event';
+import { classifyAddress } from './ip';
+import type { Actor, Category, Resource, TraceEvent } from './trace-event';
 import { normalizeTime } from './normalize-time';
 import {
   type JsonRecord,

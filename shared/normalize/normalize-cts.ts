@@ -3,8 +3,8 @@
  * trace of a CTS file) to a TraceEvent. Pure: no clock, no environment, no logging.
  */
 import { InvalidEventError } from '../errors';
-import { classifyAddress } from '../ip';
-import type { Actor, Category, Outcome, TraceEvent } from '../trace-event';
+import { classifyAddress } from './ip';
+import type { Actor, Category, Outcome, TraceEvent } from './trace-event';
 import { normalizeTime } from './normalize-time';
 import {
   type JsonRecord,

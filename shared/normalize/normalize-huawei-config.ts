@@ -13,7 +13,7 @@
  *   `resource_id`/`resource_name`; a plain-text `content` becomes the annotation.
  */
 import { InvalidEventError } from '../errors';
-import type { Compliance, ComplianceState, Resource, TraceEvent } from '../trace-event';
+import type { Compliance, ComplianceState, Resource, TraceEvent } from './trace-event';
 import { describeValue, toComplianceState, UNKNOWN_RULE } from './normalize-aws-config';
 import { normalizeTime } from './normalize-time';
 import { type JsonRecord, asRecord, asText, dropUndefined, isRecord, own, ownRecord, ownText, parseJsonText, syntheticId } from './read-fields';

@@ -4,10 +4,10 @@
  * fall-backs. Config is loaded once per instance: in `initializer` when it is configured, otherwise on
  * the first invocation; a bad config fails every invocation with the same clear error.
  */
-import type { Detector } from '../detector';
-import type { Env } from '../env-config';
+import type { Detector } from '../detect/detector';
+import type { Env } from './env-config';
 import { errorMessage } from '../errors';
-import { createLogger } from '../logger';
+import { createLogger } from './logger';
 import type { HandlerOptions } from './lambda-handler';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
 import { invokeDetector, type InvocationResult } from './invoke';

@@ -4,13 +4,13 @@
  * would reject them again); a failed publish does fail it, so the platform retries or dead-letters
  * the event.
  */
-import type { AlertSink } from '../alert';
-import { metricCounter, type Detector, type MetricSettings } from '../detector';
+import type { AlertSink } from '../alert/alert';
+import { metricCounter, type Detector, type MetricSettings } from '../detect/detector';
 import { errorMessage, isRetryable, SinkError } from '../errors';
-import type { Logger } from '../logger';
-import type { MetricPublisher } from '../metrics';
+import type { Logger } from './logger';
+import type { MetricPublisher } from '../sinks/metrics';
 import { DetectionRun, type FetchObject } from '../pipeline';
-import { publishAlerts } from '../publish-alerts';
+import { publishAlerts } from '../sinks/publish-alerts';
 
 export interface InvocationResult {
   function: string;

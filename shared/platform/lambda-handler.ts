@@ -4,10 +4,10 @@
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Detector, MetricSettings } from '../detector';
-import { readEnv, type Env } from '../env-config';
-import { createLogger, type DestinationStream } from '../logger';
-import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../metrics';
+import type { Detector, MetricSettings } from '../detect/detector';
+import { readEnv, type Env } from './env-config';
+import { createLogger, type DestinationStream } from './logger';
+import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../sinks/metrics';
 import { createAlertSinks } from '../sinks/create-sinks';
 import { snsSinkFor } from '../sinks/sns-sink';
 import { invokeDetector, type InvocationResult } from './invoke';

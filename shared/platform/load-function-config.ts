@@ -1,8 +1,8 @@
-import type { Detector } from '../detector';
-import { ConfigProblems, readEnv, type Env } from '../env-config';
+import type { Detector } from '../detect/detector';
+import { ConfigProblems, readEnv, type Env } from './env-config';
 import { ConfigError } from '../errors';
 import { maxDecompressedBytesFromEnv } from '../intake/decode-input';
-import { loadSinkConfig, type Platform, type SinkConfig } from '../sink-config';
+import { loadSinkConfig, type Platform, type SinkConfig } from '../sinks/sink-config';
 
 export interface FunctionConfig<Config> {
   config: Config;

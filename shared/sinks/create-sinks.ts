@@ -2,9 +2,9 @@
  * The edge that turns a SinkConfig plus what the platform knows (account, credentials, project) into
  * live sinks. SDK clients are created once per instance by the caller and reused across invocations.
  */
-import type { AlertSink } from '../alert';
+import type { AlertSink } from '../alert/alert';
 import { SinkError } from '../errors';
-import type { SinkConfig } from '../sink-config';
+import type { SinkConfig } from './sink-config';
 import { createSmnSink, type SmnAuth } from './smn-sink';
 import { buildTopicUrn, parseTopicUrn, smnEndpoint } from './smn-endpoints';
 import { resolveSnsTopicArn } from './sns-topic';

@@ -4,7 +4,7 @@
  * becomes part of a host name or a request path.
  */
 import { SinkError } from '../errors';
-import type { SmnCloud } from '../sink-config';
+import type { SmnCloud } from './sink-config';
 
 const REGION = /^[a-z]{2}(-[a-z0-9]+){1,4}$/;
 /** Huawei project ids are 32 hex characters; allow any short alphanumeric id, nothing path-like. */

@@ -4,7 +4,7 @@
  * exponential backoff; credentials never appear in an error.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Alert, AlertSink } from '../alert';
+import type { Alert, AlertSink } from '../alert/alert';
 import { SinkError } from '../errors';
 import { signRequest, type AkSkCredentials } from './sign-sdk-hmac-sha256';
 import { parseTopicUrn } from './smn-endpoints';

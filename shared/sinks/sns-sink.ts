@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { SNSClient } from '@aws-sdk/client-sns';
-import type { Alert, AlertSink } from '../alert';
+import type { Alert, AlertSink } from '../alert/alert';
 import { errorMessage, SinkError } from '../errors';
-import { redactText } from '../logger';
+import { redactText } from '../platform/logger';
 
 /** SNS errors that a retry of the invocation will not fix: fix the topic or the permissions. */
 const PERMANENT_SNS_ERRORS = new Set([

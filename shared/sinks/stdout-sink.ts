@@ -1,4 +1,4 @@
-import type { Alert, AlertSink } from '../alert';
+import type { Alert, AlertSink } from '../alert/alert';
 
 /** The line `replay --json` prints for an alert: one JSON object, no raw record. */
 export function alertJsonLine(alert: Alert): string {

@@ -1,4 +1,4 @@
-import type { Alert, AlertSink } from '../../shared/alert';
+import type { Alert, AlertSink } from '../../shared/alert/alert';
 
 /** An alert sink that keeps what it is given: the narrow unit stand-in for SNS/SMN. */
 export function memorySink(name = 'memory'): AlertSink & { alerts: Alert[] } {

@@ -1,4 +1,4 @@
-import type { TraceEvent } from '../../shared/trace-event';
+import type { TraceEvent } from '../../shared/normalize/trace-event';
 
 /** A valid normalized event for unit tests of detectors and alert text; override what the case is about. */
 export function traceEvent(overrides: Partial<TraceEvent> = {}): TraceEvent {

@@ -3,8 +3,8 @@
  * count, or one Embedded Metric Format line that CloudWatch Logs turns into the same metric.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { MetricSettings } from './detector';
-import { errorMessage, SinkError } from './errors';
+import type { MetricSettings } from '../detect/detector';
+import { errorMessage, SinkError } from '../errors';
 
 /** Errors a retry will not fix (permissions, a bad namespace). */
 const PERMANENT_METRIC_ERRORS = new Set(['AccessDenied', 'AccessDeniedException', 'InvalidParameterValue', 'InvalidParameterValueException', 'InvalidParameterCombination', 'MissingParameter', 'MissingRequiredParameter']);

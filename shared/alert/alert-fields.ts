@@ -1,7 +1,7 @@
 /** Field renderings shared by every function's alert text. Values come out escaped by formatFields. */
 import { inlineValue } from './alert-text';
-import type { FindingGroup } from './detector';
-import type { TraceEvent } from './trace-event';
+import type { FindingGroup } from '../detect/detector';
+import type { TraceEvent } from '../normalize/trace-event';
 
 /** How many event ids an aggregated alert lists before it says "and N more". */
 export const LISTED_EVENT_IDS = 5;

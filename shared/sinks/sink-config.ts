@@ -2,7 +2,7 @@
  * Where alerts go, from the environment. Pure: the SDK clients and credentials are made at the edge
  * (see create-sinks.ts) from this description.
  */
-import { ConfigProblems, readChoice, readEnv, type Env } from './env-config';
+import { ConfigProblems, readChoice, readEnv, type Env } from '../platform/env-config';
 
 export const SINK_KINDS = ['sns', 'smn', 'stdout'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];

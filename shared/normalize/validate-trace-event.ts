@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { InvalidEventError } from './errors';
+import { InvalidEventError } from '../errors';
 import { type TraceEvent, traceEventSchema } from './trace-event';
 
 /**

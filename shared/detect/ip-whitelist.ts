@@ -4,8 +4,8 @@
  * Unlike Huawei's published sample (substring `str.find`, so `10.0.0.1` allowed `10.0.0.10` and an empty
  * source IP counted as found), matching here is by address value: exact addresses and CIDR networks only.
  */
-import { ConfigError } from './errors';
-import { formatIpv4, formatIpv6, parseIp } from './ip';
+import { ConfigError } from '../errors';
+import { formatIpv4, formatIpv6, parseIp } from '../normalize/ip';
 
 export interface IpWhitelist {
   /** Canonical entries in the order written, duplicates removed; for display. */

@@ -1,5 +1,5 @@
-import type { Severity } from './alert';
-import type { TraceEvent } from './trace-event';
+import type { Severity } from '../alert/alert';
+import type { TraceEvent } from '../normalize/trace-event';
 
 export const FUNCTION_NAMES = ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];

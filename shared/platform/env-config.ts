@@ -2,7 +2,7 @@
  * Small pure helpers for `loadConfig(env)` functions: trimmed lookups with aliases and problem
  * collection, so a config error lists every problem at once.
  */
-import { ConfigError } from './errors';
+import { ConfigError } from '../errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -1,4 +1,4 @@
-import { TrailguardError } from '../errors';
+import { TrailguardError } from '../../errors';
 
 /**
  * A filter pattern that CloudWatch Logs would reject. Raised at compile time only: a compiled pattern

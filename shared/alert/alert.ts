@@ -1,4 +1,4 @@
-import type { PrintableEvent } from './trace-event';
+import type { PrintableEvent } from '../normalize/trace-event';
 
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,6 +1,6 @@
-import type { Alert, AlertSink } from './alert';
-import { errorMessage, SinkError } from './errors';
-import type { Logger } from './logger';
+import type { Alert, AlertSink } from '../alert/alert';
+import { errorMessage, SinkError } from '../errors';
+import type { Logger } from '../platform/logger';
 
 export interface PublishReport {
   delivered: number;
