@@ -77,7 +77,9 @@ function baseline(file: string, iterations: number, warmup: number): void {
 }
 
 async function pipeline(name: string, file: string, iterations: number, warmup: number): Promise<void> {
-  const detector = (Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined) as Detector<unknown> | undefined;
+  const detector = (Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined) as
+    | Detector<unknown>
+    | undefined;
   if (!detector) throw new Error(`no detector ${name} in functions/registry.ts`);
   const config = detector.loadConfig(process.env);
   const bytes = readFileSync(file);
@@ -95,7 +97,13 @@ async function pipeline(name: string, file: string, iterations: number, warmup: 
       await run.ingestBytes(bytes, 'cts-traces.json.gz');
       const alerts = run.alerts();
       if (alerts.length > 0) await publishAlerts(alerts, sinks(), log);
-      last = { records: run.stats.records, alerts: alerts.length, findings: run.stats.findings, rejected: run.stats.rejected.length, duplicates: run.stats.duplicates };
+      last = {
+        records: run.stats.records,
+        alerts: alerts.length,
+        findings: run.stats.findings,
+        rejected: run.stats.rejected.length,
+        duplicates: run.stats.duplicates,
+      };
     } else {
       // The Lambda log-file path: an S3 ObjectCreated notification, the object fetched, then the pipeline.
       const result = await invokeDetector(detector, config, s3Notification(), {
@@ -103,7 +111,12 @@ async function pipeline(name: string, file: string, iterations: number, warmup: 
         sinks,
         fetchObject: async () => bytes,
       });
-      last = { records: result.records, alerts: result.alerts, rejected: result.rejected, duplicates: result.duplicates };
+      last = {
+        records: result.records,
+        alerts: result.alerts,
+        rejected: result.rejected,
+        duplicates: result.duplicates,
+      };
     }
     if (i >= warmup) runs.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
@@ -115,7 +128,9 @@ async function pipeline(name: string, file: string, iterations: number, warmup: 
  * what parsing the whole document gives: same stats, rejections, alerts, callbacks. Both, on this file.
  */
 async function verify(name: string, file: string): Promise<void> {
-  const detector = (Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined) as Detector<unknown> | undefined;
+  const detector = (Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined) as
+    | Detector<unknown>
+    | undefined;
   if (!detector) throw new Error(`no detector ${name} in functions/registry.ts`);
   const config = detector.loadConfig(process.env);
   const bytes = readFileSync(file);
@@ -126,14 +141,21 @@ async function verify(name: string, file: string): Promise<void> {
     const run = new DetectionRun(detector, config, {
       recordListBytes,
       onRejected: (rejected) => calls.push(`rejected ${JSON.stringify(rejected)}`),
-      onFindings: (findings) => calls.push(`findings ${findings.map((finding) => `${finding.rule}/${finding.event.id}`).join(',')}`),
+      onFindings: (findings) =>
+        calls.push(`findings ${findings.map((finding) => `${finding.rule}/${finding.event.id}`).join(',')}`),
     });
     await run.ingestBytes(bytes, file);
     records = run.stats.records;
     outcomes.push(JSON.stringify({ stats: run.stats, alerts: run.alerts(), calls }));
   }
   const equal = outcomes[0] === outcomes[1];
-  finish({ mode: `verify:${name}`, ms: 0, runs: [], records, ...(equal ? {} : { error: 'record-at-a-time reader differs from whole-document reader' }) });
+  finish({
+    mode: `verify:${name}`,
+    ms: 0,
+    runs: [],
+    records,
+    ...(equal ? {} : { error: 'record-at-a-time reader differs from whole-document reader' }),
+  });
 }
 
 function s3Notification(): unknown {
@@ -147,7 +169,10 @@ function s3Notification(): unknown {
         eventName: 'ObjectCreated:Put',
         s3: {
           bucket: { name: 'acme-logs-prod' },
-          object: { key: 'AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/03/111122223333_CloudTrail_us-east-1_20240603T1725Z_bench.json.gz', size: 1 },
+          object: {
+            key: 'AWSLogs/111122223333/CloudTrail/us-east-1/2024/06/03/111122223333_CloudTrail_us-east-1_20240603T1725Z_bench.json.gz',
+            size: 1,
+          },
         },
       },
     ],
@@ -163,6 +188,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stdout.write(`${JSON.stringify({ mode: process.argv[2], error: error instanceof Error ? error.message : String(error) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ mode: process.argv[2], error: error instanceof Error ? error.message : String(error) })}\n`,
+  );
   process.exitCode = 1;
 });

@@ -27,12 +27,34 @@ function pick<T>(items: readonly T[]): T {
 }
 
 const EVENT_NAMES = [
-  'GetObject', 'PutObject', 'DescribeInstances', 'RunInstances', 'AssumeRole', 'ConsoleLogin', 'CreateTrail',
-  'StopLogging', 'PutBucketPolicy', 'AuthorizeSecurityGroupIngress', 'CreateVpc', 'DeleteRoute', 'PutUserPolicy',
-  'ListBuckets', 'Decrypt', 'DisableKey', 'CreateAccount',
+  'GetObject',
+  'PutObject',
+  'DescribeInstances',
+  'RunInstances',
+  'AssumeRole',
+  'ConsoleLogin',
+  'CreateTrail',
+  'StopLogging',
+  'PutBucketPolicy',
+  'AuthorizeSecurityGroupIngress',
+  'CreateVpc',
+  'DeleteRoute',
+  'PutUserPolicy',
+  'ListBuckets',
+  'Decrypt',
+  'DisableKey',
+  'CreateAccount',
 ] as const;
-const SOURCES = ['s3.amazonaws.com', 'ec2.amazonaws.com', 'sts.amazonaws.com', 'signin.amazonaws.com', 'kms.amazonaws.com',
-  'cloudtrail.amazonaws.com', 'iam.amazonaws.com', 'organizations.amazonaws.com'] as const;
+const SOURCES = [
+  's3.amazonaws.com',
+  'ec2.amazonaws.com',
+  'sts.amazonaws.com',
+  'signin.amazonaws.com',
+  'kms.amazonaws.com',
+  'cloudtrail.amazonaws.com',
+  'iam.amazonaws.com',
+  'organizations.amazonaws.com',
+] as const;
 const IDENTITY_TYPES = ['IAMUser', 'AssumedRole', 'AWSService', 'Root', 'FederatedUser'] as const;
 
 function makeRecord(n: number): Record<string, unknown> {
@@ -96,7 +118,11 @@ const handWrittenCis31 = measure(records, (rec) => {
   const code = Object.hasOwn(rec, 'errorCode') ? rec.errorCode : undefined;
   return typeof code === 'string' && (code.endsWith('UnauthorizedOperation') || code.startsWith('AccessDenied'));
 });
-rows.push({ name: "baseline: rec.errorCode === 'AccessDenied'", ...errorCodeIsAccessDenied, baseline: errorCodeIsAccessDenied.ns });
+rows.push({
+  name: "baseline: rec.errorCode === 'AccessDenied'",
+  ...errorCodeIsAccessDenied,
+  baseline: errorCodeIsAccessDenied.ns,
+});
 rows.push({ name: 'baseline: hand-written CIS 3.1 check', ...handWrittenCis31, baseline: errorCodeIsAccessDenied.ns });
 
 const cis = (id: string) => CIS_PATTERNS.find((entry) => entry.id === id)!.pattern;
@@ -114,13 +140,21 @@ const valuePatterns: [string, string][] = [
 ];
 for (const [name, pattern] of valuePatterns) {
   const compiled = compileFilterPattern(pattern);
-  rows.push({ name: `matchesValue: ${name}`, ...measure(records, compiled.matchesValue), baseline: errorCodeIsAccessDenied.ns });
+  rows.push({
+    name: `matchesValue: ${name}`,
+    ...measure(records, compiled.matchesValue),
+    baseline: errorCodeIsAccessDenied.ns,
+  });
 }
 
 const parseOnly = measure(messages, (message) => JSON.parse(message) !== null);
 rows.push({ name: 'baseline: JSON.parse only', ...parseOnly, baseline: parseOnly.ns });
 const cis31 = compileFilterPattern(cis('CloudWatch.2'));
-rows.push({ name: 'matchesMessage: CIS 3.1 (parses JSON)', ...measure(messages, cis31.matchesMessage), baseline: parseOnly.ns });
+rows.push({
+  name: 'matchesMessage: CIS 3.1 (parses JSON)',
+  ...measure(messages, cis31.matchesMessage),
+  baseline: parseOnly.ns,
+});
 
 // ---- report ------------------------------------------------------------------------------------------
 

@@ -55,7 +55,10 @@ export function createRandom(seed: number): () => number {
   let c = 0xb7e15162 ^ Math.imul(seed, 0xc2b2ae35);
   let d = 1;
   const next = (): number => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     let t = (a + b) | 0;
     a = b ^ (b >>> 9);
     b = (c + (c << 3)) | 0;
@@ -113,10 +116,37 @@ class Gen {
 
 const ACCOUNTS = ['111122223333', '444455556666', '777788889999'];
 const REGIONS = ['us-east-1', 'us-east-1', 'us-east-1', 'eu-west-1', 'eu-central-1', 'ap-southeast-2', 'us-west-2'];
-const USERS = ['mira.okafor', 'j.silva', 'build-bot', 'deploy', 'k.nakamura', 'terraform', 'a.schmidt', 'ops-readonly', 'p.dubois', 'backup-agent'];
-const ROLES = ['AdminRole', 'ReadOnly', 'DeployRole', 'lambda-report-builder-exec', 'ecsTaskExecutionRole', 'OrganizationAccountAccessRole', 'AWSReservedSSO_PowerUser_3f2a9c1e'];
+const USERS = [
+  'mira.okafor',
+  'j.silva',
+  'build-bot',
+  'deploy',
+  'k.nakamura',
+  'terraform',
+  'a.schmidt',
+  'ops-readonly',
+  'p.dubois',
+  'backup-agent',
+];
+const ROLES = [
+  'AdminRole',
+  'ReadOnly',
+  'DeployRole',
+  'lambda-report-builder-exec',
+  'ecsTaskExecutionRole',
+  'OrganizationAccountAccessRole',
+  'AWSReservedSSO_PowerUser_3f2a9c1e',
+];
 const BUCKETS = ['acme-logs-prod', 'acme-artifacts', 'acme-data-lake-raw', 'acme-backups-eu', 'cf-templates-1x9d0'];
-const SERVICE_HOSTS = ['lambda.amazonaws.com', 'ecs-tasks.amazonaws.com', 'ec2.amazonaws.com', 'cloudformation.amazonaws.com', 'config.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'autoscaling.amazonaws.com'];
+const SERVICE_HOSTS = [
+  'lambda.amazonaws.com',
+  'ecs-tasks.amazonaws.com',
+  'ec2.amazonaws.com',
+  'cloudformation.amazonaws.com',
+  'config.amazonaws.com',
+  'elasticloadbalancing.amazonaws.com',
+  'autoscaling.amazonaws.com',
+];
 const BROWSER_AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36',
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
@@ -181,7 +211,13 @@ function assumedRole(g: Gen, account: string, mfa: boolean): Record<string, unkn
     accountId: account,
     accessKeyId: `ASIA${g.upper(16)}`,
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: roleId, arn: `arn:aws:iam::${account}:role/${role}`, accountId: account, userName: role },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: roleId,
+        arn: `arn:aws:iam::${account}:role/${role}`,
+        accountId: account,
+        userName: role,
+      },
       webIdFederationData: {},
       attributes: { creationDate: '2024-06-03T06:12:44Z', mfaAuthenticated: mfa ? 'true' : 'false' },
       ...(g.chance(0.3) ? { sourceIdentity: g.pick(USERS), ec2RoleDelivery: '2.0' } : {}),
@@ -194,10 +230,17 @@ function awsService(g: Gen, host = g.pick(SERVICE_HOSTS)): Principal {
 }
 
 function humanOrRole(g: Gen, account: string): Principal {
-  if (g.chance(0.35)) return { identity: iamUser(g, account), userAgent: g.pick(SDK_AGENTS), sourceIPAddress: sourceIp(g) };
+  if (g.chance(0.35))
+    return { identity: iamUser(g, account), userAgent: g.pick(SDK_AGENTS), sourceIPAddress: sourceIp(g) };
   if (g.chance(0.004)) {
     return {
-      identity: { type: 'Root', principalId: account, arn: `arn:aws:iam::${account}:root`, accountId: account, accessKeyId: `ASIA${g.upper(16)}` },
+      identity: {
+        type: 'Root',
+        principalId: account,
+        arn: `arn:aws:iam::${account}:root`,
+        accountId: account,
+        accessKeyId: `ASIA${g.upper(16)}`,
+      },
       userAgent: g.pick(BROWSER_AGENTS),
       sourceIPAddress: sourceIp(g),
     };
@@ -221,7 +264,13 @@ interface Call {
   eventCategory?: string;
 }
 
-const EC2_READS = ['DescribeInstances', 'DescribeSecurityGroups', 'DescribeVolumes', 'DescribeSubnets', 'DescribeNetworkInterfaces'];
+const EC2_READS = [
+  'DescribeInstances',
+  'DescribeSecurityGroups',
+  'DescribeVolumes',
+  'DescribeSubnets',
+  'DescribeNetworkInterfaces',
+];
 const CONFIG_CHANGES: ((g: Gen, account: string, region: string) => Call)[] = [
   (g) => ({
     eventSource: 'ec2.amazonaws.com',
@@ -229,9 +278,38 @@ const CONFIG_CHANGES: ((g: Gen, account: string, region: string) => Call)[] = [
     readOnly: false,
     requestParameters: {
       groupId: `sg-${g.hex(17)}`,
-      ipPermissions: { items: [{ ipProtocol: 'tcp', fromPort: 22, toPort: 22, groups: {}, ipRanges: { items: [{ cidrIp: '0.0.0.0/0', description: 'temp ssh' }] }, ipv6Ranges: {}, prefixListIds: {} }] },
+      ipPermissions: {
+        items: [
+          {
+            ipProtocol: 'tcp',
+            fromPort: 22,
+            toPort: 22,
+            groups: {},
+            ipRanges: { items: [{ cidrIp: '0.0.0.0/0', description: 'temp ssh' }] },
+            ipv6Ranges: {},
+            prefixListIds: {},
+          },
+        ],
+      },
     },
-    responseElements: { requestId: g.uuid(), _return: true, securityGroupRuleSet: { items: [{ groupOwnerId: '111122223333', groupId: `sg-${g.hex(17)}`, securityGroupRuleId: `sgr-${g.hex(17)}`, isEgress: false, ipProtocol: 'tcp', fromPort: 22, toPort: 22, cidrIpv4: '0.0.0.0/0' }] } },
+    responseElements: {
+      requestId: g.uuid(),
+      _return: true,
+      securityGroupRuleSet: {
+        items: [
+          {
+            groupOwnerId: '111122223333',
+            groupId: `sg-${g.hex(17)}`,
+            securityGroupRuleId: `sgr-${g.hex(17)}`,
+            isEgress: false,
+            ipProtocol: 'tcp',
+            fromPort: 22,
+            toPort: 22,
+            cidrIpv4: '0.0.0.0/0',
+          },
+        ],
+      },
+    },
   }),
   (g, account) => ({
     eventSource: 's3.amazonaws.com',
@@ -240,17 +318,39 @@ const CONFIG_CHANGES: ((g: Gen, account: string, region: string) => Call)[] = [
     requestParameters: {
       bucketName: g.pick(BUCKETS),
       Host: 's3.amazonaws.com',
-      bucketPolicy: { Version: '2012-10-17', Statement: [{ Sid: 'AllowCloudTrail', Effect: 'Allow', Principal: { Service: 'cloudtrail.amazonaws.com' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::acme-logs-prod/AWSLogs/${account}/*`, Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } } }] },
+      bucketPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'AllowCloudTrail',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudtrail.amazonaws.com' },
+            Action: 's3:PutObject',
+            Resource: `arn:aws:s3:::acme-logs-prod/AWSLogs/${account}/*`,
+            Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+          },
+        ],
+      },
       policy: '',
     },
     responseElements: null,
-    additionalEventData: { SignatureVersion: 'SigV4', CipherSuite: 'TLS_AES_128_GCM_SHA256', bytesTransferredIn: 0, AuthenticationMethod: 'AuthHeader', 'x-amz-id-2': g.upper(40), bytesTransferredOut: 0 },
+    additionalEventData: {
+      SignatureVersion: 'SigV4',
+      CipherSuite: 'TLS_AES_128_GCM_SHA256',
+      bytesTransferredIn: 0,
+      AuthenticationMethod: 'AuthHeader',
+      'x-amz-id-2': g.upper(40),
+      bytesTransferredOut: 0,
+    },
   }),
   (g, account) => ({
     eventSource: 'iam.amazonaws.com',
     eventName: g.pick(['PutUserPolicy', 'AttachRolePolicy', 'CreatePolicyVersion', 'DetachUserPolicy']),
     readOnly: false,
-    requestParameters: { roleName: g.pick(ROLES), policyArn: `arn:aws:iam::${account}:policy/${g.pick(['deploy-s3', 'ci-ecr-push', 'readonly-extra'])}` },
+    requestParameters: {
+      roleName: g.pick(ROLES),
+      policyArn: `arn:aws:iam::${account}:policy/${g.pick(['deploy-s3', 'ci-ecr-push', 'readonly-extra'])}`,
+    },
     responseElements: null,
   }),
   (g, account, region) => ({
@@ -265,13 +365,29 @@ const CONFIG_CHANGES: ((g: Gen, account: string, region: string) => Call)[] = [
     eventName: g.pick(['DisableKey', 'ScheduleKeyDeletion']),
     readOnly: false,
     requestParameters: { keyId: g.uuid(), pendingWindowInDays: 30 },
-    responseElements: { keyId: `arn:aws:kms:us-east-1:111122223333:key/${g.uuid()}`, deletionDate: 'Jul 3, 2024, 12:00:00 AM', keyState: 'PendingDeletion', pendingWindowInDays: 30 },
+    responseElements: {
+      keyId: `arn:aws:kms:us-east-1:111122223333:key/${g.uuid()}`,
+      deletionDate: 'Jul 3, 2024, 12:00:00 AM',
+      keyState: 'PendingDeletion',
+      pendingWindowInDays: 30,
+    },
   }),
   (g) => ({
     eventSource: 'ec2.amazonaws.com',
-    eventName: g.pick(['CreateRoute', 'CreateNetworkAclEntry', 'ModifyVpcAttribute', 'CreateCustomerGateway', 'AttachInternetGateway']),
+    eventName: g.pick([
+      'CreateRoute',
+      'CreateNetworkAclEntry',
+      'ModifyVpcAttribute',
+      'CreateCustomerGateway',
+      'AttachInternetGateway',
+    ]),
     readOnly: false,
-    requestParameters: { routeTableId: `rtb-${g.hex(17)}`, destinationCidrBlock: '0.0.0.0/0', gatewayId: `igw-${g.hex(17)}`, vpcId: `vpc-${g.hex(17)}` },
+    requestParameters: {
+      routeTableId: `rtb-${g.hex(17)}`,
+      destinationCidrBlock: '0.0.0.0/0',
+      gatewayId: `igw-${g.hex(17)}`,
+      vpcId: `vpc-${g.hex(17)}`,
+    },
     responseElements: { requestId: g.uuid(), _return: true },
   }),
   (g) => ({
@@ -285,8 +401,21 @@ const CONFIG_CHANGES: ((g: Gen, account: string, region: string) => Call)[] = [
     eventSource: 'organizations.amazonaws.com',
     eventName: g.pick(['CreateAccount', 'InviteAccountToOrganization', 'UpdatePolicy']),
     readOnly: false,
-    requestParameters: { accountName: 'sandbox-42', email: 'aws+sandbox42@example.com', roleName: 'OrganizationAccountAccessRole', policyId: `p-${g.hex(8)}` },
-    responseElements: { createAccountStatus: { id: `car-${g.hex(32)}`, accountName: 'sandbox-42', state: 'IN_PROGRESS', requestedTimestamp: 'Jun 3, 2024, 5:22:09 PM', accountId: account } },
+    requestParameters: {
+      accountName: 'sandbox-42',
+      email: 'aws+sandbox42@example.com',
+      roleName: 'OrganizationAccountAccessRole',
+      policyId: `p-${g.hex(8)}`,
+    },
+    responseElements: {
+      createAccountStatus: {
+        id: `car-${g.hex(32)}`,
+        accountName: 'sandbox-42',
+        state: 'IN_PROGRESS',
+        requestedTimestamp: 'Jun 3, 2024, 5:22:09 PM',
+        accountId: account,
+      },
+    },
   }),
 ];
 
@@ -298,8 +427,18 @@ function s3DataEvent(g: Gen, account: string): Call {
     eventSource: 's3.amazonaws.com',
     eventName: put ? 'PutObject' : g.pick(['GetObject', 'HeadObject', 'GetObject']),
     readOnly: !put,
-    requestParameters: { bucketName: bucket, Host: `${bucket}.s3.us-east-1.amazonaws.com`, key, ...(put ? { 'x-amz-server-side-encryption': 'aws:kms' } : {}) },
-    responseElements: put ? { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': `arn:aws:kms:us-east-1:${account}:key/${g.uuid()}` } : null,
+    requestParameters: {
+      bucketName: bucket,
+      Host: `${bucket}.s3.us-east-1.amazonaws.com`,
+      key,
+      ...(put ? { 'x-amz-server-side-encryption': 'aws:kms' } : {}),
+    },
+    responseElements: put
+      ? {
+          'x-amz-server-side-encryption': 'aws:kms',
+          'x-amz-server-side-encryption-aws-kms-key-id': `arn:aws:kms:us-east-1:${account}:key/${g.uuid()}`,
+        }
+      : null,
     additionalEventData: {
       SignatureVersion: 'SigV4',
       CipherSuite: 'TLS_AES_128_GCM_SHA256',
@@ -323,7 +462,12 @@ function ec2Read(g: Gen): Call {
     readOnly: true,
     requestParameters: {
       instancesSet: { items: [{ instanceId: `i-${g.hex(17)}` }, { instanceId: `i-${g.hex(17)}` }] },
-      filterSet: { items: [{ name: 'tag:Environment', valueSet: { items: [{ value: g.pick(['prod', 'staging', 'dev']) }] } }, { name: 'instance-state-name', valueSet: { items: [{ value: 'running' }] } }] },
+      filterSet: {
+        items: [
+          { name: 'tag:Environment', valueSet: { items: [{ value: g.pick(['prod', 'staging', 'dev']) }] } },
+          { name: 'instance-state-name', valueSet: { items: [{ value: 'running' }] } },
+        ],
+      },
       maxResults: 1000,
     },
     responseElements: null,
@@ -336,7 +480,14 @@ function kmsCall(g: Gen, account: string, region: string): Call {
     eventSource: 'kms.amazonaws.com',
     eventName: g.pick(['Decrypt', 'GenerateDataKey', 'Encrypt']),
     readOnly: true,
-    requestParameters: { encryptionContext: { 'aws:s3:arn': `arn:aws:s3:::${g.pick(BUCKETS)}/${g.hex(24)}`, 'aws:lambda:FunctionArn': `arn:aws:lambda:${region}:${account}:function:report-builder` }, encryptionAlgorithm: 'SYMMETRIC_DEFAULT', keyId: keyArn },
+    requestParameters: {
+      encryptionContext: {
+        'aws:s3:arn': `arn:aws:s3:::${g.pick(BUCKETS)}/${g.hex(24)}`,
+        'aws:lambda:FunctionArn': `arn:aws:lambda:${region}:${account}:function:report-builder`,
+      },
+      encryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+      keyId: keyArn,
+    },
     responseElements: null,
     resources: [{ accountId: account, type: 'AWS::KMS::Key', ARN: keyArn }],
   };
@@ -348,19 +499,44 @@ function stsAssumeRole(g: Gen, account: string): Call {
     eventSource: 'sts.amazonaws.com',
     eventName: 'AssumeRole',
     readOnly: true,
-    requestParameters: { roleArn: `arn:aws:iam::${account}:role/service-role/${role}`, roleSessionName: g.pick(USERS), durationSeconds: 3600 },
-    responseElements: {
-      credentials: { accessKeyId: `ASIA${g.upper(16)}`, sessionToken: `IQoJb3JpZ2luX2VjE${g.upper(60)}`, expiration: 'Jun 3, 2024, 6:22:09 PM' },
-      assumedRoleUser: { assumedRoleId: `${g.stableId('AROA', `${account}/${role}`)}:${g.pick(USERS)}`, arn: `arn:aws:sts::${account}:assumed-role/${role}/${g.pick(USERS)}` },
+    requestParameters: {
+      roleArn: `arn:aws:iam::${account}:role/service-role/${role}`,
+      roleSessionName: g.pick(USERS),
+      durationSeconds: 3600,
     },
-    resources: [{ accountId: account, type: 'AWS::IAM::Role', ARN: `arn:aws:iam::${account}:role/service-role/${role}` }],
+    responseElements: {
+      credentials: {
+        accessKeyId: `ASIA${g.upper(16)}`,
+        sessionToken: `IQoJb3JpZ2luX2VjE${g.upper(60)}`,
+        expiration: 'Jun 3, 2024, 6:22:09 PM',
+      },
+      assumedRoleUser: {
+        assumedRoleId: `${g.stableId('AROA', `${account}/${role}`)}:${g.pick(USERS)}`,
+        arn: `arn:aws:sts::${account}:assumed-role/${role}/${g.pick(USERS)}`,
+      },
+    },
+    resources: [
+      { accountId: account, type: 'AWS::IAM::Role', ARN: `arn:aws:iam::${account}:role/service-role/${role}` },
+    ],
   };
 }
 
 const REFUSALS = [
-  { code: 'AccessDenied', message: (arn: string, action: string) => `User: ${arn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action` },
-  { code: 'Client.UnauthorizedOperation', message: () => 'You are not authorized to perform this operation. User: arn:aws:sts::111122223333:assumed-role/ReadOnly/j.silva is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:111122223333:instance/* because no identity-based policy allows the ec2:RunInstances action. Encoded authorization failure message: 3T2lhWZ0aV1NWl9kN2RhZHY0ZmFrZWVuY29kZWQ' },
-  { code: 'AccessDeniedException', message: (arn: string, action: string) => `User: ${arn} is not authorized to perform: ${action} with an explicit deny in a service control policy` },
+  {
+    code: 'AccessDenied',
+    message: (arn: string, action: string) =>
+      `User: ${arn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`,
+  },
+  {
+    code: 'Client.UnauthorizedOperation',
+    message: () =>
+      'You are not authorized to perform this operation. User: arn:aws:sts::111122223333:assumed-role/ReadOnly/j.silva is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:us-east-1:111122223333:instance/* because no identity-based policy allows the ec2:RunInstances action. Encoded authorization failure message: 3T2lhWZ0aV1NWl9kN2RhZHY0ZmFrZWVuY29kZWQ',
+  },
+  {
+    code: 'AccessDeniedException',
+    message: (arn: string, action: string) =>
+      `User: ${arn} is not authorized to perform: ${action} with an explicit deny in a service control policy`,
+  },
 ];
 
 interface Clock {
@@ -386,9 +562,17 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
     const failed = g.chance(0.2);
     const kind = g.random();
     const identity =
-      kind < 0.6 ? iamUser(g, account, g.pick(USERS), false)
-        : kind < 0.9 ? assumedRole(g, account, true)
-          : { type: 'Root', principalId: account, arn: `arn:aws:iam::${account}:root`, accountId: account, accessKeyId: '' };
+      kind < 0.6
+        ? iamUser(g, account, g.pick(USERS), false)
+        : kind < 0.9
+          ? assumedRole(g, account, true)
+          : {
+              type: 'Root',
+              principalId: account,
+              arn: `arn:aws:iam::${account}:root`,
+              accountId: account,
+              accessKeyId: '',
+            };
     principal = { identity, userAgent: g.pick(BROWSER_AGENTS), sourceIPAddress: sourceIp(g) };
     eventType = 'AwsConsoleSignIn';
     call = {
@@ -397,27 +581,43 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
       readOnly: false,
       requestParameters: null,
       responseElements: { ConsoleLogin: failed ? 'Failure' : 'Success' },
-      additionalEventData: { LoginTo: `https://console.aws.amazon.com/console/home?region=${region}&state=hashArgs%23&isauthcode=true`, MobileVersion: 'No', MFAUsed: g.chance(0.6) ? 'Yes' : 'No' },
+      additionalEventData: {
+        LoginTo: `https://console.aws.amazon.com/console/home?region=${region}&state=hashArgs%23&isauthcode=true`,
+        MobileVersion: 'No',
+        MFAUsed: g.chance(0.6) ? 'Yes' : 'No',
+      },
     };
     if (failed) extra = { errorMessage: 'Failed authentication' };
   } else if (roll < 0.05) {
     // A refused call.
     principal = humanOrRole(g, account);
-    call = g.chance(0.5) ? { ...ec2Read(g), eventName: g.pick(['RunInstances', 'DescribeInstances', 'TerminateInstances']) } : g.pick([s3DataEvent, kmsCall, stsAssumeRole] as const)(g, account, region);
+    call = g.chance(0.5)
+      ? { ...ec2Read(g), eventName: g.pick(['RunInstances', 'DescribeInstances', 'TerminateInstances']) }
+      : g.pick([s3DataEvent, kmsCall, stsAssumeRole] as const)(g, account, region);
     const refusal = g.pick(REFUSALS);
     const action = `${call.eventSource.split('.')[0]}:${call.eventName}`;
-    extra = { errorCode: refusal.code, errorMessage: refusal.message(String(principal.identity.arn ?? 'unknown'), action) };
+    extra = {
+      errorCode: refusal.code,
+      errorMessage: refusal.message(String(principal.identity.arn ?? 'unknown'), action),
+    };
     call.responseElements = null;
   } else if (roll < 0.06) {
     principal = humanOrRole(g, account);
     call = ec2Read(g);
-    extra = { errorCode: g.pick(['ThrottlingException', 'Client.RequestLimitExceeded', 'NoSuchBucket', 'ValidationException']), errorMessage: 'Rate exceeded' };
+    extra = {
+      errorCode: g.pick(['ThrottlingException', 'Client.RequestLimitExceeded', 'NoSuchBucket', 'ValidationException']),
+      errorMessage: 'Rate exceeded',
+    };
   } else if (roll < 0.08) {
     principal = humanOrRole(g, account);
     call = g.pick(CONFIG_CHANGES)(g, account, region);
   } else if (roll < 0.13) {
     // Service event: no caller, AWS Internal or a service host as the source.
-    principal = { identity: { accountId: account, invokedBy: g.pick(SERVICE_HOSTS) }, userAgent: g.pick(SERVICE_HOSTS), sourceIPAddress: g.pick(['AWS Internal', 'AWS Internal/3', 'cloudtrail.amazonaws.com']) };
+    principal = {
+      identity: { accountId: account, invokedBy: g.pick(SERVICE_HOSTS) },
+      userAgent: g.pick(SERVICE_HOSTS),
+      sourceIPAddress: g.pick(['AWS Internal', 'AWS Internal/3', 'cloudtrail.amazonaws.com']),
+    };
     eventType = 'AwsServiceEvent';
     call = {
       eventSource: g.pick(['kms.amazonaws.com', 'health.amazonaws.com', 'backup.amazonaws.com']),
@@ -425,9 +625,18 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
       readOnly: false,
       requestParameters: null,
       responseElements: null,
-      resources: [{ accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${g.uuid()}` }],
+      resources: [
+        { accountId: account, type: 'AWS::KMS::Key', ARN: `arn:aws:kms:${region}:${account}:key/${g.uuid()}` },
+      ],
     };
-    extra = { serviceEventDetails: { keyId: g.uuid(), backupVaultName: 'Default', state: 'COMPLETED', backupSizeInBytes: g.int(1, 1e9) } };
+    extra = {
+      serviceEventDetails: {
+        keyId: g.uuid(),
+        backupVaultName: 'Default',
+        state: 'COMPLETED',
+        backupSizeInBytes: g.int(1, 1e9),
+      },
+    };
   } else if (roll < 0.25) {
     principal = awsService(g);
     call = stsAssumeRole(g, account);
@@ -470,7 +679,11 @@ function cloudTrailRecord(g: Gen, clock: Clock): Record<string, unknown> {
     ...(eventType === 'AwsServiceEvent'
       ? {}
       : {
-          tlsDetails: { tlsVersion: g.pick(['TLSv1.3', 'TLSv1.2']), cipherSuite: g.pick(['TLS_AES_128_GCM_SHA256', 'ECDHE-RSA-AES128-GCM-SHA256']), clientProvidedHostHeader: `${call.eventSource.split('.')[0]}.${region}.amazonaws.com` },
+          tlsDetails: {
+            tlsVersion: g.pick(['TLSv1.3', 'TLSv1.2']),
+            cipherSuite: g.pick(['TLS_AES_128_GCM_SHA256', 'ECDHE-RSA-AES128-GCM-SHA256']),
+            clientProvidedHostHeader: `${call.eventSource.split('.')[0]}.${region}.amazonaws.com`,
+          },
           ...(g.chance(0.4) ? { sessionCredentialFromConsole: 'true' } : {}),
         }),
   };
@@ -491,7 +704,12 @@ function ctsTrace(g: Gen, clock: Clock): Record<string, unknown> {
   const domainName = g.pick(['acme-cloud', 'tg-demo-account']);
   const domainId = g.stableId('', domainName, 32).toLowerCase();
   const name = g.pick(USERS);
-  const user = { id: g.stableId('', `${domainName}/${name}`, 32).toLowerCase(), name, domain: { name: domainName, id: domainId }, ...(g.chance(0.4) ? { access_key_id: `HPUA${g.upper(16)}` } : {}) };
+  const user = {
+    id: g.stableId('', `${domainName}/${name}`, 32).toLowerCase(),
+    name,
+    domain: { name: domainName, id: domainId },
+    ...(g.chance(0.4) ? { access_key_id: `HPUA${g.upper(16)}` } : {}),
+  };
   const roll = g.random();
   const base = {
     time: clock.ms,
@@ -501,7 +719,11 @@ function ctsTrace(g: Gen, clock: Clock): Record<string, unknown> {
     domain_id: domainId,
     project_id: g.stableId('', `${domainId}/eu-de`, 32).toLowerCase(),
     request_id: g.hex(32),
-    user_agent: g.pick(['huaweicloud-usdk-python/3.0', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/125.0', 'terraform-provider-huaweicloud/1.64.0']),
+    user_agent: g.pick([
+      'huaweicloud-usdk-python/3.0',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/125.0',
+      'terraform-provider-huaweicloud/1.64.0',
+    ]),
   };
   // The mix: IAM sign-ins and sign-outs 5%, refused calls (401/403) 5%, other failures 3%, the rest
   // successful API calls.
@@ -532,12 +754,21 @@ function ctsTrace(g: Gen, clock: Clock): Record<string, unknown> {
   const response = refused
     ? g.pick([
         { error_code: 'IAM.0002', error_msg: 'You do not have permission to perform this action.' },
-        { error: { code: 'Ecs.0319', message: 'Policy doesn\'t allow ecs:servers:delete to be performed.' } },
+        { error: { code: 'Ecs.0319', message: "Policy doesn't allow ecs:servers:delete to be performed." } },
       ])
     : otherError
       ? { code: 'VPC.0514', message: 'Update port fail.' }
       : { server: { id: g.uuid(), name: `web-${g.int(1, 99)}`, status: 'ACTIVE', flavor: { id: 's6.large.2' } } };
-  const request = { server: { name: `web-${g.int(1, 99)}`, imageRef: g.uuid(), flavorRef: 's6.large.2', vpcid: g.uuid(), nics: [{ subnet_id: g.uuid() }], root_volume: { volumetype: 'SSD', size: 40 } } };
+  const request = {
+    server: {
+      name: `web-${g.int(1, 99)}`,
+      imageRef: g.uuid(),
+      flavorRef: 's6.large.2',
+      vpcid: g.uuid(),
+      nics: [{ subnet_id: g.uuid() }],
+      root_volume: { volumetype: 'SSD', size: 40 },
+    },
+  };
   return {
     ...base,
     user: g.chance(0.3) ? JSON.stringify(user) : user,
@@ -568,7 +799,12 @@ function fileStem(kind: DataKind, seed: number, sizeMb: number): string {
  * The cached file for kind/seed/size, generated when missing. The envelope is written by hand around
  * JSON.stringify'd records, through gzip, so even 250 MB never sits in memory at once.
  */
-export async function ensureDataFile(dir: string, kind: DataKind, seed: number, sizeMb: number): Promise<GeneratedFile> {
+export async function ensureDataFile(
+  dir: string,
+  kind: DataKind,
+  seed: number,
+  sizeMb: number,
+): Promise<GeneratedFile> {
   mkdirSync(dir, { recursive: true });
   const stem = fileStem(kind, seed, sizeMb);
   const gzPath = join(dir, `${stem}.json.gz`);
@@ -576,7 +812,15 @@ export async function ensureDataFile(dir: string, kind: DataKind, seed: number, 
   const metaPath = join(dir, `${stem}.meta.json`);
   if (existsSync(gzPath) && existsSync(jsonPath) && existsSync(metaPath)) {
     const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as { records: number };
-    return { kind, sizeMb, gzPath, jsonPath, records: meta.records, rawBytes: statSync(jsonPath).size, gzBytes: statSync(gzPath).size };
+    return {
+      kind,
+      sizeMb,
+      gzPath,
+      jsonPath,
+      records: meta.records,
+      rawBytes: statSync(jsonPath).size,
+      gzBytes: statSync(gzPath).size,
+    };
   }
 
   const g = new Gen(createRandom(seed * 1000003 + sizeMb * 7 + (kind === 'cts' ? 1 : 0)));

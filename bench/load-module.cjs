@@ -9,20 +9,20 @@ const { pathToFileURL } = require('node:url');
 const target = resolve(process.argv[2]);
 
 async function main() {
-const start = process.hrtime.bigint();
-// Lambda bundles are ES modules (loaded as Lambda loads them); the others are CommonJS.
-const loaded = target.endsWith('.mjs') ? await import(pathToFileURL(target).href) : require(target);
-let initError;
-if (loaded && typeof loaded.initializer === 'function') {
-  // No context methods: the handler falls back to process.env, which the bench fills.
-  loaded.initializer({}, (error) => {
-    if (error) initError = error;
-  });
-}
-const ms = Number(process.hrtime.bigint() - start) / 1e6;
-const out = { ms, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
-if (initError) out.error = String(initError.message || initError);
-process.stdout.write(`${JSON.stringify(out)}\n`);
+  const start = process.hrtime.bigint();
+  // Lambda bundles are ES modules (loaded as Lambda loads them); the others are CommonJS.
+  const loaded = target.endsWith('.mjs') ? await import(pathToFileURL(target).href) : require(target);
+  let initError;
+  if (loaded && typeof loaded.initializer === 'function') {
+    // No context methods: the handler falls back to process.env, which the bench fills.
+    loaded.initializer({}, (error) => {
+      if (error) initError = error;
+    });
+  }
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const out = { ms, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  if (initError) out.error = String(initError.message || initError);
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 main();

@@ -44,13 +44,26 @@ const TARGETS = {
 
 /** Configuration each function needs, every built-in rule enabled; extra variables are harmless to the others. */
 const FUNCTION_ENV: Record<string, Record<string, string>> = {
-  'login-whitelist': { IP_WHITELIST: '203.0.113.0/24, 2001:db8:1::/48 192.0.2.10', ALERT_ON_FAILED_LOGIN: 'true', NON_IP_SOURCE: 'alert' },
+  'login-whitelist': {
+    IP_WHITELIST: '203.0.113.0/24, 2001:db8:1::/48 192.0.2.10',
+    ALERT_ON_FAILED_LOGIN: 'true',
+    NON_IP_SOURCE: 'alert',
+  },
   // `all` = every built-in rule (CIS CloudWatch.1–14, 4.1, 4.2, 4.15); see functions/unauthorized-api/rules.ts.
   'unauthorized-api': { RULE_SETS: 'all', CTS_RULE: 'true' },
 };
 
-const AWS_ENV = { ALERT_TOPIC: 'arn:aws:sns:us-east-1:111122223333:trailguard-alerts', AWS_REGION: 'us-east-1', LOG_LEVEL: 'info' };
-const FG_ENV = { ALERT_TOPIC: 'urn:smn:eu-de:0a7c3e9b1d5f4a2c8e6b0d4f2a8c6e1b:trailguard-alerts', ALERT_REGION: 'eu-de', PROJECT_ID: '0a7c3e9b1d5f4a2c8e6b0d4f2a8c6e1b', LOG_LEVEL: 'info' };
+const AWS_ENV = {
+  ALERT_TOPIC: 'arn:aws:sns:us-east-1:111122223333:trailguard-alerts',
+  AWS_REGION: 'us-east-1',
+  LOG_LEVEL: 'info',
+};
+const FG_ENV = {
+  ALERT_TOPIC: 'urn:smn:eu-de:0a7c3e9b1d5f4a2c8e6b0d4f2a8c6e1b:trailguard-alerts',
+  ALERT_REGION: 'eu-de',
+  PROJECT_ID: '0a7c3e9b1d5f4a2c8e6b0d4f2a8c6e1b',
+  LOG_LEVEL: 'info',
+};
 
 function envFor(fn: string, platformEnv: Record<string, string>): NodeJS.ProcessEnv {
   const merged: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...platformEnv };
@@ -61,7 +74,10 @@ function envFor(fn: string, platformEnv: Record<string, string>): NodeJS.Process
 
 function numbers(text: string | undefined, fallback: number[]): number[] {
   if (!text || text.trim() === '') return fallback;
-  const values = text.split(/[\s,]+/).filter(Boolean).map(Number);
+  const values = text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
   if (values.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`not a list of positive numbers: ${text}`);
   return values;
 }
@@ -95,17 +111,28 @@ function runWorker(args: string[], env: NodeJS.ProcessEnv): WorkerResult {
     if (result.status !== 0 && !parsed.error) parsed.error = `exit ${result.status}: ${result.stderr.slice(-400)}`;
     return parsed;
   } catch {
-    return { mode: args[0], ms: NaN, runs: [], records: 0, maxRssBytes: NaN, error: `worker failed (exit ${result.status}, ${result.signal ?? ''}): ${result.stderr.slice(-600)}` };
+    return {
+      mode: args[0],
+      ms: NaN,
+      runs: [],
+      records: 0,
+      maxRssBytes: NaN,
+      error: `worker failed (exit ${result.status}, ${result.signal ?? ''}): ${result.stderr.slice(-600)}`,
+    };
   }
 }
 
 /** Enough iterations that small files are timed over a few hundred ms, after ~30 MB of warm-up; big files once. */
 function iterationsFor(sizeMb: number): { iterations: number; warmup: number } {
-  return { iterations: Math.max(1, Math.min(20, Math.round(40 / sizeMb))), warmup: Math.min(30, Math.floor(30 / sizeMb)) };
+  return {
+    iterations: Math.max(1, Math.min(20, Math.round(40 / sizeMb))),
+    warmup: Math.min(30, Math.floor(30 / sizeMb)),
+  };
 }
 
 const JQ_FILTERS: Record<DataKind, string> = {
-  cloudtrail: '.Records[] | select(.errorCode != null and ((.errorCode|endswith("UnauthorizedOperation")) or (.errorCode|startswith("AccessDenied"))))',
+  cloudtrail:
+    '.Records[] | select(.errorCode != null and ((.errorCode|endswith("UnauthorizedOperation")) or (.errorCode|startswith("AccessDenied"))))',
   cts: '.traces[] | select(.code == 401 or .code == 403)',
 };
 
@@ -149,11 +176,19 @@ function measureFile(file: GeneratedFile, functions: string[], jq: string | unde
   const { iterations, warmup } = iterationsFor(file.sizeMb);
   const rounds = roundsFor(file.sizeMb);
   const runs = new Map<string, WorkerResult[]>();
-  const add = (label: string, result: WorkerResult): void => void (runs.get(label) ?? runs.set(label, []).get(label))?.push(result);
+  const add = (label: string, result: WorkerResult): void =>
+    void (runs.get(label) ?? runs.set(label, []).get(label))?.push(result);
   // Interleaved: baseline, every function, then again, so drift hits all of them alike.
   for (let round = 0; round < rounds; round++) {
     add('baseline', runWorker(['baseline', file.gzPath, String(iterations), String(warmup)], envFor('', {})));
-    for (const fn of functions) add(fn, runWorker(['pipeline', fn, file.gzPath, String(iterations), String(warmup)], envFor(fn, { ALERT_SINK: 'stdout' })));
+    for (const fn of functions)
+      add(
+        fn,
+        runWorker(
+          ['pipeline', fn, file.gzPath, String(iterations), String(warmup)],
+          envFor(fn, { ALERT_SINK: 'stdout' }),
+        ),
+      );
   }
   const out: Measurement[] = [];
   for (const [label, results] of runs) {
@@ -170,12 +205,16 @@ function measureFile(file: GeneratedFile, functions: string[], jq: string | unde
       error: failed?.error,
     };
     out.push(m);
-    log(`  ${label} ${fmtMs(m.ms)} ms (${results.map((result) => fmtMs(result.ms)).join(', ')}), ${fmtMb(m.maxRssBytes)} MB peak, ${m.records} records${m.kind === 'pipeline' ? `, ${m.alerts ?? 0} alerts, ${m.rejected ?? 0} rejected` : ''}${m.error ? `, ERROR ${m.error}` : ''}`);
+    log(
+      `  ${label} ${fmtMs(m.ms)} ms (${results.map((result) => fmtMs(result.ms)).join(', ')}), ${fmtMb(m.maxRssBytes)} MB peak, ${m.records} records${m.kind === 'pipeline' ? `, ${m.alerts ?? 0} alerts, ${m.rejected ?? 0} rejected` : ''}${m.error ? `, ERROR ${m.error}` : ''}`,
+    );
   }
   if (jq) {
     const result = runJq(jq, file);
     out.push(result);
-    log(`  jq ${fmtMs(result.ms)} ms, ${fmtMb(result.maxRssBytes)} MB peak${result.error ? `, ERROR ${result.error}` : ''}`);
+    log(
+      `  jq ${fmtMs(result.ms)} ms, ${fmtMb(result.maxRssBytes)} MB peak${result.error ? `, ERROR ${result.error}` : ''}`,
+    );
   }
   return out;
 }
@@ -224,7 +263,15 @@ function packageOf(input: string): string {
 interface EsbuildLike {
   build(options: Record<string, unknown>): Promise<{
     metafile?: {
-      outputs: Record<string, { bytes: number; entryPoint?: string; imports?: { path: string; kind: string; external?: boolean }[]; inputs: Record<string, { bytesInOutput: number }> }>;
+      outputs: Record<
+        string,
+        {
+          bytes: number;
+          entryPoint?: string;
+          imports?: { path: string; kind: string; external?: boolean }[];
+          inputs: Record<string, { bytesInOutput: number }>;
+        }
+      >;
     };
   }>;
 }
@@ -234,9 +281,15 @@ interface EsbuildLike {
  * (ES modules, code splitting): only the entry and the chunks it imports statically count; the SDK
  * chunks it imports dynamically load on first use.
  */
-async function analyseBundle(esbuild: EsbuildLike, entry: string, extra: Record<string, unknown> = {}): Promise<{ bytes: number; breakdown: { name: string; bytes: number }[] }> {
+async function analyseBundle(
+  esbuild: EsbuildLike,
+  entry: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ bytes: number; breakdown: { name: string; bytes: number }[] }> {
   const split = extra.format === 'esm';
-  const target = split ? { outdir: join(ROOT, 'dist', '.bench-analysis') } : { outfile: join(ROOT, 'dist', '.bench-analysis.js') };
+  const target = split
+    ? { outdir: join(ROOT, 'dist', '.bench-analysis') }
+    : { outfile: join(ROOT, 'dist', '.bench-analysis.js') };
   const result = await esbuild.build({ ...BUILD_OPTIONS, ...extra, ...target, entryPoints: [join(ROOT, entry)] });
   const outputs = result.metafile?.outputs ?? {};
   // Dynamically imported modules are entry points of their own chunks: pick the function's.
@@ -245,25 +298,36 @@ async function analyseBundle(esbuild: EsbuildLike, entry: string, extra: Record<
   const walk = (name: string): void => {
     if (eager.has(name)) return;
     eager.add(name);
-    for (const imported of outputs[name].imports ?? []) if (!imported.external && imported.kind !== 'dynamic-import') walk(imported.path);
+    for (const imported of outputs[name].imports ?? [])
+      if (!imported.external && imported.kind !== 'dynamic-import') walk(imported.path);
   };
   walk(entryOutput);
   const byPackage = new Map<string, number>();
   let bytes = 0;
   for (const name of eager) {
     bytes += outputs[name].bytes;
-    for (const [input, info] of Object.entries(outputs[name].inputs)) byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + info.bytesInOutput);
+    for (const [input, info] of Object.entries(outputs[name].inputs))
+      byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + info.bytesInOutput);
   }
   const breakdown = [...byPackage].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes);
   return { bytes, breakdown };
 }
 
 /** The Lambda build of scripts/build.mjs, for analyseBundle. */
-const LAMBDA_BUILD = { format: 'esm', splitting: true, mainFields: ['module', 'main'], outExtension: { '.js': '.mjs' } } as const;
+const LAMBDA_BUILD = {
+  format: 'esm',
+  splitting: true,
+  mainFields: ['module', 'main'],
+  outExtension: { '.js': '.mjs' },
+} as const;
 
 /** A build that is NOT what scripts/build.mjs does: the previous single-file Lambda bundle, for comparison. */
 const VARIANTS: { name: string; platforms: ('aws' | 'functiongraph')[]; options: Record<string, unknown> }[] = [
-  { name: 'one CommonJS file with every SDK client loaded at cold start (the previous build)', platforms: ['aws'], options: {} },
+  {
+    name: 'one CommonJS file with every SDK client loaded at cold start (the previous build)',
+    platforms: ['aws'],
+    options: {},
+  },
 ];
 
 function median(values: number[]): number {
@@ -280,7 +344,10 @@ interface LoadRun {
 }
 
 function loadOnce(modulePath: string, env: NodeJS.ProcessEnv): LoadRun {
-  const result = spawnSync(process.execPath, [join(BENCH_DIST, 'load-module.cjs'), modulePath], { env, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [join(BENCH_DIST, 'load-module.cjs'), modulePath], {
+    env,
+    encoding: 'utf8',
+  });
   try {
     const run = JSON.parse(result.stdout.trim().split('\n').pop() ?? '') as LoadRun;
     return run.error ? { ...run, ms: NaN } : run;
@@ -296,20 +363,47 @@ async function measureBundles(runs: number): Promise<{ bundles: BundleInfo[]; em
   for (const fn of functionNames()) {
     for (const platformName of ['aws', 'functiongraph'] as const) {
       const entry = `functions/${fn}/${platformName === 'aws' ? 'aws' : 'functiongraph'}.ts`;
-      const path = platformName === 'aws' ? join(DIST, 'aws', `${fn}.mjs`) : join(DIST, 'functiongraph', fn, 'index.js');
+      const path =
+        platformName === 'aws' ? join(DIST, 'aws', `${fn}.mjs`) : join(DIST, 'functiongraph', fn, 'index.js');
       if (!existsSync(path)) continue;
       const analysis = await analyseBundle(esbuild, entry, platformName === 'aws' ? LAMBDA_BUILD : {});
       const variants: { name: string; bytes: number }[] = [];
       for (const variant of VARIANTS.filter((v) => v.platforms.includes(platformName))) {
         variants.push({ name: variant.name, bytes: (await analyseBundle(esbuild, entry, variant.options)).bytes });
       }
-      bundles.push({ fn, platform: platformName, path, bytes: analysis.bytes, breakdown: analysis.breakdown, variants, loadMs: NaN, loadRuns: [], loadRssBytes: NaN });
+      bundles.push({
+        fn,
+        platform: platformName,
+        path,
+        bytes: analysis.bytes,
+        breakdown: analysis.breakdown,
+        variants,
+        loadMs: NaN,
+        loadRuns: [],
+        loadRssBytes: NaN,
+      });
     }
   }
   // The SDK clients alone (bench/sdk-clients.ts), built like a Lambda bundle: how much of its load is the SDK.
   const sdkOnly = join(BENCH_DIST, 'sdk-clients.js');
-  await esbuild.build({ ...BUILD_OPTIONS, write: true, metafile: false, entryPoints: [join(ROOT, 'bench/sdk-clients.ts')], outfile: sdkOnly });
-  bundles.push({ fn: '(AWS SDK clients only)', platform: 'aws', path: sdkOnly, bytes: statSync(sdkOnly).size, breakdown: [], variants: [], loadMs: NaN, loadRuns: [], loadRssBytes: NaN });
+  await esbuild.build({
+    ...BUILD_OPTIONS,
+    write: true,
+    metafile: false,
+    entryPoints: [join(ROOT, 'bench/sdk-clients.ts')],
+    outfile: sdkOnly,
+  });
+  bundles.push({
+    fn: '(AWS SDK clients only)',
+    platform: 'aws',
+    path: sdkOnly,
+    bytes: statSync(sdkOnly).size,
+    breakdown: [],
+    variants: [],
+    loadMs: NaN,
+    loadRuns: [],
+    loadRssBytes: NaN,
+  });
   // Interleaved, so drift (thermal, page cache) hits every module alike.
   const empty = join(BENCH_DIST, 'empty-module.cjs');
   const emptyRuns: number[] = [];
@@ -374,10 +468,23 @@ function fileTable(results: FileResult[], failures: Failure[]): string[] {
       const rss = base && m.kind !== 'baseline' ? m.maxRssBytes / base.maxRssBytes : m.kind === 'baseline' ? 1 : NaN;
       const speedOk = m.kind === 'pipeline' && !m.error ? speed >= TARGETS.throughputRatio : undefined;
       const rssOk = m.kind === 'pipeline' && !m.error ? rss <= TARGETS.rssRatio : undefined;
-      if (speedOk === false) failures.push({ what: `throughput ${m.label} on ${name}`, detail: `${fmtRatio(speed)} of baseline (target ≥ ${TARGETS.throughputRatio}×)` });
-      if (rssOk === false) failures.push({ what: `peak memory ${m.label} on ${name}`, detail: `${fmtRatio(rss)} of baseline (target ≤ ${TARGETS.rssRatio}×)` });
+      if (speedOk === false)
+        failures.push({
+          what: `throughput ${m.label} on ${name}`,
+          detail: `${fmtRatio(speed)} of baseline (target ≥ ${TARGETS.throughputRatio}×)`,
+        });
+      if (rssOk === false)
+        failures.push({
+          what: `peak memory ${m.label} on ${name}`,
+          detail: `${fmtRatio(rss)} of baseline (target ≤ ${TARGETS.rssRatio}×)`,
+        });
       if (m.error) failures.push({ what: `${m.label} on ${name}`, detail: m.error });
-      const alerts = m.kind === 'jq' ? `${m.alerts ?? 0} selected` : m.kind === 'pipeline' ? `${m.alerts ?? 0}${m.rejected ? ` (${m.rejected} rejected)` : ''}` : '';
+      const alerts =
+        m.kind === 'jq'
+          ? `${m.alerts ?? 0} selected`
+          : m.kind === 'pipeline'
+            ? `${m.alerts ?? 0}${m.rejected ? ` (${m.rejected} rejected)` : ''}`
+            : '';
       lines.push(
         `| ${m === measurements[0] ? name : ''} | ${m === measurements[0] ? file.records : ''} | ${m.label}${m.error ? ' (error)' : ''} | ${fmtMs(m.ms)} | ${fmtRate(m.records / seconds)} | ${(file.rawBytes / MIB / seconds).toFixed(0)} | ${fmtRatio(speed)} | ${verdict(speedOk)} | ${fmtMb(m.maxRssBytes)} | ${fmtRatio(rss)} | ${verdict(rssOk)} | ${alerts} |`,
       );
@@ -396,14 +503,22 @@ function bundleTable(bundles: BundleInfo[], emptyMs: number, failures: Failure[]
     const rel = relative(ROOT, bundle.path);
     if (bundle.fn.startsWith('(')) {
       // A reference build, not a function: no verdicts.
-      lines.push(`| ${bundle.fn} \`${rel}\` | ${fmtKb(bundle.bytes)} | | ${fmtMs(bundle.loadMs)} | | ${fmtMb(bundle.loadRssBytes)} |`);
+      lines.push(
+        `| ${bundle.fn} \`${rel}\` | ${fmtKb(bundle.bytes)} | | ${fmtMs(bundle.loadMs)} | | ${fmtMb(bundle.loadRssBytes)} |`,
+      );
       continue;
     }
     const sizeOk = bundle.bytes <= TARGETS.bundleBytes;
     const loadOk = bundle.loadError ? false : bundle.loadMs <= loadLimit;
     if (!sizeOk) failures.push({ what: `bundle size ${rel}`, detail: `${fmtKb(bundle.bytes)} KB (target ≤ 400 KB)` });
-    if (!loadOk) failures.push({ what: `module load ${rel}`, detail: bundle.loadError ?? `${fmtMs(bundle.loadMs)} ms (target ≤ ${fmtMs(loadLimit)} ms)` });
-    lines.push(`| ${rel} | ${fmtKb(bundle.bytes)} | ${verdict(sizeOk)} | ${fmtMs(bundle.loadMs)} | ${verdict(loadOk)} | ${fmtMb(bundle.loadRssBytes)} |`);
+    if (!loadOk)
+      failures.push({
+        what: `module load ${rel}`,
+        detail: bundle.loadError ?? `${fmtMs(bundle.loadMs)} ms (target ≤ ${fmtMs(loadLimit)} ms)`,
+      });
+    lines.push(
+      `| ${rel} | ${fmtKb(bundle.bytes)} | ${verdict(sizeOk)} | ${fmtMs(bundle.loadMs)} | ${verdict(loadOk)} | ${fmtMb(bundle.loadRssBytes)} |`,
+    );
   }
   lines.push(`| (empty module, reference) | 0 | | ${emptyMs.toFixed(2)} | | |`);
   return lines;
@@ -413,9 +528,14 @@ function breakdownSection(bundles: BundleInfo[]): string[] {
   const lines: string[] = [];
   for (const bundle of bundles) {
     if (bundle.breakdown.length === 0) continue;
-    const top = bundle.breakdown.slice(0, 8).map((part) => `${part.name} ${fmtKb(part.bytes)} KB`).join(', ');
+    const top = bundle.breakdown
+      .slice(0, 8)
+      .map((part) => `${part.name} ${fmtKb(part.bytes)} KB`)
+      .join(', ');
     const rest = bundle.breakdown.slice(8).reduce((sum, part) => sum + part.bytes, 0);
-    lines.push(`- \`${relative(ROOT, bundle.path)}\` (${fmtKb(bundle.bytes)} KB): ${top}${rest > 0 ? `, other ${fmtKb(rest)} KB` : ''}`);
+    lines.push(
+      `- \`${relative(ROOT, bundle.path)}\` (${fmtKb(bundle.bytes)} KB): ${top}${rest > 0 ? `, other ${fmtKb(rest)} KB` : ''}`,
+    );
     for (const variant of bundle.variants) lines.push(`  - variant, ${variant.name}: ${fmtKb(variant.bytes)} KB`);
   }
   return lines;
@@ -424,7 +544,9 @@ function breakdownSection(bundles: BundleInfo[]): string[] {
 function gitRevision(): string {
   try {
     const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !==
+      '';
     return dirty ? `${rev} + uncommitted changes` : rev;
   } catch {
     return 'unknown';
@@ -432,22 +554,30 @@ function gitRevision(): string {
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(join(BENCH_DIST, 'bench-worker.js'))) throw new Error('dist/bench/bench-worker.js missing: run `npm run bench`');
+  if (!existsSync(join(BENCH_DIST, 'bench-worker.js')))
+    throw new Error('dist/bench/bench-worker.js missing: run `npm run bench`');
   const sizes = numbers(process.env.BENCH_SIZES, DEFAULT_SIZES);
   const ctsSizes = numbers(process.env.BENCH_CTS_SIZES, DEFAULT_CTS_SIZES);
   const seed = Number(process.env.BENCH_SEED ?? 42);
   const loadRuns = Math.max(3, Number(process.env.BENCH_LOAD_RUNS ?? 15));
   const registered = Object.keys(DETECTORS);
-  const functions = process.env.BENCH_FUNCTIONS ? process.env.BENCH_FUNCTIONS.split(/[\s,]+/).filter(Boolean) : registered;
+  const functions = process.env.BENCH_FUNCTIONS
+    ? process.env.BENCH_FUNCTIONS.split(/[\s,]+/).filter(Boolean)
+    : registered;
   const jq = findJq();
   const started = Date.now();
 
   const files: GeneratedFile[] = [];
-  for (const [kind, list] of [['cloudtrail', sizes], ['cts', ctsSizes]] as const) {
+  for (const [kind, list] of [
+    ['cloudtrail', sizes],
+    ['cts', ctsSizes],
+  ] as const) {
     for (const size of list) {
       const t = Date.now();
       const file = await ensureDataFile(DATA_DIR, kind, seed, size);
-      log(`data: ${relative(ROOT, file.gzPath)} ${file.records} records, ${(file.rawBytes / MIB).toFixed(1)} MiB (${(file.gzBytes / MIB).toFixed(1)} MiB gzip)${Date.now() - t > 500 ? `, generated in ${((Date.now() - t) / 1000).toFixed(1)} s` : ''}`);
+      log(
+        `data: ${relative(ROOT, file.gzPath)} ${file.records} records, ${(file.rawBytes / MIB).toFixed(1)} MiB (${(file.gzBytes / MIB).toFixed(1)} MiB gzip)${Date.now() - t > 500 ? `, generated in ${((Date.now() - t) / 1000).toFixed(1)} s` : ''}`,
+      );
       files.push(file);
     }
   }
@@ -468,7 +598,9 @@ async function main(): Promise<void> {
       else verified.push(`${fn}/${file.kind}-${file.sizeMb}`);
     }
   }
-  log(`verified record-at-a-time = whole-document on ${verified.length} file×function pairs${mismatches.length ? `; MISMATCH: ${mismatches.join('; ')}` : ''}`);
+  log(
+    `verified record-at-a-time = whole-document on ${verified.length} file×function pairs${mismatches.length ? `; MISMATCH: ${mismatches.join('; ')}` : ''}`,
+  );
 
   log('bundles: sizes, metafile breakdown, require time');
   const { bundles, emptyMs } = await measureBundles(loadRuns);
@@ -487,7 +619,16 @@ async function main(): Promise<void> {
     `- data: seed ${seed}; CloudTrail sizes ${sizes.join(', ')} MiB, CTS sizes ${ctsSizes.join(', ')} MiB (uncompressed); functions: ${functions.join(', ')}`,
     `- CloudTrail files (seeded, realistic field sets): ${DATA_MIX.cloudtrail}`,
     `- CTS trace batches: ${DATA_MIX.cts}`,
-    `- config: ${functions.map((fn) => `${fn} ${Object.entries(FUNCTION_ENV[fn] ?? {}).map(([k, v]) => `${k}=${v}`).join(' ') || '(defaults)'}`).join('; ')}`,
+    `- config: ${functions
+      .map(
+        (fn) =>
+          `${fn} ${
+            Object.entries(FUNCTION_ENV[fn] ?? {})
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ') || '(defaults)'
+          }`,
+      )
+      .join('; ')}`,
     '',
     '## Throughput and peak memory',
     '',
@@ -524,7 +665,9 @@ async function main(): Promise<void> {
     '',
     '## Targets missed',
     '',
-    ...(failures.length === 0 ? ['None: every target PASSes.'] : failures.map((f) => `- **FAIL** ${f.what}: ${f.detail}`)),
+    ...(failures.length === 0
+      ? ['None: every target PASSes.']
+      : failures.map((f) => `- **FAIL** ${f.what}: ${f.detail}`)),
     '',
     `Run time ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     '',

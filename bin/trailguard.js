@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-'use strict';
+
 // The CLI runs from its bundle; `npm ci` builds it (prepare). Build on first use if it is missing.
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 
 const bundle = join(__dirname, '..', 'dist', 'cli', 'trailguard.js');
 if (!existsSync(bundle)) {
-  require('node:child_process').execFileSync(process.execPath, [join(__dirname, '..', 'scripts', 'build.mjs'), '--quiet'], { stdio: 'inherit' });
+  require('node:child_process').execFileSync(
+    process.execPath,
+    [join(__dirname, '..', 'scripts', 'build.mjs'), '--quiet'],
+    { stdio: 'inherit' },
+  );
 }
 require(bundle);

@@ -19,7 +19,8 @@ export async function match(argv: readonly string[], io: CliIo): Promise<number>
     io.out(MATCH_USAGE);
     return 0;
   }
-  if (argv.length < 1 || argv.length > 2) throw new ConfigError(`match needs a pattern and at most one file\n\n${MATCH_USAGE}`);
+  if (argv.length < 1 || argv.length > 2)
+    throw new ConfigError(`match needs a pattern and at most one file\n\n${MATCH_USAGE}`);
   const [pattern, file] = argv;
   // A bad pattern is a usage error (exit 2) whatever the input: compile before opening anything.
   try {

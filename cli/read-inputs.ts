@@ -18,7 +18,9 @@ export async function collectInputFiles(paths: readonly string[]): Promise<{ fil
     try {
       info = await stat(path);
     } catch (error) {
-      problems.push(`${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message}`);
+      problems.push(
+        `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message}`,
+      );
       return;
     }
     if (info.isDirectory()) {

@@ -42,13 +42,35 @@ Configuration comes from the same environment variables as the deployed function
   unauthorized-api    RULE_SETS, CUSTOM_RULES, FILTER_PATTERN, CTS_RULE
   config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS`;
 
-const FLAGS = { json: 'boolean', rules: 'string', sink: 'string', endpoint: 'string', topic: 'string', region: 'string', quiet: 'boolean', help: 'boolean' } as const;
+const FLAGS = {
+  json: 'boolean',
+  rules: 'string',
+  sink: 'string',
+  endpoint: 'string',
+  topic: 'string',
+  region: 'string',
+  quiet: 'boolean',
+  help: 'boolean',
+} as const;
 
 /** Credentials the CLI may hold in its environment: scrubbed from its log lines. */
-const CLI_SECRET_VARIABLES = ['SMN_AUTH_TOKEN', 'HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+const CLI_SECRET_VARIABLES = [
+  'SMN_AUTH_TOKEN',
+  'HUAWEICLOUD_SDK_AK',
+  'HUAWEICLOUD_SDK_SK',
+  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+];
 
 function humanAlert(alert: Alert): string {
-  return [`== ${alert.function} / ${alert.rule} (${alert.severity}) ==`, `Subject: ${alert.subject}`, alert.message, ''].join('\n');
+  return [
+    `== ${alert.function} / ${alert.rule} (${alert.severity}) ==`,
+    `Subject: ${alert.subject}`,
+    alert.message,
+    '',
+  ].join('\n');
 }
 
 /** Credentials for publishing to SMN from a workstation: a token, or the Huawei SDK's AK/SK variables. */
@@ -57,7 +79,8 @@ function smnAuthFromEnv(env: Env): SmnAuth | undefined {
   if (token) return { token };
   const accessKey = readEnv(env, 'HUAWEICLOUD_SDK_AK')?.value;
   const secretKey = readEnv(env, 'HUAWEICLOUD_SDK_SK')?.value;
-  if (accessKey && secretKey) return { accessKey, secretKey, securityToken: readEnv(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN')?.value };
+  if (accessKey && secretKey)
+    return { accessKey, secretKey, securityToken: readEnv(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN')?.value };
   return undefined;
 }
 
@@ -66,14 +89,22 @@ function replaySinks(flags: Map<string, string | true>, env: Env): () => AlertSi
   if (sink === undefined) return () => [];
   if (sink !== 'sns' && sink !== 'smn') throw new ConfigError(`--sink must be sns or smn, got ${String(sink)}`);
   const overrides: Record<string, string> = { ALERT_SINK: sink };
-  for (const [flag, name] of [['endpoint', 'SINK_ENDPOINT'], ['topic', 'ALERT_TOPIC'], ['region', 'ALERT_REGION']] as const) {
+  for (const [flag, name] of [
+    ['endpoint', 'SINK_ENDPOINT'],
+    ['topic', 'ALERT_TOPIC'],
+    ['region', 'ALERT_REGION'],
+  ] as const) {
     const value = flags.get(flag);
     if (typeof value === 'string') overrides[name] = value;
   }
   const problems = new ConfigProblems();
   const sinkConfig: SinkConfig = loadSinkConfig({ ...env, ...overrides }, 'cli', problems);
   problems.throwIfAny('replay --sink');
-  const facts = { account: readEnv(env, 'AWS_ACCOUNT_ID', 'ACCOUNT_ID')?.value, smnAuth: smnAuthFromEnv(env), snsSink: snsSinkFor };
+  const facts = {
+    account: readEnv(env, 'AWS_ACCOUNT_ID', 'ACCOUNT_ID')?.value,
+    smnAuth: smnAuthFromEnv(env),
+    snsSink: snsSinkFor,
+  };
   // Resolve now, so a bad topic is a usage error (exit 2) before any input is read.
   try {
     createAlertSinks(sinkConfig, facts);
@@ -90,11 +121,14 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
     return 0;
   }
   const [name, ...paths] = positionals;
-  if (!name || paths.length === 0) throw new ConfigError(`replay needs a function and at least one path\n\n${REPLAY_USAGE}`);
+  if (!name || paths.length === 0)
+    throw new ConfigError(`replay needs a function and at least one path\n\n${REPLAY_USAGE}`);
   const detector = Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined;
-  if (!detector) throw new ConfigError(`unknown function ${JSON.stringify(name)}: use one of ${detectorNames().join(', ')}`);
+  if (!detector)
+    throw new ConfigError(`unknown function ${JSON.stringify(name)}: use one of ${detectorNames().join(', ')}`);
   const rules = flags.get('rules');
-  if (rules !== undefined && detector.name !== 'unauthorized-api') throw new ConfigError('--rules applies to unauthorized-api only');
+  if (rules !== undefined && detector.name !== 'unauthorized-api')
+    throw new ConfigError('--rules applies to unauthorized-api only');
   const config = detector.loadConfig(typeof rules === 'string' ? { ...io.env, RULE_SETS: rules } : io.env);
   const sinks = replaySinks(flags, io.env);
   const quiet = flags.has('quiet');
@@ -112,14 +146,21 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
     onFindings: counter.onFindings,
     // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
     onRejected: (rejected) =>
-      io.err(redactText(`rejected: ${inlineValue(rejected.position, 600)}${rejected.recordId ? ` (id ${inlineValue(rejected.recordId, 300)})` : ''}: ${inlineValue(rejected.reason, 600)}`)),
+      io.err(
+        redactText(
+          `rejected: ${inlineValue(rejected.position, 600)}${rejected.recordId ? ` (id ${inlineValue(rejected.recordId, 300)})` : ''}: ${inlineValue(rejected.reason, 600)}`,
+        ),
+      ),
   });
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
   let readFailures = 0;
   let doneBytes = 0;
   for (const [index, file] of files.entries()) {
-    if (progress) io.progress(`[${index + 1}/${files.length}] ${Math.round(doneBytes / 1e6)}/${Math.round(totalBytes / 1e6)} MB, ${run.stats.records} records`);
+    if (progress)
+      io.progress(
+        `[${index + 1}/${files.length}] ${Math.round(doneBytes / 1e6)}/${Math.round(totalBytes / 1e6)} MB, ${run.stats.records} records`,
+      );
     try {
       await run.ingestBytes(await readInput(file), file.path === '-' ? 'stdin' : file.path);
     } catch (error) {
@@ -138,7 +179,10 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
     if (active.length > 0) {
       try {
         const secrets = CLI_SECRET_VARIABLES.map((name) => readEnv(io.env, name)?.value);
-        const log = createLogger({ level: readEnv(io.env, 'LOG_LEVEL')?.value ?? 'warn', name: 'replay', secrets }, { write: (line: string) => io.err(line.trimEnd()) });
+        const log = createLogger(
+          { level: readEnv(io.env, 'LOG_LEVEL')?.value ?? 'warn', name: 'replay', secrets },
+          { write: (line: string) => io.err(line.trimEnd()) },
+        );
         const report = await publishAlerts(alerts, active, log);
         if (!quiet) io.err(`published ${report.delivered} alert(s) to ${active.map((s) => s.name).join(', ')}`);
       } catch (error) {

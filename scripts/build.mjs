@@ -18,7 +18,9 @@ import { createZip } from './zip.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
-const functions = readdirSync(join(root, 'functions')).filter((name) => existsSync(join(root, 'functions', name, 'aws.ts')));
+const functions = readdirSync(join(root, 'functions')).filter((name) =>
+  existsSync(join(root, 'functions', name, 'aws.ts')),
+);
 
 const common = {
   bundle: true,
@@ -34,7 +36,12 @@ const common = {
 };
 
 const entries = [
-  ...functions.map((fn) => ({ in: `functions/${fn}/functiongraph.ts`, out: `dist/functiongraph/${fn}/index.js`, zip: `dist/functiongraph/${fn}.zip`, name: 'index.js' })),
+  ...functions.map((fn) => ({
+    in: `functions/${fn}/functiongraph.ts`,
+    out: `dist/functiongraph/${fn}/index.js`,
+    zip: `dist/functiongraph/${fn}.zip`,
+    name: 'index.js',
+  })),
   { in: 'cli/trailguard.ts', out: 'dist/cli/trailguard.js' },
   { in: 'scripts/demo.ts', out: 'dist/demo.js' },
 ];
@@ -64,10 +71,14 @@ async function buildLambda() {
     outdir: join(root, 'dist', 'aws'),
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
-    banner: { js: "import { createRequire as __trailguardRequire } from 'node:module'; const require = __trailguardRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __trailguardRequire } from 'node:module'; const require = __trailguardRequire(import.meta.url);",
+    },
   });
   await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
-  const contents = new Map(result.outputFiles.map((file) => [relative(join(root, 'dist', 'aws'), file.path), file.contents]));
+  const contents = new Map(
+    result.outputFiles.map((file) => [relative(join(root, 'dist', 'aws'), file.path), file.contents]),
+  );
   const outputs = result.metafile.outputs;
   for (const fn of functions) {
     // Everything the entry can load, statically or dynamically, with the source maps.
@@ -79,7 +90,9 @@ async function buildLambda() {
       for (const imported of outputs[output].imports) if (!imported.external) visit(imported.path);
     };
     visit(`dist/aws/${fn}.mjs`);
-    const zipEntries = [...files].flatMap((name) => [name, `${name}.map`]).map((name) => ({ name, data: contents.get(name) }));
+    const zipEntries = [...files]
+      .flatMap((name) => [name, `${name}.map`])
+      .map((name) => ({ name, data: contents.get(name) }));
     await writeAtomically(join(root, 'dist', 'aws', `${fn}.zip`), await createZip(zipEntries));
   }
   return outputs;
@@ -92,7 +105,10 @@ const [lambdaOutputs] = await Promise.all([
     await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
     if (!entry.zip) return;
     // The bundle and its map at the zip's root, under the name the handler setting points at.
-    const zipEntries = result.outputFiles.map((file) => ({ name: basename(file.path) === basename(entry.out) ? entry.name : `${entry.name}.map`, data: file.contents }));
+    const zipEntries = result.outputFiles.map((file) => ({
+      name: basename(file.path) === basename(entry.out) ? entry.name : `${entry.name}.map`,
+      data: file.contents,
+    }));
     await writeAtomically(join(root, entry.zip), await createZip(zipEntries));
   }),
 ]);
@@ -106,11 +122,17 @@ if (!quiet) {
     const walk = (output, dynamic) => {
       if (eager.has(output) || (dynamic && lazy.has(output))) return;
       (dynamic ? lazy : eager).add(output);
-      for (const imported of lambdaOutputs[output].imports) if (!imported.external) walk(imported.path, dynamic || imported.kind === 'dynamic-import');
+      for (const imported of lambdaOutputs[output].imports)
+        if (!imported.external) walk(imported.path, dynamic || imported.kind === 'dynamic-import');
     };
     walk(entry, false);
-    const size = (set) => [...set].filter((output) => !eager.has(output) || set === eager).reduce((sum, output) => sum + lambdaOutputs[output].bytes, 0);
-    console.log(`  ${entry.padEnd(44)} ${(size(eager) / 1024).toFixed(1).padStart(8)} KB at cold start, ${(size(lazy) / 1024).toFixed(1)} KB in lazy SDK chunks`);
+    const size = (set) =>
+      [...set]
+        .filter((output) => !eager.has(output) || set === eager)
+        .reduce((sum, output) => sum + lambdaOutputs[output].bytes, 0);
+    console.log(
+      `  ${entry.padEnd(44)} ${(size(eager) / 1024).toFixed(1).padStart(8)} KB at cold start, ${(size(lazy) / 1024).toFixed(1)} KB in lazy SDK chunks`,
+    );
   }
   console.log('other bundles (minified):');
   for (const entry of entries) {

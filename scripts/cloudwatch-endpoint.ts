@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 export interface ReceivedMetricCall {
   target: string;
   signed: boolean;
-  body: { Namespace?: string; MetricData?: { MetricName: string; Value: number; Unit?: string; Timestamp?: number | string }[] };
+  body: {
+    Namespace?: string;
+    MetricData?: { MetricName: string; Value: number; Unit?: string; Timestamp?: number | string }[];
+  };
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -18,7 +21,12 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startCloudWatchServer(): Promise<{ url: string; calls: ReceivedMetricCall[]; failNext(status: number, code: string, times?: number): void; close(): Promise<void> }> {
+export async function startCloudWatchServer(): Promise<{
+  url: string;
+  calls: ReceivedMetricCall[];
+  failNext(status: number, code: string, times?: number): void;
+  close(): Promise<void>;
+}> {
   const calls: ReceivedMetricCall[] = [];
   let failure: { status: number; code: string; times: number } | undefined;
   const server = createServer(async (request, response) => {
@@ -26,11 +34,18 @@ export async function startCloudWatchServer(): Promise<{ url: string; calls: Rec
     const target = String(request.headers['x-amz-target'] ?? '');
     if (failure && failure.times > 0) {
       failure.times -= 1;
-      response.writeHead(failure.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-query-error': `${failure.code};Sender` });
+      response.writeHead(failure.status, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-query-error': `${failure.code};Sender`,
+      });
       response.end(JSON.stringify({ __type: `com.amazonaws.cloudwatch#${failure.code}`, message: 'injected failure' }));
       return;
     }
-    calls.push({ target, signed: String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'), body: JSON.parse(body || '{}') });
+    calls.push({
+      target,
+      signed: String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'),
+      body: JSON.parse(body || '{}'),
+    });
     response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
     response.end('{}');
   });

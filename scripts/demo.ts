@@ -83,38 +83,63 @@ async function main(): Promise<void> {
       S3_ENDPOINT: emulator.address,
       METRIC_ENDPOINT: cloudWatch.url,
     });
-    const client = { region: 'us-east-1', endpoint: emulator.address, credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' } };
+    const client = {
+      region: 'us-east-1',
+      endpoint: emulator.address,
+      credentials: { accessKeyId: 'demo', secretAccessKey: 'demo' },
+    };
     const s3 = new S3Client({ ...client, forcePathStyle: true });
     const logFile = readFileSync(join(ROOT, DEMO_LOG_FILE));
-    for (const object of objects) await s3.send(new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: logFile }));
+    for (const object of objects)
+      await s3.send(new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: logFile }));
 
     console.log(`trailguard demo: SNS/SQS/S3 emulator on ${emulator.address}`);
     console.log(`whitelist ${DEMO_ENV.IP_WHITELIST}; ${files.length} sample events; S3 objects: ${objects.length}\n`);
-    const functions = readdirSync(join(ROOT, 'dist', 'aws')).filter((name) => name.endsWith('.mjs')).sort();
+    const functions = readdirSync(join(ROOT, 'dist', 'aws'))
+      .filter((name) => name.endsWith('.mjs'))
+      .sort();
     for (const bundle of functions) {
       // The Lambda bundles are ES modules, loaded as Lambda loads them.
-      const { handler } = (await import(pathToFileURL(join(ROOT, 'dist', 'aws', bundle)).href)) as { handler: (event: unknown, context: object) => Promise<InvocationResult> };
-      const totals = { records: 0, alerts: 0, rejected: 0, metric: undefined as undefined | { name: string; value: number } };
+      const { handler } = (await import(pathToFileURL(join(ROOT, 'dist', 'aws', bundle)).href)) as {
+        handler: (event: unknown, context: object) => Promise<InvocationResult>;
+      };
+      const totals = {
+        records: 0,
+        alerts: 0,
+        rejected: 0,
+        metric: undefined as undefined | { name: string; value: number },
+      };
       for (const file of files) {
         for (const document of decodeInput(readFileSync(file), file).documents) {
-          const result = await handler(document.value, { awsRequestId: `demo-${relative(ROOT, file)}`, invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${bundle.replace(/\.mjs$/, '')}` });
+          const result = await handler(document.value, {
+            awsRequestId: `demo-${relative(ROOT, file)}`,
+            invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${bundle.replace(/\.mjs$/, '')}`,
+          });
           totals.records += result.records;
           totals.alerts += result.alerts;
           totals.rejected += result.rejected;
-          if (result.metric) totals.metric = { name: result.metric.name, value: (totals.metric?.value ?? 0) + result.metric.value };
+          if (result.metric)
+            totals.metric = { name: result.metric.name, value: (totals.metric?.value ?? 0) + result.metric.value };
         }
       }
-      const metric = totals.metric ? `, ${totals.metric.name} ${totals.metric.value} (sent to the local CloudWatch endpoint)` : '';
-      console.log(`${bundle.replace(/\.mjs$/, '')}: ${totals.records} records, ${totals.alerts} alerts published, ${totals.rejected} rejected${metric}`);
+      const metric = totals.metric
+        ? `, ${totals.metric.name} ${totals.metric.value} (sent to the local CloudWatch endpoint)`
+        : '';
+      console.log(
+        `${bundle.replace(/\.mjs$/, '')}: ${totals.records} records, ${totals.alerts} alerts published, ${totals.rejected} rejected${metric}`,
+      );
     }
 
     const sqs = new SQSClient(client);
     const { QueueUrl: queueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }));
     const received: { Subject?: string; Message?: string }[] = [];
     for (;;) {
-      const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (!batch.Messages?.length) break;
-      for (const message of batch.Messages) received.push(parseJson(message.Body ?? '') as { Subject?: string; Message?: string });
+      for (const message of batch.Messages)
+        received.push(parseJson(message.Body ?? '') as { Subject?: string; Message?: string });
     }
     console.log(`\nThe subscriber of ${TOPIC} received ${received.length} message(s):\n`);
     for (const message of received) {

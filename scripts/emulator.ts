@@ -19,10 +19,14 @@ export interface Emulator {
 }
 
 export async function startEmulator(setup: EmulatorSetup, projectRoot = join(__dirname, '..')): Promise<Emulator> {
-  const child: ChildProcess = spawn(process.execPath, [join(projectRoot, 'scripts', 'fauxqs-server.mjs'), JSON.stringify(setup)], {
-    cwd: projectRoot,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(projectRoot, 'scripts', 'fauxqs-server.mjs'), JSON.stringify(setup)],
+    {
+      cwd: projectRoot,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('fauxqs emulator did not start within 20 s')), 20_000);
     child.once('exit', (code) => reject(new Error(`fauxqs emulator exited with code ${code}`)));

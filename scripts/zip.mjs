@@ -42,7 +42,13 @@ export function crc32(data) {
 }
 
 function checkName(name) {
-  if (typeof name !== 'string' || name === '' || name.startsWith('/') || name.includes('\\') || name.split('/').includes('..')) {
+  if (
+    typeof name !== 'string' ||
+    name === '' ||
+    name.startsWith('/') ||
+    name.includes('\\') ||
+    name.split('/').includes('..')
+  ) {
     throw new Error(`zip: bad entry name ${JSON.stringify(name)}`);
   }
 }
@@ -54,7 +60,8 @@ function checkName(name) {
  */
 export async function createZip(entries, { level = 6 } = {}) {
   const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  if (sorted.length > MAX_ENTRIES) throw new Error(`zip: ${sorted.length} entries, at most ${MAX_ENTRIES} without zip64`);
+  if (sorted.length > MAX_ENTRIES)
+    throw new Error(`zip: ${sorted.length} entries, at most ${MAX_ENTRIES} without zip64`);
   sorted.forEach((entry, i) => {
     checkName(entry.name);
     if (i > 0 && sorted[i - 1].name === entry.name) throw new Error(`zip: duplicate entry ${entry.name}`);
@@ -62,7 +69,10 @@ export async function createZip(entries, { level = 6 } = {}) {
 
   const prepared = await Promise.all(
     sorted.map(async ({ name, data }) => {
-      const raw = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      const raw =
+        typeof data === 'string'
+          ? Buffer.from(data, 'utf8')
+          : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       const deflated = await deflateRawAsync(raw, { level });
       const stored = deflated.length >= raw.length;
       const nameBytes = Buffer.from(name, 'utf8');

@@ -90,7 +90,10 @@ export class DetectionRun<Config> {
 
   /** Raw bytes of a file or object: gzip or plain, JSON or NDJSON. */
   async ingestBytes(bytes: Uint8Array, name: string, allowFetch = true): Promise<void> {
-    const decoded = decodeInput(bytes, name, { maxDecompressedBytes: this.options.maxDecompressedBytes, recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES });
+    const decoded = decodeInput(bytes, name, {
+      maxDecompressedBytes: this.options.maxDecompressedBytes,
+      recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES,
+    });
     for (const rejected of decoded.rejected) this.reject(rejected);
     if (decoded.recordList) await this.ingestRecordList(decoded.recordList, allowFetch);
     for (const document of decoded.documents) {
@@ -118,7 +121,8 @@ export class DetectionRun<Config> {
       }
       unwrapListElement(list.key, element, i, list.position, items);
       // Almost every element is one record: no promise per record for those.
-      if (items.length === 1 && items[0].type === 'record') this.ingestRecord(items[0].kind, items[0].record, items[0].position);
+      if (items.length === 1 && items[0].type === 'record')
+        this.ingestRecord(items[0].kind, items[0].record, items[0].position);
       else await this.ingestItems(items.slice(), allowFetch);
     }
   }
@@ -126,7 +130,10 @@ export class DetectionRun<Config> {
   private throwFetchFailures(): void {
     const failures = this.fetchFailures.splice(0);
     if (failures.length === 1) throw failures[0];
-    if (failures.length > 1) throw new FetchError(`${failures.length} objects could not be fetched; first: ${failures[0].message}`, true, { cause: failures[0] });
+    if (failures.length > 1)
+      throw new FetchError(`${failures.length} objects could not be fetched; first: ${failures[0].message}`, true, {
+        cause: failures[0],
+      });
   }
 
   private async ingestItems(items: IntakeItem[], allowFetch: boolean): Promise<void> {
@@ -151,11 +158,17 @@ export class DetectionRun<Config> {
   private async fetch(item: Extract<IntakeItem, { type: 'fetch' }>, allowFetch: boolean): Promise<void> {
     const where = `s3://${item.bucket}/${item.key}`;
     if (!allowFetch) {
-      this.reject({ position: item.position, reason: `refusing to follow a reference to ${where} found inside a fetched object` });
+      this.reject({
+        position: item.position,
+        reason: `refusing to follow a reference to ${where} found inside a fetched object`,
+      });
       return;
     }
     if (!this.options.fetchObject) {
-      this.reject({ position: item.position, reason: `${where} needs fetching but no object store is configured (replay the log file itself instead)` });
+      this.reject({
+        position: item.position,
+        reason: `${where} needs fetching but no object store is configured (replay the log file itself instead)`,
+      });
       return;
     }
     let bytes: Uint8Array;
@@ -167,7 +180,11 @@ export class DetectionRun<Config> {
         this.reject({ position: item.position, reason: `could not fetch ${where}: ${error.message}` });
         return;
       }
-      this.fetchFailures.push(error instanceof FetchError ? error : new FetchError(`could not fetch ${where}: ${errorMessage(error)}`, true, { cause: error }));
+      this.fetchFailures.push(
+        error instanceof FetchError
+          ? error
+          : new FetchError(`could not fetch ${where}: ${errorMessage(error)}`, true, { cause: error }),
+      );
       return;
     }
     this.stats.fetched += 1;
@@ -252,7 +269,9 @@ export function buildAlert<Config>(detector: Detector<Config>, config: Config, g
     event: maskEventAccessKeys(withoutRaw(group.first)),
     eventIds: group.eventIds,
     count: group.count,
-    dedupId: createHash('sha256').update(`${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`).digest('hex'),
+    dedupId: createHash('sha256')
+      .update(`${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`)
+      .digest('hex'),
   };
 }
 
@@ -262,8 +281,17 @@ function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
   // A validated event holds only strings, booleans and plain objects: copy those directly (this ran per
   // alert and was most of an alert's cost). Anything else takes the JSON round trip, which defines the result.
   const copied = copyMaskingStrings(event, keys);
-  const masked = (copied !== NOT_PLAIN ? copied : JSON.parse(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? maskAccessKeyIds(value, keys) : value)))) as PrintableEvent;
-  if (masked.actor.accessKeyId !== undefined) masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
+  const masked = (
+    copied !== NOT_PLAIN
+      ? copied
+      : JSON.parse(
+          JSON.stringify(event, (_key, value: unknown) =>
+            typeof value === 'string' ? maskAccessKeyIds(value, keys) : value,
+          ),
+        )
+  ) as PrintableEvent;
+  if (masked.actor.accessKeyId !== undefined)
+    masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
   return masked;
 }
 
@@ -276,7 +304,13 @@ const NOT_PLAIN = Symbol('not plain JSON data');
 function copyMaskingStrings(value: unknown, keys: readonly (string | undefined)[]): unknown {
   if (typeof value === 'string') return maskAccessKeyIds(value, keys);
   if (typeof value === 'boolean') return value;
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return NOT_PLAIN;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  )
+    return NOT_PLAIN;
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
     const member = (value as Record<string, unknown>)[key];

@@ -8,8 +8,12 @@ function isValidSnsSubject(subject: string): boolean {
 
 describe('alert text safety', () => {
   it('any text becomes a subject SNS accepts', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 400 }), (text) => isValidSnsSubject(safeSubject(text))));
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => isValidSnsSubject(safeSubject(text))));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 400 }), (text) => isValidSnsSubject(safeSubject(text))),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => isValidSnsSubject(safeSubject(text))),
+    );
   });
 
   it('an empty or all-space subject falls back to a fixed one', () => {
@@ -36,7 +40,10 @@ describe('alert text safety', () => {
       ['Who', 'mallory\nRule: harmless\r\nSource: 203.0.113.10'],
       ['Source', '198.51.100.7'],
     ]);
-    expect(text.split('\n')).toEqual(['Who: mallory\\nRule: harmless\\r\\nSource: 203.0.113.10', 'Source: 198.51.100.7']);
+    expect(text.split('\n')).toEqual([
+      'Who: mallory\\nRule: harmless\\r\\nSource: 203.0.113.10',
+      'Source: 198.51.100.7',
+    ]);
   });
 
   it('bidi overrides and zero-width characters are shown as escapes', () => {
@@ -58,12 +65,16 @@ describe('alert text safety', () => {
 
   it('a message over the byte budget is cut on a character boundary with the marker', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', minLength: 50, maxLength: 400 }), fc.integer({ min: 40, max: 200 }), (text, budget) => {
-        const capped = capMessage(text, budget);
-        const fits = Buffer.byteLength(capped, 'utf8') <= budget;
-        const intact = !capped.includes('\uFFFD') || text.includes('\uFFFD');
-        return fits && intact && (capped === text || capped.endsWith(TRUNCATION_MARKER));
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme', minLength: 50, maxLength: 400 }),
+        fc.integer({ min: 40, max: 200 }),
+        (text, budget) => {
+          const capped = capMessage(text, budget);
+          const fits = Buffer.byteLength(capped, 'utf8') <= budget;
+          const intact = !capped.includes('\uFFFD') || text.includes('\uFFFD');
+          return fits && intact && (capped === text || capped.endsWith(TRUNCATION_MARKER));
+        },
+      ),
     );
   });
 });

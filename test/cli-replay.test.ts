@@ -30,11 +30,18 @@ function tempFile(name: string, content: string | Buffer): string {
 describe('trailguard replay', () => {
   it('prints one JSON object per alert per line with --json, and the summary on stderr', async () => {
     const io = captureIo();
-    const code = await main(['replay', 'login-whitelist', join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json'), '--json'], io);
+    const code = await main(
+      ['replay', 'login-whitelist', join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json'), '--json'],
+      io,
+    );
     expect(code).toBe(0);
     expect(io.stdout).toHaveLength(1);
     const alert = JSON.parse(io.stdout[0]);
-    expect(alert).toMatchObject({ function: 'login-whitelist', rule: 'ip-not-whitelisted', event: { cloud: 'huaweicloud', action: 'login', sourceIp: '10.65.56.139' } });
+    expect(alert).toMatchObject({
+      function: 'login-whitelist',
+      rule: 'ip-not-whitelisted',
+      event: { cloud: 'huaweicloud', action: 'login', sourceIp: '10.65.56.139' },
+    });
     expect(alert.message.split('\n')[0]).toBe('Illegal operation[IP:10.65.56.139, Action:login]');
     expect(alert.event.raw).toBeUndefined();
     expect(io.stderr.join('\n')).toMatch(/1 record\(s\), 1 alert\(s\)/);
@@ -51,8 +58,13 @@ describe('trailguard replay', () => {
   });
 
   it('reads gzip and NDJSON inputs', async () => {
-    const record = JSON.stringify({ cts: JSON.parse(JSON.stringify(require('../events/huaweicloud/cts-login-outside-ip.json'))) });
-    const gz = tempFile('traces.ndjson.gz', gzipSync(`${record}\n\n${record.replace(/"trace_id":"[^"]+"/, '"trace_id":"other-id"')}\n`));
+    const record = JSON.stringify({
+      cts: JSON.parse(JSON.stringify(require('../events/huaweicloud/cts-login-outside-ip.json'))),
+    });
+    const gz = tempFile(
+      'traces.ndjson.gz',
+      gzipSync(`${record}\n\n${record.replace(/"trace_id":"[^"]+"/, '"trace_id":"other-id"')}\n`),
+    );
     const io = captureIo();
     expect(await main(['replay', 'login-whitelist', gz, '--json'], io)).toBe(0);
     expect(JSON.parse(io.stdout[0]).count).toBe(2);

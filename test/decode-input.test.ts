@@ -28,13 +28,17 @@ describe('decodeInput', () => {
     const gzipped = fixtureBytes('aws/envelope-cloudtrail-log-file.json.gz');
     const expected = JSON.parse(plain.toString('utf8')) as unknown;
     expect(decodeInput(gzipped, 'no-extension').documents).toEqual([{ value: expected, position: 'no-extension' }]);
-    expect(decodeInput(plain, 'misleading.json.gz').documents).toEqual([{ value: expected, position: 'misleading.json.gz' }]);
+    expect(decodeInput(plain, 'misleading.json.gz').documents).toEqual([
+      { value: expected, position: 'misleading.json.gz' },
+    ]);
   });
 
   it('a UTF-8 byte-order mark is stripped, also inside gzip', () => {
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text('{"a":"é"}')]);
     expect(decodeInput(withBom, 'bom.json').documents).toEqual([{ value: { a: 'é' }, position: 'bom.json' }]);
-    expect(decodeInput(gzipSync(withBom), 'bom.json.gz').documents).toEqual([{ value: { a: 'é' }, position: 'bom.json.gz' }]);
+    expect(decodeInput(gzipSync(withBom), 'bom.json.gz').documents).toEqual([
+      { value: { a: 'é' }, position: 'bom.json.gz' },
+    ]);
   });
 
   it('a Uint8Array that is a view into a larger buffer is read from its own bytes only', () => {
@@ -50,18 +54,25 @@ describe('decodeInput', () => {
       { value: { trace_name: 'login' }, position: 'traces.json:line 1' },
       { value: { trace_name: 'logout' }, position: 'traces.json:line 5' },
     ]);
-    expect(decoded.rejected).toEqual([{ reason: expect.stringMatching(/^invalid JSON: /), position: 'traces.json:line 4' }]);
+    expect(decoded.rejected).toEqual([
+      { reason: expect.stringMatching(/^invalid JSON: /), position: 'traces.json:line 4' },
+    ]);
   });
 
   it('a pretty-printed document with a syntax error is rejected once, not line by line', () => {
-    const broken = JSON.stringify({ Records: [{ eventName: 'a' }, { eventName: 'b' }] }, null, 2).replace('"b"', '"b",');
+    const broken = JSON.stringify({ Records: [{ eventName: 'a' }, { eventName: 'b' }] }, null, 2).replace(
+      '"b"',
+      '"b",',
+    );
     const decoded = decodeInput(text(broken), 'broken.json');
     expect(decoded.documents).toEqual([]);
     expect(decoded.rejected).toEqual([{ reason: expect.stringMatching(/^invalid JSON: /), position: 'broken.json' }]);
   });
 
   it('a single line that is not JSON is rejected with the parser message', () => {
-    expect(decodeInput(text('hello'), 'x').rejected).toEqual([{ reason: expect.stringMatching(/^invalid JSON: .*hello/), position: 'x' }]);
+    expect(decodeInput(text('hello'), 'x').rejected).toEqual([
+      { reason: expect.stringMatching(/^invalid JSON: .*hello/), position: 'x' },
+    ]);
   });
 
   it.each([
@@ -76,7 +87,10 @@ describe('decodeInput', () => {
   it('truncated gzip is rejected as truncated', () => {
     const whole = fixtureBytes('aws/envelope-cloudtrail-log-file.json.gz');
     const decoded = decodeInput(whole.subarray(0, Math.floor(whole.length / 2)), 'cut.json.gz');
-    expect(decoded).toEqual({ documents: [], rejected: [{ reason: 'truncated gzip: unexpected end of file', position: 'cut.json.gz' }] });
+    expect(decoded).toEqual({
+      documents: [],
+      rejected: [{ reason: 'truncated gzip: unexpected end of file', position: 'cut.json.gz' }],
+    });
   });
 
   it('gzip magic followed by garbage is rejected as invalid gzip', () => {
@@ -87,7 +101,10 @@ describe('decodeInput', () => {
 
   it('a gzip bomb fails on the size cap as soon as the output passes it', () => {
     const decoded = decodeInput(gzipBomb(), 'bomb.json.gz', { maxDecompressedBytes: 8 * MiB });
-    expect(decoded).toEqual({ documents: [], rejected: [{ reason: `decompressed size exceeds ${8 * MiB} bytes`, position: 'bomb.json.gz' }] });
+    expect(decoded).toEqual({
+      documents: [],
+      rejected: [{ reason: `decompressed size exceeds ${8 * MiB} bytes`, position: 'bomb.json.gz' }],
+    });
   });
 
   it('the default cap is 512 MiB', () => {
@@ -116,7 +133,10 @@ describe('decodeInput properties', () => {
   };
 
   it('never throws on random bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => wellFormed(decodeInput(bytes, 'random'))), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => wellFormed(decodeInput(bytes, 'random'))),
+      { numRuns: 1000 },
+    );
   });
 
   it('never throws on random bytes behind gzip magic, nor on gzip cut anywhere', () => {
@@ -125,7 +145,10 @@ describe('decodeInput properties', () => {
       fc.uint8Array({ maxLength: 256 }).map((bytes) => Buffer.concat([Buffer.from([0x1f, 0x8b]), bytes])),
       fc.nat({ max: gzipped.length }).map((length) => gzipped.subarray(0, length)),
     );
-    fc.assert(fc.property(inputs, (bytes) => wellFormed(decodeInput(bytes, 'gz'))), { numRuns: 500 });
+    fc.assert(
+      fc.property(inputs, (bytes) => wellFormed(decodeInput(bytes, 'gz'))),
+      { numRuns: 500 },
+    );
   });
 
   it('every line of valid NDJSON comes back as a document, at its line number', () => {
@@ -134,7 +157,9 @@ describe('decodeInput properties', () => {
         const lines = values.map((value) => JSON.stringify(value));
         const decoded = decodeInput(text(lines.join('\n')), 'n');
         expect(decoded.rejected).toEqual([]);
-        expect(decoded.documents).toEqual(lines.map((line, i) => ({ value: JSON.parse(line), position: `n:line ${i + 1}` })));
+        expect(decoded.documents).toEqual(
+          lines.map((line, i) => ({ value: JSON.parse(line), position: `n:line ${i + 1}` })),
+        );
       }),
     );
   });

@@ -217,8 +217,8 @@ describe('§4.3 JSON patterns', () => {
       ['{ $.a[0] = "x" }', '{"a":{"0":"x"}}', false],
       ['{ $.a[0][1] = 5 }', '{"a":[[4,5]]}', true],
       ['{ $.objectList[1].id = 2 }', '{"objectList":[{"name":"a","id":1},{"name":"b","id":2}]}', true],
-      ["{ $.['cluster.name'] = \"x\" }", '{"cluster.name":"x"}', true],
-      ["{ $.['cluster.name'] = \"x\" }", '{"cluster":{"name":"x"}}', false],
+      ['{ $.[\'cluster.name\'] = "x" }', '{"cluster.name":"x"}', true],
+      ['{ $.[\'cluster.name\'] = "x" }', '{"cluster":{"name":"x"}}', false],
       ["{ $.a.['b.c'] = 1 }", '{"a":{"b.c":1}}', true],
       ['{$.eventName=ConsoleLogin}', '{"eventName":"ConsoleLogin"}', true],
     ]);
@@ -245,7 +245,7 @@ describe('§4.3 JSON patterns', () => {
       ['{ $[1] = 1 }', 4, 'an array index must follow a property'],
       ['{ $.a[-1] = 1 }', 6, 'an array index is a non-negative integer'],
       ["{ $['a.b'] = 1 }", 4, "written $.['name']"],
-      ['{ $.["a.b"] = 1 }', 4, "with single quotes"],
+      ['{ $.["a.b"] = 1 }', 4, 'with single quotes'],
       ['{ $.a[*].* = 2 }', 9, 'max 1 wildcard per selector'],
       ['{ $.*[*] = 2 }', 6, 'max 1 wildcard per selector'],
       ['{ $.a[*] = 1 || $.b[*] = 1 || $.c[*] = 1 || $.d[*] = 1 }', 45, 'maximum of 3 wildcard selectors'],
@@ -483,8 +483,16 @@ describe('§4.3 JSON patterns', () => {
       ['{ $.foo = bar || $.foo = baz }', '{"foo":"baz"}', true],
       ['{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }', doc, true],
       ['{ ($.user.id = 2 && $.users[0].email = "nonmatch") || $.actions[2] = "GET" }', doc, false],
-      ['{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch && $.actions[2] = nomatch }', doc, true],
-      ['{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch) && $.actions[2] = nomatch }', doc, false],
+      [
+        '{ $.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch && $.actions[2] = nomatch }',
+        doc,
+        true,
+      ],
+      [
+        '{ ($.user.email = "John.Stiles@example.com" || $.coordinates[0][1] = nonmatch) && $.actions[2] = nomatch }',
+        doc,
+        false,
+      ],
     ]);
   });
 
@@ -573,8 +581,7 @@ describe('§4.3 JSON patterns', () => {
 describe('§4.4 space-delimited patterns', () => {
   const apache = (ip: string, request: string, status: string, bytes: string) =>
     `${ip} - frank [10/Oct/2000:13:25:15 -0700] "GET ${request} HTTP/1.0" ${status} ${bytes}`;
-  const example =
-    '[ip=%127\\.0\\.0\\.[1-9]%, user, username, timestamp, request =*.html*, status_code = 4*, bytes]';
+  const example = '[ip=%127\\.0\\.0\\.[1-9]%, user, username, timestamp, request =*.html*, status_code = 4*, bytes]';
 
   describe('the AWS example', () => {
     matches([
@@ -753,7 +760,11 @@ describe('§4.5 regex subset', () => {
       ['%a\\%', 3, 'Failed to compile regular expression.'],
       ['%%', 2, 'Failed to compile regular expression.'],
       ['{ $.a = %[z-a]% }', 11, 'Failed to compile regular expression.'],
-      ['{ $.a = %a% || $.b = %b% || $.c = %c% }', 35, 'Your input has exceeded the maximum of 2 regular expressions per filter pattern.'],
+      [
+        '{ $.a = %a% || $.b = %b% || $.c = %c% }',
+        35,
+        'Your input has exceeded the maximum of 2 regular expressions per filter pattern.',
+      ],
     ]);
   });
 });
@@ -792,7 +803,10 @@ describe('§5 CIS patterns', () => {
   const iamUserWithMfa = fixture('aws/cloudtrail-console-login-ipv6.json'); // "MFAUsed": "Yes"
   const federatedNoMfaField = fixture('aws/cloudtrail-console-login-federated-user.json');
   const iamUserUpperYes = { ...(iamUserWithMfa as object), additionalEventData: { MFAUsed: 'YES' } };
-  const iamUserMissingMfa = { ...(iamUserNoMfa as object), additionalEventData: { LoginTo: 'https://console.aws.amazon.com/' } };
+  const iamUserMissingMfa = {
+    ...(iamUserNoMfa as object),
+    additionalEventData: { LoginTo: 'https://console.aws.amazon.com/' },
+  };
   const iamUserNullAdditional = { ...(iamUserNoMfa as object), additionalEventData: null };
 
   /** For every pattern: [record, expected, why]. */
@@ -800,8 +814,18 @@ describe('§5 CIS patterns', () => {
     'CloudWatch.1': [
       [rootWithMfa, true, 'root console sign-in'],
       [call('CreateBucket', 's3.amazonaws.com', { userIdentity: { type: 'Root' } }), true, 'root API call'],
-      [call('CreateBucket', 's3.amazonaws.com', { userIdentity: { type: 'Root', invokedBy: 'support.amazonaws.com' } }), false, 'invoked by a service'],
-      [call('CreateBucket', 's3.amazonaws.com', { userIdentity: { type: 'Root' }, eventType: 'AwsServiceEvent' }), false, 'a service event'],
+      [
+        call('CreateBucket', 's3.amazonaws.com', {
+          userIdentity: { type: 'Root', invokedBy: 'support.amazonaws.com' },
+        }),
+        false,
+        'invoked by a service',
+      ],
+      [
+        call('CreateBucket', 's3.amazonaws.com', { userIdentity: { type: 'Root' }, eventType: 'AwsServiceEvent' }),
+        false,
+        'a service event',
+      ],
       [success, false, 'an assumed role'],
     ],
     'CloudWatch.2': [
@@ -870,9 +894,20 @@ describe('§5 CIS patterns', () => {
     ],
     'CIS.4.1': [
       [accessDenied, true, 'AccessDenied'],
-      [call('GetObject', 's3.amazonaws.com', { errorCode: 'AccessDenied', sourceIPAddress: 'delivery.logs.amazonaws.com' }), false, 'log delivery excluded'],
+      [
+        call('GetObject', 's3.amazonaws.com', {
+          errorCode: 'AccessDenied',
+          sourceIPAddress: 'delivery.logs.amazonaws.com',
+        }),
+        false,
+        'log delivery excluded',
+      ],
       [call('HeadBucket', 's3.amazonaws.com', { errorCode: 'AccessDenied' }), false, 'HeadBucket excluded'],
-      [call('HeadBucket', 'ec2.amazonaws.com', { errorCode: 'Client.UnauthorizedOperation' }), true, 'exclusions bind to the AccessDenied* branch only'],
+      [
+        call('HeadBucket', 'ec2.amazonaws.com', { errorCode: 'Client.UnauthorizedOperation' }),
+        true,
+        'exclusions bind to the AccessDenied* branch only',
+      ],
       [success, false, 'no error'],
     ],
     'CIS.4.2': [
@@ -891,7 +926,11 @@ describe('§5 CIS patterns', () => {
   test('every pattern has a case that fires and one that does not', () => {
     for (const { id } of CIS_PATTERNS) {
       const cases = vectors[id] ?? [];
-      expect({ id, fires: cases.some(([, e]) => e), quiet: cases.some(([, e]) => !e) }).toEqual({ id, fires: true, quiet: true });
+      expect({ id, fires: cases.some(([, e]) => e), quiet: cases.some(([, e]) => !e) }).toEqual({
+        id,
+        fires: true,
+        quiet: true,
+      });
     }
   });
 
@@ -932,7 +971,11 @@ describe('FilterPatternError', () => {
 describe('matchLines (trailguard match)', () => {
   test('prints true or false for every line, JSON or not', async () => {
     const out: string[] = [];
-    await matchLines('{ $.errorCode = "AccessDenied*" }', ['{"errorCode":"AccessDenied"}', 'plain text', '{"errorCode":"x"}', ''], (line) => out.push(line));
+    await matchLines(
+      '{ $.errorCode = "AccessDenied*" }',
+      ['{"errorCode":"AccessDenied"}', 'plain text', '{"errorCode":"x"}', ''],
+      (line) => out.push(line),
+    );
     expect(out).toEqual(['true', 'false', 'false', 'false']);
   });
 
@@ -955,7 +998,9 @@ describe('matchLines (trailguard match)', () => {
       },
     };
     const out: string[] = [];
-    await expect(matchLines('{ $.a == 1 }', lines, (line) => out.push(line))).rejects.toBeInstanceOf(FilterPatternError);
+    await expect(matchLines('{ $.a == 1 }', lines, (line) => out.push(line))).rejects.toBeInstanceOf(
+      FilterPatternError,
+    );
     expect(read).toBe(false);
     expect(out).toEqual([]);
   });

@@ -5,7 +5,12 @@
  * apply, and adversarial inputs cost linear work (counted in automaton steps, not guessed from timings).
  */
 import fc from 'fast-check';
-import { CIS_PATTERNS, compileFilterPattern, DEFAULT_UNAUTHORIZED_PATTERN, FilterPatternError } from '../shared/detect/filter-pattern';
+import {
+  CIS_PATTERNS,
+  compileFilterPattern,
+  DEFAULT_UNAUTHORIZED_PATTERN,
+  FilterPatternError,
+} from '../shared/detect/filter-pattern';
 import type { CompiledPattern } from '../shared/detect/filter-pattern';
 import { compileGlob } from '../shared/detect/filter-pattern/glob';
 import { compileRegexSubset } from '../shared/detect/filter-pattern/regex-subset';
@@ -43,10 +48,69 @@ function evaluatesWithoutThrowing(compiled: CompiledPattern): void {
 }
 
 const PATTERN_PIECES = [
-  '{', '}', '[', ']', '(', ')', '$', '$.', '$.a', '$.a.b', '$.a[0]', "$.['x.y']", '$.*', '[*]', '.*', '$[1]',
-  '=', '!=', '==', '<', '<=', '>', '>=', '&&', '||', '&', '|', '!', '"x"', '"a*b"', '"', "'", '%a+%', '%[a-', '%',
-  '\\', 'IS', 'NULL', 'null', 'NOT', 'EXISTS', 'TRUE', 'false', 'AND', '1', '-1.5e3', '+2', 'foo*', '*', '...',
-  ',', ' ', ' ', '\t', '?', '-', 'ERROR', 'w1', 'é', ':', '{2,1}', '^', '\n',
+  '{',
+  '}',
+  '[',
+  ']',
+  '(',
+  ')',
+  '$',
+  '$.',
+  '$.a',
+  '$.a.b',
+  '$.a[0]',
+  "$.['x.y']",
+  '$.*',
+  '[*]',
+  '.*',
+  '$[1]',
+  '=',
+  '!=',
+  '==',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  '&&',
+  '||',
+  '&',
+  '|',
+  '!',
+  '"x"',
+  '"a*b"',
+  '"',
+  "'",
+  '%a+%',
+  '%[a-',
+  '%',
+  '\\',
+  'IS',
+  'NULL',
+  'null',
+  'NOT',
+  'EXISTS',
+  'TRUE',
+  'false',
+  'AND',
+  '1',
+  '-1.5e3',
+  '+2',
+  'foo*',
+  '*',
+  '...',
+  ',',
+  ' ',
+  ' ',
+  '\t',
+  '?',
+  '-',
+  'ERROR',
+  'w1',
+  'é',
+  ':',
+  '{2,1}',
+  '^',
+  '\n',
 ];
 
 const patternLike = fc.array(fc.constantFrom(...PATTERN_PIECES), { maxLength: 25 }).map((pieces) => pieces.join(''));
@@ -64,10 +128,14 @@ describe('compiling hostile pattern text', () => {
 
   test('random strings in each pattern kind never throw anything but FilterPatternError', () => {
     fc.assert(
-      fc.property(fc.constantFrom('{', '[', '%', '"', '?', '-', ''), fc.string({ unit: 'grapheme-ascii', maxLength: 60 }), (open, body) => {
-        const result = tryCompile(open + body);
-        if (!(result instanceof FilterPatternError)) evaluatesWithoutThrowing(result);
-      }),
+      fc.property(
+        fc.constantFrom('{', '[', '%', '"', '?', '-', ''),
+        fc.string({ unit: 'grapheme-ascii', maxLength: 60 }),
+        (open, body) => {
+          const result = tryCompile(open + body);
+          if (!(result instanceof FilterPatternError)) evaluatesWithoutThrowing(result);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -129,7 +197,7 @@ const EVALUATED_PATTERNS = [
   '{ $.a[0][1] >= -1.5e3 || $.a <= 0 || $.a = * }',
   '{ $.a IS TRUE || $.b IS FALSE || $.c = true }',
   '{ $.constructor = * || $.__proto__ NOT EXISTS || $.toString IS NULL }',
-  "{ $.['a.b'] = 1 || $.errorCode = \"*Unauthorized*\" }",
+  '{ $.[\'a.b\'] = 1 || $.errorCode = "*Unauthorized*" }',
   'ERROR -DEBUG',
   '?AccessDenied ?"Unauthorized"',
   '%Access[A-Z]\\w+|^\\{%',
@@ -139,7 +207,18 @@ const EVALUATED_PATTERNS = [
 ];
 
 const interesting = fc.oneof(
-  fc.constantFrom('AccessDenied', 'Client.UnauthorizedOperation', 'Root', 'Yes', 'YES', 'ConsoleLogin', 'x*y', '1', '01', ''),
+  fc.constantFrom(
+    'AccessDenied',
+    'Client.UnauthorizedOperation',
+    'Root',
+    'Yes',
+    'YES',
+    'ConsoleLogin',
+    'x*y',
+    '1',
+    '01',
+    '',
+  ),
   fc.jsonValue({ maxDepth: 2 }),
 );
 const cloudTrailLike = fc.record(
@@ -206,14 +285,36 @@ const shortInput = fc.string({ unit: fc.constantFrom(...ALPHABET), maxLength: 12
 
 /** Expressions inside the AWS subset that JavaScript's RegExp reads the same way. */
 const regexAtom = fc.constantFrom(
-  'a', 'b', 'c', '0', '-', '_', ':', '.', '\\.', '\\-', '[abc]', '[^ab]', '[a-c]', '[0-9_]', '\\d', '\\D', '\\w', '\\W',
-  '\\s', '\\S', '\\x61', '[\\d.]',
+  'a',
+  'b',
+  'c',
+  '0',
+  '-',
+  '_',
+  ':',
+  '.',
+  '\\.',
+  '\\-',
+  '[abc]',
+  '[^ab]',
+  '[a-c]',
+  '[0-9_]',
+  '\\d',
+  '\\D',
+  '\\w',
+  '\\W',
+  '\\s',
+  '\\S',
+  '\\x61',
+  '[\\d.]',
 );
 const regexQuantifier = fc.constantFrom('', '', '', '*', '+', '?', '{2}', '{1,3}', '{0,}', '*?', '+?', '??');
 const regexAlternative = fc
   .tuple(fc.boolean(), fc.array(fc.tuple(regexAtom, regexQuantifier), { minLength: 1, maxLength: 5 }), fc.boolean())
   .map(([bol, items, eol]) => `${bol ? '^' : ''}${items.map(([atom, q]) => atom + q).join('')}${eol ? '$' : ''}`);
-const regexSource = fc.array(regexAlternative, { minLength: 1, maxLength: 3 }).map((alternatives) => alternatives.join('|'));
+const regexSource = fc
+  .array(regexAlternative, { minLength: 1, maxLength: 3 })
+  .map((alternatives) => alternatives.join('|'));
 
 describe('agreement with reference implementations', () => {
   test('the regex subset agrees with JavaScript RegExp on short inputs', () => {
@@ -221,7 +322,8 @@ describe('agreement with reference implementations', () => {
       fc.property(regexSource, fc.array(shortInput, { minLength: 1, maxLength: 8 }), (source, inputs) => {
         const ours = compileRegexSubset(source);
         const reference = new RegExp(source);
-        for (const input of inputs) expect({ source, input, match: ours.test(input) }).toEqual({ source, input, match: reference.test(input) });
+        for (const input of inputs)
+          expect({ source, input, match: ours.test(input) }).toEqual({ source, input, match: reference.test(input) });
       }),
       { numRuns: 1500 },
     );
@@ -233,8 +335,15 @@ describe('agreement with reference implementations', () => {
     fc.assert(
       fc.property(globText, fc.array(globInput, { minLength: 1, maxLength: 8 }), (text, inputs) => {
         const glob = compileGlob(text);
-        const reference = new RegExp(`^${text.split('*').map((part) => part.replace(/\./g, '\\.')).join('.*')}$`, 's');
-        for (const input of inputs) expect({ text, input, match: glob(input) }).toEqual({ text, input, match: reference.test(input) });
+        const reference = new RegExp(
+          `^${text
+            .split('*')
+            .map((part) => part.replace(/\./g, '\\.'))
+            .join('.*')}$`,
+          's',
+        );
+        for (const input of inputs)
+          expect({ text, input, match: glob(input) }).toEqual({ text, input, match: reference.test(input) });
       }),
       { numRuns: 1500 },
     );
@@ -247,27 +356,37 @@ describe('adversarial inputs cost linear work', () => {
   const n = 100_000;
   const as = 'a'.repeat(n);
 
-  test.each(['a*a*a*a*a*b', '[a]*[a]*[a]*b', 'a{0,50}a{0,50}a{0,50}b', '\\w*\\w*\\w*\\w*x$', '.*.*.*=', 'a*a*a*a*a*$b', 'x|y|a*c'])(
-    'regex %s on 100k characters stays within (n + 1) x 2 x program size steps',
-    (source) => {
-      const regex = compileRegexSubset(source);
-      expect(regex.test(as)).toBe(false);
-      const steps = regex.lastSteps;
-      expect(steps).toBeLessThanOrEqual((n + 1) * 2 * regex.size);
-      // Twice the input, at most about twice the work: linear, not quadratic.
-      regex.test(as + as);
-      expect(regex.lastSteps).toBeLessThanOrEqual(2.05 * steps);
-    },
-  );
+  test.each([
+    'a*a*a*a*a*b',
+    '[a]*[a]*[a]*b',
+    'a{0,50}a{0,50}a{0,50}b',
+    '\\w*\\w*\\w*\\w*x$',
+    '.*.*.*=',
+    'a*a*a*a*a*$b',
+    'x|y|a*c',
+  ])('regex %s on 100k characters stays within (n + 1) x 2 x program size steps', (source) => {
+    const regex = compileRegexSubset(source);
+    expect(regex.test(as)).toBe(false);
+    const steps = regex.lastSteps;
+    expect(steps).toBeLessThanOrEqual((n + 1) * 2 * regex.size);
+    // Twice the input, at most about twice the work: linear, not quadratic.
+    regex.test(as + as);
+    expect(regex.lastSteps).toBeLessThanOrEqual(2.05 * steps);
+  });
 
   test('random subset regexes on repetitive input stay within the step bound', () => {
     fc.assert(
-      fc.property(regexSource, fc.constantFrom('a', 'ab', 'a-', '0 ', 'abc'), fc.integer({ min: 1_000, max: 5_000 }), (source, unit, times) => {
-        const regex = compileRegexSubset(source);
-        const input = unit.repeat(times);
-        regex.test(input);
-        expect(regex.lastSteps).toBeLessThanOrEqual((input.length + 1) * 2 * regex.size);
-      }),
+      fc.property(
+        regexSource,
+        fc.constantFrom('a', 'ab', 'a-', '0 ', 'abc'),
+        fc.integer({ min: 1_000, max: 5_000 }),
+        (source, unit, times) => {
+          const regex = compileRegexSubset(source);
+          const input = unit.repeat(times);
+          regex.test(input);
+          expect(regex.lastSteps).toBeLessThanOrEqual((input.length + 1) * 2 * regex.size);
+        },
+      ),
       { numRuns: 200 },
     );
   });

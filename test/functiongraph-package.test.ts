@@ -31,7 +31,10 @@ let server: SmnServer;
 let unpacked: string;
 
 function build(): void {
-  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}${result.stderr}`);
 }
 
@@ -56,7 +59,14 @@ function load(fn: FunctionName): FunctionGraphModule {
 
 /** A FunctionGraph-like context with this file's project and agency credentials. */
 function context(userData: Record<string, string>, auth: AgencyAuth = 'token'): FunctionGraphContext {
-  return functionGraphContext({ userData, projectId: PROJECT, token: TOKEN, keys: KEYS, auth, requestId: 'req-package-1' });
+  return functionGraphContext({
+    userData,
+    projectId: PROJECT,
+    token: TOKEN,
+    keys: KEYS,
+    auth,
+    requestId: 'req-package-1',
+  });
 }
 
 /** The variables of Huawei's published CTS sample, plus the endpoint override pointing at the local SMN. */
@@ -72,8 +82,13 @@ function initialize(mod: FunctionGraphModule, ctx: FunctionGraphContext): { erro
 }
 
 beforeAll(async () => {
-  const missing = FUNCTIONS.flatMap((fn) => ['aws.ts', 'functiongraph.ts'].map((file) => `functions/${fn}/${file}`)).filter((path) => !existsSync(join(ROOT, path)));
-  if (missing.length) throw new Error(`a FunctionGraph package per function is expected; these entry points do not exist yet: ${missing.join(', ')}`);
+  const missing = FUNCTIONS.flatMap((fn) =>
+    ['aws.ts', 'functiongraph.ts'].map((file) => `functions/${fn}/${file}`),
+  ).filter((path) => !existsSync(join(ROOT, path)));
+  if (missing.length)
+    throw new Error(
+      `a FunctionGraph package per function is expected; these entry points do not exist yet: ${missing.join(', ')}`,
+    );
   build();
   unpacked = mkdtempSync(join(tmpdir(), 'trailguard-fg-'));
   server = await startSmnServer({ token: TOKEN, credentials: KEYS });
@@ -118,7 +133,10 @@ describe('every package refuses a bad configuration at initialization', () => {
 
 describe('the login-whitelist package on a CTS trigger', () => {
   it('publishes one alert, authenticated with the agency token, for a login from outside the whitelist', async () => {
-    const result = await load('login-whitelist').handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context(variables({ IP: '203.0.113.0/24' })));
+    const result = await load('login-whitelist').handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+      context(variables({ IP: '203.0.113.0/24' })),
+    );
     expect(result).toMatchObject({ alerts: 1, delivered: 1 });
     expect(server.published).toHaveLength(1);
     expect(server.published[0].headers['x-auth-token']).toBe(TOKEN);
@@ -128,14 +146,20 @@ describe('the login-whitelist package on a CTS trigger', () => {
   });
 
   it('publishes with an AK/SK signature the endpoint verifies when the agency gives temporary keys', async () => {
-    const result = await load('login-whitelist').handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context(variables({ IP: '203.0.113.0/24' }), 'aksk'));
+    const result = await load('login-whitelist').handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+      context(variables({ IP: '203.0.113.0/24' }), 'aksk'),
+    );
     expect(result.delivered).toBe(1);
     expect(server.published).toHaveLength(1);
     expect(server.published[0].headers.authorization).toMatch(/^SDK-HMAC-SHA256 Access=HPUAEXAMPLEAK67890, /);
   });
 
   it('stays quiet for a whitelisted address', async () => {
-    const result = await load('login-whitelist').handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context(variables({ IP: '10.65.56.139' })));
+    const result = await load('login-whitelist').handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+      context(variables({ IP: '10.65.56.139' })),
+    );
     expect(result.alerts).toBe(0);
     expect(server.published).toHaveLength(0);
   });
@@ -143,7 +167,8 @@ describe('the login-whitelist package on a CTS trigger', () => {
 
 describe('the packages are reproducible', () => {
   it.each(FUNCTIONS)('%s: every entry has the fixed timestamp 1980-01-01 00:00, never the build time', (fn) => {
-    for (const entry of readZip(readFileSync(packagePath(fn)))) expect([entry.dosDate, entry.dosTime]).toEqual([(0 << 9) | (1 << 5) | 1, 0]);
+    for (const entry of readZip(readFileSync(packagePath(fn))))
+      expect([entry.dosDate, entry.dosTime]).toEqual([(0 << 9) | (1 << 5) | 1, 0]);
   });
 
   it('the zip writer gives the same bytes for the same files, whatever their order', () => {

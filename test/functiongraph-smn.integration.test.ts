@@ -35,13 +35,22 @@ function context(userData: Record<string, string>, auth: AgencyAuth = 'token'): 
 
 /** The variables of Huawei's published CTS sample, plus our endpoint override. */
 function sampleVariables(): Record<string, string> {
-  return { IP: '203.0.113.0/24', SMN_Topic: 'cts_test', RegionName: 'eu-de', SINK_ENDPOINT: server.url, LOG_LEVEL: 'silent' };
+  return {
+    IP: '203.0.113.0/24',
+    SMN_Topic: 'cts_test',
+    RegionName: 'eu-de',
+    SINK_ENDPOINT: server.url,
+    LOG_LEVEL: 'silent',
+  };
 }
 
 describe('login-whitelist on FunctionGraph with SMN', () => {
   it('a CTS login from outside the whitelist is published with the agency token', async () => {
     const { handler } = createFunctionGraphHandler(loginWhitelist, {});
-    const result = await handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context(sampleVariables()));
+    const result = await handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+      context(sampleVariables()),
+    );
     expect(result).toMatchObject({ alerts: 1, delivered: 1 });
     expect(server.published).toHaveLength(1);
     expect(server.published[0].topicUrn).toBe(`urn:smn:eu-de:${PROJECT}:cts_test`);
@@ -51,14 +60,20 @@ describe('login-whitelist on FunctionGraph with SMN', () => {
 
   it('publishes with AK/SK signing when the agency gives temporary keys, and the endpoint verifies the signature', async () => {
     const { handler } = createFunctionGraphHandler(loginWhitelist, {});
-    await handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context(sampleVariables(), 'aksk'));
+    await handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+      context(sampleVariables(), 'aksk'),
+    );
     expect(server.published).toHaveLength(1);
   });
 
-  it('a logout from outside alerts too, unlike Huawei\'s published sample', async () => {
+  it("a logout from outside alerts too, unlike Huawei's published sample", async () => {
     const { handler } = createFunctionGraphHandler(loginWhitelist, {});
     const variables = { ...sampleVariables(), IP: '10.65.56.139' };
-    const result = await handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-logout.json'), context(variables));
+    const result = await handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-logout.json'),
+      context(variables),
+    );
     expect(result.alerts).toBe(1);
     expect(server.published[0].message).toMatch(/Action:logout\]/);
   });
@@ -66,14 +81,20 @@ describe('login-whitelist on FunctionGraph with SMN', () => {
   it('a whitelisted login is quiet', async () => {
     const { handler } = createFunctionGraphHandler(loginWhitelist, {});
     const variables = { ...sampleVariables(), IP: '10.65.56.139' };
-    const result = await handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context(variables));
+    const result = await handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+      context(variables),
+    );
     expect(result.alerts).toBe(0);
     expect(server.published).toHaveLength(0);
   });
 
   it('without an agency the invocation fails with a clear, non-retryable error', async () => {
     const { handler } = createFunctionGraphHandler(loginWhitelist, {});
-    const failure = handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context(sampleVariables(), 'none'));
+    const failure = handler(
+      fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+      context(sampleVariables(), 'none'),
+    );
     await expect(failure).rejects.toBeInstanceOf(SinkError);
     await expect(failure).rejects.toThrow(/agency/);
   });
@@ -87,7 +108,9 @@ describe('login-whitelist on FunctionGraph with SMN', () => {
   });
 
   it('variables fall back to RUNTIME_USERDATA and then process.env', async () => {
-    const { handler } = createFunctionGraphHandler(loginWhitelist, { RUNTIME_USERDATA: JSON.stringify(sampleVariables()) });
+    const { handler } = createFunctionGraphHandler(loginWhitelist, {
+      RUNTIME_USERDATA: JSON.stringify(sampleVariables()),
+    });
     const result = await handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context({}));
     expect(result.delivered).toBe(1);
   });
@@ -97,22 +120,62 @@ describe('trailguard replay --sink smn', () => {
   it('signs with HUAWEICLOUD_SDK_AK/SK and publishes to the topic URN at --endpoint', async () => {
     const stderr: string[] = [];
     const io = {
-      env: { IP: '203.0.113.0/24', HUAWEICLOUD_SDK_AK: KEYS.accessKey, HUAWEICLOUD_SDK_SK: KEYS.secretKey, PROJECT_ID: PROJECT, LOG_LEVEL: 'silent' },
+      env: {
+        IP: '203.0.113.0/24',
+        HUAWEICLOUD_SDK_AK: KEYS.accessKey,
+        HUAWEICLOUD_SDK_SK: KEYS.secretKey,
+        PROJECT_ID: PROJECT,
+        LOG_LEVEL: 'silent',
+      },
       out: () => undefined,
       err: (line: string) => stderr.push(line),
       progress: () => undefined,
       errIsTty: false,
     };
     const file = join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json');
-    const code = await main(['replay', 'login-whitelist', file, '--sink', 'smn', '--endpoint', server.url, '--topic', `urn:smn:eu-de:${PROJECT}:cts_test`], io);
+    const code = await main(
+      [
+        'replay',
+        'login-whitelist',
+        file,
+        '--sink',
+        'smn',
+        '--endpoint',
+        server.url,
+        '--topic',
+        `urn:smn:eu-de:${PROJECT}:cts_test`,
+      ],
+      io,
+    );
     expect(stderr.join('\n')).toContain('published 1 alert(s) to smn');
     expect(code).toBe(0);
     expect(server.published).toHaveLength(1);
   });
 
   it('exits 2 when SMN has no credentials', async () => {
-    const io = { env: { IP: '203.0.113.0/24', PROJECT_ID: PROJECT }, out: () => undefined, err: () => undefined, progress: () => undefined, errIsTty: false };
+    const io = {
+      env: { IP: '203.0.113.0/24', PROJECT_ID: PROJECT },
+      out: () => undefined,
+      err: () => undefined,
+      progress: () => undefined,
+      errIsTty: false,
+    };
     const file = join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json');
-    expect(await main(['replay', 'login-whitelist', file, '--sink', 'smn', '--endpoint', server.url, '--topic', `urn:smn:eu-de:${PROJECT}:cts_test`], io)).toBe(2);
+    expect(
+      await main(
+        [
+          'replay',
+          'login-whitelist',
+          file,
+          '--sink',
+          'smn',
+          '--endpoint',
+          server.url,
+          '--topic',
+          `urn:smn:eu-de:${PROJECT}:cts_test`,
+        ],
+        io,
+      ),
+    ).toBe(2);
   });
 });

@@ -49,7 +49,8 @@ const PAYLOADS: [name: string, text: string][] = [
 ];
 
 /** Characters that must never reach a message: C0 (but \n), DEL, C1, bidi, zero-width, separators, BOM. */
-const UNSAFE_IN_MESSAGE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const UNSAFE_IN_MESSAGE =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
 const LABEL = /^([A-Z][A-Za-z ]{0,40}): /;
 
 interface Trigger {
@@ -83,7 +84,9 @@ function findTriggers(): Trigger[] {
         if (item.type !== 'record') continue;
         const trigger = { detector, config, kind: item.kind, record: item.record, where: item.position };
         // The same record turns up in several envelopes (log file, EventBridge, SNS, CloudWatch Logs): once is enough.
-        const seen = triggers.some((other) => other.detector === detector && JSON.stringify(other.record) === JSON.stringify(item.record));
+        const seen = triggers.some(
+          (other) => other.detector === detector && JSON.stringify(other.record) === JSON.stringify(item.record),
+        );
         if (!seen && alertsOf(trigger, item.record).length > 0) triggers.push(trigger);
       }
     }
@@ -96,7 +99,8 @@ type Path = (string | number)[];
 function stringLeaves(value: unknown, path: Path = []): Path[] {
   if (typeof value === 'string') return [path];
   if (Array.isArray(value)) return value.flatMap((member, index) => stringLeaves(member, [...path, index]));
-  if (value && typeof value === 'object') return Object.keys(value).flatMap((key) => stringLeaves((value as Record<string, unknown>)[key], [...path, key]));
+  if (value && typeof value === 'object')
+    return Object.keys(value).flatMap((key) => stringLeaves((value as Record<string, unknown>)[key], [...path, key]));
   return [];
 }
 
@@ -140,36 +144,44 @@ describe('alert text under injection, for every registered function', () => {
     expect(new Set(triggers.map((trigger) => trigger.detector.name))).toEqual(new Set(Object.keys(DETECTORS)));
   });
 
-  it.each(Object.keys(DETECTORS))('%s: every payload in every string field gives alerts that are safe and forge nothing', (name) => {
-    let checked = 0;
-    for (const trigger of triggers.filter((candidate) => candidate.detector.name === name)) {
-      for (const path of stringLeaves(trigger.record)) {
-        const baseline = alertsOf(trigger, appendAt(trigger.record, path, MARK));
-        if (baseline.length === 0) continue;
-        for (const [payloadName, payload] of PAYLOADS) {
-          const alerts = alertsOf(trigger, appendAt(trigger.record, path, payload));
-          expect(alerts.map((alert) => alert.rule).sort()).toEqual(baseline.map((alert) => alert.rule).sort());
-          for (const alert of alerts) {
-            expectSafe(alert, baseline.find((candidate) => candidate.rule === alert.rule));
-            checked += 1;
-            const text = `${alert.subject}\n${alert.message}`;
-            if (!text.includes(MARK)) continue;
-            const field = path.filter((key) => typeof key === 'string').join('.');
-            if (!reached.has(field)) reached.set(field, new Set());
-            reached.get(field)?.add(payloadName);
-            const line = alert.message.split('\n').find((candidate) => candidate.includes(MARK)) ?? '';
-            if (payload.length > 1000) expect(line).toContain(TRUNCATION_MARKER);
-            if (!injected.some((entry) => entry.detector === name && entry.payload === payloadName)) injected.push({ detector: name, payload: payloadName, field, alert });
+  it.each(Object.keys(DETECTORS))(
+    '%s: every payload in every string field gives alerts that are safe and forge nothing',
+    (name) => {
+      let checked = 0;
+      for (const trigger of triggers.filter((candidate) => candidate.detector.name === name)) {
+        for (const path of stringLeaves(trigger.record)) {
+          const baseline = alertsOf(trigger, appendAt(trigger.record, path, MARK));
+          if (baseline.length === 0) continue;
+          for (const [payloadName, payload] of PAYLOADS) {
+            const alerts = alertsOf(trigger, appendAt(trigger.record, path, payload));
+            expect(alerts.map((alert) => alert.rule).sort()).toEqual(baseline.map((alert) => alert.rule).sort());
+            for (const alert of alerts) {
+              expectSafe(
+                alert,
+                baseline.find((candidate) => candidate.rule === alert.rule),
+              );
+              checked += 1;
+              const text = `${alert.subject}\n${alert.message}`;
+              if (!text.includes(MARK)) continue;
+              const field = path.filter((key) => typeof key === 'string').join('.');
+              if (!reached.has(field)) reached.set(field, new Set());
+              reached.get(field)?.add(payloadName);
+              const line = alert.message.split('\n').find((candidate) => candidate.includes(MARK)) ?? '';
+              if (payload.length > 1000) expect(line).toContain(TRUNCATION_MARKER);
+              if (!injected.some((entry) => entry.detector === name && entry.payload === payloadName))
+                injected.push({ detector: name, payload: payloadName, field, alert });
+            }
           }
         }
       }
-    }
-    expect(checked).toBeGreaterThan(50);
-  });
+      expect(checked).toBeGreaterThan(50);
+    },
+  );
 
   it('the payloads really reached user names, user agents, error messages, actions, event ids and resource names', () => {
     const fields = [...reached.keys()];
-    const reachedAny = (pattern: RegExp) => fields.some((field) => pattern.test(field) && (reached.get(field)?.size ?? 0) === PAYLOADS.length);
+    const reachedAny = (pattern: RegExp) =>
+      fields.some((field) => pattern.test(field) && (reached.get(field)?.size ?? 0) === PAYLOADS.length);
     expect(reachedAny(/(^|\.)(userIdentity\.userName|user\.name)$/)).toBe(true);
     expect(reachedAny(/(^|\.)(userAgent|user_agent)$/)).toBe(true);
     expect(reachedAny(/(^|\.)(errorMessage|error_msg|message)$/)).toBe(true);
@@ -182,12 +194,22 @@ describe('alert text under injection, for every registered function', () => {
   it('an access key id in any field is shown masked to its last four characters', () => {
     const withKey = injected.filter((entry) => entry.payload === 'an access key id');
     expect(withKey.length).toBeGreaterThan(0);
-    for (const { alert } of withKey) expect(`${alert.subject}\n${alert.message}`).toContain(`${'*'.repeat(ACCESS_KEY.length - 4)}${ACCESS_KEY.slice(-4)}`);
+    for (const { alert } of withKey)
+      expect(`${alert.subject}\n${alert.message}`).toContain(
+        `${'*'.repeat(ACCESS_KEY.length - 4)}${ACCESS_KEY.slice(-4)}`,
+      );
   });
 });
 
 describe('the last safety net in buildAlert, whatever a function returns', () => {
-  const group: FindingGroup = { rule: 'sloppy-rule', severity: 'high', groupKey: 'k', first: traceEvent({ actor: { type: 'IAMUser', accessKeyId: ACCESS_KEY } }), eventIds: ['evt-1'], count: 1 };
+  const group: FindingGroup = {
+    rule: 'sloppy-rule',
+    severity: 'high',
+    groupKey: 'k',
+    first: traceEvent({ actor: { type: 'IAMUser', accessKeyId: ACCESS_KEY } }),
+    eventIds: ['evt-1'],
+    count: 1,
+  };
   const sloppy: Detector<null> = {
     name: 'unauthorized-api',
     loadConfig: () => null,
@@ -220,7 +242,11 @@ const savedEnv = { ...process.env };
 beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
-  emulator = await startEmulator({ topics: [{ name: 'alerts' }], queues: [{ name: 'inbox' }], subscriptions: [{ topic: 'alerts', queue: 'inbox' }] });
+  emulator = await startEmulator({
+    topics: [{ name: 'alerts' }],
+    queues: [{ name: 'inbox' }],
+    subscriptions: [{ topic: 'alerts', queue: 'inbox' }],
+  });
   proxy = await startSnsProxy(emulator.address);
   smn = await startSmnServer({ token: SMN_TOKEN });
 }, 30_000);
@@ -243,7 +269,10 @@ function received(): Promise<{ Subject?: string; Message: string }[]> {
 
 describe('injected alerts are published for real and arrive intact', () => {
   it('the SNS proxy really enforces the subject rules (a raw subject would be refused)', async () => {
-    const sink = createSnsSink({ client: snsClientFor('us-east-1', proxy.url, { maxAttempts: 1 }), topicArn: SNS_TOPIC });
+    const sink = createSnsSink({
+      client: snsClientFor('us-east-1', proxy.url, { maxAttempts: 1 }),
+      topicArn: SNS_TOPIC,
+    });
     const raw = { ...injected[0].alert, subject: 'line one\nline two' };
     await expect(sink.publish(raw)).rejects.toMatchObject({ name: 'SinkError', retryable: false });
   });
@@ -253,23 +282,42 @@ describe('injected alerts are published for real and arrive intact', () => {
     const sink = createSnsSink({ client: snsClientFor('us-east-1', proxy.url), topicArn: SNS_TOPIC });
     await Promise.all(injected.map(({ alert }) => sink.publish(alert)));
     const messages = await received();
-    expect(messages.map((m) => `${m.Subject}\n${m.Message}`).sort()).toEqual(injected.map(({ alert }) => `${alert.subject}\n${alert.message}`).sort());
+    expect(messages.map((m) => `${m.Subject}\n${m.Message}`).sort()).toEqual(
+      injected.map(({ alert }) => `${alert.subject}\n${alert.message}`).sort(),
+    );
   });
 
   it('to SMN: every function × payload alert is accepted within 512 bytes of subject and 256 KB of message', async () => {
-    const sink = createSmnSink({ endpoint: smn.url, projectId: PROJECT, topicUrn: SMN_TOPIC, auth: { token: SMN_TOKEN } });
+    const sink = createSmnSink({
+      endpoint: smn.url,
+      projectId: PROJECT,
+      topicUrn: SMN_TOPIC,
+      auth: { token: SMN_TOKEN },
+    });
     await Promise.all(injected.map(({ alert }) => sink.publish(alert)));
-    expect(smn.published.map((m) => `${m.subject}\n${m.message}`).sort()).toEqual(injected.map(({ alert }) => `${alert.subject}\n${alert.message}`).sort());
+    expect(smn.published.map((m) => `${m.subject}\n${m.message}`).sort()).toEqual(
+      injected.map(({ alert }) => `${alert.subject}\n${alert.message}`).sort(),
+    );
   });
 
   it('an oversized message from the safety net reaches both, ending with the marker', async () => {
     const huge = buildAlert(
-      { name: 'login-whitelist', loadConfig: () => null, detect: () => [], describe: () => ({ subject: 'trailguard: big', message: 'Ünïcödé line\n'.repeat(40_000) }) },
+      {
+        name: 'login-whitelist',
+        loadConfig: () => null,
+        detect: () => [],
+        describe: () => ({ subject: 'trailguard: big', message: 'Ünïcödé line\n'.repeat(40_000) }),
+      },
       null,
       { rule: 'big', severity: 'low', groupKey: 'k', first: traceEvent(), eventIds: ['evt-big'], count: 1 },
     );
     await createSnsSink({ client: snsClientFor('us-east-1', proxy.url), topicArn: SNS_TOPIC }).publish(huge);
-    await createSmnSink({ endpoint: smn.url, projectId: PROJECT, topicUrn: SMN_TOPIC, auth: { token: SMN_TOKEN } }).publish(huge);
+    await createSmnSink({
+      endpoint: smn.url,
+      projectId: PROJECT,
+      topicUrn: SMN_TOPIC,
+      auth: { token: SMN_TOKEN },
+    }).publish(huge);
     const [viaSns] = await received();
     expect(viaSns.Message.endsWith(TRUNCATION_MARKER)).toBe(true);
     expect(smn.published[0].message.endsWith(TRUNCATION_MARKER)).toBe(true);
@@ -295,10 +343,18 @@ describe('end to end through the handlers, for every registered function', () =>
     return record;
   }
 
-  const firstTriggers = Object.keys(DETECTORS).map((name) => [name, triggers.find((trigger) => trigger.detector.name === name) as Trigger] as const);
+  const firstTriggers = Object.keys(DETECTORS).map(
+    (name) => [name, triggers.find((trigger) => trigger.detector.name === name) as Trigger] as const,
+  );
 
   it.each(firstTriggers)('%s on Lambda publishes the poisoned alert to SNS and it arrives', async (name, trigger) => {
-    const handler = createLambdaHandler(trigger.detector, { ...ENV, ALERT_TOPIC: SNS_TOPIC, ALERT_REGION: 'us-east-1', SINK_ENDPOINT: proxy.url, LOG_LEVEL: 'silent' });
+    const handler = createLambdaHandler(trigger.detector, {
+      ...ENV,
+      ALERT_TOPIC: SNS_TOPIC,
+      ALERT_REGION: 'us-east-1',
+      SINK_ENDPOINT: proxy.url,
+      LOG_LEVEL: 'silent',
+    });
     const result = await handler(envelope(trigger.kind, poisoned(trigger)), { awsRequestId: `req-${name}` });
     expect(result.alerts).toBeGreaterThan(0);
     expect(result.delivered).toBe(result.alerts);
@@ -311,22 +367,30 @@ describe('end to end through the handlers, for every registered function', () =>
     }
   });
 
-  it.each(firstTriggers)('%s on FunctionGraph publishes the poisoned alert to SMN and it arrives', async (name, trigger) => {
-    const { handler } = createFunctionGraphHandler(trigger.detector, {});
-    const variables: Record<string, string> = { ...ENV, ALERT_TOPIC: SMN_TOPIC, SINK_ENDPOINT: smn.url, LOG_LEVEL: 'silent' };
-    const result = await handler(envelope(trigger.kind, poisoned(trigger)), {
-      getRequestID: () => `req-${name}`,
-      getUserData: (key) => variables[key],
-      getProjectID: () => PROJECT,
-      getToken: () => SMN_TOKEN,
-    });
-    expect(result.alerts).toBeGreaterThan(0);
-    expect(result.delivered).toBe(result.alerts);
-    expect(smn.published).toHaveLength(result.alerts);
-    for (const message of smn.published) {
-      expect(message.message).toContain(MARK);
-      expect(message.message).not.toMatch(UNSAFE_IN_MESSAGE);
-      expect(`${message.subject}${message.message}`).not.toContain(ACCESS_KEY);
-    }
-  });
+  it.each(firstTriggers)(
+    '%s on FunctionGraph publishes the poisoned alert to SMN and it arrives',
+    async (name, trigger) => {
+      const { handler } = createFunctionGraphHandler(trigger.detector, {});
+      const variables: Record<string, string> = {
+        ...ENV,
+        ALERT_TOPIC: SMN_TOPIC,
+        SINK_ENDPOINT: smn.url,
+        LOG_LEVEL: 'silent',
+      };
+      const result = await handler(envelope(trigger.kind, poisoned(trigger)), {
+        getRequestID: () => `req-${name}`,
+        getUserData: (key) => variables[key],
+        getProjectID: () => PROJECT,
+        getToken: () => SMN_TOKEN,
+      });
+      expect(result.alerts).toBeGreaterThan(0);
+      expect(result.delivered).toBe(result.alerts);
+      expect(smn.published).toHaveLength(result.alerts);
+      for (const message of smn.published) {
+        expect(message.message).toContain(MARK);
+        expect(message.message).not.toMatch(UNSAFE_IN_MESSAGE);
+        expect(`${message.subject}${message.message}`).not.toContain(ACCESS_KEY);
+      }
+    },
+  );
 });

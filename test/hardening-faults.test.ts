@@ -46,9 +46,18 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
   emulator = await startEmulator({
-    topics: [{ name: 'alerts' }, ...FIFO.map((name) => ({ name: `alerts-${name}.fifo`, attributes: { FifoTopic: 'true' } }))],
-    queues: [{ name: 'inbox' }, ...FIFO.map((name) => ({ name: `inbox-${name}.fifo`, attributes: { FifoQueue: 'true' } }))],
-    subscriptions: [{ topic: 'alerts', queue: 'inbox' }, ...FIFO.map((name) => ({ topic: `alerts-${name}.fifo`, queue: `inbox-${name}.fifo` }))],
+    topics: [
+      { name: 'alerts' },
+      ...FIFO.map((name) => ({ name: `alerts-${name}.fifo`, attributes: { FifoTopic: 'true' } })),
+    ],
+    queues: [
+      { name: 'inbox' },
+      ...FIFO.map((name) => ({ name: `inbox-${name}.fifo`, attributes: { FifoQueue: 'true' } })),
+    ],
+    subscriptions: [
+      { topic: 'alerts', queue: 'inbox' },
+      ...FIFO.map((name) => ({ topic: `alerts-${name}.fifo`, queue: `inbox-${name}.fifo` })),
+    ],
   });
   proxy = await startSnsProxy(emulator.address);
   smn = await startSmnServer({ token: SMN_TOKEN });
@@ -75,15 +84,30 @@ afterEach(() => resetSnsClients());
 
 function lambda(detector: Detector<unknown> = loginWhitelist as Detector<unknown>, extra: Record<string, string> = {}) {
   const log = captureLog();
-  const handler = createLambdaHandler(detector, { ...ENV, ALERT_TOPIC: TOPIC, ALERT_REGION: 'us-east-1', SINK_ENDPOINT: proxy.url, ...extra }, { logDestination: log.destination });
+  const handler = createLambdaHandler(
+    detector,
+    { ...ENV, ALERT_TOPIC: TOPIC, ALERT_REGION: 'us-east-1', SINK_ENDPOINT: proxy.url, ...extra },
+    { logDestination: log.destination },
+  );
   return { handler, log };
 }
 
 function functionGraph(extra: Record<string, string> = {}) {
   const log = captureLog();
   const { handler } = createFunctionGraphHandler(loginWhitelist, {}, { logDestination: log.destination });
-  const variables: Record<string, string> = { ...ENV, ALERT_TOPIC: 'trailguard_alerts', ALERT_REGION: 'eu-de', SINK_ENDPOINT: smn.url, ...extra };
-  const context: FunctionGraphContext = { getRequestID: () => 'req-fault', getUserData: (key) => variables[key], getProjectID: () => PROJECT, getToken: () => SMN_TOKEN };
+  const variables: Record<string, string> = {
+    ...ENV,
+    ALERT_TOPIC: 'trailguard_alerts',
+    ALERT_REGION: 'eu-de',
+    SINK_ENDPOINT: smn.url,
+    ...extra,
+  };
+  const context: FunctionGraphContext = {
+    getRequestID: () => 'req-fault',
+    getUserData: (key) => variables[key],
+    getProjectID: () => PROJECT,
+    getToken: () => SMN_TOKEN,
+  };
   return { handler: (event: unknown) => handler(event, context), log };
 }
 
@@ -100,7 +124,11 @@ async function failureOf(promise: Promise<unknown>): Promise<SinkError> {
 function expectFailureLogged(log: CapturedLog, retryable: boolean, publishFailed = true): void {
   if (publishFailed) expect(log.find('alert publish failed').length).toBeGreaterThan(0);
   const [failed] = log.find('invocation failed');
-  expect(failed).toMatchObject({ level: 'error', retryable, err: expect.objectContaining({ type: 'SinkError', message: expect.any(String) }) });
+  expect(failed).toMatchObject({
+    level: 'error',
+    retryable,
+    err: expect.objectContaining({ type: 'SinkError', message: expect.any(String) }),
+  });
   expect(log.find('invocation done')).toEqual([]);
 }
 
@@ -135,7 +163,7 @@ describe('SNS faults, on Lambda', () => {
     expectFailureLogged(log, true);
   });
 
-  it('Throttling once is retried (after the SDK\'s backoff) and delivered', async () => {
+  it("Throttling once is retried (after the SDK's backoff) and delivered", async () => {
     proxy.setFault({ kind: 'error', status: 400, code: 'Throttling', message: 'Rate exceeded', times: 1 });
     const { handler } = lambda();
     expect(await handler(SIGN_IN())).toMatchObject({ delivered: 1 });
@@ -146,7 +174,12 @@ describe('SNS faults, on Lambda', () => {
     proxy.setFault({ kind: 'error', status: 400, code: 'Throttling', message: 'Rate exceeded' });
     const log = captureLog();
     const sink = createSnsSink({ client: snsClientFor('us-east-1', proxy.url, { maxAttempts: 2 }), topicArn: TOPIC });
-    const error = await failureOf(invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), SIGN_IN(), { log: createLogger({}, log.destination), sinks: () => [sink] }));
+    const error = await failureOf(
+      invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), SIGN_IN(), {
+        log: createLogger({}, log.destination),
+        sinks: () => [sink],
+      }),
+    );
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toMatch(/Rate exceeded/);
     expect(snsPublishes()).toBe(2);
@@ -163,9 +196,17 @@ describe('SNS faults, on Lambda', () => {
 
   it('an answer slower than the per-attempt timeout is abandoned and retried: retryable SinkError, no hang', async () => {
     proxy.setFault({ kind: 'delay', ms: 3_000 });
-    const sink = createSnsSink({ client: snsClientFor('us-east-1', proxy.url, { maxAttempts: 2, timeoutMs: 200 }), topicArn: TOPIC });
+    const sink = createSnsSink({
+      client: snsClientFor('us-east-1', proxy.url, { maxAttempts: 2, timeoutMs: 200 }),
+      topicArn: TOPIC,
+    });
     const started = Date.now();
-    const error = await failureOf(invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), SIGN_IN(), { log: createLogger({ level: 'silent' }), sinks: () => [sink] }));
+    const error = await failureOf(
+      invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), SIGN_IN(), {
+        log: createLogger({ level: 'silent' }),
+        sinks: () => [sink],
+      }),
+    );
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toMatch(/timeout/i);
     expect(Date.now() - started).toBeLessThan(2_500);
@@ -174,7 +215,12 @@ describe('SNS faults, on Lambda', () => {
   it('one slow answer is retried and the alert delivered', async () => {
     proxy.setFault({ kind: 'delay', ms: 1_000, times: 1 });
     const sink = createSnsSink({ client: snsClientFor('us-east-1', proxy.url, { timeoutMs: 200 }), topicArn: TOPIC });
-    expect(await invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), SIGN_IN(), { log: createLogger({ level: 'silent' }), sinks: () => [sink] })).toMatchObject({ delivered: 1 });
+    expect(
+      await invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), SIGN_IN(), {
+        log: createLogger({ level: 'silent' }),
+        sinks: () => [sink],
+      }),
+    ).toMatchObject({ delivered: 1 });
     expect(await drainQueue(emulator.address, 'inbox')).toHaveLength(1);
   });
 
@@ -186,8 +232,18 @@ describe('SNS faults, on Lambda', () => {
   });
 
   it('every alert of the invocation is attempted before it fails: one refused publish, the others delivered', async () => {
-    const records = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((ip, index) => ({ ...(fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json') as object), eventID: `multi-${index}`, sourceIPAddress: ip }));
-    proxy.setFault({ kind: 'error', status: 400, code: 'InvalidParameter', message: 'Invalid parameter: injected', times: 1 });
+    const records = ['198.51.100.1', '198.51.100.2', '198.51.100.3'].map((ip, index) => ({
+      ...(fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json') as object),
+      eventID: `multi-${index}`,
+      sourceIPAddress: ip,
+    }));
+    proxy.setFault({
+      kind: 'error',
+      status: 400,
+      code: 'InvalidParameter',
+      message: 'Invalid parameter: injected',
+      times: 1,
+    });
     const { handler, log } = lambda();
     const error = await failureOf(handler({ Records: records }));
     expect(error.message).toMatch(/^1 of 3 alert deliveries failed/);
@@ -197,14 +253,17 @@ describe('SNS faults, on Lambda', () => {
     expect(log.find('alert publish failed')).toHaveLength(1);
   });
 
-  it.each(Object.keys(DETECTORS))('%s: a publish that keeps failing fails the invocation (never a silent success)', async (name) => {
-    const detector = DETECTORS[name as keyof typeof DETECTORS] as Detector<unknown>;
-    const event = await triggerFixture(detector);
-    proxy.setFault({ kind: 'error', status: 500, code: 'InternalError' });
-    const { handler, log } = lambda(detector);
-    expect(await failureOf(handler(event))).toMatchObject({ retryable: true });
-    expectFailureLogged(log, true);
-  });
+  it.each(Object.keys(DETECTORS))(
+    '%s: a publish that keeps failing fails the invocation (never a silent success)',
+    async (name) => {
+      const detector = DETECTORS[name as keyof typeof DETECTORS] as Detector<unknown>;
+      const event = await triggerFixture(detector);
+      proxy.setFault({ kind: 'error', status: 500, code: 'InternalError' });
+      const { handler, log } = lambda(detector);
+      expect(await failureOf(handler(event))).toMatchObject({ retryable: true });
+      expectFailureLogged(log, true);
+    },
+  );
 });
 
 describe('metric faults, on Lambda', () => {
@@ -214,33 +273,43 @@ describe('metric faults, on Lambda', () => {
     expect(withMetric.length).toBeGreaterThan(0);
   });
 
-  it.each(withMetric)('%s: an unreachable CloudWatch costs no alert and no duplicate: the count goes out as an EMF line', async (_name, detector) => {
-    const { handler, log } = lambda(detector as Detector<unknown>, { METRIC_MODE: 'api', METRIC_ENDPOINT: refused });
-    const lines: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    let result;
-    try {
-      result = await handler(await triggerFixture(detector as Detector<unknown>));
-    } finally {
-      write.mockRestore();
-    }
-    expect(result.metric).toMatchObject({ via: 'emf', published: true });
-    expect(log.find('metric publish failed')).toHaveLength(1);
-    expect(log.find('alert published').length).toBeGreaterThan(0);
-    expect((await drainQueue(emulator.address, 'inbox')).length).toBeGreaterThan(0);
-    const emf = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry._aws !== undefined);
-    expect(emf?.[result.metric?.name ?? '']).toBe(result.metric?.value);
-  });
+  it.each(withMetric)(
+    '%s: an unreachable CloudWatch costs no alert and no duplicate: the count goes out as an EMF line',
+    async (_name, detector) => {
+      const { handler, log } = lambda(detector as Detector<unknown>, { METRIC_MODE: 'api', METRIC_ENDPOINT: refused });
+      const lines: string[] = [];
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+        lines.push(String(chunk));
+        return true;
+      });
+      let result;
+      try {
+        result = await handler(await triggerFixture(detector as Detector<unknown>));
+      } finally {
+        write.mockRestore();
+      }
+      expect(result.metric).toMatchObject({ via: 'emf', published: true });
+      expect(log.find('metric publish failed')).toHaveLength(1);
+      expect(log.find('alert published').length).toBeGreaterThan(0);
+      expect((await drainQueue(emulator.address, 'inbox')).length).toBeGreaterThan(0);
+      const emf = lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((entry) => entry._aws !== undefined);
+      expect(emf?.[result.metric?.name ?? '']).toBe(result.metric?.value);
+    },
+  );
 });
 
 /** The first sample in events/ that makes this function alert. */
 async function triggerFixture(detector: Detector<unknown>): Promise<unknown> {
   const config = detector.loadConfig(ENV);
-  const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)]));
-  for (const file of files(EVENTS_DIR).filter((path) => path.endsWith('.json')).sort()) {
+  const files = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) =>
+      statSync(join(dir, name)).isDirectory() ? files(join(dir, name)) : [join(dir, name)],
+    );
+  for (const file of files(EVENTS_DIR)
+    .filter((path) => path.endsWith('.json'))
+    .sort()) {
     const event: unknown = JSON.parse(readFileSync(file, 'utf8'));
     const run = new DetectionRun(detector, config);
     await run.ingest(event, 'probe');
@@ -251,7 +320,10 @@ async function triggerFixture(detector: Detector<unknown>): Promise<unknown> {
 
 describe('re-delivery to a FIFO topic', () => {
   const aggregated = () => ({
-    Records: [0, 1, 2].map((index) => ({ ...(fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json') as object), eventID: `fifo-aggregate-${index}` })),
+    Records: [0, 1, 2].map((index) => ({
+      ...(fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json') as object),
+      eventID: `fifo-aggregate-${index}`,
+    })),
   });
 
   it('an aggregated alert (three logins, one alert) re-delivered is received once, with its count', async () => {
@@ -260,22 +332,33 @@ describe('re-delivery to a FIFO topic', () => {
     expect(await handler(aggregated())).toMatchObject({ alerts: 1, delivered: 1 });
     const received = await drainQueue(emulator.address, 'inbox-aggregate.fifo');
     expect(received).toHaveLength(1);
-    expect(received[0].Message).toMatch(/^Events: 3 \(first ids: fifo-aggregate-0, fifo-aggregate-1, fifo-aggregate-2\)$/m);
+    expect(received[0].Message).toMatch(
+      /^Events: 3 \(first ids: fifo-aggregate-0, fifo-aggregate-1, fifo-aggregate-2\)$/m,
+    );
   });
 
-  it('the platform\'s retry after a partly failed invocation delivers the missing alert and no duplicate', async () => {
-    const event = { Records: ['198.51.100.61', '198.51.100.62'].map((ip, index) => ({ ...(fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json') as object), eventID: `fifo-retry-${index}`, sourceIPAddress: ip })) };
+  it("the platform's retry after a partly failed invocation delivers the missing alert and no duplicate", async () => {
+    const event = {
+      Records: ['198.51.100.61', '198.51.100.62'].map((ip, index) => ({
+        ...(fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json') as object),
+        eventID: `fifo-retry-${index}`,
+        sourceIPAddress: ip,
+      })),
+    };
     const { handler } = lambda(undefined, { ALERT_TOPIC: fifoTopic('retry') });
     proxy.setFault({ kind: 'error', status: 400, code: 'InvalidParameter', times: 1 });
     await failureOf(handler(event));
     expect(await handler(event)).toMatchObject({ alerts: 2, delivered: 2 });
     const received = await drainQueue(emulator.address, 'inbox-retry.fifo');
-    expect(received.map((message) => /Event id: (\S+)/.exec(message.Message)?.[1]).sort()).toEqual(['fifo-retry-0', 'fifo-retry-1']);
+    expect(received.map((message) => /Event id: (\S+)/.exec(message.Message)?.[1]).sort()).toEqual([
+      'fifo-retry-0',
+      'fifo-retry-1',
+    ]);
   });
 });
 
 describe('S3 faults', () => {
-  it('a throttled read of one object fails the invocation (retryable), after the other object\'s alert went out', async () => {
+  it("a throttled read of one object fails the invocation (retryable), after the other object's alert went out", async () => {
     const good = goodLogin('aws');
     const objects: Record<string, () => Promise<Uint8Array>> = {
       'slow.json.gz': async () => {
@@ -283,7 +366,13 @@ describe('S3 faults', () => {
       },
       'good.json': async () => Buffer.from(`{"Records":[${good.text}]}`),
     };
-    const event = { Records: Object.keys(objects).map((key) => ({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key } } })) };
+    const event = {
+      Records: Object.keys(objects).map((key) => ({
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: 'b' }, object: { key } },
+      })),
+    };
     const log = captureLog();
     const sink = createSnsSink({ client: snsClientFor('us-east-1', proxy.url), topicArn: TOPIC });
     const error = await invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), event, {
@@ -293,7 +382,9 @@ describe('S3 faults', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FetchError);
     expect(isRetryable(error)).toBe(true);
-    expect(await drainQueue(emulator.address, 'inbox')).toEqual([expect.objectContaining({ Message: expect.stringContaining(good.id) })]);
+    expect(await drainQueue(emulator.address, 'inbox')).toEqual([
+      expect.objectContaining({ Message: expect.stringContaining(good.id) }),
+    ]);
     expect(log.find('invocation failed')).toEqual([expect.objectContaining({ retryable: true, alerts: 1 })]);
   });
 });
@@ -343,9 +434,21 @@ describe('SMN faults, on FunctionGraph', () => {
 
   it('an answer slower than the timeout is abandoned: retryable SinkError, no hang', async () => {
     smn.setFault({ kind: 'delay', ms: 3_000 });
-    const sink = createSmnSink({ endpoint: smn.url, projectId: PROJECT, topicUrn: `urn:smn:eu-de:${PROJECT}:trailguard_alerts`, auth: { token: SMN_TOKEN }, timeoutMs: 200, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } });
+    const sink = createSmnSink({
+      endpoint: smn.url,
+      projectId: PROJECT,
+      topicUrn: `urn:smn:eu-de:${PROJECT}:trailguard_alerts`,
+      auth: { token: SMN_TOKEN },
+      timeoutMs: 200,
+      retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 },
+    });
     const started = Date.now();
-    const error = await failureOf(invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), CTS_LOGIN(), { log: createLogger({ level: 'silent' }), sinks: () => [sink] }));
+    const error = await failureOf(
+      invokeDetector(loginWhitelist, loginWhitelist.loadConfig(ENV), CTS_LOGIN(), {
+        log: createLogger({ level: 'silent' }),
+        sinks: () => [sink],
+      }),
+    );
     expect(error).toMatchObject({ retryable: true });
     expect(error.message).toMatch(/no response within 200 ms/);
     expect(Date.now() - started).toBeLessThan(2_500);
@@ -354,8 +457,15 @@ describe('SMN faults, on FunctionGraph', () => {
   it('without credentials the invocation fails with a clear, non-retryable error, logged', async () => {
     const log = captureLog();
     const { handler } = createFunctionGraphHandler(loginWhitelist, {}, { logDestination: log.destination });
-    const variables: Record<string, string> = { ...ENV, ALERT_TOPIC: 'trailguard_alerts', ALERT_REGION: 'eu-de', SINK_ENDPOINT: smn.url };
-    const error = await failureOf(handler(CTS_LOGIN(), { getUserData: (key) => variables[key], getProjectID: () => PROJECT }));
+    const variables: Record<string, string> = {
+      ...ENV,
+      ALERT_TOPIC: 'trailguard_alerts',
+      ALERT_REGION: 'eu-de',
+      SINK_ENDPOINT: smn.url,
+    };
+    const error = await failureOf(
+      handler(CTS_LOGIN(), { getUserData: (key) => variables[key], getProjectID: () => PROJECT }),
+    );
     expect(error).toMatchObject({ retryable: false });
     expect(error.message).toMatch(/agency/);
     expect(log.find('invocation failed')).toEqual([expect.objectContaining({ retryable: false })]);

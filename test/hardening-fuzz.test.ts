@@ -43,23 +43,38 @@ type Json = unknown;
 type Path = (string | number)[];
 
 const SAMPLES: Record<Cloud, Json[]> = {
-  aws: readdirSync(join(EVENTS_DIR, 'aws')).filter((name) => name.startsWith('cloudtrail-')).map((name) => fixture(`aws/${name}`)),
-  huaweicloud: readdirSync(join(EVENTS_DIR, 'huaweicloud')).filter((name) => name.startsWith('cts-')).map((name) => fixture(`huaweicloud/${name}`)),
+  aws: readdirSync(join(EVENTS_DIR, 'aws'))
+    .filter((name) => name.startsWith('cloudtrail-'))
+    .map((name) => fixture(`aws/${name}`)),
+  huaweicloud: readdirSync(join(EVENTS_DIR, 'huaweicloud'))
+    .filter((name) => name.startsWith('cts-'))
+    .map((name) => fixture(`huaweicloud/${name}`)),
 };
 
 /** Every provider record in events/, of every kind (CloudTrail, CTS, AWS Config, Huawei Config, Cloud Eye), once. */
 const RECORD_SAMPLES: { kind: RecordKind; record: Json }[] = [];
-for (const file of [...readdirSync(join(EVENTS_DIR, 'aws')).map((name) => `aws/${name}`), ...readdirSync(join(EVENTS_DIR, 'huaweicloud')).map((name) => `huaweicloud/${name}`)]) {
+for (const file of [
+  ...readdirSync(join(EVENTS_DIR, 'aws')).map((name) => `aws/${name}`),
+  ...readdirSync(join(EVENTS_DIR, 'huaweicloud')).map((name) => `huaweicloud/${name}`),
+]) {
   if (!file.endsWith('.json')) continue;
   for (const item of unwrapEnvelope(fixture(file), file)) {
-    if (item.type === 'record' && !RECORD_SAMPLES.some((sample) => JSON.stringify(sample.record) === JSON.stringify(item.record))) RECORD_SAMPLES.push({ kind: item.kind, record: item.record });
+    if (
+      item.type === 'record' &&
+      !RECORD_SAMPLES.some((sample) => JSON.stringify(sample.record) === JSON.stringify(item.record))
+    )
+      RECORD_SAMPLES.push({ kind: item.kind, record: item.record });
   }
 }
 
 /** Every path in a value, containers included, root excluded; not below 12 levels (a deep mutation is one place). */
 function paths(value: Json, path: Path = []): Path[] {
   if (path.length >= 12) return [];
-  const children: [string | number, Json][] = Array.isArray(value) ? value.map((member, index) => [index, member]) : value && typeof value === 'object' ? Object.entries(value) : [];
+  const children: [string | number, Json][] = Array.isArray(value)
+    ? value.map((member, index) => [index, member])
+    : value && typeof value === 'object'
+      ? Object.entries(value)
+      : [];
   return children.flatMap(([key, member]) => [[...path, key], ...paths(member, [...path, key])]);
 }
 
@@ -78,9 +93,16 @@ const mutationArb: fc.Arbitrary<{ pick: number; mutation: Mutation }> = fc.recor
     fc.constant<Mutation>({ kind: 'drop' }),
     fc.jsonValue({ maxDepth: 3 }).map<Mutation>((value) => ({ kind: 'replace', value })),
     fc.constant<Mutation>({ kind: 'swap' }),
-    fc.record({ size: fc.integer({ min: 5_000, max: 120_000 }), unit: fc.constantFrom('x', 'é', '🔥', '\u202e', '\n', '\u0000', 'AKIA') }).map<Mutation>(({ size, unit }) => ({ kind: 'huge', size, unit })),
+    fc
+      .record({
+        size: fc.integer({ min: 5_000, max: 120_000 }),
+        unit: fc.constantFrom('x', 'é', '🔥', '\u202e', '\n', '\u0000', 'AKIA'),
+      })
+      .map<Mutation>(({ size, unit }) => ({ kind: 'huge', size, unit })),
     fc.integer({ min: 50, max: 2_000 }).map<Mutation>((depth) => ({ kind: 'deep', depth })),
-    fc.record({ key: fc.constantFrom('__proto__', 'constructor', 'prototype'), value: fc.jsonValue({ maxDepth: 2 }) }).map<Mutation>(({ key, value }) => ({ kind: 'proto', key, value: { polluted: true, value } })),
+    fc
+      .record({ key: fc.constantFrom('__proto__', 'constructor', 'prototype'), value: fc.jsonValue({ maxDepth: 2 }) })
+      .map<Mutation>(({ key, value }) => ({ kind: 'proto', key, value: { polluted: true, value } })),
     fc.string({ unit: 'binary', maxLength: 40 }).map<Mutation>((text) => ({ kind: 'append', text })),
   ),
 });
@@ -130,8 +152,19 @@ function mutate(sample: Json, mutations: readonly { pick: number; mutation: Muta
         break;
       case 'proto': {
         // An own `__proto__` key, as JSON.parse makes it: in the nearest object.
-        const target = current && typeof current === 'object' && !Array.isArray(current) ? current : root.value && typeof root.value === 'object' && !Array.isArray(root.value) ? root.value : undefined;
-        if (target) Object.defineProperty(target, mutation.key, { value: mutation.value, enumerable: true, writable: true, configurable: true });
+        const target =
+          current && typeof current === 'object' && !Array.isArray(current)
+            ? current
+            : root.value && typeof root.value === 'object' && !Array.isArray(root.value)
+              ? root.value
+              : undefined;
+        if (target)
+          Object.defineProperty(target, mutation.key, {
+            value: mutation.value,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
         break;
       }
       case 'append':
@@ -143,11 +176,15 @@ function mutate(sample: Json, mutations: readonly { pick: number; mutation: Muta
 }
 
 const mutatedArb = fc
-  .record({ sample: fc.constantFrom(...RECORD_SAMPLES), mutations: fc.array(mutationArb, { minLength: 1, maxLength: 4 }) })
+  .record({
+    sample: fc.constantFrom(...RECORD_SAMPLES),
+    mutations: fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
+  })
   .map(({ sample, mutations }) => ({ kind: sample.kind, record: mutate(sample.record, mutations) }));
 
 const LABEL = /^([A-Z][A-Za-z ]{0,40}): /;
-const UNSAFE_IN_MESSAGE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+const UNSAFE_IN_MESSAGE =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
 /**
  * Safe for every sink, and no forged field: values are escaped onto their own line, so no `Label:`
  * appears twice (a forged `Rule:` or `Source:` line would repeat one). The strict comparison with the
@@ -211,22 +248,35 @@ describe('normalizers and functions under mutated samples', () => {
       fc.nat().map((cut) => ({ cut })),
     );
     await fc.assert(
-      fc.asyncProperty(pathArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), fc.nat(), textArb, async (path, mutations, pick, textual) => {
-        const sample = SAMPLES[path.cloud][pick % SAMPLES[path.cloud].length];
-        const json = JSON.stringify(mutate(sample, mutations)) ?? 'null';
-        // Envelopes that carry text also get text that is not JSON: a cut-off record or random characters.
-        const text = !path.carriesText || textual === undefined ? json : typeof textual === 'string' ? textual.replace(/[\r\n]/g, ' ') || 'x' : json.slice(0, 1 + (textual.cut % json.length));
-        const good = goodLogin(path.cloud);
-        const batch = path.build([text, good.text]);
-        const run = new DetectionRun(loginWhitelist, configs.get(loginWhitelist as Detector<unknown>), {
-          fetchObject: async (_bucket, key) => batch.objects.get(key) ?? Buffer.alloc(0),
-          maxDecompressedBytes: 32 * 1024 * 1024,
-        });
-        await run.ingest(batch.event, 'event');
-        const alerts = run.alerts();
-        expect(alerts.filter((alert) => alert.eventIds.includes(good.id) && alert.rule === RULE_OUTSIDE_WHITELIST)).toHaveLength(1);
-        alerts.forEach(expectSafeAlert);
-      }),
+      fc.asyncProperty(
+        pathArb,
+        fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
+        fc.nat(),
+        textArb,
+        async (path, mutations, pick, textual) => {
+          const sample = SAMPLES[path.cloud][pick % SAMPLES[path.cloud].length];
+          const json = JSON.stringify(mutate(sample, mutations)) ?? 'null';
+          // Envelopes that carry text also get text that is not JSON: a cut-off record or random characters.
+          const text =
+            !path.carriesText || textual === undefined
+              ? json
+              : typeof textual === 'string'
+                ? textual.replace(/[\r\n]/g, ' ') || 'x'
+                : json.slice(0, 1 + (textual.cut % json.length));
+          const good = goodLogin(path.cloud);
+          const batch = path.build([text, good.text]);
+          const run = new DetectionRun(loginWhitelist, configs.get(loginWhitelist as Detector<unknown>), {
+            fetchObject: async (_bucket, key) => batch.objects.get(key) ?? Buffer.alloc(0),
+            maxDecompressedBytes: 32 * 1024 * 1024,
+          });
+          await run.ingest(batch.event, 'event');
+          const alerts = run.alerts();
+          expect(
+            alerts.filter((alert) => alert.eventIds.includes(good.id) && alert.rule === RULE_OUTSIDE_WHITELIST),
+          ).toHaveLength(1);
+          alerts.forEach(expectSafeAlert);
+        },
+      ),
       { ...RUNS, numRuns: Math.round(RUNS.numRuns * 0.8) },
     );
   });
@@ -245,18 +295,42 @@ describe('normalizers and functions under mutated samples', () => {
 
 /** Records that make exactly one rejection each, wherever they are put (a Records list, NDJSON line, EventBridge detail, CTS trigger). */
 function badRecordArb(cloud: Cloud): fc.Arbitrary<Json> {
-  const base = cloud === 'aws' ? (fixture('aws/cloudtrail-api-call-success.json') as Record<string, Json>) : (fixture('huaweicloud/cts-login-outside-ip.json') as Record<string, Json>);
-  const [name, service, time] = cloud === 'aws' ? ['eventName', 'eventSource', 'eventTime'] : ['trace_name', 'service_type', 'time'];
-  const without = (...fields: string[]) => Object.fromEntries(Object.entries(base).filter(([key]) => !fields.includes(key)));
-  const notText = fc.oneof(fc.constantFrom<Json>('', '   ', null, true, false), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }));
-  const notTime = fc.oneof(fc.string({ maxLength: 30 }), fc.integer({ max: -1 }), fc.double({ min: 1e17, noNaN: true }), fc.boolean(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 3 }), fc.nat())).filter((value) => normalizeTime(value) === undefined);
+  const base =
+    cloud === 'aws'
+      ? (fixture('aws/cloudtrail-api-call-success.json') as Record<string, Json>)
+      : (fixture('huaweicloud/cts-login-outside-ip.json') as Record<string, Json>);
+  const [name, service, time] =
+    cloud === 'aws' ? ['eventName', 'eventSource', 'eventTime'] : ['trace_name', 'service_type', 'time'];
+  const without = (...fields: string[]) =>
+    Object.fromEntries(Object.entries(base).filter(([key]) => !fields.includes(key)));
+  const notText = fc.oneof(
+    fc.constantFrom<Json>('', '   ', null, true, false),
+    fc.array(fc.string(), { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 3 }),
+  );
+  const notTime = fc
+    .oneof(
+      fc.string({ maxLength: 30 }),
+      fc.integer({ max: -1 }),
+      fc.double({ min: 1e17, noNaN: true }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.dictionary(fc.string({ maxLength: 3 }), fc.nat()),
+    )
+    .filter((value) => normalizeTime(value) === undefined);
   return fc.oneof(
     // Only the action or the time goes missing: a record without both its name and service is not recognized as one at all, which is a rejection too.
-    fc.constantFrom(name, time).map((field) => (field === time && cloud === 'huaweicloud' ? without(field, 'record_time') : without(field))),
+    fc
+      .constantFrom(name, time)
+      .map((field) => (field === time && cloud === 'huaweicloud' ? without(field, 'record_time') : without(field))),
     notText.map((value) => ({ ...base, [name]: value })),
     notText.map((value) => ({ ...base, [service]: value })),
-    notTime.map((value) => (cloud === 'aws' ? { ...base, [time]: value } : { ...without('record_time'), [time]: value })),
-    ...(cloud === 'aws' ? [fc.constantFrom('2.0', '0.9', 'one', '', '1.x').map((version) => ({ ...base, eventVersion: version }))] : []),
+    notTime.map((value) =>
+      cloud === 'aws' ? { ...base, [time]: value } : { ...without('record_time'), [time]: value },
+    ),
+    ...(cloud === 'aws'
+      ? [fc.constantFrom('2.0', '0.9', 'one', '', '1.x').map((version) => ({ ...base, eventVersion: version }))]
+      : []),
   );
 }
 
@@ -274,14 +348,19 @@ function generateTrail(): Generated {
   let outsiders = 0;
   let seed = 42;
   const sample = <T>(arb: fc.Arbitrary<T>, count: number) => fc.sample(arb, { numRuns: count, seed: seed++ });
-  const loginSample = { aws: fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json'), huaweicloud: fixture('huaweicloud/cts-login-outside-ip.json') } as Record<Cloud, Record<string, Json>>;
+  const loginSample = {
+    aws: fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json'),
+    huaweicloud: fixture('huaweicloud/cts-login-outside-ip.json'),
+  } as Record<Cloud, Record<string, Json>>;
   /** A login with its own id: one in three from outside the whitelist, the others from inside. */
   const goodRecord = (cloud: Cloud): Json => {
     const serial = good++;
     const outside = serial % 3 === 0;
     if (outside) outsiders += 1;
     const ip = outside ? `198.51.${100 + (serial % 7)}.${serial % 250}` : `203.0.113.${serial % 250}`;
-    return cloud === 'aws' ? { ...loginSample.aws, eventID: `gen-aws-${serial}`, sourceIPAddress: ip } : { ...loginSample.huaweicloud, trace_id: `gen-cts-${serial}`, source_ip: ip };
+    return cloud === 'aws'
+      ? { ...loginSample.aws, eventID: `gen-aws-${serial}`, sourceIPAddress: ip }
+      : { ...loginSample.huaweicloud, trace_id: `gen-cts-${serial}`, source_ip: ip };
   };
   const interleave = (goods: Json[], bads: Json[]) => {
     const out = [...goods];
@@ -291,26 +370,56 @@ function generateTrail(): Generated {
 
   // A CloudTrail log file, plain, and another gzip: bad records inside Records.
   const files: Generated['files'] = [];
-  for (const [name, gzip] of [['trail-1.json', false], ['trail-2.json.gz', true]] as const) {
+  for (const [name, gzip] of [
+    ['trail-1.json', false],
+    ['trail-2.json.gz', true],
+  ] as const) {
     const bads = sample(badRecordArb('aws'), 400);
     injected += bads.length;
-    const text = JSON.stringify({ Records: interleave(Array.from({ length: 600 }, () => goodRecord('aws')), bads) });
+    const text = JSON.stringify({
+      Records: interleave(
+        Array.from({ length: 600 }, () => goodRecord('aws')),
+        bads,
+      ),
+    });
     files.push([name, gzip ? gzipSync(text) : Buffer.from(text)]);
   }
 
   // NDJSON of CTS: raw traces and FunctionGraph trigger events, bad lines of every sort.
-  const ctsLines = Array.from({ length: 500 }, (_, i) => JSON.stringify(i % 2 === 0 ? goodRecord('huaweicloud') : { cts: goodRecord('huaweicloud') }));
-  const badCts = sample(badRecordArb('huaweicloud'), 300).map((record, i) => JSON.stringify(i % 2 === 0 ? record : { cts: record }));
-  const scalars = sample(fc.oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.boolean(), fc.constant(null)).map((value) => JSON.stringify(value)), 100);
+  const ctsLines = Array.from({ length: 500 }, (_, i) =>
+    JSON.stringify(i % 2 === 0 ? goodRecord('huaweicloud') : { cts: goodRecord('huaweicloud') }),
+  );
+  const badCts = sample(badRecordArb('huaweicloud'), 300).map((record, i) =>
+    JSON.stringify(i % 2 === 0 ? record : { cts: record }),
+  );
+  const scalars = sample(
+    fc
+      .oneof(fc.integer(), fc.string({ maxLength: 20 }), fc.boolean(), fc.constant(null))
+      .map((value) => JSON.stringify(value)),
+    100,
+  );
   const cut = sample(fc.nat(), 100).map((n, i) => ctsLines[i].slice(0, 1 + (n % (ctsLines[i].length - 1))));
   injected += badCts.length + scalars.length + cut.length;
   files.push(['traces.ndjson', Buffer.from(`${interleave(ctsLines, [...badCts, ...scalars, ...cut]).join('\n\n')}\n`)]);
 
   // NDJSON of EventBridge sign-in events whose detail is broken.
-  const ebGood = Array.from({ length: 300 }, (_, i) => ({ 'detail-type': 'AWS Console Sign In via CloudTrail', id: `eb-${i}`, detail: goodRecord('aws') }));
-  const ebBad = sample(fc.oneof(badRecordArb('aws'), fc.constantFrom<Json>(42, 'detail', null)), 200).map((detail, i) => ({ 'detail-type': 'AWS Console Sign In via CloudTrail', id: `eb-bad-${i}`, detail }));
+  const ebGood = Array.from({ length: 300 }, (_, i) => ({
+    'detail-type': 'AWS Console Sign In via CloudTrail',
+    id: `eb-${i}`,
+    detail: goodRecord('aws'),
+  }));
+  const ebBad = sample(fc.oneof(badRecordArb('aws'), fc.constantFrom<Json>(42, 'detail', null)), 200).map(
+    (detail, i) => ({ 'detail-type': 'AWS Console Sign In via CloudTrail', id: `eb-bad-${i}`, detail }),
+  );
   injected += ebBad.length;
-  files.push(['eventbridge.ndjson', Buffer.from(interleave(ebGood, ebBad).map((event) => JSON.stringify(event)).join('\r\n'))]);
+  files.push([
+    'eventbridge.ndjson',
+    Buffer.from(
+      interleave(ebGood, ebBad)
+        .map((event) => JSON.stringify(event))
+        .join('\r\n'),
+    ),
+  ]);
 
   // Whole files that cannot be read at all: one rejection each.
   files.push(['broken.json', Buffer.from('{"Records": [{"eventVersion": "1.08",')]);
@@ -323,7 +432,15 @@ function generateTrail(): Generated {
 function captureIo(env: Record<string, string> = {}): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { env: { ...ENV, ...env }, out: (line) => stdout.push(line), err: (line) => stderr.push(line), progress: () => undefined, errIsTty: false, stdout, stderr };
+  return {
+    env: { ...ENV, ...env },
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    progress: () => undefined,
+    errIsTty: false,
+    stdout,
+    stderr,
+  };
 }
 
 function expectReplayOutcome(code: number | null, stdout: string[], stderr: string[], trail: Generated): void {
@@ -333,7 +450,9 @@ function expectReplayOutcome(code: number | null, stdout: string[], stderr: stri
   expect(summary).toContain(`${trail.good} record(s)`);
   expect(stderr.filter((line) => line.startsWith('rejected: '))).toHaveLength(trail.injected);
   const alerts = stdout.map((line) => JSON.parse(line) as { rule: string; count: number });
-  expect(alerts.filter((alert) => alert.rule === RULE_OUTSIDE_WHITELIST).reduce((sum, alert) => sum + alert.count, 0)).toBe(trail.outsiders);
+  expect(
+    alerts.filter((alert) => alert.rule === RULE_OUTSIDE_WHITELIST).reduce((sum, alert) => sum + alert.count, 0),
+  ).toBe(trail.outsiders);
 }
 
 describe('a replay over thousands of generated records, a known number of them malformed', () => {
@@ -353,13 +472,20 @@ describe('a replay over thousands of generated records, a known number of them m
   });
 
   it('through the built CLI in a child process: the same', async () => {
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT, encoding: 'utf8' });
-    expect(build.status).toBe(0);
-    const child = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'trailguard.js'), 'replay', 'login-whitelist', dir, '--json'], {
+    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, ...ENV },
-      maxBuffer: 64 * 1024 * 1024,
-    }).then(
+      encoding: 'utf8',
+    });
+    expect(build.status).toBe(0);
+    const child = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'bin', 'trailguard.js'), 'replay', 'login-whitelist', dir, '--json'],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, ...ENV },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ).then(
       (done) => ({ code: 0, ...done }),
       (failed: { code: number; stdout: string; stderr: string }) => failed,
     );

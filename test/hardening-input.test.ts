@@ -10,14 +10,27 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { main } from '../cli/main';
 import type { CliIo } from '../cli/io';
-import { loginWhitelist, RULE_NON_IP_SOURCE, RULE_OUTSIDE_WHITELIST } from '../functions/login-whitelist/login-whitelist';
+import {
+  loginWhitelist,
+  RULE_NON_IP_SOURCE,
+  RULE_OUTSIDE_WHITELIST,
+} from '../functions/login-whitelist/login-whitelist';
 import { FIELD_MAX_CHARS, MESSAGE_MAX_BYTES, TRUNCATION_MARKER } from '../shared/alert/alert-text';
 import { FetchError } from '../shared/errors';
 import { createLogger } from '../shared/platform/logger';
 import { invokeDetector } from '../shared/platform/invoke';
 import { captureLog } from './support/capture-log';
 import { gzipBomb } from './support/gzip-bomb';
-import { BUCKET, FIELDS, goodLogin, INTAKE_PATHS, outsiderLogin, type Batch, type Cloud, type IntakePath } from './support/intake-paths';
+import {
+  BUCKET,
+  FIELDS,
+  goodLogin,
+  INTAKE_PATHS,
+  outsiderLogin,
+  type Batch,
+  type Cloud,
+  type IntakePath,
+} from './support/intake-paths';
 import { memorySink } from './support/memory-sink';
 
 const WHITELIST = '203.0.113.0/24, 2001:db8:1::/48';
@@ -70,13 +83,22 @@ const CASE_ADDRESS = '192.0.2.44';
 const caseId = (cloud: Cloud) => `case-${cloud}-record`;
 
 /** The case's login: its own id and address, so its alert never folds into the good login's. */
-function caseRecord(cloud: Cloud, overrides: Record<string, unknown> = {}, drop: readonly string[] = []): Record<string, unknown> {
-  const record = outsiderLogin(cloud, { [FIELDS[cloud].id]: caseId(cloud), [FIELDS[cloud].address]: CASE_ADDRESS, ...overrides });
+function caseRecord(
+  cloud: Cloud,
+  overrides: Record<string, unknown> = {},
+  drop: readonly string[] = [],
+): Record<string, unknown> {
+  const record = outsiderLogin(cloud, {
+    [FIELDS[cloud].id]: caseId(cloud),
+    [FIELDS[cloud].address]: CASE_ADDRESS,
+    ...overrides,
+  });
   for (const field of drop) delete record[field];
   return record;
 }
 
-const caseText = (cloud: Cloud, overrides: Record<string, unknown> = {}, drop: readonly string[] = []) => JSON.stringify(caseRecord(cloud, overrides, drop));
+const caseText = (cloud: Cloud, overrides: Record<string, unknown> = {}, drop: readonly string[] = []) =>
+  JSON.stringify(caseRecord(cloud, overrides, drop));
 
 /** The record with `field` set to raw JSON text: values JS cannot build or stringify (deep nesting, `__proto__`). */
 function withRawField(cloud: Cloud, field: string, json: string, drop: readonly string[] = []): string {
@@ -88,7 +110,12 @@ function withRawField(cloud: Cloud, field: string, json: string, drop: readonly 
 const timeDrop = (cloud: Cloud) => (cloud === 'huaweicloud' ? ['record_time'] : []);
 const deep = (depth: number, leaf = '1') => '['.repeat(depth) + leaf + ']'.repeat(depth);
 const rejected = (reason?: RegExp): Expectation => ({ kind: 'rejected', reason });
-const outside = (sourceIp?: string, time?: string): Expectation => ({ kind: 'alert', rule: RULE_OUTSIDE_WHITELIST, sourceIp, time });
+const outside = (sourceIp?: string, time?: string): Expectation => ({
+  kind: 'alert',
+  rule: RULE_OUTSIDE_WHITELIST,
+  sourceIp,
+  time,
+});
 const notAnIp: Expectation = { kind: 'alert', rule: RULE_NON_IP_SOURCE };
 /** Case texts are made once per cloud: some are megabytes, and every path uses them. */
 function memo(make: (cloud: Cloud) => string | undefined): (cloud: Cloud) => string | undefined {
@@ -104,43 +131,124 @@ const awsOnly = (make: (cloud: Cloud) => string) => memo((cloud) => (cloud === '
 const BAD_RECORDS: RecordCase[] = [
   { name: 'a record missing its action', text: both((c) => caseText(c, {}, [FIELDS[c].name])), expect: rejected() },
   { name: 'a record missing its service', text: both((c) => caseText(c, {}, [FIELDS[c].service])), expect: rejected() },
-  { name: 'a record missing its time', text: both((c) => caseText(c, {}, [FIELDS[c].time, ...timeDrop(c)])), expect: rejected(/time/) },
+  {
+    name: 'a record missing its time',
+    text: both((c) => caseText(c, {}, [FIELDS[c].time, ...timeDrop(c)])),
+    expect: rejected(/time/),
+  },
   { name: 'an empty object', text: both(() => '{}'), expect: rejected() },
   { name: 'a number instead of a record', text: both(() => '42'), expect: rejected() },
   { name: 'a string instead of a record', text: both(() => '"ConsoleLogin from 198.51.100.7"'), expect: rejected() },
   { name: 'null instead of a record', text: both(() => 'null'), expect: rejected() },
-  { name: 'an action that is an object', text: both((c) => caseText(c, { [FIELDS[c].name]: { login: true } })), expect: rejected() },
-  { name: 'an action that is a list', text: both((c) => caseText(c, { [FIELDS[c].name]: ['ConsoleLogin', 'login'] })), expect: rejected() },
+  {
+    name: 'an action that is an object',
+    text: both((c) => caseText(c, { [FIELDS[c].name]: { login: true } })),
+    expect: rejected(),
+  },
+  {
+    name: 'an action that is a list',
+    text: both((c) => caseText(c, { [FIELDS[c].name]: ['ConsoleLogin', 'login'] })),
+    expect: rejected(),
+  },
   { name: 'a service that is null', text: both((c) => caseText(c, { [FIELDS[c].service]: null })), expect: rejected() },
-  { name: 'a time that is a boolean', text: both((c) => caseText(c, { [FIELDS[c].time]: true }, timeDrop(c))), expect: rejected(/time/) },
-  { name: 'a time that is an object', text: both((c) => caseText(c, { [FIELDS[c].time]: { $date: '2026-11-24T09:14:22Z' } }, timeDrop(c))), expect: rejected(/time/) },
-  { name: 'a one-megabyte time', text: both((c) => caseText(c, { [FIELDS[c].time]: '2'.repeat(1_000_000) }, timeDrop(c))), expect: rejected(/time/) },
-  { name: 'a time nested 100,000 levels deep', text: both((c) => withRawField(c, FIELDS[c].time, deep(100_000), timeDrop(c))), expect: rejected(/time/) },
+  {
+    name: 'a time that is a boolean',
+    text: both((c) => caseText(c, { [FIELDS[c].time]: true }, timeDrop(c))),
+    expect: rejected(/time/),
+  },
+  {
+    name: 'a time that is an object',
+    text: both((c) => caseText(c, { [FIELDS[c].time]: { $date: '2026-11-24T09:14:22Z' } }, timeDrop(c))),
+    expect: rejected(/time/),
+  },
+  {
+    name: 'a one-megabyte time',
+    text: both((c) => caseText(c, { [FIELDS[c].time]: '2'.repeat(1_000_000) }, timeDrop(c))),
+    expect: rejected(/time/),
+  },
+  {
+    name: 'a time nested 100,000 levels deep',
+    text: both((c) => withRawField(c, FIELDS[c].time, deep(100_000), timeDrop(c))),
+    expect: rejected(/time/),
+  },
   {
     name: 'required fields only inherited through a __proto__ key',
     text: both((c) => {
-      const inherited = JSON.stringify({ [FIELDS[c].name]: c === 'aws' ? 'ConsoleLogin' : 'login', [FIELDS[c].service]: c === 'aws' ? 'signin.amazonaws.com' : 'IAM', polluted: true });
+      const inherited = JSON.stringify({
+        [FIELDS[c].name]: c === 'aws' ? 'ConsoleLogin' : 'login',
+        [FIELDS[c].service]: c === 'aws' ? 'signin.amazonaws.com' : 'IAM',
+        polluted: true,
+      });
       return withRawField(c, '__proto__', inherited, [FIELDS[c].name, FIELDS[c].service]);
     }),
     expect: rejected(),
   },
-  { name: 'an unknown event shape', text: both(() => '{"hello":"world","nested":{"a":[1,2,3]},"Records":"not a list"}'), expect: rejected() },
-  { name: 'an unknown shape holding a megabyte of text', text: both(() => JSON.stringify({ data: 'x'.repeat(1_000_000) })), expect: rejected() },
-  { name: 'an unsupported eventVersion', text: awsOnly((c) => caseText(c, { eventVersion: '2.0' })), expect: rejected(/eventVersion/) },
-  { name: 'a one-megabyte eventVersion', text: awsOnly((c) => caseText(c, { eventVersion: '1.'.padEnd(1_000_000, '9') })), expect: rejected(/eventVersion/) },
-  { name: 'an eventVersion nested 100,000 levels deep', text: awsOnly((c) => withRawField(c, 'eventVersion', deep(100_000, '"1.08"'))), expect: rejected(/eventVersion/) },
+  {
+    name: 'an unknown event shape',
+    text: both(() => '{"hello":"world","nested":{"a":[1,2,3]},"Records":"not a list"}'),
+    expect: rejected(),
+  },
+  {
+    name: 'an unknown shape holding a megabyte of text',
+    text: both(() => JSON.stringify({ data: 'x'.repeat(1_000_000) })),
+    expect: rejected(),
+  },
+  {
+    name: 'an unsupported eventVersion',
+    text: awsOnly((c) => caseText(c, { eventVersion: '2.0' })),
+    expect: rejected(/eventVersion/),
+  },
+  {
+    name: 'a one-megabyte eventVersion',
+    text: awsOnly((c) => caseText(c, { eventVersion: '1.'.padEnd(1_000_000, '9') })),
+    expect: rejected(/eventVersion/),
+  },
+  {
+    name: 'an eventVersion nested 100,000 levels deep',
+    text: awsOnly((c) => withRawField(c, 'eventVersion', deep(100_000, '"1.08"'))),
+    expect: rejected(/eventVersion/),
+  },
 
   // Not JSON: only envelopes that carry records as text can hold these.
   { name: 'truncated JSON', textOnly: true, text: both((c) => caseText(c).slice(0, 120)), expect: rejected(/JSON/) },
-  { name: 'JSON with trailing garbage', textOnly: true, text: both((c) => `${caseText(c)}}garbage`), expect: rejected(/JSON/) },
-  { name: 'single-quoted pseudo-JSON', textOnly: true, text: both(() => "{'eventName': 'ConsoleLogin', 'trace_name': 'login'}"), expect: rejected(/JSON/) },
-  { name: 'NaN and undefined literals', textOnly: true, text: both((c) => `{"${FIELDS[c].time}": NaN, "x": undefined}`), expect: rejected(/JSON/) },
-  { name: 'a raw control character inside a string', textOnly: true, text: both((c) => caseText(c, { [FIELDS[c].agent]: 'agent\u0001' }).replace('\\u0001', '\u0001')), expect: rejected(/JSON/) },
-  { name: 'plain text', textOnly: true, text: both(() => 'ConsoleLogin from 198.51.100.7 by alice'), expect: rejected(/JSON/) },
+  {
+    name: 'JSON with trailing garbage',
+    textOnly: true,
+    text: both((c) => `${caseText(c)}}garbage`),
+    expect: rejected(/JSON/),
+  },
+  {
+    name: 'single-quoted pseudo-JSON',
+    textOnly: true,
+    text: both(() => "{'eventName': 'ConsoleLogin', 'trace_name': 'login'}"),
+    expect: rejected(/JSON/),
+  },
+  {
+    name: 'NaN and undefined literals',
+    textOnly: true,
+    text: both((c) => `{"${FIELDS[c].time}": NaN, "x": undefined}`),
+    expect: rejected(/JSON/),
+  },
+  {
+    name: 'a raw control character inside a string',
+    textOnly: true,
+    text: both((c) => caseText(c, { [FIELDS[c].agent]: 'agent\u0001' }).replace('\\u0001', '\u0001')),
+    expect: rejected(/JSON/),
+  },
+  {
+    name: 'plain text',
+    textOnly: true,
+    text: both(() => 'ConsoleLogin from 198.51.100.7 by alice'),
+    expect: rejected(/JSON/),
+  },
 ];
 
 const LENIENT_RECORDS: RecordCase[] = [
-  { name: 'a login without an event id (a synthetic id is made)', text: both((c) => caseText(c, {}, [FIELDS[c].id])), expect: outside(CASE_ADDRESS) },
+  {
+    name: 'a login without an event id (a synthetic id is made)',
+    text: both((c) => caseText(c, {}, [FIELDS[c].id])),
+    expect: outside(CASE_ADDRESS),
+  },
   {
     name: 'a login without an id whose request is nested 100,000 levels deep',
     // 20,000 levels: far past what a recursive walk survives (a few thousand frames).
@@ -149,15 +257,46 @@ const LENIENT_RECORDS: RecordCase[] = [
   },
   {
     name: 'a login with __proto__ and constructor keys',
-    text: both((c) => withRawField(c, '__proto__', '{"polluted":true,"isAdmin":true}').replace(/^\{/, '{"constructor":{"prototype":{"polluted":true}},')),
+    text: both((c) =>
+      withRawField(c, '__proto__', '{"polluted":true,"isAdmin":true}').replace(
+        /^\{/,
+        '{"constructor":{"prototype":{"polluted":true}},',
+      ),
+    ),
     expect: outside(CASE_ADDRESS),
   },
-  { name: 'a login whose identity is a bare string', text: both((c) => caseText(c, { [c === 'aws' ? 'userIdentity' : 'user']: 'root' })), expect: outside(CASE_ADDRESS) },
-  { name: 'a login whose user name is nested 10,000 levels deep', text: both((c) => caseText(c).replace(/"userName":"[^"]*"|"name":"dev-lin"/, `"userName":${deep(10_000)}`)), expect: outside(CASE_ADDRESS) },
-  { name: 'a login with a two-megabyte user agent', text: both((c) => caseText(c, { [FIELDS[c].agent]: 'Mozilla/5.0 '.repeat(180_000) })), expect: outside(CASE_ADDRESS) },
-  { name: 'a login with 100,000 extra keys', text: both((c) => `{${Array.from({ length: 100_000 }, (_, i) => `"extra${i}":${i}`).join(',')},${caseText(c).slice(1)}`), expect: outside(CASE_ADDRESS) },
-  { name: 'a login with a lone surrogate escape in the user agent', text: both((c) => caseText(c, { [FIELDS[c].agent]: 'PLACEHOLDER' }).replace('PLACEHOLDER', '\\ud800x')), expect: outside(CASE_ADDRESS) },
-  { name: 'a login whose eventVersion is a number', text: awsOnly((c) => caseText(c, { eventVersion: 1.08 })), expect: outside(CASE_ADDRESS) },
+  {
+    name: 'a login whose identity is a bare string',
+    text: both((c) => caseText(c, { [c === 'aws' ? 'userIdentity' : 'user']: 'root' })),
+    expect: outside(CASE_ADDRESS),
+  },
+  {
+    name: 'a login whose user name is nested 10,000 levels deep',
+    text: both((c) => caseText(c).replace(/"userName":"[^"]*"|"name":"dev-lin"/, `"userName":${deep(10_000)}`)),
+    expect: outside(CASE_ADDRESS),
+  },
+  {
+    name: 'a login with a two-megabyte user agent',
+    text: both((c) => caseText(c, { [FIELDS[c].agent]: 'Mozilla/5.0 '.repeat(180_000) })),
+    expect: outside(CASE_ADDRESS),
+  },
+  {
+    name: 'a login with 100,000 extra keys',
+    text: both(
+      (c) => `{${Array.from({ length: 100_000 }, (_, i) => `"extra${i}":${i}`).join(',')},${caseText(c).slice(1)}`,
+    ),
+    expect: outside(CASE_ADDRESS),
+  },
+  {
+    name: 'a login with a lone surrogate escape in the user agent',
+    text: both((c) => caseText(c, { [FIELDS[c].agent]: 'PLACEHOLDER' }).replace('PLACEHOLDER', '\\ud800x')),
+    expect: outside(CASE_ADDRESS),
+  },
+  {
+    name: 'a login whose eventVersion is a number',
+    text: awsOnly((c) => caseText(c, { eventVersion: 1.08 })),
+    expect: outside(CASE_ADDRESS),
+  },
 ];
 
 /** Source addresses: what is an IP is matched exactly; what is not is alerted as such, never let through. */
@@ -223,13 +362,34 @@ const BAD_TIMES: [label: string, value: unknown][] = [
 const RECORD_CASES: RecordCase[] = [
   ...BAD_RECORDS,
   ...LENIENT_RECORDS,
-  ...ADDRESSES.map(([label, address, expectation]): RecordCase => ({ name: `source address: ${label}`, text: both((c) => caseText(c, { [FIELDS[c].address]: address })), expect: expectation })),
-  ...TIMES.map(([label, value, iso]): RecordCase => ({ name: `time: ${label}`, text: both((c) => caseText(c, { [FIELDS[c].time]: value }, timeDrop(c))), expect: outside(CASE_ADDRESS, iso) })),
-  ...BAD_TIMES.map(([label, value]): RecordCase => ({ name: `invalid time: ${label}`, text: both((c) => caseText(c, { [FIELDS[c].time]: value }, timeDrop(c))), expect: rejected(/time/) })),
+  ...ADDRESSES.map(
+    ([label, address, expectation]): RecordCase => ({
+      name: `source address: ${label}`,
+      text: both((c) => caseText(c, { [FIELDS[c].address]: address })),
+      expect: expectation,
+    }),
+  ),
+  ...TIMES.map(
+    ([label, value, iso]): RecordCase => ({
+      name: `time: ${label}`,
+      text: both((c) => caseText(c, { [FIELDS[c].time]: value }, timeDrop(c))),
+      expect: outside(CASE_ADDRESS, iso),
+    }),
+  ),
+  ...BAD_TIMES.map(
+    ([label, value]): RecordCase => ({
+      name: `invalid time: ${label}`,
+      text: both((c) => caseText(c, { [FIELDS[c].time]: value }, timeDrop(c))),
+      expect: rejected(/time/),
+    }),
+  ),
 ];
 
 function casesFor(path: IntakePath): [string, RecordCase][] {
-  return RECORD_CASES.filter((c) => c.text(path.cloud) !== undefined && (path.carriesText || !c.textOnly)).map((c) => [c.name, c]);
+  return RECORD_CASES.filter((c) => c.text(path.cloud) !== undefined && (path.carriesText || !c.textOnly)).map((c) => [
+    c.name,
+    c,
+  ]);
 }
 
 async function expectOutcome(path: IntakePath, text: string, expectation: Expectation): Promise<void> {
@@ -237,7 +397,9 @@ async function expectOutcome(path: IntakePath, text: string, expectation: Expect
   const { result, log, alerts } = await invoke(path.build([text, good.text]));
 
   // Whatever happened to the case record, the good login in the same batch is alerted.
-  expect(alerts.filter((alert) => alert.eventIds.includes(good.id))).toEqual([expect.objectContaining({ rule: RULE_OUTSIDE_WHITELIST, event: expect.objectContaining({ sourceIp: good.ip }) })]);
+  expect(alerts.filter((alert) => alert.eventIds.includes(good.id))).toEqual([
+    expect.objectContaining({ rule: RULE_OUTSIDE_WHITELIST, event: expect.objectContaining({ sourceIp: good.ip }) }),
+  ]);
   const others = alerts.filter((alert) => !alert.eventIds.includes(good.id));
   for (const alert of alerts) expect(Buffer.byteLength(alert.message)).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
   const [done] = log.find('invocation done');
@@ -278,7 +440,9 @@ describe('limits hold on the two-megabyte user agent', () => {
   it('the alert shows it cut, with the marker, on one line', async () => {
     const path = INTAKE_PATHS[0];
     const good = goodLogin('aws');
-    const { alerts } = await invoke(path.build([caseText('aws', { userAgent: 'Mozilla/5.0 '.repeat(180_000) }), good.text]));
+    const { alerts } = await invoke(
+      path.build([caseText('aws', { userAgent: 'Mozilla/5.0 '.repeat(180_000) }), good.text]),
+    );
     const alert = alerts.find((candidate) => !candidate.eventIds.includes(good.id));
     const agentLine = alert?.message.split('\n').find((line) => line.startsWith('User agent: '));
     expect(agentLine).toMatch(new RegExp(`${TRUNCATION_MARKER.replace(/[[\]]/g, '\\$&')}$`));
@@ -293,43 +457,150 @@ describe('broken envelopes are reported and the rest of the batch goes on', () =
   const goodCts = goodLogin('huaweicloud');
   const snsRecord = (Sns: unknown) => ({ EventSource: 'aws:sns', Sns });
   const smnRecord = (smn: unknown) => ({ event_version: '1.0', smn });
-  const eventBridge = JSON.stringify({ 'detail-type': 'AWS Console Sign In via CloudTrail', id: 'eb', detail: JSON.parse(good.text) });
+  const eventBridge = JSON.stringify({
+    'detail-type': 'AWS Console Sign In via CloudTrail',
+    id: 'eb',
+    detail: JSON.parse(good.text),
+  });
 
   const cases: [name: string, event: unknown, position: string][] = [
-    ['an SNS record whose Message is a number', { Records: [snsRecord({ Type: 'Notification', MessageId: 'm-1', Message: 42 }), snsRecord({ Type: 'Notification', Message: eventBridge })] }, 'event#Records[0].Sns.Message'],
-    ['an SNS record of an unknown Type', { Records: [snsRecord({ Type: 'Bogus', MessageId: 'm-1', Message: '{}' }), snsRecord({ Type: 'Notification', Message: eventBridge })] }, 'event#Records[0].Sns'],
-    ['a Records element that is not an object', { Records: ['AWSLogs/x.json.gz', JSON.parse(good.text)] }, 'event#Records[0]'],
-    ['an EventBridge sign-in without detail', [{ 'detail-type': 'AWS Console Sign In via CloudTrail', id: 'eb-1' }, JSON.parse(eventBridge)], 'event[0].detail'],
-    ['CloudWatch Logs data that is not base64 gzip', [{ awslogs: { data: 'bm90IGd6aXA=' } }, JSON.parse(good.text)], 'event[0].awslogs.data'],
-    ['CloudWatch Logs data that is a number', [{ awslogs: { data: 7 } }, JSON.parse(good.text)], 'event[0].awslogs.data'],
-    ['a CloudWatch Logs log event without a message', [{ awslogs: { data: gzipSync(JSON.stringify({ messageType: 'DATA_MESSAGE', logGroup: 'g', logEvents: [{ id: 'e1' }] })).toString('base64') } }, JSON.parse(good.text)], 'awslogs/g#e1'],
-    ['an S3 event without a bucket', { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: {} }, JSON.parse(good.text)] }, 'event#Records[0]'],
-    ['an S3 key that is not valid URL encoding', { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: '%E0%A4%A' } } }, JSON.parse(good.text)] }, 'event#Records[0]'],
-    ['an S3 object that does not exist', { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { bucket: { name: BUCKET }, object: { key: 'missing.json.gz' } } }, JSON.parse(good.text)] }, 'event#Records[0]'],
+    [
+      'an SNS record whose Message is a number',
+      {
+        Records: [
+          snsRecord({ Type: 'Notification', MessageId: 'm-1', Message: 42 }),
+          snsRecord({ Type: 'Notification', Message: eventBridge }),
+        ],
+      },
+      'event#Records[0].Sns.Message',
+    ],
+    [
+      'an SNS record of an unknown Type',
+      {
+        Records: [
+          snsRecord({ Type: 'Bogus', MessageId: 'm-1', Message: '{}' }),
+          snsRecord({ Type: 'Notification', Message: eventBridge }),
+        ],
+      },
+      'event#Records[0].Sns',
+    ],
+    [
+      'a Records element that is not an object',
+      { Records: ['AWSLogs/x.json.gz', JSON.parse(good.text)] },
+      'event#Records[0]',
+    ],
+    [
+      'an EventBridge sign-in without detail',
+      [{ 'detail-type': 'AWS Console Sign In via CloudTrail', id: 'eb-1' }, JSON.parse(eventBridge)],
+      'event[0].detail',
+    ],
+    [
+      'CloudWatch Logs data that is not base64 gzip',
+      [{ awslogs: { data: 'bm90IGd6aXA=' } }, JSON.parse(good.text)],
+      'event[0].awslogs.data',
+    ],
+    [
+      'CloudWatch Logs data that is a number',
+      [{ awslogs: { data: 7 } }, JSON.parse(good.text)],
+      'event[0].awslogs.data',
+    ],
+    [
+      'a CloudWatch Logs log event without a message',
+      [
+        {
+          awslogs: {
+            data: gzipSync(
+              JSON.stringify({ messageType: 'DATA_MESSAGE', logGroup: 'g', logEvents: [{ id: 'e1' }] }),
+            ).toString('base64'),
+          },
+        },
+        JSON.parse(good.text),
+      ],
+      'awslogs/g#e1',
+    ],
+    [
+      'an S3 event without a bucket',
+      { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: {} }, JSON.parse(good.text)] },
+      'event#Records[0]',
+    ],
+    [
+      'an S3 key that is not valid URL encoding',
+      {
+        Records: [
+          {
+            eventSource: 'aws:s3',
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: BUCKET }, object: { key: '%E0%A4%A' } },
+          },
+          JSON.parse(good.text),
+        ],
+      },
+      'event#Records[0]',
+    ],
+    [
+      'an S3 object that does not exist',
+      {
+        Records: [
+          {
+            eventSource: 'aws:s3',
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: BUCKET }, object: { key: 'missing.json.gz' } },
+          },
+          JSON.parse(good.text),
+        ],
+      },
+      'event#Records[0]',
+    ],
     ['envelopes nested twelve deep', [deepEnvelope(12), JSON.parse(good.text)], 'event[0]'],
     ['a CTS trigger whose cts is a string', [{ cts: 'login' }, { cts: JSON.parse(goodCts.text) }], 'event[0].cts'],
-    ['an SMN record without smn', { record: [{ event_version: '1.0' }, smnRecord({ message: goodCts.text })] }, 'event.record[0].smn'],
-    ['an SMN message that is an empty string', { record: [smnRecord({ message_id: 'm-1', message: '' }), smnRecord({ message: goodCts.text })] }, 'event.record[0].smn.message'],
+    [
+      'an SMN record without smn',
+      { record: [{ event_version: '1.0' }, smnRecord({ message: goodCts.text })] },
+      'event.record[0].smn',
+    ],
+    [
+      'an SMN message that is an empty string',
+      { record: [smnRecord({ message_id: 'm-1', message: '' }), smnRecord({ message: goodCts.text })] },
+      'event.record[0].smn.message',
+    ],
     ['a trace list element that is a list', { traces: [[1, 2], JSON.parse(goodCts.text)] }, 'event.traces[0]'],
   ];
 
   it.each(cases)('%s', async (_name, event, position) => {
     const { result, log, alerts } = await invoke({ event, objects: new Map() });
     expect(result.rejected).toBe(1);
-    expect(log.find('record rejected')).toEqual([expect.objectContaining({ level: 'warn', position: expect.stringMatching(new RegExp(`^${position.replace(/[[\].#]/g, '\\$&')}`)), reason: expect.any(String) })]);
-    expect(alerts.filter((alert) => alert.eventIds.includes(good.id) || alert.eventIds.includes(goodCts.id))).toHaveLength(1);
+    expect(log.find('record rejected')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        position: expect.stringMatching(new RegExp(`^${position.replace(/[[\].#]/g, '\\$&')}`)),
+        reason: expect.any(String),
+      }),
+    ]);
+    expect(
+      alerts.filter((alert) => alert.eventIds.includes(good.id) || alert.eventIds.includes(goodCts.id)),
+    ).toHaveLength(1);
   });
 
   it('a byte-order mark inside an SNS or SMN message is tolerated', async () => {
-    const sns = await invoke({ event: { Records: [snsRecord({ Type: 'Notification', Message: `\ufeff${eventBridge}` })] }, objects: new Map() });
-    const smn = await invoke({ event: { record: [smnRecord({ message: `\ufeff${goodCts.text}` })] }, objects: new Map() });
-    expect([sns.result, smn.result]).toEqual([expect.objectContaining({ rejected: 0, alerts: 1 }), expect.objectContaining({ rejected: 0, alerts: 1 })]);
+    const sns = await invoke({
+      event: { Records: [snsRecord({ Type: 'Notification', Message: `\ufeff${eventBridge}` })] },
+      objects: new Map(),
+    });
+    const smn = await invoke({
+      event: { record: [smnRecord({ message: `\ufeff${goodCts.text}` })] },
+      objects: new Map(),
+    });
+    expect([sns.result, smn.result]).toEqual([
+      expect.objectContaining({ rejected: 0, alerts: 1 }),
+      expect.objectContaining({ rejected: 0, alerts: 1 }),
+    ]);
   });
 });
 
 function deepEnvelope(depth: number): unknown {
   let event: unknown = JSON.parse(goodLogin('aws').text);
-  for (let i = 0; i < depth; i++) event = { Type: 'Notification', TopicArn: 'arn:aws:sns:us-east-1:111122223333:t', Message: JSON.stringify(event) };
+  for (let i = 0; i < depth; i++)
+    event = { Type: 'Notification', TopicArn: 'arn:aws:sns:us-east-1:111122223333:t', Message: JSON.stringify(event) };
   return event;
 }
 
@@ -345,7 +616,8 @@ interface FileCase {
 }
 
 /** A whole file in the cloud's usual form: a CloudTrail log file or a CTS trace list. */
-const fileOf = (cloud: Cloud, records: readonly string[]) => (cloud === 'aws' ? `{"Records":[${records.join(',')}]}` : `{"traces":[${records.join(',')}]}`);
+const fileOf = (cloud: Cloud, records: readonly string[]) =>
+  cloud === 'aws' ? `{"Records":[${records.join(',')}]}` : `{"traces":[${records.join(',')}]}`;
 const utf16be = (text: string) => Buffer.from(Buffer.from(text, 'utf16le')).swap16();
 
 let bomb: Buffer;
@@ -356,22 +628,60 @@ beforeAll(async () => {
 });
 
 const FILES: FileCase[] = [
-  { name: 'a file that is not JSON', bytes: () => Buffer.from('{"Records": ['), expect: 'rejected', reason: /invalid JSON/ },
-  { name: 'a truncated gzip file', bytes: (c) => gzipSync(fileOf(c, [caseText(c)])).subarray(0, 40), expect: 'rejected', reason: /truncated gzip/ },
-  { name: 'gzip magic followed by garbage', bytes: () => Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('garbage garbage garbage')]), expect: 'rejected', reason: /gzip/ },
+  {
+    name: 'a file that is not JSON',
+    bytes: () => Buffer.from('{"Records": ['),
+    expect: 'rejected',
+    reason: /invalid JSON/,
+  },
+  {
+    name: 'a truncated gzip file',
+    bytes: (c) => gzipSync(fileOf(c, [caseText(c)])).subarray(0, 40),
+    expect: 'rejected',
+    reason: /truncated gzip/,
+  },
+  {
+    name: 'gzip magic followed by garbage',
+    bytes: () => Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('garbage garbage garbage')]),
+    expect: 'rejected',
+    reason: /gzip/,
+  },
   { name: 'a gzip bomb', bytes: () => bomb, expect: 'rejected', reason: /decompressed size exceeds 33554432 bytes/ },
   { name: 'an empty file', bytes: () => Buffer.alloc(0), expect: 'rejected', reason: /empty input/ },
   { name: 'a file of blank lines', bytes: () => Buffer.from('\n \r\n\t\n'), expect: 'rejected', reason: /empty input/ },
   { name: 'an empty gzip file', bytes: () => gzipSync(''), expect: 'rejected', reason: /empty input/ },
-  { name: 'random bytes', bytes: () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)), expect: 'rejected' },
-  { name: 'a UTF-8 byte-order mark before the JSON', bytes: (c) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(fileOf(c, [caseText(c)]))]), expect: 'alert' },
-  { name: 'UTF-16LE with a byte-order mark (PowerShell redirection)', bytes: (c) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fileOf(c, [caseText(c)]), 'utf16le')]), expect: 'alert' },
-  { name: 'UTF-16BE with a byte-order mark', bytes: (c) => Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(fileOf(c, [caseText(c)]))]), expect: 'alert' },
-  { name: 'gzip of a UTF-8 byte-order mark and JSON', bytes: (c) => gzipSync(`\ufeff${fileOf(c, [caseText(c)])}`), expect: 'alert' },
+  {
+    name: 'random bytes',
+    bytes: () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)),
+    expect: 'rejected',
+  },
+  {
+    name: 'a UTF-8 byte-order mark before the JSON',
+    bytes: (c) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(fileOf(c, [caseText(c)]))]),
+    expect: 'alert',
+  },
+  {
+    name: 'UTF-16LE with a byte-order mark (PowerShell redirection)',
+    bytes: (c) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(fileOf(c, [caseText(c)]), 'utf16le')]),
+    expect: 'alert',
+  },
+  {
+    name: 'UTF-16BE with a byte-order mark',
+    bytes: (c) => Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(fileOf(c, [caseText(c)]))]),
+    expect: 'alert',
+  },
+  {
+    name: 'gzip of a UTF-8 byte-order mark and JSON',
+    bytes: (c) => gzipSync(`\ufeff${fileOf(c, [caseText(c)])}`),
+    expect: 'alert',
+  },
   { name: 'an empty record list', bytes: (c) => Buffer.from(fileOf(c, [])), expect: 'skipped' },
   {
     name: 'NDJSON with blank lines, CRLF and one broken line',
-    bytes: (c) => Buffer.from(`\r\n${caseText(c)}\r\n\r\n{"broken": \r\n${JSON.stringify(outsiderLogin(c, { [FIELDS[c].id]: 'ndjson-2', [FIELDS[c].address]: CASE_ADDRESS }))}\r\n`),
+    bytes: (c) =>
+      Buffer.from(
+        `\r\n${caseText(c)}\r\n\r\n{"broken": \r\n${JSON.stringify(outsiderLogin(c, { [FIELDS[c].id]: 'ndjson-2', [FIELDS[c].address]: CASE_ADDRESS }))}\r\n`,
+      ),
     expect: 'rejected',
     reason: /invalid JSON/,
     records: 2,
@@ -387,8 +697,15 @@ const FILES: FileCase[] = [
   {
     name: 'a huge log file: 20,000 records with one outsider login among them',
     bytes: (c) => {
-      const filler = JSON.stringify(outsiderLogin(c, { [FIELDS[c].name]: c === 'aws' ? 'DescribeInstances' : 'listServers', [FIELDS[c].service]: c === 'aws' ? 'ec2.amazonaws.com' : 'ECS' }));
-      const records = Array.from({ length: 20_000 }, (_, i) => filler.replace(/"(eventID|trace_id)":"[^"]+"/, `"$1":"filler-${i}"`));
+      const filler = JSON.stringify(
+        outsiderLogin(c, {
+          [FIELDS[c].name]: c === 'aws' ? 'DescribeInstances' : 'listServers',
+          [FIELDS[c].service]: c === 'aws' ? 'ec2.amazonaws.com' : 'ECS',
+        }),
+      );
+      const records = Array.from({ length: 20_000 }, (_, i) =>
+        filler.replace(/"(eventID|trace_id)":"[^"]+"/, `"$1":"filler-${i}"`),
+      );
       records.splice(10_000, 0, caseText(c));
       return gzipSync(fileOf(c, records));
     },
@@ -406,25 +723,40 @@ describe.each([['aws'], ['huaweicloud']] as const)('whole files (%s)', (cloud) =
   const goodFile = Buffer.from(fileOf(cloud, [good.text]));
 
   if (cloud === 'aws') {
-    it.each(FILES.map((file) => [file.name, file] as const))('S3 objects of one notification, on Lambda: %s', async (_name, file) => {
-      const objects = new Map([
-        ['bad-object.json.gz', await file.bytes(cloud)],
-        ['good-object.json.gz', goodFile],
-      ]);
-      const event = { Records: [...objects.keys()].map((key) => ({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', awsRegion: 'us-east-1', s3: { bucket: { name: BUCKET }, object: { key } } })) };
-      const { result, log, alerts } = await invoke({ event, objects });
-      expect(alerts.filter((alert) => alert.eventIds.includes(good.id))).toHaveLength(1);
-      const rejections = log.find('record rejected');
-      if (file.expect === 'rejected') {
-        expect(rejections).toEqual([expect.objectContaining({ position: expect.stringMatching(/^s3:\/\/trail-bucket\/bad-object\.json\.gz/), reason: expect.stringMatching(file.reason ?? /./) })]);
-        expect(result.rejected).toBe(1);
-      } else {
-        expect(rejections).toEqual([]);
-      }
-      if (file.expect === 'alert') expect(alerts.map((alert) => alert.eventIds[0])).toContain(caseId(cloud));
-      if (file.expect === 'skipped') expect(result.skipped).toBe(1);
-      expect(result.records).toBe(1 + (file.records ?? (file.expect === 'alert' ? 1 : 0)));
-    });
+    it.each(FILES.map((file) => [file.name, file] as const))(
+      'S3 objects of one notification, on Lambda: %s',
+      async (_name, file) => {
+        const objects = new Map([
+          ['bad-object.json.gz', await file.bytes(cloud)],
+          ['good-object.json.gz', goodFile],
+        ]);
+        const event = {
+          Records: [...objects.keys()].map((key) => ({
+            eventSource: 'aws:s3',
+            eventName: 'ObjectCreated:Put',
+            awsRegion: 'us-east-1',
+            s3: { bucket: { name: BUCKET }, object: { key } },
+          })),
+        };
+        const { result, log, alerts } = await invoke({ event, objects });
+        expect(alerts.filter((alert) => alert.eventIds.includes(good.id))).toHaveLength(1);
+        const rejections = log.find('record rejected');
+        if (file.expect === 'rejected') {
+          expect(rejections).toEqual([
+            expect.objectContaining({
+              position: expect.stringMatching(/^s3:\/\/trail-bucket\/bad-object\.json\.gz/),
+              reason: expect.stringMatching(file.reason ?? /./),
+            }),
+          ]);
+          expect(result.rejected).toBe(1);
+        } else {
+          expect(rejections).toEqual([]);
+        }
+        if (file.expect === 'alert') expect(alerts.map((alert) => alert.eventIds[0])).toContain(caseId(cloud));
+        if (file.expect === 'skipped') expect(result.skipped).toBe(1);
+        expect(result.records).toBe(1 + (file.records ?? (file.expect === 'alert' ? 1 : 0)));
+      },
+    );
   }
 
   it.each(FILES.map((file) => [file.name, file] as const))('files replayed by the CLI: %s', async (_name, file) => {
@@ -457,13 +789,23 @@ describe.each([['aws'], ['huaweicloud']] as const)('whole files (%s)', (cloud) =
 function captureIo(env: Record<string, string> = {}): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { env: { IP_WHITELIST: WHITELIST, ...env }, out: (line) => stdout.push(line), err: (line) => stderr.push(line), progress: () => undefined, errIsTty: false, stdout, stderr };
+  return {
+    env: { IP_WHITELIST: WHITELIST, ...env },
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    progress: () => undefined,
+    errIsTty: false,
+    stdout,
+    stderr,
+  };
 }
 
 describe('the decompression cap', () => {
   it('is configurable with MAX_DECOMPRESSED_MB, and follows the Lambda memory size by default', () => {
-    const { maxDecompressedBytesFromEnv } = require('../shared/intake/decode-input') as typeof import('../shared/intake/decode-input');
-    const { ConfigProblems } = require('../shared/platform/env-config') as typeof import('../shared/platform/env-config');
+    const { maxDecompressedBytesFromEnv } =
+      require('../shared/intake/decode-input') as typeof import('../shared/intake/decode-input');
+    const { ConfigProblems } =
+      require('../shared/platform/env-config') as typeof import('../shared/platform/env-config');
     const problems = new ConfigProblems();
     expect(maxDecompressedBytesFromEnv({ MAX_DECOMPRESSED_MB: '64' }, problems)).toBe(64 * 1024 * 1024);
     expect(maxDecompressedBytesFromEnv({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' }, problems)).toBe(256 * 1024 * 1024);

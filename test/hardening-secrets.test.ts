@@ -34,7 +34,12 @@ const AWS_KEYS = {
   AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQDhardeningSessionToken+test==',
 };
 /** The FunctionGraph agency's credentials, from the context. */
-const AGENCY = { token: 'MIIZhardening-agency-token-0123456789', accessKey: 'HPUAHARDENAGENCYAK01', secretKey: 'hardening-agency-secret-key-0123456789', securityToken: 'gQpjbi1ub3J0aC00hardening-security-token' };
+const AGENCY = {
+  token: 'MIIZhardening-agency-token-0123456789',
+  accessKey: 'HPUAHARDENAGENCYAK01',
+  secretKey: 'hardening-agency-secret-key-0123456789',
+  securityToken: 'gQpjbi1ub3J0aC00hardening-security-token',
+};
 /** Access key ids inside records: a responder needs to know which key, not the whole key. */
 const RECORD_KEYS = { aws: 'AKIAIOSFODNN7RECORD1', temporary: 'ASIAIOSFODNN7RECORD2', huawei: 'HSTAHARDENRECORDKEY3' };
 
@@ -60,7 +65,11 @@ function cloudTrailWithKeys(): Record<string, unknown> {
   return {
     ...record,
     eventID: 'secrets-aws-1',
-    userIdentity: { ...(record.userIdentity as object), accessKeyId: RECORD_KEYS.temporary, userName: `mira ${RECORD_KEYS.aws}` },
+    userIdentity: {
+      ...(record.userIdentity as object),
+      accessKeyId: RECORD_KEYS.temporary,
+      userName: `mira ${RECORD_KEYS.aws}`,
+    },
     userAgent: `aws-cli/2.15 key=${RECORD_KEYS.aws}`,
     errorMessage: `Failed authentication with ${RECORD_KEYS.temporary}`,
     responseElements: { ConsoleLogin: 'Failure' },
@@ -69,7 +78,12 @@ function cloudTrailWithKeys(): Record<string, unknown> {
 
 function ctsWithKeys(): Record<string, unknown> {
   const trace = fixture('huaweicloud/cts-login-outside-ip.json') as Record<string, unknown>;
-  return { ...trace, trace_id: 'secrets-cts-1', user: { ...(trace.user as object), access_key_id: RECORD_KEYS.huawei }, user_agent: `sdk ${RECORD_KEYS.aws}` };
+  return {
+    ...trace,
+    trace_id: 'secrets-cts-1',
+    user: { ...(trace.user as object), access_key_id: RECORD_KEYS.huawei },
+    user_agent: `sdk ${RECORD_KEYS.aws}`,
+  };
 }
 
 let emulator: Emulator;
@@ -78,7 +92,11 @@ const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   Object.assign(process.env, AWS_KEYS);
-  emulator = await startEmulator({ topics: [{ name: 'alerts' }], queues: [{ name: 'inbox' }], subscriptions: [{ topic: 'alerts', queue: 'inbox' }] });
+  emulator = await startEmulator({
+    topics: [{ name: 'alerts' }],
+    queues: [{ name: 'inbox' }],
+    subscriptions: [{ topic: 'alerts', queue: 'inbox' }],
+  });
   proxy = await startSnsProxy(emulator.address);
 }, 30_000);
 
@@ -94,10 +112,14 @@ beforeEach(async () => {
 });
 afterEach(() => resetSnsClients());
 
-describe('Lambda with the function\'s AWS credentials in the environment', () => {
+describe("Lambda with the function's AWS credentials in the environment", () => {
   function lambda() {
     const log = captureLog();
-    const handler = createLambdaHandler(loginWhitelist, { ...ENV, ...AWS_KEYS, ALERT_TOPIC: SNS_TOPIC, ALERT_REGION: 'us-east-1', SINK_ENDPOINT: proxy.url }, { logDestination: log.destination });
+    const handler = createLambdaHandler(
+      loginWhitelist,
+      { ...ENV, ...AWS_KEYS, ALERT_TOPIC: SNS_TOPIC, ALERT_REGION: 'us-east-1', SINK_ENDPOINT: proxy.url },
+      { logDestination: log.destination },
+    );
     return { handler, log };
   }
 
@@ -115,9 +137,17 @@ describe('Lambda with the function\'s AWS credentials in the environment', () =>
   });
 
   it('SignatureDoesNotMatch echoing the key id and session token: the error, its cause and the logs hold neither', async () => {
-    proxy.setFault({ kind: 'error', status: 403, code: 'SignatureDoesNotMatch', message: 'The request signature we calculated does not match the signature you provided.', echoRequest: true });
+    proxy.setFault({
+      kind: 'error',
+      status: 403,
+      code: 'SignatureDoesNotMatch',
+      message: 'The request signature we calculated does not match the signature you provided.',
+      echoRequest: true,
+    });
     const { handler, log } = lambda();
-    const error = await handler({ Records: [cloudTrailWithKeys()] }, { awsRequestId: 'req-secrets-2' }).catch((e: unknown) => e);
+    const error = await handler({ Records: [cloudTrailWithKeys()] }, { awsRequestId: 'req-secrets-2' }).catch(
+      (e: unknown) => e,
+    );
     // Bad credentials are permanent for this invocation: the error says so (the platform still retries it).
     expect(error).toMatchObject({ name: 'SinkError', retryable: false });
     // The echo really happened, and was redacted.
@@ -130,21 +160,37 @@ describe('Lambda with the function\'s AWS credentials in the environment', () =>
 
   it('rejected records quoting access key ids are logged with the keys masked', async () => {
     const { handler, log } = lambda();
-    await handler({ Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification', MessageId: RECORD_KEYS.aws, Message: `not json ${RECORD_KEYS.aws} ${RECORD_KEYS.temporary}` } }] });
+    await handler({
+      Records: [
+        {
+          EventSource: 'aws:sns',
+          Sns: {
+            Type: 'Notification',
+            MessageId: RECORD_KEYS.aws,
+            Message: `not json ${RECORD_KEYS.aws} ${RECORD_KEYS.temporary}`,
+          },
+        },
+      ],
+    });
     const [rejected] = log.find('record rejected');
     expect(rejected.reason).toContain('not json');
     expectNoSecrets(log.text());
   });
 });
 
-describe('FunctionGraph with the agency\'s credentials in the context', () => {
+describe("FunctionGraph with the agency's credentials in the context", () => {
   let smn: SmnServer;
   afterEach(async () => smn?.close());
 
   function functionGraph(auth: 'token' | 'aksk') {
     const log = captureLog();
     const { handler } = createFunctionGraphHandler(loginWhitelist, {}, { logDestination: log.destination });
-    const variables: Record<string, string> = { ...ENV, ALERT_TOPIC: 'trailguard_alerts', ALERT_REGION: 'eu-de', SINK_ENDPOINT: smn.url };
+    const variables: Record<string, string> = {
+      ...ENV,
+      ALERT_TOPIC: 'trailguard_alerts',
+      ALERT_REGION: 'eu-de',
+      SINK_ENDPOINT: smn.url,
+    };
     const context: FunctionGraphContext = {
       getRequestID: () => 'req-fg-secrets',
       getUserData: (key) => variables[key],
@@ -157,7 +203,7 @@ describe('FunctionGraph with the agency\'s credentials in the context', () => {
     return { run: (event: unknown) => handler(event, context), log };
   }
 
-  it('a published alert holds no agency credential; the Huawei AK of the record is masked in the alert\'s event', async () => {
+  it("a published alert holds no agency credential; the Huawei AK of the record is masked in the alert's event", async () => {
     smn = await startSmnServer({ token: AGENCY.token });
     const { run, log } = functionGraph('token');
     expect(await run({ cts: ctsWithKeys() })).toMatchObject({ delivered: 1 });
@@ -168,7 +214,13 @@ describe('FunctionGraph with the agency\'s credentials in the context', () => {
   });
 
   it('a 401 whose body echoes the AK and the canonical request (with the security token): redacted in the error and the logs', async () => {
-    smn = await startSmnServer({ credentials: { accessKey: AGENCY.accessKey, secretKey: 'not-the-agency-secret-key', securityToken: AGENCY.securityToken } });
+    smn = await startSmnServer({
+      credentials: {
+        accessKey: AGENCY.accessKey,
+        secretKey: 'not-the-agency-secret-key',
+        securityToken: AGENCY.securityToken,
+      },
+    });
     const { run, log } = functionGraph('aksk');
     const error = await run({ cts: ctsWithKeys() }).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'SinkError', retryable: false });
@@ -192,7 +244,15 @@ describe('the replay CLI with credentials in its environment', () => {
   function captureIo(env: Record<string, string>): CliIo & { stdout: string[]; stderr: string[] } {
     const stdout: string[] = [];
     const stderr: string[] = [];
-    return { env: { ...ENV, LOG_LEVEL: 'trace', ...env }, out: (line) => stdout.push(line), err: (line) => stderr.push(line), progress: () => undefined, errIsTty: false, stdout, stderr };
+    return {
+      env: { ...ENV, LOG_LEVEL: 'trace', ...env },
+      out: (line) => stdout.push(line),
+      err: (line) => stderr.push(line),
+      progress: () => undefined,
+      errIsTty: false,
+      stdout,
+      stderr,
+    };
   }
   function inputFile(): string {
     const path = join(mkdtempSync(join(tmpdir(), 'trailguard-secrets-')), 'trail.json');
@@ -203,7 +263,10 @@ describe('the replay CLI with credentials in its environment', () => {
   it('--json prints access key ids masked, in the text and in the event', async () => {
     const io = captureIo({});
     expect(await main(['replay', 'login-whitelist', inputFile(), '--json'], io)).toBe(0);
-    const alert = JSON.parse(io.stdout[0]) as { message: string; event: { actor: { accessKeyId: string; name: string }; userAgent: string } };
+    const alert = JSON.parse(io.stdout[0]) as {
+      message: string;
+      event: { actor: { accessKeyId: string; name: string }; userAgent: string };
+    };
     expect(alert.event.actor.accessKeyId).toBe(maskAccessKey(RECORD_KEYS.temporary));
     expect(alert.event.actor.name).toBe(`mira ${maskAccessKey(RECORD_KEYS.aws)}`);
     expectNoSecrets(io.stdout.join('\n'));
@@ -213,7 +276,20 @@ describe('the replay CLI with credentials in its environment', () => {
     const smn = await startSmnServer({ token: 'the-right-token-0123456789' });
     try {
       const io = captureIo({ SMN_AUTH_TOKEN: AGENCY.token, PROJECT_ID: PROJECT });
-      const code = await main(['replay', 'login-whitelist', inputFile(), '--sink', 'smn', '--endpoint', smn.url, '--topic', `urn:smn:eu-de:${PROJECT}:alerts`], io);
+      const code = await main(
+        [
+          'replay',
+          'login-whitelist',
+          inputFile(),
+          '--sink',
+          'smn',
+          '--endpoint',
+          smn.url,
+          '--topic',
+          `urn:smn:eu-de:${PROJECT}:alerts`,
+        ],
+        io,
+      );
       expect(code).toBe(1);
       expect(io.stderr.join('\n')).toMatch(/401/);
       expectNoSecrets([...io.stdout, ...io.stderr].join('\n'));
@@ -223,9 +299,30 @@ describe('the replay CLI with credentials in its environment', () => {
   });
 
   it('an SNS error echoing the AWS credentials stays out of everything the CLI prints', async () => {
-    proxy.setFault({ kind: 'error', status: 403, code: 'SignatureDoesNotMatch', message: 'signature mismatch', echoRequest: true });
+    proxy.setFault({
+      kind: 'error',
+      status: 403,
+      code: 'SignatureDoesNotMatch',
+      message: 'signature mismatch',
+      echoRequest: true,
+    });
     const io = captureIo({ ...AWS_KEYS, AWS_ACCOUNT_ID: '000000000000' });
-    const code = await main(['replay', 'login-whitelist', inputFile(), '--sink', 'sns', '--endpoint', proxy.url, '--topic', SNS_TOPIC, '--region', 'us-east-1'], io);
+    const code = await main(
+      [
+        'replay',
+        'login-whitelist',
+        inputFile(),
+        '--sink',
+        'sns',
+        '--endpoint',
+        proxy.url,
+        '--topic',
+        SNS_TOPIC,
+        '--region',
+        'us-east-1',
+      ],
+      io,
+    );
     expect(code).toBe(1);
     expect(io.stderr.join('\n')).toMatch(/SignatureDoesNotMatch|signature mismatch/);
     expectNoSecrets([...io.stdout, ...io.stderr].join('\n'));
@@ -234,17 +331,36 @@ describe('the replay CLI with credentials in its environment', () => {
 
 describe('masking and redaction rules', () => {
   it('alerts mask every AWS access key id to its last four characters, also inside URL-encoded text', () => {
-    expect(maskAccessKeyIds(`key AKIAIOSFODNN7EXAMPLE, url ?q=%20ASIAIOSFODNN7EXAMPLF%20`)).toBe('key ****************MPLE, url ?q=%20****************MPLF%20');
-    expect(maskAccessKeyIds('a Huawei AK HSTAHARDENRECORDKEY3 is masked when named', ['HSTAHARDENRECORDKEY3'])).toBe('a Huawei AK ****************KEY3 is masked when named');
-    expect(maskAccessKeyIds('principal AIDAEXAMPLEALICE4821 stays: it is an id, not a key')).toContain('AIDAEXAMPLEALICE4821');
+    expect(maskAccessKeyIds(`key AKIAIOSFODNN7EXAMPLE, url ?q=%20ASIAIOSFODNN7EXAMPLF%20`)).toBe(
+      'key ****************MPLE, url ?q=%20****************MPLF%20',
+    );
+    expect(maskAccessKeyIds('a Huawei AK HSTAHARDENRECORDKEY3 is masked when named', ['HSTAHARDENRECORDKEY3'])).toBe(
+      'a Huawei AK ****************KEY3 is masked when named',
+    );
+    expect(maskAccessKeyIds('principal AIDAEXAMPLEALICE4821 stays: it is an id, not a key')).toContain(
+      'AIDAEXAMPLEALICE4821',
+    );
   });
 
   it('log lines scrub access key ids anywhere, and the exact credential values given to the logger', () => {
     const log = captureLog();
-    const logger = createLogger({ level: 'trace', secrets: [AGENCY.token, AWS_KEYS.AWS_SESSION_TOKEN, 'short'] }, log.destination);
+    const logger = createLogger(
+      { level: 'trace', secrets: [AGENCY.token, AWS_KEYS.AWS_SESSION_TOKEN, 'short'] },
+      log.destination,
+    );
     const cause = new Error(`upstream said ${AWS_KEYS.AWS_SESSION_TOKEN}`);
-    logger.info({ context: { nested: { value: `token ${AGENCY.token}` } }, key: RECORD_KEYS.aws, list: [`x${RECORD_KEYS.temporary}`] }, 'something happened');
-    logger.error({ err: new Error(`failed with ${AWS_KEYS.AWS_SESSION_TOKEN} and ${RECORD_KEYS.aws}`, { cause }) }, 'failure');
+    logger.info(
+      {
+        context: { nested: { value: `token ${AGENCY.token}` } },
+        key: RECORD_KEYS.aws,
+        list: [`x${RECORD_KEYS.temporary}`],
+      },
+      'something happened',
+    );
+    logger.error(
+      { err: new Error(`failed with ${AWS_KEYS.AWS_SESSION_TOKEN} and ${RECORD_KEYS.aws}`, { cause }) },
+      'failure',
+    );
     logger.warn(`free text ${AGENCY.token}`);
     expectNoSecrets(log.text());
     expect(log.text()).toContain('[REDACTED]');

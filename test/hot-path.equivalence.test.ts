@@ -41,16 +41,27 @@ function parsesAsRecordList(bytes: Buffer): { key: string; elements: unknown[] }
 describe('scanRecordList', () => {
   const whitespace = fc.constantFrom('', ' ', '\n', '\r\n', '\t');
   const documents = fc
-    .tuple(fc.constantFrom('Records', 'traces', 'Record', 'records'), fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 5 }), whitespace, whitespace, fc.boolean())
+    .tuple(
+      fc.constantFrom('Records', 'traces', 'Record', 'records'),
+      fc.array(fc.jsonValue({ maxDepth: 3 }), { maxLength: 5 }),
+      whitespace,
+      whitespace,
+      fc.boolean(),
+    )
     .map(([key, elements, w1, w2, pretty]) => {
       const inner = elements.map((element) => JSON.stringify(element, null, pretty ? 2 : undefined)).join(`,${w2}`);
       return Buffer.from(`${w1}{${w2}"${key}"${w1}:${w2}[${w1}${inner}${w2}]${w1}}${w2}`, 'utf8');
     });
-  const edits = fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('replace', 'insert', 'delete', 'truncate', 'none'));
+  const edits = fc.tuple(
+    fc.nat(),
+    fc.integer({ min: 0, max: 255 }),
+    fc.constantFrom('replace', 'insert', 'delete', 'truncate', 'none'),
+  );
 
   function edit(bytes: Buffer, [at, byte, kind]: [number, number, string]): Buffer {
     const p = bytes.length > 0 ? at % bytes.length : 0;
-    if (kind === 'replace' && bytes.length > 0) return Buffer.concat([bytes.subarray(0, p), Buffer.from([byte]), bytes.subarray(p + 1)]);
+    if (kind === 'replace' && bytes.length > 0)
+      return Buffer.concat([bytes.subarray(0, p), Buffer.from([byte]), bytes.subarray(p + 1)]);
     if (kind === 'insert') return Buffer.concat([bytes.subarray(0, p), Buffer.from([byte]), bytes.subarray(p)]);
     if (kind === 'delete') return Buffer.concat([bytes.subarray(0, p), bytes.subarray(p + 1)]);
     if (kind === 'truncate') return bytes.subarray(0, p);
@@ -73,26 +84,40 @@ describe('scanRecordList', () => {
   });
 
   it('accepts every well-formed one-member document (so big files do take the fast path)', () => {
-    fc.assert(fc.property(documents, (document) => expect(scanRecordList(document, 'x') !== undefined).toBe(/^\s*\{\s*"(Records|traces)"/.test(document.toString()))), {
-      numRuns: 5000,
-    });
+    fc.assert(
+      fc.property(documents, (document) =>
+        expect(scanRecordList(document, 'x') !== undefined).toBe(
+          /^\s*\{\s*"(Records|traces)"/.test(document.toString()),
+        ),
+      ),
+      {
+        numRuns: 5000,
+      },
+    );
   });
 
   it('agrees with JSON.parse on strings with escapes, control characters and non-UTF-8 bytes', () => {
     fc.assert(
-      fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { maxLength: 4 }), fc.nat(), fc.integer({ min: 0, max: 255 }), (texts, at, byte) => {
-        const bytes = Buffer.from(JSON.stringify({ Records: texts.map((text) => ({ text, [text]: 1 })) }), 'utf8');
-        if (bytes.length > 0) bytes[at % bytes.length] = byte;
-        const list = scanRecordList(bytes, 'x');
-        expect(list !== undefined).toBe(parsesAsRecordList(bytes) !== undefined);
-      }),
+      fc.property(
+        fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { maxLength: 4 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 255 }),
+        (texts, at, byte) => {
+          const bytes = Buffer.from(JSON.stringify({ Records: texts.map((text) => ({ text, [text]: 1 })) }), 'utf8');
+          if (bytes.length > 0) bytes[at % bytes.length] = byte;
+          const list = scanRecordList(bytes, 'x');
+          expect(list !== undefined).toBe(parsesAsRecordList(bytes) !== undefined);
+        },
+      ),
       { numRuns: 20000 },
     );
   });
 });
 
 describe('reading a log file record at a time', () => {
-  const fixtures = ['aws', 'huaweicloud'].flatMap((dir) => readdirSync(join(EVENTS, dir)).map((file) => join(EVENTS, dir, file)));
+  const fixtures = ['aws', 'huaweicloud'].flatMap((dir) =>
+    readdirSync(join(EVENTS, dir)).map((file) => join(EVENTS, dir, file)),
+  );
   const logFile = readFileSync(join(EVENTS, 'aws', 'envelope-cloudtrail-log-file.json'));
   const compact = Buffer.from(JSON.stringify(JSON.parse(logFile.toString('utf8'))));
   const env = { RULE_SETS: 'all', IP_WHITELIST: '203.0.113.0/24', ALERT_ON_FAILED_LOGIN: 'true' };
@@ -113,19 +138,30 @@ describe('reading a log file record at a time', () => {
     return outcomes;
   }
 
-  it.each(fixtures.map((path) => [path.slice(EVENTS.length + 1), path]))('%s: same outcome either way', async (_name, path) => {
-    const bytes = readFileSync(path);
-    expect(await outcome(path, bytes, 0)).toEqual(await outcome(path, bytes, Number.POSITIVE_INFINITY));
-  });
+  it.each(fixtures.map((path) => [path.slice(EVENTS.length + 1), path]))(
+    '%s: same outcome either way',
+    async (_name, path) => {
+      const bytes = readFileSync(path);
+      expect(await outcome(path, bytes, 0)).toEqual(await outcome(path, bytes, Number.POSITIVE_INFINITY));
+    },
+  );
 
   it.each([
     ['gzip', gzipSync(compact)],
     ['truncated', compact.subarray(0, compact.length - 7)],
-    ['a control character inside a string', Buffer.from(compact.toString().replace('ConsoleLogin', 'Console\u0001Login'))],
+    [
+      'a control character inside a string',
+      Buffer.from(compact.toString().replace('ConsoleLogin', 'Console\u0001Login')),
+    ],
     ['two documents (NDJSON)', Buffer.concat([compact, Buffer.from('\n'), compact])],
     ['a second member', Buffer.from(`${compact.toString().slice(0, -1)},"cts":{}}`)],
     ['a duplicate Records member', Buffer.from(`${compact.toString().slice(0, -1)},"Records":[]}`)],
-    ['mixed elements', Buffer.from('{"Records":[1,"x",null,{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}')],
+    [
+      'mixed elements',
+      Buffer.from(
+        '{"Records":[1,"x",null,{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]}',
+      ),
+    ],
     ['an empty list', Buffer.from('{"traces":[]}')],
   ])('%s: same outcome either way', async (name, bytes) => {
     expect(await outcome(name, bytes, 0)).toEqual(await outcome(name, bytes, Number.POSITIVE_INFINITY));
@@ -157,7 +193,17 @@ describe('the generated trace-event validator', () => {
     category: 'login',
     outcome: 'success',
     error: { code: 'x', message: 'y' },
-    actor: { type: 'IAMUser', id: 'i', name: 'n', arn: 'a', account: '1', accountName: 'x', mfa: true, accessKeyId: 'k', invokedBy: 'b' },
+    actor: {
+      type: 'IAMUser',
+      id: 'i',
+      name: 'n',
+      arn: 'a',
+      account: '1',
+      accountName: 'x',
+      mfa: true,
+      accessKeyId: 'k',
+      invokedBy: 'b',
+    },
     sourceAddress: '1.2.3.4',
     sourceAddressKind: 'ipv4',
     sourceIp: '1.2.3.4',
@@ -165,15 +211,56 @@ describe('the generated trace-event validator', () => {
     region: 'r',
     account: '1',
     resource: { type: 't', id: 'i', name: 'n' },
-    compliance: { rule: 'r', newState: 'COMPLIANT', oldState: 'NON_COMPLIANT', resourceType: 'x', resourceId: 'y', annotation: 'z' },
+    compliance: {
+      rule: 'r',
+      newState: 'COMPLIANT',
+      oldState: 'NON_COMPLIANT',
+      resourceType: 'x',
+      resourceId: 'y',
+      annotation: 'z',
+    },
     raw: { a: 1 },
   };
   const paths = [
-    'id', 'time', 'cloud', 'source', 'category', 'outcome', 'error', 'error.code', 'error.extra', 'actor', 'actor.type', 'actor.mfa', 'actor.extra',
-    'sourceAddress', 'sourceAddressKind', 'sourceIp', 'resource', 'resource.extra', 'compliance', 'compliance.newState', 'compliance.extra', 'raw', 'extra',
+    'id',
+    'time',
+    'cloud',
+    'source',
+    'category',
+    'outcome',
+    'error',
+    'error.code',
+    'error.extra',
+    'actor',
+    'actor.type',
+    'actor.mfa',
+    'actor.extra',
+    'sourceAddress',
+    'sourceAddressKind',
+    'sourceIp',
+    'resource',
+    'resource.extra',
+    'compliance',
+    'compliance.newState',
+    'compliance.extra',
+    'raw',
+    'extra',
   ];
   const values = fc.oneof(
-    fc.constantFrom(undefined, null, '', '\ud83d\ude00', '\ud83d', 'x\ud83d\ude00', 'aws', 'login', 'ipv4', 'COMPLIANT', '2024-06-03T17:22:09.000Z', '2024-06-03T17:22:09.000Z\n'),
+    fc.constantFrom(
+      undefined,
+      null,
+      '',
+      '\ud83d\ude00',
+      '\ud83d',
+      'x\ud83d\ude00',
+      'aws',
+      'login',
+      'ipv4',
+      'COMPLIANT',
+      '2024-06-03T17:22:09.000Z',
+      '2024-06-03T17:22:09.000Z\n',
+    ),
     fc.boolean(),
     fc.integer(),
     fc.string({ maxLength: 3 }),
@@ -204,7 +291,10 @@ describe('the generated trace-event validator', () => {
   });
 
   it('gives ajv’s answer for any value, and for inherited or non-enumerable members', () => {
-    fc.assert(fc.property(fc.anything(), (value) => expect(generated?.(value)).toBe(reference(value))), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.anything(), (value) => expect(generated?.(value)).toBe(reference(value))),
+      { numRuns: 5000 },
+    );
     const copy = (): Record<string, unknown> => JSON.parse(JSON.stringify(valid)) as Record<string, unknown>;
     const hidden = copy();
     Object.defineProperty(hidden, 'id', { value: 5, enumerable: false });
@@ -217,10 +307,20 @@ describe('the generated trace-event validator', () => {
 
 describe('normalizeTime', () => {
   it('formats epoch milliseconds exactly as Date#toISOString, 1973 to 9999', () => {
-    fc.assert(fc.property(fc.integer({ min: 1e11, max: 253_402_300_799_999 }), (ms) => expect(normalizeTime(ms)).toBe(new Date(ms).toISOString())), { numRuns: 50000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1e11, max: 253_402_300_799_999 }), (ms) =>
+        expect(normalizeTime(ms)).toBe(new Date(ms).toISOString()),
+      ),
+      { numRuns: 50000 },
+    );
   });
 
   it('formats epoch seconds exactly as Date#toISOString', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 1e11 - 1 }), (s) => expect(normalizeTime(s)).toBe(new Date(s * 1000).toISOString())), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e11 - 1 }), (s) =>
+        expect(normalizeTime(s)).toBe(new Date(s * 1000).toISOString()),
+      ),
+      { numRuns: 20000 },
+    );
   });
 });

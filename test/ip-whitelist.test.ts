@@ -58,7 +58,10 @@ describe('parseWhitelist', () => {
   });
 
   it.each<[string, string]>([
-    ['035.249.253.232', 'leading zeros are ambiguous (010 is octal 8 to some tools and decimal 10 to others); remove them'],
+    [
+      '035.249.253.232',
+      'leading zeros are ambiguous (010 is octal 8 to some tools and decimal 10 to others); remove them',
+    ],
     ['10.0.0.0/08', 'prefix length "/08" is not a number from 0 to 32'],
     ['10.0.0.0/33', 'prefix length "/33" is not a number from 0 to 32'],
     ['10.0.0.0/', 'prefix length "/" is not a number from 0 to 32'],
@@ -96,7 +99,9 @@ describe('parseWhitelist', () => {
 
   it('cuts long hostile entries short in messages', () => {
     const error = configError('x'.repeat(10_000));
-    expect(error.problems).toEqual([`IP whitelist entry "${'x'.repeat(60)}…": not an IPv4 or IPv6 address or CIDR network`]);
+    expect(error.problems).toEqual([
+      `IP whitelist entry "${'x'.repeat(60)}…": not an IPv4 or IPv6 address or CIDR network`,
+    ]);
   });
 
   it.each(['', '   ', ' ,\n;\t, ', undefined as unknown as string])('refuses an empty whitelist (%j)', (text) => {
@@ -134,17 +139,23 @@ describe('parseWhitelist properties', () => {
   it('an IPv6 address is in a CIDR iff its first prefix bits equal the network', () => {
     const words = fc.array(uint32, { minLength: 4, maxLength: 4 });
     fc.assert(
-      fc.property(words, words, fc.integer({ min: 0, max: 128 }), fc.nat({ max: 128 }), (netWords, addrWords, prefix, shared) => {
-        const all = (1n << 128n) - 1n;
-        const keep = shared === 0 ? 0n : (all << BigInt(128 - shared)) & all;
-        const address = (toBigInt(netWords) & keep) | (toBigInt(addrWords) & ~keep & all);
-        const network = (toBigInt(netWords) >> BigInt(128 - prefix)) << BigInt(128 - prefix);
-        const text = (n: bigint) => formatIpv6([96n, 64n, 32n, 0n].map((s) => Number((n >> s) & 0xffffffffn)));
-        // Networks in the IPv4-mapped range become IPv4 networks; skip them here, the table covers them.
-        fc.pre(!text(network).includes('.') && !text(address).includes('.'));
-        const list = parseWhitelist(`${text(network)}/${prefix}`);
-        expect(list.contains(text(address))).toBe(inCidrReference(address, network, prefix, 128));
-      }),
+      fc.property(
+        words,
+        words,
+        fc.integer({ min: 0, max: 128 }),
+        fc.nat({ max: 128 }),
+        (netWords, addrWords, prefix, shared) => {
+          const all = (1n << 128n) - 1n;
+          const keep = shared === 0 ? 0n : (all << BigInt(128 - shared)) & all;
+          const address = (toBigInt(netWords) & keep) | (toBigInt(addrWords) & ~keep & all);
+          const network = (toBigInt(netWords) >> BigInt(128 - prefix)) << BigInt(128 - prefix);
+          const text = (n: bigint) => formatIpv6([96n, 64n, 32n, 0n].map((s) => Number((n >> s) & 0xffffffffn)));
+          // Networks in the IPv4-mapped range become IPv4 networks; skip them here, the table covers them.
+          fc.pre(!text(network).includes('.') && !text(address).includes('.'));
+          const list = parseWhitelist(`${text(network)}/${prefix}`);
+          expect(list.contains(text(address))).toBe(inCidrReference(address, network, prefix, 128));
+        },
+      ),
     );
   });
 
@@ -154,13 +165,17 @@ describe('parseWhitelist properties', () => {
       prefix: p,
     }));
     fc.assert(
-      fc.property(fc.array(cidr, { minLength: 1, maxLength: 8 }), fc.array(uint32, { maxLength: 20 }), (cidrs, addresses) => {
-        const list = parseWhitelist(cidrs.map((c) => `${formatIpv4(c.network)}/${c.prefix}`).join(','));
-        for (const address of [...addresses, ...cidrs.map((c) => c.network)]) {
-          const expected = cidrs.some((c) => inCidrReference(BigInt(address), BigInt(c.network), c.prefix, 32));
-          expect(list.contains(formatIpv4(address))).toBe(expected);
-        }
-      }),
+      fc.property(
+        fc.array(cidr, { minLength: 1, maxLength: 8 }),
+        fc.array(uint32, { maxLength: 20 }),
+        (cidrs, addresses) => {
+          const list = parseWhitelist(cidrs.map((c) => `${formatIpv4(c.network)}/${c.prefix}`).join(','));
+          for (const address of [...addresses, ...cidrs.map((c) => c.network)]) {
+            const expected = cidrs.some((c) => inCidrReference(BigInt(address), BigInt(c.network), c.prefix, 32));
+            expect(list.contains(formatIpv4(address))).toBe(expected);
+          }
+        },
+      ),
     );
   });
 });

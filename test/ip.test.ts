@@ -146,13 +146,22 @@ describe('classifyAddress', () => {
 /** Eight random 16-bit groups. */
 const hextets = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 });
 /** Bias toward zero runs, where `::` compression gets interesting. */
-const sparseHextets = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), { minLength: 8, maxLength: 8 });
+const sparseHextets = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), {
+  minLength: 8,
+  maxLength: 8,
+});
 const isMapped = (h: number[]) => h.slice(0, 5).every((x) => x === 0) && h[5] === 0xffff;
 
 /** Valid spellings of the same address: full, padded, upper-case, `::` anywhere on a zero run, embedded IPv4. */
 function spellingsOf(h: number[]): string[] {
   const hex = (list: number[]) => list.map((n) => n.toString(16));
-  const out = [hex(h).join(':'), h.map((n) => n.toString(16).padStart(4, '0')).join(':').toUpperCase()];
+  const out = [
+    hex(h).join(':'),
+    h
+      .map((n) => n.toString(16).padStart(4, '0'))
+      .join(':')
+      .toUpperCase(),
+  ];
   for (let i = 0; i < 8; i++) {
     for (let j = i + 1; j <= 8 && h[j - 1] === 0; j++) {
       out.push(`${hex(h.slice(0, i)).join(':')}::${hex(h.slice(j)).join(':')}`);
@@ -203,9 +212,12 @@ describe('parseIp properties', () => {
   it('accepts exactly what node:net accepts (which never allows leading zeros in IPv4)', () => {
     const chars = fc.constantFrom(...'0123456789abcdefABCDEF:.'.split(''), '1', '0', ':', '.', 'f');
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: chars, maxLength: 45 }), fc.ipV4(), fc.ipV6(), fc.ipV4Extended()), (text) => {
-        expect(parseIp(text) !== undefined).toBe(isIP(text) !== 0);
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: chars, maxLength: 45 }), fc.ipV4(), fc.ipV6(), fc.ipV4Extended()),
+        (text) => {
+          expect(parseIp(text) !== undefined).toBe(isIP(text) !== 0);
+        },
+      ),
       { numRuns: 20_000 },
     );
   });

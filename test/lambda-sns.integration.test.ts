@@ -14,7 +14,10 @@ import { main } from '../cli/main';
 import { EVENTS_DIR } from './support/fixtures';
 import { join } from 'node:path';
 
-const CONTEXT = { awsRequestId: 'test-request', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:login-whitelist' };
+const CONTEXT = {
+  awsRequestId: 'test-request',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:login-whitelist',
+};
 
 const emulator = useAlertTopicEmulator('alerts', 'inbox');
 
@@ -42,7 +45,7 @@ describe('login-whitelist on Lambda with SNS', () => {
     expect(received[0].MessageAttributes?.rule?.Value).toBe('ip-not-whitelisted');
   });
 
-  it('a bare topic name is resolved from the region and the function ARN\'s account', async () => {
+  it("a bare topic name is resolved from the region and the function ARN's account", async () => {
     const handler = handlerFor('alerts');
     await handler(fixture('aws/envelope-eventbridge-console-signin.json'), CONTEXT);
     expect(await drainQueue(emulator.address, 'inbox')).toHaveLength(1);
@@ -60,10 +63,22 @@ describe('login-whitelist on Lambda with SNS', () => {
     const notification = fixture('aws/envelope-s3-object-created.json');
     const objects = unwrapEnvelope(notification, 'test').flatMap((entry) => (entry.type === 'fetch' ? [entry] : []));
     expect(objects.length).toBeGreaterThan(0);
-    const s3 = new S3Client({ region: 'us-east-1', endpoint: emulator.address, forcePathStyle: true, credentials: TEST_CREDENTIALS });
-    for (const bucket of new Set(objects.map((object) => object.bucket))) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: emulator.address,
+      forcePathStyle: true,
+      credentials: TEST_CREDENTIALS,
+    });
+    for (const bucket of new Set(objects.map((object) => object.bucket)))
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     for (const object of objects) {
-      await s3.send(new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: fixtureBytes('aws/envelope-cloudtrail-log-file.json.gz') }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: object.bucket,
+          Key: object.key,
+          Body: fixtureBytes('aws/envelope-cloudtrail-log-file.json.gz'),
+        }),
+      );
     }
     s3.destroy();
     const result = await handlerFor('alerts')(notification, CONTEXT);
@@ -75,7 +90,16 @@ describe('login-whitelist on Lambda with SNS', () => {
 
   it('a missing log object is reported, not retried forever', async () => {
     const result = await handlerFor('alerts')(
-      { Records: [{ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', awsRegion: 'us-east-1', s3: { bucket: { name: 'no-such-bucket' }, object: { key: 'AWSLogs/x.json.gz' } } }] },
+      {
+        Records: [
+          {
+            eventSource: 'aws:s3',
+            eventName: 'ObjectCreated:Put',
+            awsRegion: 'us-east-1',
+            s3: { bucket: { name: 'no-such-bucket' }, object: { key: 'AWSLogs/x.json.gz' } },
+          },
+        ],
+      },
       CONTEXT,
     );
     expect(result).toMatchObject({ records: 0, rejected: 1 });
@@ -100,10 +124,10 @@ describe('login-whitelist on Lambda with SNS', () => {
     expect(() => handlerFor('alerts', { IP_WHITELIST: '203.0.113.0/24, 300.1.1.1' })).toThrow(/300\.1\.1\.1/);
   });
 
-  it('one cold-start error lists the sink\'s and the detector\'s problems together', () => {
-    expect(() => createLambdaHandler(loginWhitelist, { IP_WHITELIST: '10.0.0.1/8 300.1.1.1', MAX_DECOMPRESSED_MB: 'lots' })).toThrow(
-      /ALERT_TOPIC[\s\S]*MAX_DECOMPRESSED_MB[\s\S]*300\.1\.1\.1/,
-    );
+  it("one cold-start error lists the sink's and the detector's problems together", () => {
+    expect(() =>
+      createLambdaHandler(loginWhitelist, { IP_WHITELIST: '10.0.0.1/8 300.1.1.1', MAX_DECOMPRESSED_MB: 'lots' }),
+    ).toThrow(/ALERT_TOPIC[\s\S]*MAX_DECOMPRESSED_MB[\s\S]*300\.1\.1\.1/);
   });
 
   it('a missing topic setting stops the function at cold start', () => {
@@ -116,14 +140,33 @@ describe('trailguard replay --sink sns', () => {
     const stdout: string[] = [];
     const stderr: string[] = [];
     const io = {
-      env: { IP_WHITELIST: '203.0.113.0/24', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', LOG_LEVEL: 'silent' },
+      env: {
+        IP_WHITELIST: '203.0.113.0/24',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        LOG_LEVEL: 'silent',
+      },
       out: (line: string) => stdout.push(line),
       err: (line: string) => stderr.push(line),
       progress: () => undefined,
       errIsTty: false,
     };
     const file = join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json');
-    const code = await main(['replay', 'login-whitelist', file, '--json', '--sink', 'sns', '--endpoint', emulator.address, '--topic', 'arn:aws:sns:us-east-1:000000000000:alerts'], io);
+    const code = await main(
+      [
+        'replay',
+        'login-whitelist',
+        file,
+        '--json',
+        '--sink',
+        'sns',
+        '--endpoint',
+        emulator.address,
+        '--topic',
+        'arn:aws:sns:us-east-1:000000000000:alerts',
+      ],
+      io,
+    );
     expect(code).toBe(0);
     expect(stderr.join('\n')).toContain('published 1 alert(s) to sns');
     const [message] = await drainQueue(emulator.address, 'inbox');

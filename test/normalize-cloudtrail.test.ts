@@ -26,7 +26,6 @@ function normalize(record: unknown): TraceEvent {
   return event;
 }
 
-
 const ssoRole = 'AWSReservedSSO_PowerUserAccess_5c1e2f3a4b6d7e8f';
 
 describe('normalizeCloudTrail on the fixtures', () => {
@@ -43,7 +42,14 @@ describe('normalizeCloudTrail on the fixtures', () => {
         action: 'ConsoleLogin',
         category: 'login',
         outcome: 'success',
-        actor: { type: 'IAMUser', id: 'AIDAWQ3EXAMPLEUSER01', name: 'mira.okafor', arn: `arn:aws:iam::${ACCOUNT}:user/mira.okafor`, account: ACCOUNT, mfa: false },
+        actor: {
+          type: 'IAMUser',
+          id: 'AIDAWQ3EXAMPLEUSER01',
+          name: 'mira.okafor',
+          arn: `arn:aws:iam::${ACCOUNT}:user/mira.okafor`,
+          account: ACCOUNT,
+          mfa: false,
+        },
         sourceAddress: '198.51.100.23',
         sourceAddressKind: 'ipv4',
         sourceIp: '198.51.100.23',
@@ -54,7 +60,12 @@ describe('normalizeCloudTrail on the fixtures', () => {
     [
       'a root sign-in with MFAUsed YES counts as MFA',
       'console-login-root-mfa',
-      { category: 'login', outcome: 'success', actor: { type: 'Root', name: 'root', account: ACCOUNT, mfa: true }, sourceIp: '203.0.113.10' },
+      {
+        category: 'login',
+        outcome: 'success',
+        actor: { type: 'Root', name: 'root', account: ACCOUNT, mfa: true },
+        sourceIp: '203.0.113.10',
+      },
     ],
     [
       'a failed sign-in of an unknown user name is login-failed and keeps the hidden name',
@@ -69,12 +80,19 @@ describe('normalizeCloudTrail on the fixtures', () => {
     [
       'an Identity Center permission-set sign-in (AssumedRole, eventType AwsConsoleSignin) is a login named role/session',
       'console-login-assumed-role',
-      { category: 'login', outcome: 'success', actor: { type: 'AssumedRole', name: `${ssoRole}/ines.duarte@example.com`, mfa: false } },
+      {
+        category: 'login',
+        outcome: 'success',
+        actor: { type: 'AssumedRole', name: `${ssoRole}/ines.duarte@example.com`, mfa: false },
+      },
     ],
     [
       'a federated-user sign-in is named after the federated user and takes MFA from the session',
       'console-login-federated-user',
-      { category: 'login', actor: { type: 'FederatedUser', name: 'ops-broker', id: `${ACCOUNT}:ops-broker`, mfa: false } },
+      {
+        category: 'login',
+        actor: { type: 'FederatedUser', name: 'ops-broker', id: `${ACCOUNT}:ops-broker`, mfa: false },
+      },
     ],
     [
       'an Identity Center UserAuthentication is a sign-in step (other) whose actor is the onBehalfOf user',
@@ -82,18 +100,35 @@ describe('normalizeCloudTrail on the fixtures', () => {
       {
         category: 'other',
         outcome: 'success',
-        actor: { type: 'IdentityCenterUser', id: '94a8d4c2-1071-70e3-5b6f-2c7d9e0a1b34', name: '94a8d4c2-1071-70e3-5b6f-2c7d9e0a1b34', account: ACCOUNT },
+        actor: {
+          type: 'IdentityCenterUser',
+          id: '94a8d4c2-1071-70e3-5b6f-2c7d9e0a1b34',
+          name: '94a8d4c2-1071-70e3-5b6f-2c7d9e0a1b34',
+          account: ACCOUNT,
+        },
       },
     ],
     [
       'a sign-in from IPv6 is an ipv6 address',
       'console-login-ipv6',
-      { category: 'login', sourceAddress: '2001:db8:bad::17', sourceAddressKind: 'ipv6', sourceIp: '2001:db8:bad::17', actor: { type: 'IAMUser', mfa: true } },
+      {
+        category: 'login',
+        sourceAddress: '2001:db8:bad::17',
+        sourceAddressKind: 'ipv6',
+        sourceIp: '2001:db8:bad::17',
+        actor: { type: 'IAMUser', mfa: true },
+      },
     ],
     [
       'a CredentialChallenge from AWS Internal is an internal address, no sourceIp, category other',
       'aws-internal-source',
-      { category: 'other', outcome: 'success', sourceAddress: 'AWS Internal', sourceAddressKind: 'internal', actor: { type: 'Unknown', id: ACCOUNT } },
+      {
+        category: 'other',
+        outcome: 'success',
+        sourceAddress: 'AWS Internal',
+        sourceAddressKind: 'internal',
+        actor: { type: 'Unknown', id: ACCOUNT },
+      },
     ],
     [
       'a call a service made shows the service name, invokedBy and the role it touched',
@@ -112,7 +147,11 @@ describe('normalizeCloudTrail on the fixtures', () => {
     [
       'a leading-zero IPv4 address is kept exactly as written',
       'console-login-leading-zero-ipv4',
-      { category: 'login', sourceAddress: '035.249.253.232', sourceAddressKind: classifyAddress('035.249.253.232').kind },
+      {
+        category: 'login',
+        sourceAddress: '035.249.253.232',
+        sourceAddressKind: classifyAddress('035.249.253.232').kind,
+      },
     ],
     [
       'an eventVersion 1.02 record without recipientAccountId takes the account from userIdentity',
@@ -152,7 +191,13 @@ describe('normalizeCloudTrail on the fixtures', () => {
     [
       'an ordinary successful call is a successful api-call with no error',
       'api-call-success',
-      { time: '2024-06-03T19:12:48.391Z', category: 'api-call', outcome: 'success', actor: { type: 'AssumedRole', name: 'ops-admin/mira.okafor', mfa: true }, sourceIp: '203.0.113.45' },
+      {
+        time: '2024-06-03T19:12:48.391Z',
+        category: 'api-call',
+        outcome: 'success',
+        actor: { type: 'AssumedRole', name: 'ops-admin/mira.okafor', mfa: true },
+        sourceIp: '203.0.113.45',
+      },
     ],
   ])('%s', (_title, name, expected) => {
     const record = fixture(name);
@@ -211,7 +256,8 @@ describe('normalizeCloudTrail rules', () => {
     ['"TRUE"', 'TRUE', true],
   ])('mfaAuthenticated %s is read as a boolean', (_name, value, mfa) => {
     const record = call();
-    (record['userIdentity'] as { sessionContext: { attributes: Json } }).sessionContext.attributes['mfaAuthenticated'] = value;
+    (record['userIdentity'] as { sessionContext: { attributes: Json } }).sessionContext.attributes['mfaAuthenticated'] =
+      value;
     expect(normalize(record).actor.mfa).toBe(mfa);
   });
 
@@ -225,7 +271,11 @@ describe('normalizeCloudTrail rules', () => {
     const record = login();
     record['responseElements'] = null;
     record['errorMessage'] = 'Failed authentication';
-    expect(normalize(record)).toMatchObject({ category: 'login-failed', outcome: 'failure', error: { message: 'Failed authentication' } });
+    expect(normalize(record)).toMatchObject({
+      category: 'login-failed',
+      outcome: 'failure',
+      error: { message: 'Failed authentication' },
+    });
   });
 
   test('a ConsoleLogin Failure without errorMessage is still a failure', () => {
@@ -241,13 +291,16 @@ describe('normalizeCloudTrail rules', () => {
     expect(normalize(record)).toMatchObject({ category: 'other', outcome: 'failure' });
   });
 
-  test.each(['AwsConsoleSignIn', 'AwsConsoleSignin', 'awsconsolesignin'])('eventType %s marks a sign-in event whatever its casing', (eventType) => {
-    const record = login();
-    record['eventName'] = 'SwitchRole';
-    record['eventSource'] = 'example.amazonaws.com';
-    record['eventType'] = eventType;
-    expect(normalize(record).category).toBe('other');
-  });
+  test.each(['AwsConsoleSignIn', 'AwsConsoleSignin', 'awsconsolesignin'])(
+    'eventType %s marks a sign-in event whatever its casing',
+    (eventType) => {
+      const record = login();
+      record['eventName'] = 'SwitchRole';
+      record['eventSource'] = 'example.amazonaws.com';
+      record['eventType'] = eventType;
+      expect(normalize(record).category).toBe('other');
+    },
+  );
 
   test('no CloudTrail event becomes logout: the facts document no sign-out event', () => {
     for (const eventName of ['ConsoleLogout', 'SignOut', 'Logout']) {
@@ -323,11 +376,14 @@ describe('normalizeCloudTrail rules', () => {
     expect(normalize(record)).not.toHaveProperty('resource');
   });
 
-  test.each(['1.0', '1.01', '1.02', '1.03', '1.04', '1.05', '1.06', '1.07', '1.08', '1.09', '1.10', '1.11', '1.12'])('eventVersion %s is accepted', (version) => {
-    const record = call();
-    record['eventVersion'] = version;
-    expect(normalize(record).action).toBe('StopInstances');
-  });
+  test.each(['1.0', '1.01', '1.02', '1.03', '1.04', '1.05', '1.06', '1.07', '1.08', '1.09', '1.10', '1.11', '1.12'])(
+    'eventVersion %s is accepted',
+    (version) => {
+      const record = call();
+      record['eventVersion'] = version;
+      expect(normalize(record).action).toBe('StopInstances');
+    },
+  );
 
   test('eventVersion compares as two integers: 1.10 is newer than 1.9', () => {
     const [ten, nine] = [parseEventVersion('1.10'), parseEventVersion('1.9')];
@@ -381,7 +437,9 @@ describe('normalizeCloudTrail refuses what it cannot use', () => {
   });
 
   test('a __proto__ key in the JSON does not supply fields', () => {
-    const record = JSON.parse('{"__proto__": {"eventName": "ConsoleLogin"}, "eventSource": "signin.amazonaws.com", "eventTime": "2024-06-03T07:41:09Z"}') as unknown;
+    const record = JSON.parse(
+      '{"__proto__": {"eventName": "ConsoleLogin"}, "eventSource": "signin.amazonaws.com", "eventTime": "2024-06-03T07:41:09Z"}',
+    ) as unknown;
     expect(thrown(() => normalizeCloudTrail(record))).toBeInstanceOf(InvalidEventError);
   });
 });
@@ -391,9 +449,12 @@ describe('normalizeRecord', () => {
     expect(normalizeRecord('cloudtrail', fixture('access-denied')).source).toBe('cloudtrail');
   });
 
-  test.each(['aws-config', 'huawei-config', 'cloud-eye'] as const)('refuses an empty %s record with a clear error', (kind) => {
-    expect(thrown(() => normalizeRecord(kind, {}))).toBeInstanceOf(InvalidEventError);
-  });
+  test.each(['aws-config', 'huawei-config', 'cloud-eye'] as const)(
+    'refuses an empty %s record with a clear error',
+    (kind) => {
+      expect(thrown(() => normalizeRecord(kind, {}))).toBeInstanceOf(InvalidEventError);
+    },
+  );
 });
 
 describe('normalizeCloudTrail properties', () => {
@@ -415,7 +476,11 @@ describe('normalizeCloudTrail properties', () => {
   });
 
   test('records with CloudTrail keys and arbitrary values never throw anything but InvalidEventError', () => {
-    const anyValue = fc.oneof(fc.jsonValue(), fc.string(), fc.constantFrom('1.08', '2024-06-03T07:41:09Z', 'ConsoleLogin', 'Failure', 'YES'));
+    const anyValue = fc.oneof(
+      fc.jsonValue(),
+      fc.string(),
+      fc.constantFrom('1.08', '2024-06-03T07:41:09Z', 'ConsoleLogin', 'Failure', 'YES'),
+    );
     const record = fc.record(
       {
         eventVersion: anyValue,
@@ -424,7 +489,13 @@ describe('normalizeCloudTrail properties', () => {
         eventTime: anyValue,
         eventType: anyValue,
         eventID: anyValue,
-        userIdentity: fc.oneof(anyValue, fc.record({ type: anyValue, userName: anyValue, arn: anyValue, sessionContext: anyValue }, { requiredKeys: [] })),
+        userIdentity: fc.oneof(
+          anyValue,
+          fc.record(
+            { type: anyValue, userName: anyValue, arn: anyValue, sessionContext: anyValue },
+            { requiredKeys: [] },
+          ),
+        ),
         sourceIPAddress: anyValue,
         responseElements: fc.oneof(anyValue, fc.record({ ConsoleLogin: anyValue })),
         additionalEventData: fc.oneof(anyValue, fc.record({ MFAUsed: anyValue })),
@@ -460,5 +531,8 @@ function mutatedRecord(records: unknown[]): fc.Arbitrary<unknown> {
 function pathsOf(value: unknown): [Record<string, unknown>, string][] {
   if (typeof value !== 'object' || value === null) return [];
   const container = value as Record<string, unknown>;
-  return Object.keys(container).flatMap((key) => [[container, key] as [Record<string, unknown>, string], ...pathsOf(container[key])]);
+  return Object.keys(container).flatMap((key) => [
+    [container, key] as [Record<string, unknown>, string],
+    ...pathsOf(container[key]),
+  ]);
 }

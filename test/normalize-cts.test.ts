@@ -24,7 +24,6 @@ function normalize(trace: unknown): TraceEvent {
   return event;
 }
 
-
 describe('normalizeCts on the fixtures', () => {
   test.each<[string, string, Expected]>([
     [
@@ -39,7 +38,13 @@ describe('normalizeCts on the fixtures', () => {
         action: 'login',
         category: 'login',
         outcome: 'success',
-        actor: { type: 'user', name: 'dev-lin', id: '8b2e4d6f0a1c3e5b7d9f1a3c5e7b9d0f', account: DOMAIN_ID, accountName: 'acme-cloud' },
+        actor: {
+          type: 'user',
+          name: 'dev-lin',
+          id: '8b2e4d6f0a1c3e5b7d9f1a3c5e7b9d0f',
+          account: DOMAIN_ID,
+          accountName: 'acme-cloud',
+        },
         sourceAddress: '10.65.56.139',
         sourceAddressKind: 'ipv4',
         sourceIp: '10.65.56.139',
@@ -50,7 +55,13 @@ describe('normalizeCts on the fixtures', () => {
     [
       'a login from the office address with code 200 and only the deprecated trace_status is a success',
       'login-whitelisted-ip',
-      { category: 'login', outcome: 'success', sourceIp: '203.0.113.10', time: '2024-06-03T08:04:35.002Z', actor: { name: 'ops-wang' } },
+      {
+        category: 'login',
+        outcome: 'success',
+        sourceIp: '203.0.113.10',
+        time: '2024-06-03T08:04:35.002Z',
+        actor: { name: 'ops-wang' },
+      },
     ],
     [
       'a logout from an IPv6 address is a logout',
@@ -60,7 +71,12 @@ describe('normalizeCts on the fixtures', () => {
     [
       'loginFailed is login-failed and a failure',
       'login-failed',
-      { category: 'login-failed', outcome: 'failure', sourceIp: '198.51.100.9', error: { message: 'password verification failed' } },
+      {
+        category: 'login-failed',
+        outcome: 'failure',
+        sourceIp: '198.51.100.9',
+        error: { message: 'password verification failed' },
+      },
     ],
     [
       'a 403 call with a JSON-text error body fails with the HTTP code and the service code in the message',
@@ -76,7 +92,14 @@ describe('normalizeCts on the fixtures', () => {
     [
       'a system action with a null user and an empty address is done by system, from an empty address',
       'system-action',
-      { category: 'api-call', outcome: 'success', actor: { type: 'system' }, sourceAddress: '', sourceAddressKind: 'empty', account: DOMAIN_ID },
+      {
+        category: 'api-call',
+        outcome: 'success',
+        actor: { type: 'system' },
+        sourceAddress: '',
+        sourceAddressKind: 'empty',
+        account: DOMAIN_ID,
+      },
     ],
     [
       'a trace with epoch-millisecond text as time is read as milliseconds',
@@ -93,7 +116,13 @@ describe('normalizeCts on the fixtures', () => {
       'json-string-request-response',
       {
         outcome: 'success',
-        actor: { type: 'user', name: 'deploy-bot', mfa: false, invokedBy: 'service.console', accountName: 'acme-cloud' },
+        actor: {
+          type: 'user',
+          name: 'deploy-bot',
+          mfa: false,
+          invokedBy: 'service.console',
+          accountName: 'acme-cloud',
+        },
         sourceAddressKind: 'ipv6',
         sourceIp: '2001:db8:1::40',
       },
@@ -144,19 +173,49 @@ describe('normalizeCts rules', () => {
   });
 
   test.each<[string, Json, string, TraceEvent['error']]>([
-    ['code 200 with rating warning and a VPC error body (the official example) is a failure', { code: 200, trace_rating: 'warning', response: { code: 'VPC.0514', message: 'Update port fail.' } }, 'failure', { code: 'VPC.0514', message: 'Update port fail.' }],
-    ['code 0 with rating normal (the real FunctionGraph trace) is a success', { code: 0, trace_rating: 'normal' }, 'success', undefined],
+    [
+      'code 200 with rating warning and a VPC error body (the official example) is a failure',
+      { code: 200, trace_rating: 'warning', response: { code: 'VPC.0514', message: 'Update port fail.' } },
+      'failure',
+      { code: 'VPC.0514', message: 'Update port fail.' },
+    ],
+    [
+      'code 0 with rating normal (the real FunctionGraph trace) is a success',
+      { code: 0, trace_rating: 'normal' },
+      'success',
+      undefined,
+    ],
     ['code 0 alone is unknown', { code: 0 }, 'unknown', undefined],
     ['no code and no rating is unknown', {}, 'unknown', undefined],
     ['code 302 is a success', { code: 302 }, 'success', undefined],
     ['code "401" as text is a failure with code 401', { code: '401' }, 'failure', { code: '401' }],
-    ['code 500 with a non-JSON response keeps the remark as message', { code: 500, response: 'upstream timeout', message: 'create vpc failed' }, 'failure', { code: '500', message: 'create vpc failed' }],
+    [
+      'code 500 with a non-JSON response keeps the remark as message',
+      { code: 500, response: 'upstream timeout', message: 'create vpc failed' },
+      'failure',
+      { code: '500', message: 'create vpc failed' },
+    ],
     ['rating incident is a failure', { trace_rating: 'incident' }, 'failure', undefined],
     ['trace_status warning alone is a failure', { trace_status: 'warning' }, 'failure', undefined],
     ['rating normal but code 403 is a failure', { trace_rating: 'normal', code: 403 }, 'failure', { code: '403' }],
-    ['an {error: {code, message}} body as JSON text', { code: 401, response: '{"error":{"code":"APIGW.0301","message":"Incorrect IAM authentication information"}}' }, 'failure', { code: '401', message: 'APIGW.0301: Incorrect IAM authentication information' }],
-    ['an {error_code, error_msg} body without HTTP code gives the service code', { response: { error_code: 'SMN.0001', error_msg: 'No permission to request resources' } }, 'failure', { code: 'SMN.0001', message: 'No permission to request resources' }],
-    ['a success body with an ordinary code field stays a success', { code: 200, trace_rating: 'normal', response: { code: 'ok', message: 'created' } }, 'success', undefined],
+    [
+      'an {error: {code, message}} body as JSON text',
+      { code: 401, response: '{"error":{"code":"APIGW.0301","message":"Incorrect IAM authentication information"}}' },
+      'failure',
+      { code: '401', message: 'APIGW.0301: Incorrect IAM authentication information' },
+    ],
+    [
+      'an {error_code, error_msg} body without HTTP code gives the service code',
+      { response: { error_code: 'SMN.0001', error_msg: 'No permission to request resources' } },
+      'failure',
+      { code: 'SMN.0001', message: 'No permission to request resources' },
+    ],
+    [
+      'a success body with an ordinary code field stays a success',
+      { code: 200, trace_rating: 'normal', response: { code: 'ok', message: 'created' } },
+      'success',
+      undefined,
+    ],
   ])('%s', (_title, fields, outcome, error) => {
     const trace = call();
     for (const key of ['code', 'trace_rating', 'trace_status', 'response', 'message']) delete trace[key];
@@ -166,13 +225,16 @@ describe('normalizeCts rules', () => {
     expect(event.error).toEqual(error);
   });
 
-  test.each(['login', 'logout'])('a %s trace without code or rating counts as a success: failed sign-ins have their own trace name', (traceName) => {
-    const trace = login();
-    trace['trace_name'] = traceName;
-    delete trace['trace_rating'];
-    delete trace['code'];
-    expect(normalize(trace).outcome).toBe('success');
-  });
+  test.each(['login', 'logout'])(
+    'a %s trace without code or rating counts as a success: failed sign-ins have their own trace name',
+    (traceName) => {
+      const trace = login();
+      trace['trace_name'] = traceName;
+      delete trace['trace_rating'];
+      delete trace['code'];
+      expect(normalize(trace).outcome).toBe('success');
+    },
+  );
 
   test('a loginFailed trace with rating normal is still a failure', () => {
     const trace = login();
@@ -182,10 +244,22 @@ describe('normalizeCts rules', () => {
 
   test.each<[string, unknown, Partial<TraceEvent['actor']>]>([
     ['a bare name', 'ops-wang', { type: 'user', name: 'ops-wang' }],
-    ['JSON text', '{"name":"ops-wang","id":"u1","domain":{"name":"acme","id":"d1"}}', { type: 'user', name: 'ops-wang', id: 'u1', account: 'd1', accountName: 'acme' }],
+    [
+      'JSON text',
+      '{"name":"ops-wang","id":"u1","domain":{"name":"acme","id":"d1"}}',
+      { type: 'user', name: 'ops-wang', id: 'u1', account: 'd1', accountName: 'acme' },
+    ],
     ['text that is not JSON', '{broken', { type: 'user', name: '{broken' }],
-    ['the newer user_name, account_id and principal_urn fields', { user_name: 'ops-wang', account_id: 'd1', principal_urn: 'iam::d1:user:ops-wang', principal_id: 'p1' }, { name: 'ops-wang', account: 'd1', arn: 'iam::d1:user:ops-wang', id: 'p1' }],
-    ['an MFA flag as a boolean', { name: 'ops-wang', session_context: { attributes: { mfa_authenticated: true } } }, { mfa: true }],
+    [
+      'the newer user_name, account_id and principal_urn fields',
+      { user_name: 'ops-wang', account_id: 'd1', principal_urn: 'iam::d1:user:ops-wang', principal_id: 'p1' },
+      { name: 'ops-wang', account: 'd1', arn: 'iam::d1:user:ops-wang', id: 'p1' },
+    ],
+    [
+      'an MFA flag as a boolean',
+      { name: 'ops-wang', session_context: { attributes: { mfa_authenticated: true } } },
+      { mfa: true },
+    ],
     ['an empty object on a console action', {}, { type: 'user' }],
   ])('user given as %s is read', (_name, user, actor) => {
     const trace = login();
@@ -276,7 +350,9 @@ describe('normalizeCts refuses what it cannot use', () => {
   });
 
   test('fields inherited through the prototype chain are not read', () => {
-    expect(thrown(() => normalizeCts(Object.create(fixture('login-outside-ip')) as unknown))).toBeInstanceOf(InvalidEventError);
+    expect(thrown(() => normalizeCts(Object.create(fixture('login-outside-ip')) as unknown))).toBeInstanceOf(
+      InvalidEventError,
+    );
   });
 });
 
@@ -301,7 +377,16 @@ describe('normalizeCts properties', () => {
     const anyValue = fc.oneof(
       fc.jsonValue(),
       fc.string(),
-      fc.constantFrom('login', 'loginFailed', 'IAM', 1717401234567, '2016/12/08 11:07:28 GMT+08:00', 'warning', '{"error_code":"IAM.0002"}', 403),
+      fc.constantFrom(
+        'login',
+        'loginFailed',
+        'IAM',
+        1717401234567,
+        '2016/12/08 11:07:28 GMT+08:00',
+        'warning',
+        '{"error_code":"IAM.0002"}',
+        403,
+      ),
     );
     const trace = fc.record(
       {
@@ -313,10 +398,16 @@ describe('normalizeCts properties', () => {
         trace_type: anyValue,
         trace_rating: anyValue,
         code: anyValue,
-        user: fc.oneof(anyValue, fc.record({ name: anyValue, id: anyValue, domain: anyValue, invoked_by: anyValue }, { requiredKeys: [] })),
+        user: fc.oneof(
+          anyValue,
+          fc.record({ name: anyValue, id: anyValue, domain: anyValue, invoked_by: anyValue }, { requiredKeys: [] }),
+        ),
         source_ip: anyValue,
         request: anyValue,
-        response: fc.oneof(anyValue, fc.record({ error: anyValue, error_code: anyValue, code: anyValue, message: anyValue }, { requiredKeys: [] })),
+        response: fc.oneof(
+          anyValue,
+          fc.record({ error: anyValue, error_code: anyValue, code: anyValue, message: anyValue }, { requiredKeys: [] }),
+        ),
         resource_id: anyValue,
       },
       { requiredKeys: [] },

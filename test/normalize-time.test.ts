@@ -7,7 +7,11 @@ describe('normalizeTime', () => {
   test.each([
     ['CloudTrail eventTime with second precision', '2022-11-10T16:24:34Z', '2022-11-10T16:24:34.000Z'],
     ['ISO text with milliseconds', '2024-06-03T19:12:48.391Z', '2024-06-03T19:12:48.391Z'],
-    ['ISO text with microseconds (truncated, never rounded up)', '2024-06-03T19:12:48.391999Z', '2024-06-03T19:12:48.391Z'],
+    [
+      'ISO text with microseconds (truncated, never rounded up)',
+      '2024-06-03T19:12:48.391999Z',
+      '2024-06-03T19:12:48.391Z',
+    ],
     ['ISO text with a +hh:mm offset', '2024-01-02T03:04:05+08:00', '2024-01-01T19:04:05.000Z'],
     ['ISO text with a -hhmm offset', '2024-01-02T03:04:05-0530', '2024-01-02T08:34:05.000Z'],
     ['ISO text with a lower-case t and z', '2024-01-02t03:04:05z', '2024-01-02T03:04:05.000Z'],
@@ -17,7 +21,11 @@ describe('normalizeTime', () => {
     ['a leap day', '2024-02-29T12:00:00Z', '2024-02-29T12:00:00.000Z'],
     ['a year below 100 (Date.UTC would make it 19xx)', '0050-01-01T00:00:00Z', '0050-01-01T00:00:00.000Z'],
     ['epoch milliseconds as a number (CTS time)', 1717401234567, '2024-06-03T07:53:54.567Z'],
-    ['epoch milliseconds as text (CTS record_time in the community table)', '1717401234567', '2024-06-03T07:53:54.567Z'],
+    [
+      'epoch milliseconds as text (CTS record_time in the community table)',
+      '1717401234567',
+      '2024-06-03T07:53:54.567Z',
+    ],
     ['epoch seconds as in the OTC community sample', 1529996047, '2018-06-26T06:54:07.000Z'],
     ['epoch seconds as text', '1529996047', '2018-06-26T06:54:07.000Z'],
     ['fractional epoch seconds', 1529996047.25, '2018-06-26T06:54:07.250Z'],
@@ -27,7 +35,11 @@ describe('normalizeTime', () => {
     ['the CTS console form with GMT+08:00', '2016/12/08 11:07:28 GMT+08:00', '2016-12-08T03:07:28.000Z'],
     ['the CTS console form with GMT+0800', '2016/12/08 11:07:28 GMT+0800', '2016-12-08T03:07:28.000Z'],
     ['the CTS console form with GMT+8', '2016/12/08 11:07:28 GMT+8', '2016-12-08T03:07:28.000Z'],
-    ['the CTS console form with a negative offset and one-digit parts', '2016/12/8 1:07:28 GMT-03:00', '2016-12-08T04:07:28.000Z'],
+    [
+      'the CTS console form with a negative offset and one-digit parts',
+      '2016/12/8 1:07:28 GMT-03:00',
+      '2016-12-08T04:07:28.000Z',
+    ],
     ['the CTS console form in UTC', '2016/12/08 11:07:28 UTC', '2016-12-08T11:07:28.000Z'],
     ['the CTS console form without a zone, read as UTC', '2016/12/08 11:07:28', '2016-12-08T11:07:28.000Z'],
     ['text with surrounding blanks', '  2022-11-10T16:24:34Z\n', '2022-11-10T16:24:34.000Z'],
@@ -73,7 +85,9 @@ describe('normalizeTime', () => {
       fc.string(),
       fc.double(),
       fc.integer({ min: -1e16, max: 1e16 }),
-      fc.stringMatching(/^\d{4}[-/]\d{1,2}[-/]\d{1,2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?( ?(Z|GMT|UTC)?[+-]\d{1,2}(:?\d{2})?)?$/),
+      fc.stringMatching(
+        /^\d{4}[-/]\d{1,2}[-/]\d{1,2}[T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?( ?(Z|GMT|UTC)?[+-]\d{1,2}(:?\d{2})?)?$/,
+      ),
     );
     fc.assert(
       fc.property(candidates, (value) => {
@@ -87,7 +101,11 @@ describe('normalizeTime', () => {
   });
 
   test('gives back any ISO timestamp it produced itself', () => {
-    const dates = fc.date({ min: new Date('0000-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true });
+    const dates = fc.date({
+      min: new Date('0000-01-01T00:00:00.000Z'),
+      max: new Date('9999-12-31T23:59:59.999Z'),
+      noInvalidDate: true,
+    });
     fc.assert(fc.property(dates, (date) => expect(normalizeTime(date.toISOString())).toBe(date.toISOString())));
   });
 

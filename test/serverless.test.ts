@@ -52,13 +52,16 @@ interface Packaged {
 }
 
 function missingEntryPoints(): string[] {
-  return FUNCTIONS.flatMap((fn) => ['aws.ts', 'functiongraph.ts'].map((file) => `functions/${fn}/${file}`)).filter((path) => !existsSync(join(ROOT, path)));
+  return FUNCTIONS.flatMap((fn) => ['aws.ts', 'functiongraph.ts'].map((file) => `functions/${fn}/${file}`)).filter(
+    (path) => !existsSync(join(ROOT, path)),
+  );
 }
 
 function offlineEnv(dir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   // Nothing from the developer's AWS setup leaks in: no profile, no real keys, no SSO cache.
-  for (const [name, value] of Object.entries(process.env)) if (!/^(AWS_|SLS_|SERVERLESS_)/.test(name)) env[name] = value;
+  for (const [name, value] of Object.entries(process.env))
+    if (!/^(AWS_|SLS_|SERVERLESS_)/.test(name)) env[name] = value;
   return {
     ...env,
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
@@ -78,9 +81,18 @@ function packageService(params: Record<string, string>): Promise<Packaged> {
   const dir = mkdtempSync(join(tmpdir(), 'trailguard-osls-'));
   copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
   mkdirSync(join(dir, 'dist', 'aws'), { recursive: true });
-  for (const fn of FUNCTIONS) copyFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`), join(dir, 'dist', 'aws', `${fn}.zip`));
+  for (const fn of FUNCTIONS)
+    copyFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`), join(dir, 'dist', 'aws', `${fn}.zip`));
   writeFileSync(join(dir, 'offline.js'), OFFLINE_PRELOAD);
-  const args = [OSLS, 'package', '--stage', STAGE, '--region', REGION, ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`)];
+  const args = [
+    OSLS,
+    'package',
+    '--stage',
+    STAGE,
+    '--region',
+    REGION,
+    ...Object.entries(params).map(([key, value]) => `--param=${key}=${value}`),
+  ];
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: dir, env: offlineEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,7 +103,9 @@ function packageService(params: Record<string, string>): Promise<Packaged> {
     child.on('close', (code) => {
       try {
         if (code !== 0) throw new Error(`osls package exited with ${code}:\n${output}`);
-        const template = JSON.parse(readFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+        const template = JSON.parse(
+          readFileSync(join(dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+        ) as Template;
         const log = join(dir, 'network.log');
         const networkAttempts = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
         resolve({ template, networkAttempts, seconds: (Date.now() - started) / 1000 });
@@ -111,7 +125,8 @@ function conditionHolds(template: Template, name: string): boolean {
   const evaluate = (node: any): boolean => {
     if (node['Fn::Equals']) {
       const [a, b] = node['Fn::Equals'];
-      if (typeof a !== 'string' && typeof a !== 'number') throw new Error(`condition ${name}: cannot evaluate ${JSON.stringify(a)}`);
+      if (typeof a !== 'string' && typeof a !== 'number')
+        throw new Error(`condition ${name}: cannot evaluate ${JSON.stringify(a)}`);
       return String(a) === String(b);
     }
     if (node['Fn::Not']) return !evaluate(node['Fn::Not'][0]);
@@ -156,11 +171,15 @@ function deployed(template: Template): Template['Resources'] {
 }
 
 function ofType(resources: Template['Resources'], type: string): Array<[string, Json]> {
-  return Object.entries(resources).filter(([, resource]) => resource.Type === type).map(([id, resource]) => [id, resource.Properties]);
+  return Object.entries(resources)
+    .filter(([, resource]) => resource.Type === type)
+    .map(([id, resource]) => [id, resource.Properties]);
 }
 
 function lambdaOf(resources: Template['Resources'], fn: FunctionName): [string, Json] {
-  const found = ofType(resources, 'AWS::Lambda::Function').find(([, props]) => props.FunctionName === `trailguard-${STAGE}-${fn}`);
+  const found = ofType(resources, 'AWS::Lambda::Function').find(
+    ([, props]) => props.FunctionName === `trailguard-${STAGE}-${fn}`,
+  );
   if (!found) throw new Error(`no Lambda function for ${fn}`);
   return found;
 }
@@ -169,7 +188,9 @@ const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribut
 
 function ruleFor(resources: Template['Resources'], fn: FunctionName): [string, Json] {
   const [lambdaId] = lambdaOf(resources, fn);
-  const rules = ofType(resources, 'AWS::Events::Rule').filter(([, props]) => props.Targets.some((target: Json) => JSON.stringify(target.Arn) === JSON.stringify(getAtt(lambdaId))));
+  const rules = ofType(resources, 'AWS::Events::Rule').filter(([, props]) =>
+    props.Targets.some((target: Json) => JSON.stringify(target.Arn) === JSON.stringify(getAtt(lambdaId))),
+  );
   if (rules.length !== 1) throw new Error(`expected one EventBridge rule for ${fn}, found ${rules.length}`);
   return rules[0];
 }
@@ -206,7 +227,8 @@ function everyStatement(template: Template): Array<{ where: string; statement: J
     if (value === null || typeof value !== 'object') return;
     for (const [key, item] of Object.entries(value)) {
       if ((key === 'PolicyDocument' || key === 'AssumeRolePolicyDocument') && item && typeof item === 'object') {
-        for (const statement of [(item as Json).Statement].flat().flatMap(expand)) out.push({ where: `${where}.${key}`, statement });
+        for (const statement of [(item as Json).Statement].flat().flatMap(expand))
+          out.push({ where: `${where}.${key}`, statement });
       } else walk(item, `${where}.${key}`);
     }
   };
@@ -222,7 +244,13 @@ function matchesValue(matcher: unknown, value: unknown): boolean {
     if (typeof value !== 'string') return false;
     if ('prefix' in m) return value.startsWith(m.prefix);
     if ('suffix' in m) return value.endsWith(m.suffix);
-    if ('wildcard' in m) return new RegExp(`^${String(m.wildcard).split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(value);
+    if ('wildcard' in m)
+      return new RegExp(
+        `^${String(m.wildcard)
+          .split('*')
+          .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+          .join('.*')}$`,
+      ).test(value);
     throw new Error(`matcher not supported here: ${JSON.stringify(m)}`);
   }
   return matcher === value;
@@ -231,14 +259,22 @@ function matchesValue(matcher: unknown, value: unknown): boolean {
 function matchesPattern(pattern: Json, event: Json): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
     const value = event?.[key];
-    if (Array.isArray(expected)) return value !== undefined && [value].flat().some((item) => expected.some((matcher) => matchesValue(matcher, item)));
+    if (Array.isArray(expected))
+      return (
+        value !== undefined && [value].flat().some((item) => expected.some((matcher) => matchesValue(matcher, item)))
+      );
     return value !== null && typeof value === 'object' && matchesPattern(expected, value);
   });
 }
 
 /** A CloudTrail record as EventBridge would deliver it. */
 function asApiCallEvent(record: Json): Json {
-  return { version: '0', 'detail-type': 'AWS API Call via CloudTrail', source: `aws.${String(record.eventSource).split('.')[0]}`, detail: record };
+  return {
+    version: '0',
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: `aws.${String(record.eventSource).split('.')[0]}`,
+    detail: record,
+  };
 }
 
 // --------------------------------------------------------------------------------------------------
@@ -249,8 +285,14 @@ let s3Path: Packaged;
 
 beforeAll(async () => {
   const missing = missingEntryPoints();
-  if (missing.length) throw new Error(`serverless.yml deploys three functions; these entry points do not exist yet: ${missing.join(', ')}`);
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+  if (missing.length)
+    throw new Error(
+      `serverless.yml deploys three functions; these entry points do not exist yet: ${missing.join(', ')}`,
+    );
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
 
   [defaults, everything, s3Path] = await Promise.all([
@@ -284,7 +326,11 @@ describe('osls package', () => {
     try {
       copyFileSync(join(ROOT, 'serverless.yml'), join(dir, 'serverless.yml'));
       writeFileSync(join(dir, 'offline.js'), OFFLINE_PRELOAD);
-      const result = spawnSync(process.execPath, [OSLS, 'package', '--stage', STAGE, '--region', REGION], { cwd: dir, env: offlineEnv(dir), encoding: 'utf8' });
+      const result = spawnSync(process.execPath, [OSLS, 'package', '--stage', STAGE, '--region', REGION], {
+        cwd: dir,
+        env: offlineEnv(dir),
+        encoding: 'utf8',
+      });
       expect(result.status).not.toBe(0);
       expect(`${result.stdout}${result.stderr}`).toMatch(/IP_WHITELIST[\s\S]*param/);
     } finally {
@@ -294,18 +340,23 @@ describe('osls package', () => {
 });
 
 describe('the functions', () => {
-  it.each(FUNCTIONS)('%s runs the prebuilt zip on nodejs22.x / arm64 with handler <fn>.handler and source maps', (fn) => {
-    const resources = deployed(defaults.template);
-    const [, lambda] = lambdaOf(resources, fn);
-    expect(lambda).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: `${fn}.handler` });
-    expect(lambda.Code.S3Key).toMatch(new RegExp(`/${fn}\\.zip$`));
-    expect(lambda.MemorySize).toBeLessThanOrEqual(512);
-    expect(lambda.Timeout).toBeLessThanOrEqual(60);
-    expect(lambda.Environment.Variables.NODE_OPTIONS).toContain('--enable-source-maps');
-    expect(lambda.Environment.Variables.ALERT_TOPIC).toEqual({ Ref: 'AlertTopic' });
-    const logGroup = ofType(resources, 'AWS::Logs::LogGroup').find(([, props]) => props.LogGroupName === `/aws/lambda/trailguard-${STAGE}-${fn}`);
-    expect(logGroup?.[1].RetentionInDays).toBe(30);
-  });
+  it.each(FUNCTIONS)(
+    '%s runs the prebuilt zip on nodejs22.x / arm64 with handler <fn>.handler and source maps',
+    (fn) => {
+      const resources = deployed(defaults.template);
+      const [, lambda] = lambdaOf(resources, fn);
+      expect(lambda).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: `${fn}.handler` });
+      expect(lambda.Code.S3Key).toMatch(new RegExp(`/${fn}\\.zip$`));
+      expect(lambda.MemorySize).toBeLessThanOrEqual(512);
+      expect(lambda.Timeout).toBeLessThanOrEqual(60);
+      expect(lambda.Environment.Variables.NODE_OPTIONS).toContain('--enable-source-maps');
+      expect(lambda.Environment.Variables.ALERT_TOPIC).toEqual({ Ref: 'AlertTopic' });
+      const logGroup = ofType(resources, 'AWS::Logs::LogGroup').find(
+        ([, props]) => props.LogGroupName === `/aws/lambda/trailguard-${STAGE}-${fn}`,
+      );
+      expect(logGroup?.[1].RetentionInDays).toBe(30);
+    },
+  );
 
   it.each(FUNCTIONS)('the zip of %s holds <fn>.mjs at the root, every chunk it loads, and their maps', (fn) => {
     const entries = readZip(readFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`)));
@@ -327,9 +378,19 @@ describe('the functions', () => {
 
   it('passes the parameters on as environment variables', () => {
     const resources = deployed(everything.template);
-    expect(lambdaOf(resources, 'login-whitelist')[1].Environment.Variables).toMatchObject({ IP_WHITELIST: '203.0.113.0/24', ALERT_TOPIC: EXISTING_TOPIC });
-    expect(lambdaOf(resources, 'unauthorized-api')[1].Environment.Variables).toMatchObject({ METRIC_MODE: 'emf', METRIC_NAMESPACE: 'CloudTrailMetrics', METRIC_NAME: 'AuthorizationFailureCount', RULE_SETS: 'unauthorized' });
-    expect(lambdaOf(resources, 'config-compliance')[1].Environment.Variables).toMatchObject({ NOTIFY_ON: 'NON_COMPLIANT,COMPLIANT' });
+    expect(lambdaOf(resources, 'login-whitelist')[1].Environment.Variables).toMatchObject({
+      IP_WHITELIST: '203.0.113.0/24',
+      ALERT_TOPIC: EXISTING_TOPIC,
+    });
+    expect(lambdaOf(resources, 'unauthorized-api')[1].Environment.Variables).toMatchObject({
+      METRIC_MODE: 'emf',
+      METRIC_NAMESPACE: 'CloudTrailMetrics',
+      METRIC_NAME: 'AuthorizationFailureCount',
+      RULE_SETS: 'unauthorized',
+    });
+    expect(lambdaOf(resources, 'config-compliance')[1].Environment.Variables).toMatchObject({
+      NOTIFY_ON: 'NON_COMPLIANT,COMPLIANT',
+    });
   });
 });
 
@@ -337,44 +398,82 @@ describe('EventBridge rules filter at the rule', () => {
   it('login-whitelist gets console sign-ins in both detail-type spellings, and nothing else', () => {
     const [, rule] = ruleFor(deployed(defaults.template), 'login-whitelist');
     expect(rule.State).toBe('ENABLED');
-    expect(rule.EventPattern['detail-type']).toEqual(expect.arrayContaining(['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail']));
+    expect(rule.EventPattern['detail-type']).toEqual(
+      expect.arrayContaining(['AWS Console Sign In via CloudTrail', 'AWS Console Signin via CloudTrail']),
+    );
     expect(rule.EventPattern.source).toEqual(['aws.signin']);
-    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(true);
-    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin-alt-spelling.json') as Json)).toBe(true);
-    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-api-call-access-denied.json') as Json)).toBe(false);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(
+      true,
+    );
+    expect(
+      matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin-alt-spelling.json') as Json),
+    ).toBe(true);
+    expect(
+      matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-api-call-access-denied.json') as Json),
+    ).toBe(false);
   });
 
   it('unauthorized-api gets API calls whose errorCode matches *UnauthorizedOperation or AccessDenied*, read-only calls included', () => {
     const [, rule] = ruleFor(deployed(defaults.template), 'unauthorized-api');
     expect(rule.EventPattern['detail-type']).toEqual(['AWS API Call via CloudTrail']);
-    expect(rule.EventPattern.detail.errorCode).toEqual(expect.arrayContaining([{ wildcard: '*UnauthorizedOperation' }, { prefix: 'AccessDenied' }]));
+    expect(rule.EventPattern.detail.errorCode).toEqual(
+      expect.arrayContaining([{ wildcard: '*UnauthorizedOperation' }, { prefix: 'AccessDenied' }]),
+    );
     // Read-only management events (a refused Describe*/List*) reach only rules in this state.
     expect(rule.State).toBe('ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS');
-    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-api-call-access-denied.json') as Json)).toBe(true);
-    expect(matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-ec2-unauthorized-operation.json') as Json))).toBe(true);
-    expect(matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-access-denied.json') as Json))).toBe(true);
-    expect(matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-api-call-success.json') as Json))).toBe(false);
-    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(false);
+    expect(
+      matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-api-call-access-denied.json') as Json),
+    ).toBe(true);
+    expect(
+      matchesPattern(
+        rule.EventPattern,
+        asApiCallEvent(fixture('aws/cloudtrail-ec2-unauthorized-operation.json') as Json),
+      ),
+    ).toBe(true);
+    expect(
+      matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-access-denied.json') as Json)),
+    ).toBe(true);
+    expect(
+      matchesPattern(rule.EventPattern, asApiCallEvent(fixture('aws/cloudtrail-api-call-success.json') as Json)),
+    ).toBe(false);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(
+      false,
+    );
   });
 
   it('config-compliance gets Config Rules Compliance Change events: new NON_COMPLIANT results by default, every change with another NOTIFY_ON', () => {
     const [, rule] = ruleFor(deployed(defaults.template), 'config-compliance');
-    expect(rule.EventPattern).toMatchObject({ source: ['aws.config'], 'detail-type': ['Config Rules Compliance Change'] });
-    expect(matchesPattern(rule.EventPattern, fixture('aws/envelope-config-compliance-change-eventbridge.json') as Json)).toBe(true);
-    expect(matchesPattern(rule.EventPattern, fixture('aws/config-compliance-change-noncompliant.json') as Json)).toBe(true);
+    expect(rule.EventPattern).toMatchObject({
+      source: ['aws.config'],
+      'detail-type': ['Config Rules Compliance Change'],
+    });
+    expect(
+      matchesPattern(rule.EventPattern, fixture('aws/envelope-config-compliance-change-eventbridge.json') as Json),
+    ).toBe(true);
+    expect(matchesPattern(rule.EventPattern, fixture('aws/config-compliance-change-noncompliant.json') as Json)).toBe(
+      true,
+    );
     expect(matchesPattern(rule.EventPattern, fixture('aws/config-compliance-change-fixed.json') as Json)).toBe(false);
 
     const [, everyChange] = ruleFor(deployed(everything.template), 'config-compliance');
-    expect(matchesPattern(everyChange.EventPattern, fixture('aws/config-compliance-change-fixed.json') as Json)).toBe(true);
-    expect(matchesPattern(everyChange.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json)).toBe(false);
+    expect(matchesPattern(everyChange.EventPattern, fixture('aws/config-compliance-change-fixed.json') as Json)).toBe(
+      true,
+    );
+    expect(
+      matchesPattern(everyChange.EventPattern, fixture('aws/envelope-eventbridge-console-signin.json') as Json),
+    ).toBe(false);
   });
 
   it.each(FUNCTIONS)('EventBridge may invoke %s from its rule only', (fn) => {
     const resources = deployed(defaults.template);
     const [lambdaId] = lambdaOf(resources, fn);
     const [ruleId] = ruleFor(resources, fn);
-    const permissions = ofType(resources, 'AWS::Lambda::Permission').filter(([, props]) => JSON.stringify(props.FunctionName) === JSON.stringify(getAtt(lambdaId)));
-    expect(permissions.map(([, props]) => [props.Principal, props.SourceArn])).toEqual([['events.amazonaws.com', getAtt(ruleId)]]);
+    const permissions = ofType(resources, 'AWS::Lambda::Permission').filter(
+      ([, props]) => JSON.stringify(props.FunctionName) === JSON.stringify(getAtt(lambdaId)),
+    );
+    expect(permissions.map(([, props]) => [props.Principal, props.SourceArn])).toEqual([
+      ['events.amazonaws.com', getAtt(ruleId)],
+    ]);
   });
 });
 
@@ -386,12 +485,18 @@ describe('alerts and the alarm', () => {
 
   it('subscribes the alert e-mail address only when one is given', () => {
     expect(ofType(deployed(defaults.template), 'AWS::SNS::Subscription')).toEqual([]);
-    const email = ofType(deployed(everything.template), 'AWS::SNS::Subscription').filter(([, props]) => props.Protocol === 'email');
-    expect(email.map(([, props]) => [props.Endpoint, props.TopicArn])).toEqual([['secops@example.com', EXISTING_TOPIC]]);
+    const email = ofType(deployed(everything.template), 'AWS::SNS::Subscription').filter(
+      ([, props]) => props.Protocol === 'email',
+    );
+    expect(email.map(([, props]) => [props.Endpoint, props.TopicArn])).toEqual([
+      ['secops@example.com', EXISTING_TOPIC],
+    ]);
   });
 
   it('alarms on AuthorizationFailureCount: Sum >= 1 over 5 minutes, to the alert topic', () => {
-    const alarm = ofType(deployed(defaults.template), 'AWS::CloudWatch::Alarm').find(([, props]) => props.MetricName === 'AuthorizationFailureCount')?.[1];
+    const alarm = ofType(deployed(defaults.template), 'AWS::CloudWatch::Alarm').find(
+      ([, props]) => props.MetricName === 'AuthorizationFailureCount',
+    )?.[1];
     expect(alarm).toMatchObject({
       Namespace: 'CloudTrailMetrics',
       Statistic: 'Sum',
@@ -406,29 +511,41 @@ describe('alerts and the alarm', () => {
   });
 
   it('takes the alarm threshold and period from parameters, and alarms to an existing topic', () => {
-    const alarm = ofType(deployed(everything.template), 'AWS::CloudWatch::Alarm').find(([, props]) => props.MetricName === 'AuthorizationFailureCount')?.[1];
+    const alarm = ofType(deployed(everything.template), 'AWS::CloudWatch::Alarm').find(
+      ([, props]) => props.MetricName === 'AuthorizationFailureCount',
+    )?.[1];
     expect(alarm).toMatchObject({ Threshold: '5', Period: '60', AlarmActions: [EXISTING_TOPIC] });
   });
 });
 
 describe('failed events', () => {
-  it.each(FUNCTIONS)('%s sends asynchronous invocations that failed after 2 retries to the failed-events queue', (fn) => {
-    const resources = deployed(defaults.template);
-    const [lambdaId] = lambdaOf(resources, fn);
-    const config = ofType(resources, 'AWS::Lambda::EventInvokeConfig').find(([, props]) => props.FunctionName?.Ref === lambdaId)?.[1];
-    const queueId = config?.DestinationConfig?.OnFailure?.Destination?.['Fn::GetAtt']?.[0];
-    expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
-    expect(config?.MaximumRetryAttempts).toBe(2);
-    // EventBridge's own dead letters (it could not invoke the function at all) go to the same queue.
-    expect(ruleFor(resources, fn)[1].Targets[0].DeadLetterConfig).toEqual({ Arn: getAtt(queueId) });
-  });
+  it.each(FUNCTIONS)(
+    '%s sends asynchronous invocations that failed after 2 retries to the failed-events queue',
+    (fn) => {
+      const resources = deployed(defaults.template);
+      const [lambdaId] = lambdaOf(resources, fn);
+      const config = ofType(resources, 'AWS::Lambda::EventInvokeConfig').find(
+        ([, props]) => props.FunctionName?.Ref === lambdaId,
+      )?.[1];
+      const queueId = config?.DestinationConfig?.OnFailure?.Destination?.['Fn::GetAtt']?.[0];
+      expect(resources[queueId]?.Type).toBe('AWS::SQS::Queue');
+      expect(config?.MaximumRetryAttempts).toBe(2);
+      // EventBridge's own dead letters (it could not invoke the function at all) go to the same queue.
+      expect(ruleFor(resources, fn)[1].Targets[0].DeadLetterConfig).toEqual({ Arn: getAtt(queueId) });
+    },
+  );
 
-  it('lets EventBridge send to the queue from trailguard\'s rules only', () => {
+  it("lets EventBridge send to the queue from trailguard's rules only", () => {
     const resources = deployed(defaults.template);
     const [, policy] = ofType(resources, 'AWS::SQS::QueuePolicy')[0];
     const rules = ofType(resources, 'AWS::Events::Rule').map(([id]) => getAtt(id));
     expect(policy.PolicyDocument.Statement).toEqual([
-      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': expect.arrayContaining(rules) } } }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': expect.arrayContaining(rules) } },
+      }),
     ]);
   });
 });
@@ -441,20 +558,26 @@ describe('optional trail inputs', () => {
     for (const fn of FUNCTIONS) expect(statementWith(roleOf(resources, fn), 's3:GetObject')).toBeUndefined();
   });
 
-  it('subscribes login-whitelist and unauthorized-api to CloudTrail\'s SNS delivery topic, with S3 and KMS reads limited to the trail', () => {
+  it("subscribes login-whitelist and unauthorized-api to CloudTrail's SNS delivery topic, with S3 and KMS reads limited to the trail", () => {
     const resources = deployed(everything.template);
-    const subscriptions = ofType(resources, 'AWS::SNS::Subscription').filter(([, props]) => props.Protocol === 'lambda');
-    expect(subscriptions.map(([, props]) => props.Endpoint['Fn::GetAtt'][0]).sort()).toEqual([lambdaOf(resources, 'login-whitelist')[0], lambdaOf(resources, 'unauthorized-api')[0]].sort());
+    const subscriptions = ofType(resources, 'AWS::SNS::Subscription').filter(
+      ([, props]) => props.Protocol === 'lambda',
+    );
+    expect(subscriptions.map(([, props]) => props.Endpoint['Fn::GetAtt'][0]).sort()).toEqual(
+      [lambdaOf(resources, 'login-whitelist')[0], lambdaOf(resources, 'unauthorized-api')[0]].sort(),
+    );
     expect(subscriptions.every(([, props]) => props.TopicArn === TRAIL_TOPIC)).toBe(true);
     for (const fn of ['login-whitelist', 'unauthorized-api'] as const) {
       const role = roleOf(resources, fn);
-      expect(statementWith(role, 's3:GetObject')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/audit/AWSLogs/*' });
+      expect(statementWith(role, 's3:GetObject')?.Resource).toEqual({
+        'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/audit/AWSLogs/*',
+      });
       expect(statementWith(role, 'kms:Decrypt')?.Resource).toBe(KMS_KEY);
     }
     expect(statementWith(roleOf(resources, 'config-compliance'), 's3:GetObject')).toBeUndefined();
   });
 
-  it('subscribes unauthorized-api to the trail\'s log group with the unauthorized-calls filter', () => {
+  it("subscribes unauthorized-api to the trail's log group with the unauthorized-calls filter", () => {
     const resources = deployed(everything.template);
     const filters = ofType(resources, 'AWS::Logs::SubscriptionFilter');
     expect(filters).toHaveLength(1);
@@ -473,13 +596,17 @@ describe('optional trail inputs', () => {
       BucketName: 'org-trail-logs',
       BucketConfigs: [{ Event: 's3:ObjectCreated:*', Rules: [{ Prefix: 'AWSLogs/' }, { Suffix: '.json.gz' }] }],
     });
-    expect(statementWith(roleOf(resources, 'login-whitelist'), 's3:GetObject')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/AWSLogs/*' });
+    expect(statementWith(roleOf(resources, 'login-whitelist'), 's3:GetObject')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/AWSLogs/*',
+    });
     expect(statementWith(roleOf(resources, 'unauthorized-api'), 's3:GetObject')).toBeUndefined();
     const customRole = resources.IamRoleCustomResourcesLambdaExecution.Properties;
     expect(statementWith(customRole, 'lambda:AddPermission')?.Resource).toEqual({
       'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:trailguard-${STAGE}-login-whitelist`,
     });
-    expect(statementWith(customRole, 's3:PutBucketNotification')?.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs' });
+    expect(statementWith(customRole, 's3:PutBucketNotification')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs',
+    });
   });
 });
 
@@ -493,23 +620,38 @@ describe('least privilege', () => {
     }
   });
 
-  it.each(FUNCTIONS)('%s may publish to the alert topic only, send to the failed-events queue only, and write its own log group only', (fn) => {
-    const resources = deployed(defaults.template);
-    const role = roleOf(resources, fn);
-    expect(statementWith(role, 'sns:Publish')?.Resource).toEqual({ Ref: 'AlertTopic' });
-    expect(statementWith(role, 'sqs:SendMessage')?.Resource).toEqual(getAtt('FailedEventsQueue'));
-    const logGroupId = ofType(resources, 'AWS::Logs::LogGroup').find(([, props]) => props.LogGroupName === `/aws/lambda/trailguard-${STAGE}-${fn}`)?.[0];
-    expect(statementWith(role, 'logs:PutLogEvents')?.Resource).toEqual(getAtt(logGroupId as string));
-    expect(statementWith(deployed(everything.template)[lambdaOf(resources, fn)[1].Role['Fn::GetAtt'][0]].Properties, 'sns:Publish')?.Resource).toBe(EXISTING_TOPIC);
-  });
+  it.each(FUNCTIONS)(
+    '%s may publish to the alert topic only, send to the failed-events queue only, and write its own log group only',
+    (fn) => {
+      const resources = deployed(defaults.template);
+      const role = roleOf(resources, fn);
+      expect(statementWith(role, 'sns:Publish')?.Resource).toEqual({ Ref: 'AlertTopic' });
+      expect(statementWith(role, 'sqs:SendMessage')?.Resource).toEqual(getAtt('FailedEventsQueue'));
+      const logGroupId = ofType(resources, 'AWS::Logs::LogGroup').find(
+        ([, props]) => props.LogGroupName === `/aws/lambda/trailguard-${STAGE}-${fn}`,
+      )?.[0];
+      expect(statementWith(role, 'logs:PutLogEvents')?.Resource).toEqual(getAtt(logGroupId as string));
+      expect(
+        statementWith(
+          deployed(everything.template)[lambdaOf(resources, fn)[1].Role['Fn::GetAtt'][0]].Properties,
+          'sns:Publish',
+        )?.Resource,
+      ).toBe(EXISTING_TOPIC);
+    },
+  );
 
   it('only unauthorized-api may put metrics, into its namespace only, and only when it uses the API', () => {
     const resources = deployed(defaults.template);
-    expect(statementWith(roleOf(resources, 'unauthorized-api'), 'cloudwatch:PutMetricData')).toMatchObject({ Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'CloudTrailMetrics' } } });
+    expect(statementWith(roleOf(resources, 'unauthorized-api'), 'cloudwatch:PutMetricData')).toMatchObject({
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'CloudTrailMetrics' } },
+    });
     expect(statementWith(roleOf(resources, 'login-whitelist'), 'cloudwatch:PutMetricData')).toBeUndefined();
     expect(statementWith(roleOf(resources, 'config-compliance'), 'cloudwatch:PutMetricData')).toBeUndefined();
     // METRIC_MODE=emf writes log lines instead: no PutMetricData at all.
-    expect(statementWith(roleOf(deployed(everything.template), 'unauthorized-api'), 'cloudwatch:PutMetricData')).toBeUndefined();
+    expect(
+      statementWith(roleOf(deployed(everything.template), 'unauthorized-api'), 'cloudwatch:PutMetricData'),
+    ).toBeUndefined();
   });
 
   it('no statement allows a wildcard action, and Resource "*" only for PutMetricData held to one namespace', () => {
@@ -518,7 +660,10 @@ describe('least privilege', () => {
       expect(statements.length).toBeGreaterThan(10);
       for (const { where, statement } of statements) {
         const actions = [statement.Action].flat();
-        expect({ where, actions: actions.filter((action) => typeof action !== 'string' || action.includes('*')) }).toEqual({ where, actions: [] });
+        expect({
+          where,
+          actions: actions.filter((action) => typeof action !== 'string' || action.includes('*')),
+        }).toEqual({ where, actions: [] });
         expect(statement.NotAction).toBeUndefined();
         const resources = [statement.Resource].flat();
         if (resources.includes('*')) {

@@ -16,7 +16,11 @@ const VECTOR = {
   request: {
     method: 'GET',
     url: 'https://service.region.example.com/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs?limit=2&marker=13551d6b-755d-4757-b956-536f674975c0',
-    headers: { 'Content-Type': 'application/json', Host: 'service.region.example.com', 'X-Sdk-Date': '20191115T033655Z' },
+    headers: {
+      'Content-Type': 'application/json',
+      Host: 'service.region.example.com',
+      'X-Sdk-Date': '20191115T033655Z',
+    },
     body: '',
   },
   credentials: { accessKey: 'QTWAOYTTINDUT2QVKYUC', secretKey: 'MFyfvK41ba2giqM7Uio6PznpdUKGpownRZlmVmHc' },
@@ -57,7 +61,11 @@ describe('SDK-HMAC-SHA256: the published test vector', () => {
   });
 
   it('gives the same signature when Host is left for the HTTP client to send, and does not add it to the headers to send', () => {
-    const signed = signRequest({ ...VECTOR.request, headers: { 'Content-Type': 'application/json' } }, VECTOR.credentials, VECTOR.now);
+    const signed = signRequest(
+      { ...VECTOR.request, headers: { 'Content-Type': 'application/json' } },
+      VECTOR.credentials,
+      VECTOR.now,
+    );
     expect(signed.Authorization).toBe(VECTOR.authorization);
     expect(Object.keys(signed).sort()).toEqual(['Authorization', 'Content-Type', 'X-Sdk-Date']);
   });
@@ -77,9 +85,15 @@ describe('SDK-HMAC-SHA256: canonicalization', () => {
     ['/v1/projects/', '/v1/projects/'],
     ['', '/'],
     ['/', '/'],
-    ['/v2/p/notifications/topics/urn:smn:eu-de:p:alerts/publish', '/v2/p/notifications/topics/urn%3Asmn%3Aeu-de%3Ap%3Aalerts/publish/'],
-    ['/v2/p/notifications/topics/urn%3Asmn%3Aeu-de%3Ap%3Aalerts/publish', '/v2/p/notifications/topics/urn%3Asmn%3Aeu-de%3Ap%3Aalerts/publish/'],
-    ["/a b/it's(*)!/~-_.", "/a%20b/it%27s%28%2A%29%21/~-_./"],
+    [
+      '/v2/p/notifications/topics/urn:smn:eu-de:p:alerts/publish',
+      '/v2/p/notifications/topics/urn%3Asmn%3Aeu-de%3Ap%3Aalerts/publish/',
+    ],
+    [
+      '/v2/p/notifications/topics/urn%3Asmn%3Aeu-de%3Ap%3Aalerts/publish',
+      '/v2/p/notifications/topics/urn%3Asmn%3Aeu-de%3Ap%3Aalerts/publish/',
+    ],
+    ["/a b/it's(*)!/~-_.", '/a%20b/it%27s%28%2A%29%21/~-_./'],
     ['/caf%C3%A9', '/caf%C3%A9/'],
   ])('canonical URI of %j is %j', (path, expected) => {
     expect(canonicalUri(path)).toBe(expected);
@@ -99,8 +113,14 @@ describe('SDK-HMAC-SHA256: canonicalization', () => {
 
   it('lower-cases header names and trims values, whatever the caller wrote', () => {
     const base = { method: 'post', url: 'https://smn.eu-de.otc.t-systems.com/v2/p/x', body: '{}' };
-    const a = canonicalRequest({ ...base, headers: { 'Content-Type': '  application/json ', HOST: 'h' } }, ['content-type', 'host']);
-    const b = canonicalRequest({ ...base, headers: { 'content-type': 'application/json', host: 'h' } }, ['content-type', 'host']);
+    const a = canonicalRequest({ ...base, headers: { 'Content-Type': '  application/json ', HOST: 'h' } }, [
+      'content-type',
+      'host',
+    ]);
+    const b = canonicalRequest({ ...base, headers: { 'content-type': 'application/json', host: 'h' } }, [
+      'content-type',
+      'host',
+    ]);
     expect(a).toBe(b);
     expect(a.split('\n').slice(0, 5)).toEqual(['POST', '/v2/p/x/', '', 'content-type:application/json', 'host:h']);
   });
@@ -111,7 +131,9 @@ describe('SDK-HMAC-SHA256: canonicalization', () => {
   });
 
   it('refuses to canonicalize when a signed header is missing', () => {
-    expect(() => canonicalRequest({ method: 'GET', url: 'https://h/', headers: {}, body: '' }, ['host'])).toThrow(/host is missing/);
+    expect(() => canonicalRequest({ method: 'GET', url: 'https://h/', headers: {}, body: '' }, ['host'])).toThrow(
+      /host is missing/,
+    );
   });
 
   it('hashes the exact UTF-8 body bytes, and the empty body to the known constant', () => {
@@ -120,13 +142,23 @@ describe('SDK-HMAC-SHA256: canonicalization', () => {
   });
 
   it('uses X-Sdk-Content-Sha256 in place of the body hash when given', () => {
-    const req = { method: 'PUT', url: 'https://h/', headers: { host: 'h', 'x-sdk-content-sha256': 'UNSIGNED-PAYLOAD' }, body: 'ignored' };
+    const req = {
+      method: 'PUT',
+      url: 'https://h/',
+      headers: { host: 'h', 'x-sdk-content-sha256': 'UNSIGNED-PAYLOAD' },
+      body: 'ignored',
+    };
     expect(canonicalRequest(req, ['host']).endsWith('\nUNSIGNED-PAYLOAD')).toBe(true);
   });
 
   it('signs every header sent, host included, and the security token of temporary credentials', () => {
     const signed = signRequest(
-      { method: 'POST', url: 'https://smn.eu-de.otc.t-systems.com:8443/v2/p/x', headers: { 'Content-Type': 'application/json', 'X-Project-Id': 'p' }, body: '{}' },
+      {
+        method: 'POST',
+        url: 'https://smn.eu-de.otc.t-systems.com:8443/v2/p/x',
+        headers: { 'Content-Type': 'application/json', 'X-Project-Id': 'p' },
+        body: '{}',
+      },
       { ...VECTOR.credentials, securityToken: 'temporary-token' },
       VECTOR.now,
     );
@@ -134,10 +166,17 @@ describe('SDK-HMAC-SHA256: canonicalization', () => {
     expect(signed.Authorization).toMatch(/SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token,/);
 
     const canonical = canonicalRequest(
-      { method: 'POST', url: 'https://smn.eu-de.otc.t-systems.com:8443/v2/p/x', headers: { ...signed, Host: 'smn.eu-de.otc.t-systems.com:8443' }, body: '{}' },
+      {
+        method: 'POST',
+        url: 'https://smn.eu-de.otc.t-systems.com:8443/v2/p/x',
+        headers: { ...signed, Host: 'smn.eu-de.otc.t-systems.com:8443' },
+        body: '{}',
+      },
       ['content-type', 'host', 'x-project-id', 'x-sdk-date', 'x-security-token'],
     );
-    const signature = createHmac('sha256', VECTOR.credentials.secretKey).update(stringToSign(canonical, signed['X-Sdk-Date'])).digest('hex');
+    const signature = createHmac('sha256', VECTOR.credentials.secretKey)
+      .update(stringToSign(canonical, signed['X-Sdk-Date']))
+      .digest('hex');
     expect(signed.Authorization.endsWith(`Signature=${signature}`)).toBe(true);
   });
 

@@ -5,7 +5,13 @@
 import type { Alert } from '../shared/alert/alert';
 import { isRetryable, SinkError } from '../shared/errors';
 import { buildTopicUrn, parseTopicUrn, smnEndpoint } from '../shared/sinks/smn-endpoints';
-import { createSmnSink, SMN_MESSAGE_MAX_BYTES, SMN_SUBJECT_MAX_BYTES, TRUNCATED_MARKER, type SmnSinkOptions } from '../shared/sinks/smn-sink';
+import {
+  createSmnSink,
+  SMN_MESSAGE_MAX_BYTES,
+  SMN_SUBJECT_MAX_BYTES,
+  TRUNCATED_MARKER,
+  type SmnSinkOptions,
+} from '../shared/sinks/smn-sink';
 import { withoutRaw } from '../shared/normalize/trace-event';
 import { startSmnServer, type SmnServer } from './support/smn-server';
 import { traceEvent } from './support/trace-events';
@@ -13,7 +19,11 @@ import { traceEvent } from './support/trace-events';
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const TOPIC = `urn:smn:eu-de:${PROJECT}:trailguard_alerts`;
 const TOKEN = 'MIIZfake+token/for=tests';
-const KEYS = { accessKey: 'HPUAEXAMPLEAK12345', secretKey: 'example-secret-key-for-tests', securityToken: 'gQpjbi1ub3J0aC00temporary-security-token' };
+const KEYS = {
+  accessKey: 'HPUAEXAMPLEAK12345',
+  secretKey: 'example-secret-key-for-tests',
+  securityToken: 'gQpjbi1ub3J0aC00temporary-security-token',
+};
 const RETRY = { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 };
 
 function alert(overrides: Partial<Alert> = {}): Alert {
@@ -36,7 +46,10 @@ let sleeps: number[];
 
 beforeEach(async () => {
   // Long-lived keys by default; the temporary-credential cases start their own endpoint.
-  server = await startSmnServer({ token: TOKEN, credentials: { accessKey: KEYS.accessKey, secretKey: KEYS.secretKey } });
+  server = await startSmnServer({
+    token: TOKEN,
+    credentials: { accessKey: KEYS.accessKey, secretKey: KEYS.secretKey },
+  });
   sleeps = [];
 });
 afterEach(async () => {
@@ -89,7 +102,9 @@ describe('SMN sink: delivery', () => {
     await sink({ auth: { accessKey: KEYS.accessKey, secretKey: KEYS.secretKey } }).publish(alert());
     expect(server.published).toHaveLength(1);
     const { headers } = server.published[0];
-    expect(headers.authorization).toMatch(/^SDK-HMAC-SHA256 Access=HPUAEXAMPLEAK12345, SignedHeaders=content-type;host;x-sdk-date, Signature=[0-9a-f]{64}$/);
+    expect(headers.authorization).toMatch(
+      /^SDK-HMAC-SHA256 Access=HPUAEXAMPLEAK12345, SignedHeaders=content-type;host;x-sdk-date, Signature=[0-9a-f]{64}$/,
+    );
     expect(headers).not.toHaveProperty('x-auth-token');
   });
 
@@ -98,12 +113,17 @@ describe('SMN sink: delivery', () => {
     server = await startSmnServer({ credentials: KEYS });
     await sink({ auth: KEYS }).publish(alert());
     expect(server.published[0].headers['x-security-token']).toBe(KEYS.securityToken);
-    expect(server.published[0].headers.authorization).toContain('SignedHeaders=content-type;host;x-sdk-date;x-security-token,');
+    expect(server.published[0].headers.authorization).toContain(
+      'SignedHeaders=content-type;host;x-sdk-date;x-security-token,',
+    );
   });
 
   it('the endpoint really checks the signature: a body changed after signing is refused', async () => {
-    const tamper: typeof fetch = (url, init) => fetch(url, { ...init, body: String(init?.body).replace('alice', 'mallory') });
-    const error = await failure(sink({ auth: { accessKey: KEYS.accessKey, secretKey: KEYS.secretKey }, fetch: tamper }).publish(alert()));
+    const tamper: typeof fetch = (url, init) =>
+      fetch(url, { ...init, body: String(init?.body).replace('alice', 'mallory') });
+    const error = await failure(
+      sink({ auth: { accessKey: KEYS.accessKey, secretKey: KEYS.secretKey }, fetch: tamper }).publish(alert()),
+    );
     expect(error.message).toMatch(/HTTP 401 .*verify aksk signature fail/);
     expect(server.published).toHaveLength(0);
   });
@@ -121,11 +141,15 @@ describe('SMN sink: delivery', () => {
 
 describe('SMN sink: authentication failures are not retried and never reveal credentials', () => {
   it('a wrong secret key is a 401 that names the status, the gateway code and the topic', async () => {
-    const error = await failure(sink({ auth: { accessKey: KEYS.accessKey, secretKey: 'not-the-secret' } }).publish(alert()));
+    const error = await failure(
+      sink({ auth: { accessKey: KEYS.accessKey, secretKey: 'not-the-secret' } }).publish(alert()),
+    );
     expect(error.retryable).toBe(false);
     expect(isRetryable(error)).toBe(false);
     expect(error.sink).toBe('smn');
-    expect(error.message).toMatch(/HTTP 401 APIGW\.0301: Incorrect IAM authentication information: verify aksk signature fail/);
+    expect(error.message).toMatch(
+      /HTTP 401 APIGW\.0301: Incorrect IAM authentication information: verify aksk signature fail/,
+    );
     expect(error.message).toContain(TOPIC);
     expect(error.message).toContain('[redacted]');
     expectNoCredentials(error);
@@ -142,7 +166,9 @@ describe('SMN sink: authentication failures are not retried and never reveal cre
   });
 
   it('an unknown access key is a 401, and the key echoed by the gateway is redacted', async () => {
-    const error = await failure(sink({ auth: { accessKey: 'HPUAOTHERKEY', secretKey: KEYS.secretKey } }).publish(alert()));
+    const error = await failure(
+      sink({ auth: { accessKey: 'HPUAOTHERKEY', secretKey: KEYS.secretKey } }).publish(alert()),
+    );
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('ak [redacted] not exist');
     expect(error.message).not.toContain('HPUAOTHERKEY');
@@ -157,7 +183,9 @@ describe('SMN sink: authentication failures are not retried and never reveal cre
   });
 
   it('a clock more than 15 minutes off makes the signature stale: 401, not retried', async () => {
-    const error = await failure(sink({ auth: KEYS, now: () => new Date(Date.now() - 20 * 60 * 1000) }).publish(alert()));
+    const error = await failure(
+      sink({ auth: KEYS, now: () => new Date(Date.now() - 20 * 60 * 1000) }).publish(alert()),
+    );
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/X-Sdk-Date \d{8}T\d{6}Z is not within 15 minutes/);
   });
@@ -183,7 +211,9 @@ describe('SMN sink: retries', () => {
     const error = await failure(sink({ retry: { attempts: 4, baseDelayMs: 100, maxDelayMs: 300 } }).publish(alert()));
     expect(error.retryable).toBe(true);
     expect(isRetryable(error)).toBe(true);
-    expect(error.message).toMatch(new RegExp(`SMN publish to ${TOPIC} failed after 4 attempts: HTTP 500 FAULT\\.500: injected fault`));
+    expect(error.message).toMatch(
+      new RegExp(`SMN publish to ${TOPIC} failed after 4 attempts: HTTP 500 FAULT\\.500: injected fault`),
+    );
     expect(server.requests).toHaveLength(4);
     // Exponential steps 100, 200, 400 capped at 300, each jittered within its upper half.
     expect(sleeps).toHaveLength(3);
@@ -227,7 +257,9 @@ describe('SMN sink: retries', () => {
 
   it('an answer slower than timeoutMs is abandoned, retried, and ends in a retryable SinkError', async () => {
     server.setFault({ kind: 'delay', ms: 20_000 });
-    const error = await failure(sink({ timeoutMs: 150, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } }).publish(alert()));
+    const error = await failure(
+      sink({ timeoutMs: 150, retry: { attempts: 2, baseDelayMs: 10, maxDelayMs: 10 } }).publish(alert()),
+    );
     expect(error.retryable).toBe(true);
     expect(error.message).toMatch(/failed after 2 attempts: no response within 150 ms/);
     expect(server.requests).toHaveLength(2);
@@ -275,7 +307,10 @@ describe('SMN sink: configuration is checked at creation', () => {
     ['a project id with a path in it', { projectId: '../admin' }],
     ['an endpoint that is not a URL', { endpoint: 'smn.eu-de.otc.t-systems.com' }],
     ['an empty token', { auth: { token: '' } }],
-    ['credentials that cannot go into a header', { auth: { accessKey: KEYS.accessKey, secretKey: 'line\nbreak-secret' } }],
+    [
+      'credentials that cannot go into a header',
+      { auth: { accessKey: KEYS.accessKey, secretKey: 'line\nbreak-secret' } },
+    ],
     ['zero attempts', { retry: { attempts: 0, baseDelayMs: 1, maxDelayMs: 1 } }],
   ])('refuses %s with a non-retryable SinkError', (_case, overrides) => {
     let error: unknown;
@@ -302,9 +337,12 @@ describe('SMN endpoints and topic URNs', () => {
     expect(smnEndpoint(cloud, region)).toBe(url);
   });
 
-  it.each(['eu-de.evil.example/', 'evil.example#', 'eu-de@evil', 'EU-DE', '', 'eu', 'eu-de:443'])('refuses region text %j that could change the host', (region) => {
-    expect(() => smnEndpoint('huaweicloud', region)).toThrow(SinkError);
-  });
+  it.each(['eu-de.evil.example/', 'evil.example#', 'eu-de@evil', 'EU-DE', '', 'eu', 'eu-de:443'])(
+    'refuses region text %j that could change the host',
+    (region) => {
+      expect(() => smnEndpoint('huaweicloud', region)).toThrow(SinkError);
+    },
+  );
 
   it('refuses an OTC region without a known SMN host and says how to override it', () => {
     expect(() => smnEndpoint('otc', 'eu-ch2')).toThrow(/SINK_ENDPOINT/);
@@ -312,7 +350,11 @@ describe('SMN endpoints and topic URNs', () => {
 
   it('builds and parses topic URNs', () => {
     expect(buildTopicUrn('eu-de', PROJECT, 'cts_test')).toBe(`urn:smn:eu-de:${PROJECT}:cts_test`);
-    expect(parseTopicUrn('urn:smn:eu-west-0:fa7426a17fe246698cf9a475f4254099:9469994203fa42f5b51cba3b78b55549_dedicated_queue_dli_topic')).toEqual({
+    expect(
+      parseTopicUrn(
+        'urn:smn:eu-west-0:fa7426a17fe246698cf9a475f4254099:9469994203fa42f5b51cba3b78b55549_dedicated_queue_dli_topic',
+      ),
+    ).toEqual({
       region: 'eu-west-0',
       projectId: 'fa7426a17fe246698cf9a475f4254099',
       topicName: '9469994203fa42f5b51cba3b78b55549_dedicated_queue_dli_topic',

@@ -16,7 +16,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const CONTEXT = { awsRequestId: 'r', invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:unauthorized-api' };
+const CONTEXT = {
+  awsRequestId: 'r',
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:unauthorized-api',
+};
 let emulator: Emulator;
 let cloudWatch: Awaited<ReturnType<typeof startCloudWatchServer>>;
 const saved = { ...process.env };
@@ -25,7 +28,11 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
   [emulator, cloudWatch] = await Promise.all([
-    startEmulator({ topics: [{ name: 'alerts' }], queues: [{ name: 'inbox' }], subscriptions: [{ topic: 'alerts', queue: 'inbox' }] }),
+    startEmulator({
+      topics: [{ name: 'alerts' }],
+      queues: [{ name: 'inbox' }],
+      subscriptions: [{ topic: 'alerts', queue: 'inbox' }],
+    }),
     startCloudWatchServer(),
   ]);
 });
@@ -58,14 +65,21 @@ function refusals(count: number): unknown {
 describe('unauthorized-api on Lambda', () => {
   it('an EventBridge refused call alerts through SNS and counts 1 in AuthorizationFailureCount', async () => {
     const result = await handler()(fixture('aws/envelope-eventbridge-api-call-access-denied.json'), CONTEXT);
-    expect(result).toMatchObject({ alerts: 1, delivered: 1, metric: { name: 'AuthorizationFailureCount', value: 1, published: true } });
+    expect(result).toMatchObject({
+      alerts: 1,
+      delivered: 1,
+      metric: { name: 'AuthorizationFailureCount', value: 1, published: true },
+    });
     const [message] = await drainQueue(emulator.address, 'inbox');
     expect(message.Message).toMatch(/^Refused API call: /);
     expect(cloudWatch.calls).toHaveLength(1);
     expect(cloudWatch.calls[0]).toMatchObject({
       target: 'GraniteServiceVersion20100801.PutMetricData',
       signed: true,
-      body: { Namespace: 'CloudTrailMetrics', MetricData: [{ MetricName: 'AuthorizationFailureCount', Value: 1, Unit: 'Count' }] },
+      body: {
+        Namespace: 'CloudTrailMetrics',
+        MetricData: [{ MetricName: 'AuthorizationFailureCount', Value: 1, Unit: 'Count' }],
+      },
     });
   });
 
@@ -101,7 +115,14 @@ describe('unauthorized-api on Lambda', () => {
     }
     expect(cloudWatch.calls).toHaveLength(0);
     const emf = lines.map((line) => JSON.parse(line)).find((entry) => entry._aws);
-    expect(emf).toMatchObject({ AuthorizationFailureCount: 3, _aws: { CloudWatchMetrics: [{ Namespace: 'CloudTrailMetrics', Metrics: [{ Name: 'AuthorizationFailureCount', Unit: 'Count' }] }] } });
+    expect(emf).toMatchObject({
+      AuthorizationFailureCount: 3,
+      _aws: {
+        CloudWatchMetrics: [
+          { Namespace: 'CloudTrailMetrics', Metrics: [{ Name: 'AuthorizationFailureCount', Unit: 'Count' }] },
+        ],
+      },
+    });
   });
 
   it('a refused metric call does not fail the invocation (a retry would repeat the alerts): the count goes out as EMF', async () => {
@@ -118,14 +139,24 @@ describe('unauthorized-api on Lambda', () => {
       write.mockRestore();
       cloudWatch.failNext(500, 'InternalServiceFault', 0);
     }
-    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry._aws)).toMatchObject({ AuthorizationFailureCount: 2 });
+    expect(lines.map((line) => JSON.parse(line)).find((entry) => entry._aws)).toMatchObject({
+      AuthorizationFailureCount: 2,
+    });
   });
 });
 
 function captureIo(env: Record<string, string> = {}): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { env, out: (line) => stdout.push(line), err: (line) => stderr.push(line), progress: () => undefined, errIsTty: false, stdout, stderr };
+  return {
+    env,
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    progress: () => undefined,
+    errIsTty: false,
+    stdout,
+    stderr,
+  };
 }
 
 describe('trailguard replay unauthorized-api and trailguard match', () => {
@@ -135,7 +166,11 @@ describe('trailguard replay unauthorized-api and trailguard match', () => {
     const io = captureIo();
     expect(await main(['replay', 'unauthorized-api', file, '--json'], io)).toBe(0);
     expect(io.stdout).toHaveLength(1);
-    expect(JSON.parse(io.stdout[0])).toMatchObject({ function: 'unauthorized-api', rule: 'unauthorized-api-calls', count: 50 });
+    expect(JSON.parse(io.stdout[0])).toMatchObject({
+      function: 'unauthorized-api',
+      rule: 'unauthorized-api-calls',
+      count: 50,
+    });
     expect(io.stderr.join('\n')).toContain('AuthorizationFailureCount: 50');
   });
 
@@ -146,14 +181,29 @@ describe('trailguard replay unauthorized-api and trailguard match', () => {
     expect(rules.has('unauthorized-api-calls')).toBe(true);
     expect(rules.has('root-account-usage')).toBe(true);
     expect(await main(['replay', 'unauthorized-api', EVENTS_DIR, '--rules', 'bogus'], captureIo())).toBe(2);
-    expect(await main(['replay', 'login-whitelist', EVENTS_DIR, '--rules', 'cis'], captureIo({ IP_WHITELIST: '10.0.0.1' }))).toBe(2);
+    expect(
+      await main(['replay', 'login-whitelist', EVENTS_DIR, '--rules', 'cis'], captureIo({ IP_WHITELIST: '10.0.0.1' })),
+    ).toBe(2);
   });
 
   it('match prints true or false per line, like TestMetricFilter', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tg-')), 'events.log');
-    writeFileSync(file, ['{"errorCode": "AccessDenied"}', '{"errorCode": "Client.UnauthorizedOperation"}', '{"errorCode": "NoSuchKey"}', 'not json'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        '{"errorCode": "AccessDenied"}',
+        '{"errorCode": "Client.UnauthorizedOperation"}',
+        '{"errorCode": "NoSuchKey"}',
+        'not json',
+      ].join('\n'),
+    );
     const io = captureIo();
-    expect(await main(['match', '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }', file], io)).toBe(0);
+    expect(
+      await main(
+        ['match', '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }', file],
+        io,
+      ),
+    ).toBe(0);
     expect(io.stdout).toEqual(['true', 'true', 'false', 'false']);
   });
 
@@ -163,7 +213,12 @@ describe('trailguard replay unauthorized-api and trailguard match', () => {
 
   it('match exits 2 with the column on an invalid pattern', async () => {
     const io = captureIo();
-    expect(await main(['match', '{ $.errorCode IS NOT NULL }', join(EVENTS_DIR, 'aws', 'cloudtrail-access-denied.json')], io)).toBe(2);
+    expect(
+      await main(
+        ['match', '{ $.errorCode IS NOT NULL }', join(EVENTS_DIR, 'aws', 'cloudtrail-access-denied.json')],
+        io,
+      ),
+    ).toBe(2);
     expect(io.stderr[0]).toMatch(/column \d+/);
     expect(io.stdout).toEqual([]);
   });

@@ -2,7 +2,12 @@ import { ConfigError } from '../shared/errors';
 import { normalizeRecord } from '../shared/normalize';
 import { DetectionRun } from '../shared/pipeline';
 import { BUILT_IN_RULES, RULE_SETS } from '../functions/unauthorized-api/rules';
-import { CTS_RULE, detectUnauthorizedApi, loadUnauthorizedApiConfig, unauthorizedApi } from '../functions/unauthorized-api/unauthorized-api';
+import {
+  CTS_RULE,
+  detectUnauthorizedApi,
+  loadUnauthorizedApiConfig,
+  unauthorizedApi,
+} from '../functions/unauthorized-api/unauthorized-api';
 import { fixture } from './support/fixtures';
 
 type Json = Record<string, unknown>;
@@ -33,20 +38,47 @@ const RULE_CASES: Record<string, { fires: Json; quiet: Json }> = {
   },
   'CloudWatch.3': { fires: iamUserLogin(), quiet: iamUserLogin({ additionalEventData: { MFAUsed: 'Yes' } }) },
   'CIS.4.2': { fires: iamUserLogin(), quiet: iamUserLogin({ additionalEventData: { MFAUsed: 'Yes' } }) },
-  'CloudWatch.4': { fires: call({ eventSource: 'iam.amazonaws.com', eventName: 'AttachRolePolicy' }), quiet: call({ eventSource: 'iam.amazonaws.com', eventName: 'GetRolePolicy' }) },
-  'CloudWatch.5': { fires: call({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' }), quiet: call({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'LookupEvents' }) },
+  'CloudWatch.4': {
+    fires: call({ eventSource: 'iam.amazonaws.com', eventName: 'AttachRolePolicy' }),
+    quiet: call({ eventSource: 'iam.amazonaws.com', eventName: 'GetRolePolicy' }),
+  },
+  'CloudWatch.5': {
+    fires: call({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'StopLogging' }),
+    quiet: call({ eventSource: 'cloudtrail.amazonaws.com', eventName: 'LookupEvents' }),
+  },
   'CloudWatch.6': {
     fires: cloudTrail('cloudtrail-console-login-failed-hidden-user.json', { errorMessage: 'Failed authentication' }),
     quiet: iamUserLogin(),
   },
-  'CloudWatch.7': { fires: call({ eventSource: 'kms.amazonaws.com', eventName: 'ScheduleKeyDeletion' }), quiet: call({ eventSource: 'kms.amazonaws.com', eventName: 'Decrypt' }) },
-  'CloudWatch.8': { fires: call({ eventSource: 's3.amazonaws.com', eventName: 'PutBucketPolicy' }), quiet: call({ eventSource: 'sqs.amazonaws.com', eventName: 'PutBucketPolicy' }) },
-  'CloudWatch.9': { fires: call({ eventSource: 'config.amazonaws.com', eventName: 'StopConfigurationRecorder' }), quiet: call({ eventSource: 'config.amazonaws.com', eventName: 'DescribeConfigRules' }) },
-  'CloudWatch.10': { fires: call({ eventName: 'AuthorizeSecurityGroupIngress' }), quiet: call({ eventName: 'DescribeSecurityGroups' }) },
-  'CloudWatch.11': { fires: call({ eventName: 'CreateNetworkAclEntry' }), quiet: call({ eventName: 'DescribeNetworkAcls' }) },
-  'CloudWatch.12': { fires: call({ eventName: 'AttachInternetGateway' }), quiet: call({ eventName: 'DescribeInternetGateways' }) },
+  'CloudWatch.7': {
+    fires: call({ eventSource: 'kms.amazonaws.com', eventName: 'ScheduleKeyDeletion' }),
+    quiet: call({ eventSource: 'kms.amazonaws.com', eventName: 'Decrypt' }),
+  },
+  'CloudWatch.8': {
+    fires: call({ eventSource: 's3.amazonaws.com', eventName: 'PutBucketPolicy' }),
+    quiet: call({ eventSource: 'sqs.amazonaws.com', eventName: 'PutBucketPolicy' }),
+  },
+  'CloudWatch.9': {
+    fires: call({ eventSource: 'config.amazonaws.com', eventName: 'StopConfigurationRecorder' }),
+    quiet: call({ eventSource: 'config.amazonaws.com', eventName: 'DescribeConfigRules' }),
+  },
+  'CloudWatch.10': {
+    fires: call({ eventName: 'AuthorizeSecurityGroupIngress' }),
+    quiet: call({ eventName: 'DescribeSecurityGroups' }),
+  },
+  'CloudWatch.11': {
+    fires: call({ eventName: 'CreateNetworkAclEntry' }),
+    quiet: call({ eventName: 'DescribeNetworkAcls' }),
+  },
+  'CloudWatch.12': {
+    fires: call({ eventName: 'AttachInternetGateway' }),
+    quiet: call({ eventName: 'DescribeInternetGateways' }),
+  },
   'CloudWatch.13': { fires: call({ eventName: 'ReplaceRoute' }), quiet: call({ eventName: 'DescribeRouteTables' }) },
-  'CloudWatch.14': { fires: call({ eventName: 'CreateVpcPeeringConnection' }), quiet: call({ eventName: 'DescribeVpcs' }) },
+  'CloudWatch.14': {
+    fires: call({ eventName: 'CreateVpcPeeringConnection' }),
+    quiet: call({ eventName: 'DescribeVpcs' }),
+  },
   'CIS.4.15': {
     fires: call({ eventSource: 'organizations.amazonaws.com', eventName: 'LeaveOrganization' }),
     quiet: call({ eventSource: 'ec2.amazonaws.com', eventName: 'LeaveOrganization' }),
@@ -58,15 +90,19 @@ describe('unauthorized-api built-in rules', () => {
     expect(Object.keys(RULE_CASES).sort()).toEqual(BUILT_IN_RULES.map((rule) => rule.id).sort());
   });
 
-  it.each(BUILT_IN_RULES.map((rule) => [rule.id, rule.name] as const))('%s (%s) fires on its case and not on the near miss', (id, name) => {
-    const { fires, quiet } = RULE_CASES[id];
-    expect(rulesFiring(fires, id)).toEqual([name]);
-    expect(rulesFiring(quiet, id)).toEqual([]);
-  });
+  it.each(BUILT_IN_RULES.map((rule) => [rule.id, rule.name] as const))(
+    '%s (%s) fires on its case and not on the near miss',
+    (id, name) => {
+      const { fires, quiet } = RULE_CASES[id];
+      expect(rulesFiring(fires, id)).toEqual([name]);
+      expect(rulesFiring(quiet, id)).toEqual([]);
+    },
+  );
 
   it('by default only refused calls fire: *UnauthorizedOperation and AccessDenied*', () => {
     const config = loadUnauthorizedApiConfig({});
-    const fire = (record: Json) => detectUnauthorizedApi(normalizeRecord('cloudtrail', record), config).map((finding) => finding.rule);
+    const fire = (record: Json) =>
+      detectUnauthorizedApi(normalizeRecord('cloudtrail', record), config).map((finding) => finding.rule);
     expect(fire(cloudTrail('cloudtrail-access-denied.json'))).toEqual(['unauthorized-api-calls']);
     expect(fire(cloudTrail('cloudtrail-ec2-unauthorized-operation.json'))).toEqual(['unauthorized-api-calls']);
     expect(fire(call({ errorCode: 'AccessDeniedException' }))).toEqual(['unauthorized-api-calls']);
@@ -75,7 +111,9 @@ describe('unauthorized-api built-in rules', () => {
   });
 
   it('"MFAUsed": "YES" still fires the CIS sign-in-without-MFA rules, as AWS does (the match is case-sensitive)', () => {
-    expect(rulesFiring(iamUserLogin({ additionalEventData: { MFAUsed: 'YES' } }), 'CloudWatch.3')).toEqual(['console-sign-in-without-mfa']);
+    expect(rulesFiring(iamUserLogin({ additionalEventData: { MFAUsed: 'YES' } }), 'CloudWatch.3')).toEqual([
+      'console-sign-in-without-mfa',
+    ]);
   });
 
   it('a sign-in with no MFAUsed field does not fire them, as AWS does (!= never matches a missing field)', () => {
@@ -87,7 +125,9 @@ describe('unauthorized-api built-in rules', () => {
     const delivery = cloudTrail('cloudtrail-access-denied.json', { sourceIPAddress: 'delivery.logs.amazonaws.com' });
     expect(rulesFiring(delivery, 'unauthorized-v1.4')).toEqual([]);
     expect(rulesFiring(delivery, 'unauthorized')).toEqual(['unauthorized-api-calls']);
-    const ec2 = cloudTrail('cloudtrail-ec2-unauthorized-operation.json', { sourceIPAddress: 'delivery.logs.amazonaws.com' });
+    const ec2 = cloudTrail('cloudtrail-ec2-unauthorized-operation.json', {
+      sourceIPAddress: 'delivery.logs.amazonaws.com',
+    });
     expect(rulesFiring(ec2, 'unauthorized-v1.4')).toEqual(['unauthorized-api-calls-v1-4']);
   });
 
@@ -100,7 +140,10 @@ describe('unauthorized-api built-in rules', () => {
 describe('unauthorized-api on Huawei CTS', () => {
   const config = loadUnauthorizedApiConfig({});
   const rules = (path: string, overrides: Json = {}) =>
-    detectUnauthorizedApi(normalizeRecord('cts', { ...(fixture(`huaweicloud/${path}`) as Json), ...overrides }), config).map((finding) => finding.rule);
+    detectUnauthorizedApi(
+      normalizeRecord('cts', { ...(fixture(`huaweicloud/${path}`) as Json), ...overrides }),
+      config,
+    ).map((finding) => finding.rule);
 
   it('a 403 trace fires the CTS rule', () => {
     expect(rules('cts-api-call-forbidden.json')).toEqual([CTS_RULE]);
@@ -116,19 +159,29 @@ describe('unauthorized-api on Huawei CTS', () => {
 
   it('a successful call and a 404 do not fire', () => {
     expect(rules('cts-api-call-forbidden.json', { code: 200, trace_rating: 'normal', response: {} })).toEqual([]);
-    expect(rules('cts-api-call-forbidden.json', { code: 404, response: { error_code: 'VPC.0002', error_msg: 'not found' } })).toEqual([]);
+    expect(
+      rules('cts-api-call-forbidden.json', { code: 404, response: { error_code: 'VPC.0002', error_msg: 'not found' } }),
+    ).toEqual([]);
   });
 
   it('CTS_RULE=false turns it off', () => {
     const off = loadUnauthorizedApiConfig({ CTS_RULE: 'false' });
-    expect(detectUnauthorizedApi(normalizeRecord('cts', fixture('huaweicloud/cts-api-call-forbidden.json')), off)).toEqual([]);
+    expect(
+      detectUnauthorizedApi(normalizeRecord('cts', fixture('huaweicloud/cts-api-call-forbidden.json')), off),
+    ).toEqual([]);
   });
 });
 
 describe('unauthorized-api configuration', () => {
   it('adds custom rules from CUSTOM_RULES and FILTER_PATTERN with name and severity', () => {
     const config = loadUnauthorizedApiConfig({
-      CUSTOM_RULES: JSON.stringify([{ name: 'iam-deletes', pattern: '{ $.eventName = "Delete*" && $.eventSource = "iam.amazonaws.com" }', severity: 'critical' }]),
+      CUSTOM_RULES: JSON.stringify([
+        {
+          name: 'iam-deletes',
+          pattern: '{ $.eventName = "Delete*" && $.eventSource = "iam.amazonaws.com" }',
+          severity: 'critical',
+        },
+      ]),
       FILTER_PATTERN: '{ $.errorCode = "ThrottlingException" }',
       FILTER_RULE_NAME: 'throttled',
     });
@@ -138,7 +191,9 @@ describe('unauthorized-api configuration', () => {
       ['throttled', 'medium'],
     ]);
     const deleteUser = call({ eventSource: 'iam.amazonaws.com', eventName: 'DeleteUser' });
-    expect(detectUnauthorizedApi(normalizeRecord('cloudtrail', deleteUser), config).map((finding) => finding.rule)).toEqual(['iam-deletes']);
+    expect(
+      detectUnauthorizedApi(normalizeRecord('cloudtrail', deleteUser), config).map((finding) => finding.rule),
+    ).toEqual(['iam-deletes']);
   });
 
   it('rejects an invalid pattern at cold start with its column, as AWS does', () => {
@@ -149,7 +204,11 @@ describe('unauthorized-api configuration', () => {
   it('lists every problem at once', () => {
     let message = '';
     try {
-      loadUnauthorizedApiConfig({ RULE_SETS: 'cis, nope', CUSTOM_RULES: '[{"name": "bad name!", "pattern": 3, "severity": "urgent"}]', METRIC_MODE: 'carrier' });
+      loadUnauthorizedApiConfig({
+        RULE_SETS: 'cis, nope',
+        CUSTOM_RULES: '[{"name": "bad name!", "pattern": 3, "severity": "urgent"}]',
+        METRIC_MODE: 'carrier',
+      });
     } catch (error) {
       message = (error as Error).message;
     }
@@ -162,8 +221,14 @@ describe('unauthorized-api configuration', () => {
   });
 
   it('defaults the metric to AuthorizationFailureCount in CloudTrailMetrics, configurable', () => {
-    expect(loadUnauthorizedApiConfig({}).metric).toEqual({ mode: 'api', namespace: 'CloudTrailMetrics', name: 'AuthorizationFailureCount' });
-    expect(loadUnauthorizedApiConfig({ METRIC_MODE: 'emf', METRIC_NAMESPACE: 'Security', METRIC_NAME: 'Refused' }).metric).toEqual({ mode: 'emf', namespace: 'Security', name: 'Refused' });
+    expect(loadUnauthorizedApiConfig({}).metric).toEqual({
+      mode: 'api',
+      namespace: 'CloudTrailMetrics',
+      name: 'AuthorizationFailureCount',
+    });
+    expect(
+      loadUnauthorizedApiConfig({ METRIC_MODE: 'emf', METRIC_NAMESPACE: 'Security', METRIC_NAME: 'Refused' }).metric,
+    ).toEqual({ mode: 'emf', namespace: 'Security', name: 'Refused' });
   });
 });
 

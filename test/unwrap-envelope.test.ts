@@ -18,7 +18,13 @@ function awslogs(payload: unknown): unknown {
 }
 
 const TRAIL_BUCKET = 'trailguard-demo-trail';
-const LOG_FILE_IPS = ['198.51.100.23', '203.0.113.10', '2001:db8:bad::17', '2001:db8:1::42', 'cloudtrail.amazonaws.com'];
+const LOG_FILE_IPS = [
+  '198.51.100.23',
+  '203.0.113.10',
+  '2001:db8:bad::17',
+  '2001:db8:1::42',
+  'cloudtrail.amazonaws.com',
+];
 const logFileRecords = (name: string): Partial<IntakeItem>[] =>
   LOG_FILE_IPS.map((sourceIPAddress, i) => ({
     type: 'record',
@@ -91,7 +97,12 @@ describe('unwrapEnvelope on the fixtures', () => {
     [
       'a CloudTrail digest file is skipped, not fetched',
       'aws/envelope-s3-digest-created.json',
-      [{ type: 'skipped', reason: expect.stringMatching(/^CloudTrail digest file s3:\/\/trailguard-demo-trail\/AWSLogs\//) }],
+      [
+        {
+          type: 'skipped',
+          reason: expect.stringMatching(/^CloudTrail digest file s3:\/\/trailguard-demo-trail\/AWSLogs\//),
+        },
+      ],
     ],
     [
       "CloudTrail's SNS delivery notification yields one fetch per s3ObjectKey",
@@ -140,7 +151,10 @@ describe('unwrapEnvelope on the fixtures', () => {
           position: 'envelope-config-compliance-change-eventbridge.json',
           record: {
             'detail-type': 'Config Rules Compliance Change',
-            detail: { newEvaluationResult: { complianceType: 'NON_COMPLIANT' }, oldEvaluationResult: { complianceType: 'COMPLIANT' } },
+            detail: {
+              newEvaluationResult: { complianceType: 'NON_COMPLIANT' },
+              oldEvaluationResult: { complianceType: 'COMPLIANT' },
+            },
           },
         },
       ],
@@ -222,7 +236,11 @@ describe('unwrapEnvelope on inline shapes', () => {
   });
 
   test.each<[string, unknown, Partial<IntakeItem>[]]>([
-    ['a bare CloudTrail record is one record at the given position', cloudTrailRecord, [{ type: 'record', kind: 'cloudtrail', position: 'in' }]],
+    [
+      'a bare CloudTrail record is one record at the given position',
+      cloudTrailRecord,
+      [{ type: 'record', kind: 'cloudtrail', position: 'in' }],
+    ],
     [
       'a bare CTS trace is one cts record',
       { trace_id: 'b1', trace_name: 'login', service_type: 'IAM' },
@@ -240,7 +258,11 @@ describe('unwrapEnvelope on inline shapes', () => {
     ['an empty log file is skipped', { Records: [] }, [{ type: 'skipped', reason: 'empty Records list' }]],
     [
       'an SNS SubscriptionConfirmation is skipped',
-      { Type: 'SubscriptionConfirmation', TopicArn: 'arn:aws:sns:us-east-1:111122223333:t', Message: 'You have chosen to subscribe…' },
+      {
+        Type: 'SubscriptionConfirmation',
+        TopicArn: 'arn:aws:sns:us-east-1:111122223333:t',
+        Message: 'You have chosen to subscribe…',
+      },
       [{ type: 'skipped', reason: 'SNS SubscriptionConfirmation' }],
     ],
     [
@@ -250,7 +272,10 @@ describe('unwrapEnvelope on inline shapes', () => {
     ],
     [
       'an AWS Config configuration-item change is skipped with its messageType',
-      { Type: 'Notification', Message: JSON.stringify({ messageType: 'ConfigurationItemChangeNotification', recordVersion: '1.3' }) },
+      {
+        Type: 'Notification',
+        Message: JSON.stringify({ messageType: 'ConfigurationItemChangeNotification', recordVersion: '1.3' }),
+      },
       [{ type: 'skipped', reason: 'AWS Config "ConfigurationItemChangeNotification" is not a compliance change' }],
     ],
     [
@@ -275,7 +300,10 @@ describe('unwrapEnvelope on inline shapes', () => {
     ],
     [
       'an S3 digest key given as a bare S3 event record is skipped',
-      s3Event('ObjectCreated:Put', 'org/AWSLogs/o-abc123/111122223333/CloudTrail-Digest/us-east-1/2026/11/24/d.json.gz'),
+      s3Event(
+        'ObjectCreated:Put',
+        'org/AWSLogs/o-abc123/111122223333/CloudTrail-Digest/us-east-1/2026/11/24/d.json.gz',
+      ),
       [{ type: 'skipped' }],
     ],
     [
@@ -287,7 +315,11 @@ describe('unwrapEnvelope on inline shapes', () => {
       'an S3 notification queued in SQS is unwrapped to a fetch',
       {
         Records: [
-          { messageId: 'm-1', eventSource: 'aws:sqs', body: JSON.stringify({ Records: [s3Event('ObjectCreated:Put', 'a+b.json.gz')] }) },
+          {
+            messageId: 'm-1',
+            eventSource: 'aws:sqs',
+            body: JSON.stringify({ Records: [s3Event('ObjectCreated:Put', 'a+b.json.gz')] }),
+          },
         ],
       },
       [{ type: 'fetch', key: 'a b.json.gz', position: 'in#Records[0].body#Records[0]' }],
@@ -325,14 +357,25 @@ describe('unwrapEnvelope on inline shapes', () => {
         ],
       }),
       [
-        { type: 'rejected', position: 'awslogs/g#1', recordId: '1', reason: 'log event message is not JSON: "REPORT RequestId: x"' },
+        {
+          type: 'rejected',
+          position: 'awslogs/g#1',
+          recordId: '1',
+          reason: 'log event message is not JSON: "REPORT RequestId: x"',
+        },
         { type: 'record', kind: 'cloudtrail', position: 'awslogs/g#2' },
       ],
     ],
     [
       'awslogs data that is not gzip is rejected',
       { awslogs: { data: Buffer.from('{"messageType":"DATA_MESSAGE"}').toString('base64') } },
-      [{ type: 'rejected', position: 'in.awslogs.data', reason: expect.stringMatching(/^awslogs\.data is not base64 gzip/) }],
+      [
+        {
+          type: 'rejected',
+          position: 'in.awslogs.data',
+          reason: expect.stringMatching(/^awslogs\.data is not base64 gzip/),
+        },
+      ],
     ],
     [
       'a Cloud Eye RMS non-compliance event is a cloud-eye record',
@@ -363,7 +406,12 @@ describe('unwrapEnvelope on inline shapes', () => {
     [
       'the list of keys is capped',
       Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i])),
-      [{ type: 'rejected', reason: 'unrecognized envelope: object with keys k0, k1, k2, k3, k4, k5, k6, k7, … (30 keys)' }],
+      [
+        {
+          type: 'rejected',
+          reason: 'unrecognized envelope: object with keys k0, k1, k2, k3, k4, k5, k6, k7, … (30 keys)',
+        },
+      ],
     ],
   ])('%s', (_name, input, expected) => {
     expect(unwrapEnvelope(input, 'in')).toMatchObject(expected);
@@ -372,13 +420,21 @@ describe('unwrapEnvelope on inline shapes', () => {
 
 describe('unwrapEnvelope reads own properties only', () => {
   it('inherited CloudTrail fields do not make a record', () => {
-    const inherited = Object.create({ eventVersion: '1.08', eventSource: 'iam.amazonaws.com', eventName: 'x' }) as object;
-    expect(unwrapEnvelope(inherited, 'in')).toMatchObject([{ type: 'rejected', reason: 'unrecognized envelope: empty object' }]);
+    const inherited = Object.create({
+      eventVersion: '1.08',
+      eventSource: 'iam.amazonaws.com',
+      eventName: 'x',
+    }) as object;
+    expect(unwrapEnvelope(inherited, 'in')).toMatchObject([
+      { type: 'rejected', reason: 'unrecognized envelope: empty object' },
+    ]);
   });
 
   it('a "__proto__" key from JSON is just a key', () => {
     const parsed: unknown = JSON.parse('{"__proto__": {"Records": [{"eventVersion": "1.08"}]}}');
-    expect(unwrapEnvelope(parsed, 'in')).toMatchObject([{ type: 'rejected', reason: 'unrecognized envelope: object with keys __proto__' }]);
+    expect(unwrapEnvelope(parsed, 'in')).toMatchObject([
+      { type: 'rejected', reason: 'unrecognized envelope: object with keys __proto__' },
+    ]);
   });
 
   it('a "constructor" key does not reach Object', () => {
@@ -391,7 +447,9 @@ describe('unwrapEnvelope on hostile nesting', () => {
   it(`envelopes nested deeper than ${MAX_ENVELOPE_DEPTH} levels are rejected, not followed`, () => {
     let message: unknown = { eventVersion: '1.08', eventSource: 'x', eventName: 'y' };
     for (let i = 0; i < 12; i++) message = { Type: 'Notification', Message: JSON.stringify(message) };
-    expect(unwrapEnvelope(message, 'in')).toMatchObject([{ type: 'rejected', reason: expect.stringMatching(/nested more than 8 levels/) }]);
+    expect(unwrapEnvelope(message, 'in')).toMatchObject([
+      { type: 'rejected', reason: expect.stringMatching(/nested more than 8 levels/) },
+    ]);
   });
 
   it('100 000 nested arrays end in one rejection', () => {
@@ -401,14 +459,39 @@ describe('unwrapEnvelope on hostile nesting', () => {
 });
 
 const KEYS = [
-  'Records', 'Message', 'detail', 'data', 'cts', 'record', 'message', 'traces', 'eventSource', 'eventName', 's3', 'key',
-  '__proto__', 'constructor', 'toString',
+  'Records',
+  'Message',
+  'detail',
+  'data',
+  'cts',
+  'record',
+  'message',
+  'traces',
+  'eventSource',
+  'eventName',
+  's3',
+  'key',
+  '__proto__',
+  'constructor',
+  'toString',
 ];
 const VALUES = [
-  'aws:s3', 'aws:sns', 'aws:sqs', 'Notification', 'ObjectCreated:Put', 'CONTROL_MESSAGE', 'AWSLogs/%zz', 'a+b%3D',
+  'aws:s3',
+  'aws:sns',
+  'aws:sqs',
+  'Notification',
+  'ObjectCreated:Put',
+  'CONTROL_MESSAGE',
+  'AWSLogs/%zz',
+  'a+b%3D',
   'CloudTrail-Digest/x',
 ];
-const DETAIL_TYPES = ['AWS API Call via CloudTrail', 'AWS Console Signin via CloudTrail', 'Config Rules Compliance Change', 'Other'];
+const DETAIL_TYPES = [
+  'AWS API Call via CloudTrail',
+  'AWS Console Signin via CloudTrail',
+  'Config Rules Compliance Change',
+  'Other',
+];
 const CONFIG_MESSAGE_TYPES = ['ComplianceChangeNotification', 'ConfigurationItemChangeNotification'];
 const optional = { requiredKeys: [] as [] };
 
@@ -418,40 +501,61 @@ const optional = { requiredKeys: [] as [] };
  */
 const { envelope } = fc.letrec<{ envelope: unknown; embedded: unknown; leaf: unknown }>((tie) => ({
   leaf: fc.oneof(fc.jsonValue({ maxDepth: 1 }), fc.constantFrom(...VALUES)),
-  embedded: fc.oneof(tie('envelope'), tie('envelope').map((value) => JSON.stringify(value) ?? 'null')),
+  embedded: fc.oneof(
+    tie('envelope'),
+    tie('envelope').map((value) => JSON.stringify(value) ?? 'null'),
+  ),
   envelope: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     tie('leaf'),
     fc.array(tie('envelope'), { maxLength: 3 }),
     fc.dictionary(fc.constantFrom(...KEYS), tie('envelope'), { maxKeys: 4 }),
     fc.record({ Records: fc.array(tie('envelope'), { maxLength: 3 }) }),
-    fc.record({ Type: fc.constantFrom('Notification', 'SubscriptionConfirmation', 'Other'), Message: tie('embedded') }, optional),
-    fc.record({ EventSource: fc.constant('aws:sns'), Sns: fc.record({ Type: tie('leaf'), Message: tie('embedded') }, optional) }),
+    fc.record(
+      { Type: fc.constantFrom('Notification', 'SubscriptionConfirmation', 'Other'), Message: tie('embedded') },
+      optional,
+    ),
+    fc.record({
+      EventSource: fc.constant('aws:sns'),
+      Sns: fc.record({ Type: tie('leaf'), Message: tie('embedded') }, optional),
+    }),
     fc.record({ eventSource: fc.constant('aws:sqs'), messageId: tie('leaf'), body: tie('embedded') }, optional),
     fc.record({
       eventSource: fc.constant('aws:s3'),
       eventName: fc.constantFrom('ObjectCreated:Put', 'ObjectRemoved:Delete'),
-      s3: fc.record({ bucket: fc.record({ name: tie('leaf') }), object: fc.record({ key: fc.oneof(fc.string(), tie('leaf')) }) }, optional),
+      s3: fc.record(
+        { bucket: fc.record({ name: tie('leaf') }), object: fc.record({ key: fc.oneof(fc.string(), tie('leaf')) }) },
+        optional,
+      ),
     }),
     fc.record({ s3Bucket: fc.string(), s3ObjectKey: fc.array(tie('leaf'), { maxLength: 3 }) }),
-    fc.record({
-      'detail-type': fc.constantFrom(...DETAIL_TYPES),
-      detail: tie('envelope'),
-    }, optional),
+    fc.record(
+      {
+        'detail-type': fc.constantFrom(...DETAIL_TYPES),
+        detail: tie('envelope'),
+      },
+      optional,
+    ),
     fc.record({ messageType: fc.constantFrom(...CONFIG_MESSAGE_TYPES), recordVersion: fc.constant('1.0') }, optional),
     fc.record({ cts: tie('envelope') }),
     fc.record({ traces: fc.array(tie('envelope'), { maxLength: 3 }) }),
     fc.record({
-      record: fc.array(fc.record({ smn: fc.record({ message_id: tie('leaf'), message: tie('embedded') }, optional) }, optional), {
-        maxLength: 3,
-      }),
+      record: fc.array(
+        fc.record({ smn: fc.record({ message_id: tie('leaf'), message: tie('embedded') }, optional) }, optional),
+        {
+          maxLength: 3,
+        },
+      ),
     }),
     fc
-      .record({
-        messageType: fc.constantFrom('DATA_MESSAGE', 'CONTROL_MESSAGE'),
-        logGroup: tie('leaf'),
-        logEvents: fc.array(fc.record({ id: tie('leaf'), message: tie('embedded') }, optional), { maxLength: 3 }),
-      }, optional)
+      .record(
+        {
+          messageType: fc.constantFrom('DATA_MESSAGE', 'CONTROL_MESSAGE'),
+          logGroup: tie('leaf'),
+          logEvents: fc.array(fc.record({ id: tie('leaf'), message: tie('embedded') }, optional), { maxLength: 3 }),
+        },
+        optional,
+      )
       .map((payload) => ({ awslogs: { data: gzipSync(Buffer.from(JSON.stringify(payload))).toString('base64') } })),
   ),
 }));
@@ -468,11 +572,17 @@ function expectWellFormed(items: IntakeItem[]): void {
 
 describe('unwrapEnvelope properties', () => {
   it('never throws on arbitrary JSON and always says something', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => expectWellFormed(unwrapEnvelope(value, 'in'))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => expectWellFormed(unwrapEnvelope(value, 'in'))),
+      { numRuns: 500 },
+    );
   });
 
   it('never throws on envelope-like JSON, including __proto__ and constructor keys', () => {
-    fc.assert(fc.property(envelope, (value) => expectWellFormed(unwrapEnvelope(value, 'in'))), { numRuns: 2000 });
+    fc.assert(
+      fc.property(envelope, (value) => expectWellFormed(unwrapEnvelope(value, 'in'))),
+      { numRuns: 2000 },
+    );
   });
 
   it('never throws on random awslogs data', () => {

@@ -59,7 +59,9 @@ export function loadConfigComplianceConfig(env: Env): ConfigComplianceConfig {
   const putEvaluations = readBoolean(env, 'ALERT_ON_PUT_EVALUATIONS', false, problems);
   const huaweiConsoleUrl = readConsoleUrl(env, problems);
   problems.throwIfAny('config-compliance');
-  return include === undefined ? { notifyOn, exclude, putEvaluations, huaweiConsoleUrl } : { notifyOn, include, exclude, putEvaluations, huaweiConsoleUrl };
+  return include === undefined
+    ? { notifyOn, exclude, putEvaluations, huaweiConsoleUrl }
+    : { notifyOn, include, exclude, putEvaluations, huaweiConsoleUrl };
 }
 
 function splitList(value: string): string[] {
@@ -74,10 +76,12 @@ function readStates(env: Env, problems: ConfigProblems): ComplianceState[] {
   if (!found) return [...DEFAULT_NOTIFY_ON];
   const states: ComplianceState[] = [];
   const entries = splitList(found.value);
-  if (entries.length === 0) problems.add(`NOTIFY_ON=${JSON.stringify(found.value)} names no state (use ${COMPLIANCE_STATES.join(', ')})`);
+  if (entries.length === 0)
+    problems.add(`NOTIFY_ON=${JSON.stringify(found.value)} names no state (use ${COMPLIANCE_STATES.join(', ')})`);
   for (const entry of entries) {
     const state = COMPLIANCE_STATES.find((known) => known === entry.toUpperCase().replace(/[\s-]+/g, '_'));
-    if (state === undefined) problems.add(`NOTIFY_ON: ${JSON.stringify(entry)} is not one of ${COMPLIANCE_STATES.join(', ')}`);
+    if (state === undefined)
+      problems.add(`NOTIFY_ON: ${JSON.stringify(entry)} is not one of ${COMPLIANCE_STATES.join(', ')}`);
     else if (!states.includes(state)) states.push(state);
   }
   return states;
@@ -87,11 +91,17 @@ function readPatterns(env: Env, name: string, problems: ConfigProblems): string[
   const found = readEnv(env, name);
   if (!found) return undefined;
   const patterns = splitList(found.value);
-  if (patterns.length === 0) problems.add(`${name}=${JSON.stringify(found.value)} names no rule (comma-separated names or * patterns)`);
-  if (patterns.length > MAX_PATTERNS) problems.add(`${name} has ${patterns.length} entries; at most ${MAX_PATTERNS} are allowed`);
+  if (patterns.length === 0)
+    problems.add(`${name}=${JSON.stringify(found.value)} names no rule (comma-separated names or * patterns)`);
+  if (patterns.length > MAX_PATTERNS)
+    problems.add(`${name} has ${patterns.length} entries; at most ${MAX_PATTERNS} are allowed`);
   for (const pattern of patterns) {
-    if (pattern.length > MAX_PATTERN_CHARS) problems.add(`${name}: entry ${JSON.stringify(`${pattern.slice(0, 40)}…`)} is longer than ${MAX_PATTERN_CHARS} characters`);
-    else if (/[\u0000-\u001f\u007f]/.test(pattern)) problems.add(`${name}: entry ${JSON.stringify(pattern)} contains control characters`);
+    if (pattern.length > MAX_PATTERN_CHARS)
+      problems.add(
+        `${name}: entry ${JSON.stringify(`${pattern.slice(0, 40)}…`)} is longer than ${MAX_PATTERN_CHARS} characters`,
+      );
+    else if (/[\u0000-\u001f\u007f]/.test(pattern))
+      problems.add(`${name}: entry ${JSON.stringify(pattern)} contains control characters`);
   }
   return patterns;
 }
@@ -105,8 +115,16 @@ function readConsoleUrl(env: Env, problems: ConfigProblems): string {
   } catch {
     url = undefined;
   }
-  if (!url || url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    problems.add(`HUAWEI_CONSOLE_URL=${JSON.stringify(found.value)} is not an https URL without query or fragment (e.g. ${DEFAULT_HUAWEI_CONSOLE_URL})`);
+  if (
+    url?.protocol !== 'https:' ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    problems.add(
+      `HUAWEI_CONSOLE_URL=${JSON.stringify(found.value)} is not an https URL without query or fragment (e.g. ${DEFAULT_HUAWEI_CONSOLE_URL})`,
+    );
     return DEFAULT_HUAWEI_CONSOLE_URL;
   }
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
@@ -146,7 +164,16 @@ function findingFor(event: TraceEvent, compliance: Compliance, config: ConfigCom
       rule,
       severity: SEVERITIES[newState],
       event,
-      groupKey: [rule, event.cloud, event.account ?? '', event.region ?? '', compliance.rule, compliance.resourceType ?? '', compliance.resourceId ?? '', newState].join('\u0000'),
+      groupKey: [
+        rule,
+        event.cloud,
+        event.account ?? '',
+        event.region ?? '',
+        compliance.rule,
+        compliance.resourceType ?? '',
+        compliance.resourceId ?? '',
+        newState,
+      ].join('\u0000'),
     },
   ];
 }
@@ -163,7 +190,12 @@ function putEvaluationFindings(event: TraceEvent, config: ConfigComplianceConfig
   if (request.testMode) return [];
   return request.evaluations.flatMap(({ index, compliance }) => {
     const resource = { type: compliance.resourceType, id: compliance.resourceId };
-    const reported: TraceEvent = { ...event, id: `${event.id}#evaluations[${index}]`, compliance, resource: dropEmpty(resource) };
+    const reported: TraceEvent = {
+      ...event,
+      id: `${event.id}#evaluations[${index}]`,
+      compliance,
+      resource: dropEmpty(resource),
+    };
     return findingFor(reported, compliance, config);
   });
 }
@@ -194,15 +226,23 @@ export function consoleLink(event: TraceEvent, config: ConfigComplianceConfig): 
   if (event.cloud === 'aws') {
     if (event.region === undefined || !AWS_REGION.test(event.region)) return undefined;
     const region = encodeURIComponent(event.region);
-    const page = rule === undefined || rule === UNKNOWN_RULE ? '#/rules' : `#/rules/details?configRuleName=${encodeURIComponent(rule)}`;
+    const page =
+      rule === undefined || rule === UNKNOWN_RULE
+        ? '#/rules'
+        : `#/rules/details?configRuleName=${encodeURIComponent(rule)}`;
     return `https://${region}.console.aws.amazon.com/config/home?region=${region}${page}`;
   }
-  const region = event.region !== undefined && event.region !== 'global' && HUAWEI_REGION.test(event.region) ? `?region=${encodeURIComponent(event.region)}` : '';
+  const region =
+    event.region !== undefined && event.region !== 'global' && HUAWEI_REGION.test(event.region)
+      ? `?region=${encodeURIComponent(event.region)}`
+      : '';
   return `${config.huaweiConsoleUrl}/rms/${region}`;
 }
 
 function describeResource(event: TraceEvent, compliance: Compliance | undefined): string {
-  const parts = [compliance?.resourceType ?? event.resource?.type, compliance?.resourceId ?? event.resource?.id].filter((part) => part !== undefined);
+  const parts = [compliance?.resourceType ?? event.resource?.type, compliance?.resourceId ?? event.resource?.id].filter(
+    (part) => part !== undefined,
+  );
   const name = event.resource?.name;
   const shown = parts.length > 0 ? parts.map((part) => inlineValue(part, 256)).join(' ') : '(unknown resource)';
   return name !== undefined && name !== compliance?.resourceId ? `${shown} (${inlineValue(name, 256)})` : shown;
@@ -214,7 +254,10 @@ function describeOldState(event: TraceEvent, compliance: Compliance): string {
   return event.source === 'aws-config' ? '(first evaluation)' : '(previous state not reported)';
 }
 
-export function describeComplianceAlert(group: FindingGroup, config: ConfigComplianceConfig): { subject: string; message: string } {
+export function describeComplianceAlert(
+  group: FindingGroup,
+  config: ConfigComplianceConfig,
+): { subject: string; message: string } {
   const event = group.first;
   const compliance = event.compliance ?? { rule: UNKNOWN_RULE, newState: 'NON_COMPLIANT' };
   const rule = inlineValue(compliance.rule, 256);

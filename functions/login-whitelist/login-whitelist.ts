@@ -32,7 +32,9 @@ export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
   const list = readEnv(env, 'IP_WHITELIST', 'IP');
   let whitelist: IpWhitelist | undefined;
   if (!list) {
-    problems.add('IP_WHITELIST is not set: list the allowed source addresses (IPv4, IPv6 or CIDR), separated by commas or spaces');
+    problems.add(
+      'IP_WHITELIST is not set: list the allowed source addresses (IPv4, IPv6 or CIDR), separated by commas or spaces',
+    );
   } else {
     try {
       whitelist = parseWhitelist(list.value);
@@ -97,7 +99,11 @@ function describeMfa(mfa: boolean | undefined): string {
   return mfa ? 'yes' : 'no';
 }
 
-const CATEGORY_PHRASES: Partial<Record<TraceEvent['category'], string>> = { login: 'login', logout: 'logout', 'login-failed': 'failed login' };
+const CATEGORY_PHRASES: Partial<Record<TraceEvent['category'], string>> = {
+  login: 'login',
+  logout: 'logout',
+  'login-failed': 'failed login',
+};
 
 export function describeLoginAlert(group: FindingGroup): { subject: string; message: string } {
   const event = group.first;
@@ -121,7 +127,9 @@ export function describeLoginAlert(group: FindingGroup): { subject: string; mess
     ['Service', event.service],
   ]);
   return {
-    subject: safeSubject(`trailguard: ${what} from ${group.rule === RULE_OUTSIDE_WHITELIST ? `${address} outside IP whitelist` : `non-IP source ${address}`}`),
+    subject: safeSubject(
+      `trailguard: ${what} from ${group.rule === RULE_OUTSIDE_WHITELIST ? `${address} outside IP whitelist` : `non-IP source ${address}`}`,
+    ),
     message: [firstLine, reason, '', fields, eventIdLines(group)].join('\n'),
   };
 }

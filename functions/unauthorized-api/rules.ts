@@ -38,7 +38,9 @@ export const BUILT_IN_RULES: readonly BuiltInRule[] = CIS_PATTERNS.map((cis) => 
   authorizationFailure: AUTHORIZATION_FAILURE_RULES.includes(cis.id),
 }));
 
-const SECURITY_HUB: CisPatternId[] = CIS_PATTERNS.map((cis) => cis.id).filter((id): id is CisPatternId => id.startsWith('CloudWatch.'));
+const SECURITY_HUB: CisPatternId[] = CIS_PATTERNS.map((cis) => cis.id).filter((id): id is CisPatternId =>
+  id.startsWith('CloudWatch.'),
+);
 
 export const RULE_SETS = {
   /** The default: refused API calls, CloudWatch.2 / CIS v1.2 3.1. */
@@ -48,7 +50,12 @@ export const RULE_SETS = {
   /** Security Hub CloudWatch.1–14 plus CIS 4.15 (Organizations). */
   cis: [...SECURITY_HUB, 'CIS.4.15'],
   /** The CIS v1.4+ texts: 4.1 and 4.2 replace CloudWatch.2 and CloudWatch.3. */
-  'cis-v1.4': [...SECURITY_HUB.filter((id) => id !== 'CloudWatch.2' && id !== 'CloudWatch.3'), 'CIS.4.1', 'CIS.4.2', 'CIS.4.15'],
+  'cis-v1.4': [
+    ...SECURITY_HUB.filter((id) => id !== 'CloudWatch.2' && id !== 'CloudWatch.3'),
+    'CIS.4.1',
+    'CIS.4.2',
+    'CIS.4.15',
+  ],
   /** Every built-in rule. */
   all: CIS_PATTERNS.map((cis) => cis.id),
 } as const satisfies Record<string, readonly CisPatternId[]>;

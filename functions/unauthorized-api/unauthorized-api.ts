@@ -7,12 +7,17 @@
 import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
 import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
 import { SEVERITIES, type Severity } from '../../shared/alert/alert';
-import { METRIC_MODES, type Detector, type Finding, type FindingGroup, type MetricSettings } from '../../shared/detect/detector';
+import {
+  METRIC_MODES,
+  type Detector,
+  type Finding,
+  type FindingGroup,
+  type MetricSettings,
+} from '../../shared/detect/detector';
 import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../../shared/platform/env-config';
 import { compileFilterPattern, FilterPatternError, type CompiledPattern } from '../../shared/detect/filter-pattern';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { BUILT_IN_RULES, RULE_SETS, type BuiltInRule } from './rules';
-
 
 export interface FilterRule {
   name: string;
@@ -34,7 +39,8 @@ export interface UnauthorizedApiConfig {
 export const CTS_RULE = 'cts-unauthorized-api-call';
 
 /** Error codes or messages in a CTS response that mean "not allowed", case-insensitive. */
-const CTS_REFUSAL = /unauthori[sz]ed|forbidden|access ?denied|not ?authori[sz]ed|no permission|permission denied|insufficient permission/i;
+const CTS_REFUSAL =
+  /unauthori[sz]ed|forbidden|access ?denied|not ?authori[sz]ed|no permission|permission denied|insufficient permission/i;
 
 interface CustomRuleInput {
   name?: unknown;
@@ -44,7 +50,10 @@ interface CustomRuleInput {
   description?: unknown;
 }
 
-function compileRule(source: { name: string; pattern: string; severity: Severity; description: string; authorizationFailure: boolean }, problems: ConfigProblems): FilterRule | undefined {
+function compileRule(
+  source: { name: string; pattern: string; severity: Severity; description: string; authorizationFailure: boolean },
+  problems: ConfigProblems,
+): FilterRule | undefined {
   try {
     return { ...source, pattern: compileFilterPattern(source.pattern) };
   } catch (error) {
@@ -61,7 +70,10 @@ function builtInRules(selection: string, problems: ConfigProblems): BuiltInRule[
     const single = BUILT_IN_RULES.find((rule) => rule.name === name || rule.id === name);
     if (set) chosen.push(...set.map((id) => BUILT_IN_RULES.find((rule) => rule.id === id) as BuiltInRule));
     else if (single) chosen.push(single);
-    else problems.add(`RULE_SETS: unknown rule or set ${JSON.stringify(name)} (sets: ${Object.keys(RULE_SETS).join(', ')}; rules: ${BUILT_IN_RULES.map((rule) => rule.id).join(', ')})`);
+    else
+      problems.add(
+        `RULE_SETS: unknown rule or set ${JSON.stringify(name)} (sets: ${Object.keys(RULE_SETS).join(', ')}; rules: ${BUILT_IN_RULES.map((rule) => rule.id).join(', ')})`,
+      );
   }
   return [...new Set(chosen)];
 }
@@ -77,13 +89,18 @@ function customRules(env: Env, problems: ConfigProblems): CustomRuleInput[] {
       problems.add(`CUSTOM_RULES is not valid JSON: ${(error as Error).message}`);
     }
     if (parsed !== undefined) {
-      if (!Array.isArray(parsed)) problems.add('CUSTOM_RULES must be a JSON array of {"name", "pattern", "severity"} objects');
+      if (!Array.isArray(parsed))
+        problems.add('CUSTOM_RULES must be a JSON array of {"name", "pattern", "severity"} objects');
       else rules.push(...parsed.map((rule) => (rule && typeof rule === 'object' ? (rule as CustomRuleInput) : {})));
     }
   }
   const inline = readEnv(env, 'FILTER_PATTERN');
   if (inline) {
-    rules.push({ name: readEnv(env, 'FILTER_RULE_NAME')?.value ?? 'custom-filter-pattern', pattern: inline.value, severity: readEnv(env, 'FILTER_SEVERITY')?.value });
+    rules.push({
+      name: readEnv(env, 'FILTER_RULE_NAME')?.value ?? 'custom-filter-pattern',
+      pattern: inline.value,
+      severity: readEnv(env, 'FILTER_SEVERITY')?.value,
+    });
   }
   return rules;
 }
@@ -95,7 +112,16 @@ export function loadUnauthorizedApiConfig(env: Env): UnauthorizedApiConfig {
   const selection = readEnv(env, 'RULE_SETS')?.value ?? 'unauthorized';
   const rules: FilterRule[] = [];
   for (const rule of builtInRules(selection, problems)) {
-    const compiled = compileRule({ name: rule.name, pattern: rule.pattern, severity: rule.severity, description: rule.description, authorizationFailure: rule.authorizationFailure }, problems);
+    const compiled = compileRule(
+      {
+        name: rule.name,
+        pattern: rule.pattern,
+        severity: rule.severity,
+        description: rule.description,
+        authorizationFailure: rule.authorizationFailure,
+      },
+      problems,
+    );
     if (compiled) rules.push(compiled);
   }
   customRules(env, problems).forEach((input, index) => {
@@ -104,11 +130,19 @@ export function loadUnauthorizedApiConfig(env: Env): UnauthorizedApiConfig {
     if (!RULE_NAME.test(name)) problems.add(`${where}: "name" must be 1-64 letters, digits, '.', '_' or '-'`);
     if (typeof input.pattern !== 'string') problems.add(`${where}: "pattern" must be a filter pattern string`);
     const severity = input.severity === undefined ? 'medium' : input.severity;
-    if (!SEVERITIES.includes(severity as Severity)) problems.add(`${where}: "severity" must be one of ${SEVERITIES.join(', ')}`);
+    if (!SEVERITIES.includes(severity as Severity))
+      problems.add(`${where}: "severity" must be one of ${SEVERITIES.join(', ')}`);
     if (rules.some((rule) => rule.name === name)) problems.add(`${where}: a rule named ${name} already exists`);
-    if (!RULE_NAME.test(name) || typeof input.pattern !== 'string' || !SEVERITIES.includes(severity as Severity)) return;
+    if (!RULE_NAME.test(name) || typeof input.pattern !== 'string' || !SEVERITIES.includes(severity as Severity))
+      return;
     const compiled = compileRule(
-      { name, pattern: input.pattern, severity: severity as Severity, description: typeof input.description === 'string' ? input.description : `custom rule ${name}`, authorizationFailure: input.metric === true },
+      {
+        name,
+        pattern: input.pattern,
+        severity: severity as Severity,
+        description: typeof input.description === 'string' ? input.description : `custom rule ${name}`,
+        authorizationFailure: input.metric === true,
+      },
       problems,
     );
     if (compiled) rules.push(compiled);
@@ -117,9 +151,14 @@ export function loadUnauthorizedApiConfig(env: Env): UnauthorizedApiConfig {
   const mode = readChoice(env, 'METRIC_MODE', METRIC_MODES, 'api', problems);
   const namespace = readEnv(env, 'METRIC_NAMESPACE')?.value ?? 'CloudTrailMetrics';
   const name = readEnv(env, 'METRIC_NAME')?.value ?? 'AuthorizationFailureCount';
-  if (!/^[^:][\x20-\x7e]{0,254}$/.test(namespace) || namespace.startsWith('AWS/')) problems.add(`METRIC_NAMESPACE ${JSON.stringify(namespace)} must be 1-255 printable ASCII characters, not starting with ':' or 'AWS/'`);
-  if (!/^[\x20-\x7e]{1,255}$/.test(name)) problems.add(`METRIC_NAME ${JSON.stringify(name)} must be 1-255 printable ASCII characters`);
-  if (rules.length === 0 && !ctsRule) problems.add('no rules enabled: set RULE_SETS, CUSTOM_RULES or FILTER_PATTERN, or keep CTS_RULE on');
+  if (!/^[^:][\x20-\x7e]{0,254}$/.test(namespace) || namespace.startsWith('AWS/'))
+    problems.add(
+      `METRIC_NAMESPACE ${JSON.stringify(namespace)} must be 1-255 printable ASCII characters, not starting with ':' or 'AWS/'`,
+    );
+  if (!/^[\x20-\x7e]{1,255}$/.test(name))
+    problems.add(`METRIC_NAME ${JSON.stringify(name)} must be 1-255 printable ASCII characters`);
+  if (rules.length === 0 && !ctsRule)
+    problems.add('no rules enabled: set RULE_SETS, CUSTOM_RULES or FILTER_PATTERN, or keep CTS_RULE on');
   problems.throwIfAny('unauthorized-api');
   return { rules, ctsRule, metric: { mode, namespace, name } };
 }
@@ -145,7 +184,12 @@ export function detectUnauthorizedApi(event: TraceEvent, config: UnauthorizedApi
   if (event.source === 'cloudtrail') {
     for (const rule of config.rules) {
       if (rule.pattern.matchesValue(event.raw)) {
-        findings.push({ rule: rule.name, severity: rule.severity, event, groupKey: `${rule.name}\u0000${principalKey(event)}` });
+        findings.push({
+          rule: rule.name,
+          severity: rule.severity,
+          event,
+          groupKey: `${rule.name}\u0000${principalKey(event)}`,
+        });
       }
     }
   } else if (config.ctsRule && isRefusedCtsCall(event)) {
@@ -159,7 +203,10 @@ export function countsAsAuthorizationFailure(rule: string, config: UnauthorizedA
   return config.rules.some((candidate) => candidate.name === rule && candidate.authorizationFailure);
 }
 
-export function describeUnauthorizedAlert(group: FindingGroup, config: UnauthorizedApiConfig): { subject: string; message: string } {
+export function describeUnauthorizedAlert(
+  group: FindingGroup,
+  config: UnauthorizedApiConfig,
+): { subject: string; message: string } {
   const event = group.first;
   const rule = config.rules.find((candidate) => candidate.name === group.rule);
   const description = rule?.description ?? 'API call refused for lack of permission (CTS 401/403)';

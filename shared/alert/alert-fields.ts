@@ -9,7 +9,11 @@ export const LISTED_EVENT_IDS = 5;
 export function describeActor(event: TraceEvent): string {
   const { actor } = event;
   const name = actor.name ?? actor.id ?? 'unknown principal';
-  const details = [actor.type, actor.arn ?? (actor.id && actor.id !== name ? `id ${actor.id}` : undefined), actor.invokedBy && `via ${actor.invokedBy}`]
+  const details = [
+    actor.type,
+    actor.arn ?? (actor.id && actor.id !== name ? `id ${actor.id}` : undefined),
+    actor.invokedBy && `via ${actor.invokedBy}`,
+  ]
     .filter(Boolean)
     .join(', ');
   return details ? `${name} (${details})` : name;
@@ -17,7 +21,9 @@ export function describeActor(event: TraceEvent): string {
 
 export function describeWhere(event: TraceEvent): string {
   const account = event.account ?? event.actor.account;
-  return [event.cloud, event.region ?? 'unknown region', account ? `account ${account}` : 'unknown account'].join(' / ');
+  return [event.cloud, event.region ?? 'unknown region', account ? `account ${account}` : 'unknown account'].join(
+    ' / ',
+  );
 }
 
 /** `Event id:` for one event; `Events:` with a count and the first few ids for a group. */

@@ -63,7 +63,7 @@ export function safeSubject(text: string): string {
     .replace(/ {2,}/g, ' ')
     .trim();
   if (subject === '') subject = 'trailguard alert';
-  if (subject.length > SUBJECT_MAX_CHARS) subject = subject.slice(0, SUBJECT_MAX_CHARS - 3) + '...';
+  if (subject.length > SUBJECT_MAX_CHARS) subject = `${subject.slice(0, SUBJECT_MAX_CHARS - 3)}...`;
   return subject;
 }
 
@@ -95,7 +95,8 @@ export function maskAccessKey(key: string): string {
 /** Masks AWS access key ids found anywhere in `text`, and the given keys (e.g. a Huawei AK, which has no fixed shape). */
 export function maskAccessKeyIds(text: string, keys: readonly (string | undefined)[] = []): string {
   let out = text.replace(ACCESS_KEY_ID, maskAccessKey);
-  for (const key of keys) if (key && key.length >= 8 && out.includes(key)) out = out.split(key).join(maskAccessKey(key));
+  for (const key of keys)
+    if (key && key.length >= 8 && out.includes(key)) out = out.split(key).join(maskAccessKey(key));
   return out;
 }
 

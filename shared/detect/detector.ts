@@ -63,11 +63,16 @@ export interface MetricDefinition<Config> {
  * Counts, for a detector's metric, the events of a run that hit a counting rule (each event once,
  * however many rules it matched). Pass `onFindings` to the DetectionRun; read `count()` at the end.
  */
-export function metricCounter<Config>(detector: Detector<Config>, config: Config): { onFindings?: (findings: readonly Finding[]) => void; count(): number } {
+export function metricCounter<Config>(
+  detector: Detector<Config>,
+  config: Config,
+): { onFindings?: (findings: readonly Finding[]) => void; count(): number } {
   const metric = detector.metric;
   let count = 0;
   return {
-    onFindings: metric ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (count += 1)) : undefined,
+    onFindings: metric
+      ? (findings) => void (findings.some((finding) => metric.counts(finding, config)) && (count += 1))
+      : undefined,
     count: () => count,
   };
 }

@@ -125,7 +125,16 @@ function getOrAdd<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
 }
 
 function key6(w0: number, w1: number, w2: number, w3: number): string {
-  return String.fromCharCode(w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff);
+  return String.fromCharCode(
+    w0 >>> 16,
+    w0 & 0xffff,
+    w1 >>> 16,
+    w1 & 0xffff,
+    w2 >>> 16,
+    w2 & 0xffff,
+    w3 >>> 16,
+    w3 & 0xffff,
+  );
 }
 
 /**
@@ -149,7 +158,10 @@ function buildWhitelist(networks: readonly Network[]): IpWhitelist {
     }
   }
   const prefixes4 = [...groups4].map(([prefix, nets]) => ({ mask: prefixMask(prefix, 0), nets }));
-  const prefixes6 = [...groups6].map(([prefix, nets]) => ({ masks: [0, 1, 2, 3].map((i) => prefixMask(prefix, i)), nets }));
+  const prefixes6 = [...groups6].map(([prefix, nets]) => ({
+    masks: [0, 1, 2, 3].map((i) => prefixMask(prefix, i)),
+    nets,
+  }));
 
   return {
     entries,
@@ -165,7 +177,8 @@ function buildWhitelist(networks: readonly Network[]): IpWhitelist {
       const [w0, w1, w2, w3] = parsed.words;
       if (exact6.has(key6(w0, w1, w2, w3))) return true;
       for (const { masks, nets } of prefixes6) {
-        if (nets.has(key6((w0 & masks[0]) >>> 0, (w1 & masks[1]) >>> 0, (w2 & masks[2]) >>> 0, (w3 & masks[3]) >>> 0))) return true;
+        if (nets.has(key6((w0 & masks[0]) >>> 0, (w1 & masks[1]) >>> 0, (w2 & masks[2]) >>> 0, (w3 & masks[3]) >>> 0)))
+          return true;
       }
       return false;
     },

@@ -17,7 +17,10 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024;
  */
 export function maxDecompressedBytesFromEnv(env: Env, problems: ConfigProblems): number {
   const memoryMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
-  const fallbackMb = Number.isInteger(memoryMb) && memoryMb > 0 ? Math.max(16, Math.min(512, Math.floor(memoryMb / 4))) : DEFAULT_MAX_DECOMPRESSED_BYTES / 1024 / 1024;
+  const fallbackMb =
+    Number.isInteger(memoryMb) && memoryMb > 0
+      ? Math.max(16, Math.min(512, Math.floor(memoryMb / 4)))
+      : DEFAULT_MAX_DECOMPRESSED_BYTES / 1024 / 1024;
   return readPositiveInteger(env, 'MAX_DECOMPRESSED_MB', fallbackMb, problems) * 1024 * 1024;
 }
 
@@ -181,7 +184,7 @@ function outputChunkSize(bytes: Uint8Array, cap: number): number {
   // Never more than the cap allows, and never a large allocation for an input that could not produce it
   // (deflate expands at most about 1032:1).
   const plausible = Math.min(stated + 1024, cap + 1, bytes.length * 1032 + 1024);
-  return plausible > DEFAULT ? plausible : DEFAULT;
+  return Math.max(plausible, DEFAULT);
 }
 
 function clampCap(maxBytes: number): number {
@@ -307,8 +310,15 @@ function skipString(data: Uint8Array, i: number, n: number): number {
     // Eight at a time through plain content, which is nearly all of a CloudTrail file.
     while (
       i + 8 <= n &&
-      (STRING_STOP[data[i]] | STRING_STOP[data[i + 1]] | STRING_STOP[data[i + 2]] | STRING_STOP[data[i + 3]] |
-        STRING_STOP[data[i + 4]] | STRING_STOP[data[i + 5]] | STRING_STOP[data[i + 6]] | STRING_STOP[data[i + 7]]) === 0
+      (STRING_STOP[data[i]] |
+        STRING_STOP[data[i + 1]] |
+        STRING_STOP[data[i + 2]] |
+        STRING_STOP[data[i + 3]] |
+        STRING_STOP[data[i + 4]] |
+        STRING_STOP[data[i + 5]] |
+        STRING_STOP[data[i + 6]] |
+        STRING_STOP[data[i + 7]]) ===
+        0
     ) {
       i += 8;
     }
@@ -319,7 +329,14 @@ function skipString(data: Uint8Array, i: number, n: number): number {
     if (c !== 0x5c || i >= n) return -1; // a raw control character, or a backslash at the very end
     const escaped = data[i++];
     if (escaped === 0x75) {
-      if (i + 4 > n || HEX_DIGIT[data[i]] === 0 || HEX_DIGIT[data[i + 1]] === 0 || HEX_DIGIT[data[i + 2]] === 0 || HEX_DIGIT[data[i + 3]] === 0) return -1;
+      if (
+        i + 4 > n ||
+        HEX_DIGIT[data[i]] === 0 ||
+        HEX_DIGIT[data[i + 1]] === 0 ||
+        HEX_DIGIT[data[i + 2]] === 0 ||
+        HEX_DIGIT[data[i + 3]] === 0
+      )
+        return -1;
       i += 4;
     } else if (SIMPLE_ESCAPE[escaped] === 0) {
       return -1;

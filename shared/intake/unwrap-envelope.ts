@@ -84,7 +84,10 @@ const SHAPES: readonly { test: (value: Json) => boolean; unwrap: Unwrapper }[] =
   { test: isCtsTrace, unwrap: pushAs('cts') },
   { test: isHuaweiPolicyState, unwrap: pushAs('huawei-config') },
   { test: isHuaweiConfigNotification, unwrap: skipHuaweiConfigNotification },
-  { test: isHuaweiCustomRuleRequest, unwrap: skipWith('Huawei Config custom-rule evaluation request (no result in it)') },
+  {
+    test: isHuaweiCustomRuleRequest,
+    unwrap: skipWith('Huawei Config custom-rule evaluation request (no result in it)'),
+  },
   { test: isCloudEyeRmsEvent, unwrap: pushAs('cloud-eye') },
 ];
 
@@ -106,7 +109,8 @@ function isCloudTrailRecord(value: Json): boolean {
 function unwrapRecords(value: Json, position: string, depth: number, out: Out): void {
   const records = own(value, 'Records') as unknown[];
   if (records.length === 0) out.push(emptyListItem('Records', position));
-  for (let i = 0; i < records.length; i++) unwrapRecordsElement(at(records, i), `${position}#Records[${i}]`, depth, out);
+  for (let i = 0; i < records.length; i++)
+    unwrapRecordsElement(at(records, i), `${position}#Records[${i}]`, depth, out);
 }
 
 function unwrapRecordsElement(element: unknown, elementPosition: string, depth: number, out: Out): void {
@@ -311,7 +315,13 @@ function unwrapTrace(trace: unknown, tracePosition: string, out: Out): void {
  * `{"Records":[…]}` or `{"traces":[…]}` document named `position`, unwrapped exactly as unwrapEnvelope
  * unwraps it inside the whole document, with the same positions.
  */
-export function unwrapListElement(key: 'Records' | 'traces', element: unknown, index: number, position: string, out: IntakeItem[]): void {
+export function unwrapListElement(
+  key: 'Records' | 'traces',
+  element: unknown,
+  index: number,
+  position: string,
+  out: IntakeItem[],
+): void {
   try {
     if (key === 'Records') unwrapRecordsElement(element, `${position}#Records[${index}]`, 0, out);
     else unwrapTrace(element, `${position}.traces[${index}]`, out);
@@ -322,7 +332,9 @@ export function unwrapListElement(key: 'Records' | 'traces', element: unknown, i
 
 /** What an empty `Records` / `traces` list unwraps to. */
 export function emptyListItem(key: 'Records' | 'traces', position: string): IntakeItem {
-  return key === 'Records' ? skipped(`${position}#Records`, 'empty Records list') : skipped(`${position}.traces`, 'empty traces list');
+  return key === 'Records'
+    ? skipped(`${position}#Records`, 'empty Records list')
+    : skipped(`${position}.traces`, 'empty traces list');
 }
 
 function unwrapSmnTrigger(value: Json, position: string, depth: number, out: Out): void {
@@ -382,7 +394,9 @@ function skipped(position: string, reason: string): IntakeItem {
 }
 
 function rejected(position: string, reason: string, recordId?: string): IntakeItem {
-  return recordId === undefined ? { type: 'rejected', reason, position } : { type: 'rejected', reason, position, recordId };
+  return recordId === undefined
+    ? { type: 'rejected', reason, position }
+    : { type: 'rejected', reason, position, recordId };
 }
 
 function isObject(value: unknown): value is Json {

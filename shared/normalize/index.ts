@@ -8,7 +8,13 @@ import { normalizeCloudEyeConfig, normalizeHuaweiConfig } from './normalize-huaw
 
 export { type EventVersion, normalizeCloudTrail, parseEventVersion } from './normalize-cloudtrail';
 export { normalizeCts } from './normalize-cts';
-export { COMPLIANCE_STATES, normalizeAwsConfig, readPutEvaluations, toComplianceState, UNKNOWN_RULE } from './normalize-aws-config';
+export {
+  COMPLIANCE_STATES,
+  normalizeAwsConfig,
+  readPutEvaluations,
+  toComplianceState,
+  UNKNOWN_RULE,
+} from './normalize-aws-config';
 export { normalizeCloudEyeConfig, normalizeHuaweiConfig } from './normalize-huawei-config';
 export { normalizeTime, toEpochMillis } from './normalize-time';
 export * from './read-fields';

@@ -70,7 +70,10 @@ export function parseIp(text: string, options?: ParseIpOptions): ParsedIp | unde
 }
 
 /** Exactly four dot-separated parts of 1–3 ASCII digits, each 0–255. One pass, no split (runs per record). */
-function parseIpv4Parts(text: string, allowLeadingZeros: boolean): { value: number; leadingZeros: boolean } | undefined {
+function parseIpv4Parts(
+  text: string,
+  allowLeadingZeros: boolean,
+): { value: number; leadingZeros: boolean } | undefined {
   const length = text.length;
   let value = 0;
   let leadingZeros = false;
@@ -178,7 +181,11 @@ export function formatIpv6(words: readonly number[]): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number) => h.slice(from, to).map((n) => n.toString(16)).join(':');
+  const hex = (from: number, to: number) =>
+    h
+      .slice(from, to)
+      .map((n) => n.toString(16))
+      .join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }

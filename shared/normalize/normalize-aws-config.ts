@@ -7,9 +7,25 @@
 import { InvalidEventError } from '../errors';
 import type { Compliance, ComplianceState, TraceEvent } from './trace-event';
 import { normalizeTime } from './normalize-time';
-import { type JsonRecord, asBoolean, asText, dropUndefined, isRecord, own, ownRecord, ownText, path, syntheticId } from './read-fields';
+import {
+  type JsonRecord,
+  asBoolean,
+  asText,
+  dropUndefined,
+  isRecord,
+  own,
+  ownRecord,
+  ownText,
+  path,
+  syntheticId,
+} from './read-fields';
 
-export const COMPLIANCE_STATES = ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE', 'INSUFFICIENT_DATA'] as const satisfies readonly ComplianceState[];
+export const COMPLIANCE_STATES = [
+  'COMPLIANT',
+  'NON_COMPLIANT',
+  'NOT_APPLICABLE',
+  'INSUFFICIENT_DATA',
+] as const satisfies readonly ComplianceState[];
 
 /**
  * Shown, filtered and grouped as the rule name when a source does not say which rule it was
@@ -21,7 +37,9 @@ const COMPLIANCE_CHANGE_DETAIL_TYPE = 'Config Rules Compliance Change';
 const COMPLIANCE_CHANGE_MESSAGE_TYPE = 'ComplianceChangeNotification';
 
 /** Spellings without separators and case, so AWS `NON_COMPLIANT` and Huawei `NonCompliant` both map. */
-const STATE_BY_KEY: ReadonlyMap<string, ComplianceState> = new Map(COMPLIANCE_STATES.map((state) => [state.replace(/_/g, ''), state]));
+const STATE_BY_KEY: ReadonlyMap<string, ComplianceState> = new Map(
+  COMPLIANCE_STATES.map((state) => [state.replace(/_/g, ''), state]),
+);
 
 /**
  * A compliance state in AWS spelling, from AWS (`NON_COMPLIANT`) or Huawei (`NonCompliant`) text, any
@@ -41,17 +59,21 @@ export function normalizeAwsConfig(record: unknown): TraceEvent {
   const reject = (problem: string): never => {
     throw new InvalidEventError(`not a usable AWS Config compliance change: ${problem}`, undefined, eventId);
   };
-  if (eventBridge && detailType !== COMPLIANCE_CHANGE_DETAIL_TYPE) reject(`detail-type is ${describeValue(detailType)}`);
+  if (eventBridge && detailType !== COMPLIANCE_CHANGE_DETAIL_TYPE)
+    reject(`detail-type is ${describeValue(detailType)}`);
   // The SNS form is the notification itself; the EventBridge form wraps the same body in `detail`.
   const body = eventBridge ? (ownRecord(record, 'detail') ?? reject('detail is not an object')) : record;
   const messageType = own(body, 'messageType');
-  if (messageType !== undefined && messageType !== COMPLIANCE_CHANGE_MESSAGE_TYPE) reject(`messageType is ${describeValue(messageType)}`);
+  if (messageType !== undefined && messageType !== COMPLIANCE_CHANGE_MESSAGE_TYPE)
+    reject(`messageType is ${describeValue(messageType)}`);
 
   const newResult = ownRecord(body, 'newEvaluationResult') ?? reject('newEvaluationResult missing');
   const qualifier = path(newResult, 'evaluationResultIdentifier', 'evaluationResultQualifier');
-  const rule = ownText(body, 'configRuleName') ?? ownText(qualifier, 'configRuleName') ?? reject('configRuleName missing');
+  const rule =
+    ownText(body, 'configRuleName') ?? ownText(qualifier, 'configRuleName') ?? reject('configRuleName missing');
   const newState =
-    toComplianceState(own(newResult, 'complianceType')) ?? reject(`newEvaluationResult.complianceType is ${describeValue(own(newResult, 'complianceType'))}`);
+    toComplianceState(own(newResult, 'complianceType')) ??
+    reject(`newEvaluationResult.complianceType is ${describeValue(own(newResult, 'complianceType'))}`);
   // Absent on a first evaluation. An old result whose state we cannot read is treated the same way.
   const oldState = toComplianceState(path(body, 'oldEvaluationResult', 'complianceType'));
   const resourceType = ownText(body, 'resourceType') ?? ownText(qualifier, 'resourceType');

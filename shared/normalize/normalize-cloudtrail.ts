@@ -41,7 +41,9 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
   const rawVersion = own(record, 'eventVersion');
   if (rawVersion !== undefined && !isVersion1(rawVersion) && parseEventVersion(rawVersion)?.major !== 1) {
     // Not JSON.stringify: the value is attacker-chosen (a megabyte of text, an object nested a million deep).
-    reject(`unsupported eventVersion ${typeof rawVersion === 'string' ? JSON.stringify(rawVersion.slice(0, 20)) : typeof rawVersion === 'number' ? rawVersion : `(${rawVersion === null ? 'null' : Array.isArray(rawVersion) ? 'an array' : typeof rawVersion})`}`);
+    reject(
+      `unsupported eventVersion ${typeof rawVersion === 'string' ? JSON.stringify(rawVersion.slice(0, 20)) : typeof rawVersion === 'number' ? rawVersion : `(${rawVersion === null ? 'null' : Array.isArray(rawVersion) ? 'an array' : typeof rawVersion})`}`,
+    );
   }
   const action = ownText(record, 'eventName') ?? reject('eventName missing');
   const service = ownText(record, 'eventSource') ?? reject('eventSource missing');
@@ -74,7 +76,13 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
     category: categorize(eventType, action, signIn, failed),
     outcome: failed ? 'failure' : 'success',
   } as TraceEvent;
-  if (hasError) event.error = errorCode === undefined ? { message: errorMessage } : errorMessage === undefined ? { code: errorCode } : { code: errorCode, message: errorMessage };
+  if (hasError)
+    event.error =
+      errorCode === undefined
+        ? { message: errorMessage }
+        : errorMessage === undefined
+          ? { code: errorCode }
+          : { code: errorCode, message: errorMessage };
   event.actor = toActor(identity, ownRecord(record, 'additionalEventData'));
   event.sourceAddress = sourceAddress;
   event.sourceAddressKind = address.kind;
@@ -145,7 +153,12 @@ function toActor(identity: JsonRecord | undefined, additionalEventData: JsonReco
 }
 
 /** A readable name for identity types that carry no `userName`. */
-function derivedName(type: string, identity: JsonRecord | undefined, issuer: unknown, onBehalfOf: string | undefined): string | undefined {
+function derivedName(
+  type: string,
+  identity: JsonRecord | undefined,
+  issuer: unknown,
+  onBehalfOf: string | undefined,
+): string | undefined {
   switch (type) {
     case 'Root':
       return 'root';

@@ -26,8 +26,20 @@ import {
  * The SSO, OIDC, QR-code and federation sign-ins are listed with them in the IAM trace docs; they are
  * sign-ins too, and a whitelist that skipped them would be easy to walk around.
  */
-const LOGIN = new Set(['login', 'scanqrcodelogin', 'oidcloginsuccess', 'iamuserssologinsuccess', 'federationloginnopwdsuccess']);
-const LOGIN_FAILED = new Set(['loginfailed', 'scanqrcodeloginfailed', 'oidcloginfailed', 'iamuserssologinfailed', 'federationloginnopwdfailed']);
+const LOGIN = new Set([
+  'login',
+  'scanqrcodelogin',
+  'oidcloginsuccess',
+  'iamuserssologinsuccess',
+  'federationloginnopwdsuccess',
+]);
+const LOGIN_FAILED = new Set([
+  'loginfailed',
+  'scanqrcodeloginfailed',
+  'oidcloginfailed',
+  'iamuserssologinfailed',
+  'federationloginnopwdfailed',
+]);
 const LOGOUT = new Set(['logout']);
 
 /** Huawei service error codes look like `VPC.0514`, `SMN.0006`, `APIGW.0301`, `IAM.0002`. */
@@ -42,15 +54,27 @@ export function normalizeCts(trace: unknown): TraceEvent {
 
   const action =
     ownText(trace, 'trace_name') ??
-    reject(isRecord(own(trace, 'cts')) ? 'trace_name missing (a FunctionGraph trigger event? pass its `cts` member)' : 'trace_name missing');
+    reject(
+      isRecord(own(trace, 'cts'))
+        ? 'trace_name missing (a FunctionGraph trigger event? pass its `cts` member)'
+        : 'trace_name missing',
+    );
   const service = ownText(trace, 'service_type') ?? reject('service_type missing');
   // `time` is when the operation happened; `record_time` when CTS recorded it.
-  const time = normalizeTime(own(trace, 'time')) ?? normalizeTime(own(trace, 'record_time')) ?? reject('time and record_time missing or not times');
+  const time =
+    normalizeTime(own(trace, 'time')) ??
+    normalizeTime(own(trace, 'record_time')) ??
+    reject('time and record_time missing or not times');
 
   const category = categorize(action);
   const httpCode = toHttpCode(own(trace, 'code'));
   const responseError = errorInResponse(parseResponse(own(trace, 'response')));
-  const outcome = decideOutcome(category, httpCode, [ownText(trace, 'trace_rating'), ownText(trace, 'trace_status')], responseError);
+  const outcome = decideOutcome(
+    category,
+    httpCode,
+    [ownText(trace, 'trace_rating'), ownText(trace, 'trace_status')],
+    responseError,
+  );
 
   const actor = toActor(own(trace, 'user'), ownText(trace, 'trace_type')?.toLowerCase() === 'systemaction');
   const sourceAddress = asString(own(trace, 'source_ip')) ?? '';
@@ -64,7 +88,16 @@ export function normalizeCts(trace: unknown): TraceEvent {
 
   // Built member by member, leaving out what is undefined (as dropUndefined would, same key order): this
   // runs once per trace, and one object shape per field combination keeps the detectors' reads fast.
-  const event = { id: traceId ?? syntheticId(trace), time, cloud: 'huaweicloud', source: 'cts', service, action, category, outcome } as TraceEvent;
+  const event = {
+    id: traceId ?? syntheticId(trace),
+    time,
+    cloud: 'huaweicloud',
+    source: 'cts',
+    service,
+    action,
+    category,
+    outcome,
+  } as TraceEvent;
   const error = outcome === 'failure' ? toError(httpCode, responseError, ownText(trace, 'message')) : undefined;
   if (error !== undefined) event.error = error;
   event.actor = actor;
@@ -153,13 +186,18 @@ function decideOutcome(
  * The HTTP status is the code detectors can rely on across services (401/403 for unauthorized calls), so it
  * takes `code` when there is one; the service's own code then leads the message (`IAM.0002: …`).
  */
-function toError(httpCode: number | undefined, responseError: ResponseError | undefined, remark: string | undefined): TraceEvent['error'] {
+function toError(
+  httpCode: number | undefined,
+  responseError: ResponseError | undefined,
+  remark: string | undefined,
+): TraceEvent['error'] {
   const status = httpCode !== undefined && httpCode >= 400 ? String(httpCode) : undefined;
   const serviceCode = responseError?.code;
   const message = responseError?.message ?? remark;
   const error = dropUndefined({
     code: status ?? serviceCode,
-    message: status !== undefined && serviceCode !== undefined ? [serviceCode, message].filter(Boolean).join(': ') : message,
+    message:
+      status !== undefined && serviceCode !== undefined ? [serviceCode, message].filter(Boolean).join(': ') : message,
   });
   return Object.keys(error).length > 0 ? error : undefined;
 }

@@ -16,7 +16,18 @@ import { InvalidEventError } from '../errors';
 import type { Compliance, ComplianceState, Resource, TraceEvent } from './trace-event';
 import { describeValue, toComplianceState, UNKNOWN_RULE } from './normalize-aws-config';
 import { normalizeTime } from './normalize-time';
-import { type JsonRecord, asRecord, asText, dropUndefined, isRecord, own, ownRecord, ownText, parseJsonText, syntheticId } from './read-fields';
+import {
+  type JsonRecord,
+  asRecord,
+  asText,
+  dropUndefined,
+  isRecord,
+  own,
+  ownRecord,
+  ownText,
+  parseJsonText,
+  syntheticId,
+} from './read-fields';
 
 /** A Map, not an object: the event name is attacker-influenced and must not reach `constructor` or `__proto__`. */
 const CLOUD_EYE_STATES: ReadonlyMap<string, ComplianceState> = new Map([
@@ -31,8 +42,12 @@ export function normalizeHuaweiConfig(record: unknown): TraceEvent {
     throw new InvalidEventError(`not a usable Huawei Config policy state: ${problem}`);
   };
   const newState =
-    toComplianceState(own(record, 'compliance_state')) ?? reject(`compliance_state is ${describeValue(own(record, 'compliance_state'))}`);
-  const rule = ownText(record, 'policy_assignment_name') ?? ownText(record, 'policy_assignment_id') ?? reject('policy_assignment_name and policy_assignment_id missing');
+    toComplianceState(own(record, 'compliance_state')) ??
+    reject(`compliance_state is ${describeValue(own(record, 'compliance_state'))}`);
+  const rule =
+    ownText(record, 'policy_assignment_name') ??
+    ownText(record, 'policy_assignment_id') ??
+    reject('policy_assignment_name and policy_assignment_id missing');
   const time = normalizeTime(own(record, 'evaluation_time')) ?? reject('evaluation_time missing or not a time');
   const where = policyResource([record]);
 
@@ -76,7 +91,8 @@ export function normalizeCloudEyeConfig(record: unknown): TraceEvent {
     normalizeTime(own(content, 'evaluation_time')) ??
     reject('time missing or not a time');
   const where = policyResource(sources);
-  const annotation = content === undefined ? asText(rawContent) : (ownText(content, 'annotation') ?? ownText(content, 'message'));
+  const annotation =
+    content === undefined ? asText(rawContent) : (ownText(content, 'annotation') ?? ownText(content, 'message'));
 
   return toTraceEvent({
     id: eventId ?? syntheticId(record),
@@ -117,7 +133,8 @@ function policyResource(sources: readonly JsonRecord[]): Where {
   const provider = first('resource_provider');
   const type = first('resource_type');
   const resource = dropUndefined({
-    type: provider !== undefined && type !== undefined && !type.includes('.') ? `${provider}.${type}` : (type ?? provider),
+    type:
+      provider !== undefined && type !== undefined && !type.includes('.') ? `${provider}.${type}` : (type ?? provider),
     id: first('resource_id'),
     name: first('resource_name'),
   });

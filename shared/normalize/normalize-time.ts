@@ -33,7 +33,8 @@ const DATE_TIME_TEXT = new RegExp(
 
 export function normalizeTime(value: unknown): string | undefined {
   // CloudTrail's own form (`2024-06-03T17:22:09Z`) is already canonical but for the milliseconds.
-  if (typeof value === 'string' && isCanonicalUtc(value)) return value.length === 20 ? `${value.slice(0, 19)}.000Z` : value;
+  if (typeof value === 'string' && isCanonicalUtc(value))
+    return value.length === 20 ? `${value.slice(0, 19)}.000Z` : value;
   const ms = toEpochMillis(value);
   if (ms === undefined) return undefined;
   return ms >= 0 && Number.isInteger(ms) ? isoText(ms) : new Date(ms).toISOString();
@@ -56,7 +57,9 @@ function isoText(ms: number): string {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
   const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
@@ -85,7 +88,14 @@ export function toEpochMillis(value: unknown): number | undefined {
 function isCanonicalUtc(text: string): boolean {
   const length = text.length;
   if (length !== 20 && length !== 24) return false;
-  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 84 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
+  if (
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  )
+    return false;
   if (text.charCodeAt(length - 1) !== 90) return false;
   if (length === 24 && (text.charCodeAt(19) !== 46 || digits(text, 20, 23) < 0)) return false;
   const year = digits(text, 0, 4);
@@ -119,7 +129,12 @@ function fromDateTimeText(text: string): number | undefined {
   const m = DATE_TIME_TEXT.exec(text);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = [m[1], m[3], m[4], m[5], m[6], m[7] ?? '0'].map(Number) as [
-    number, number, number, number, number, number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
   ];
   const millis = Number((m[8] ?? '').padEnd(3, '0').slice(0, 3));
   const offsetHours = Number(m[11] ?? '0');

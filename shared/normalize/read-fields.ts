@@ -18,7 +18,8 @@ export function asRecord(value: unknown): JsonRecord | undefined {
 /** The value of an own property, or undefined (never a value inherited through the prototype chain). */
 export function own(value: unknown, key: string): unknown {
   // isRecord(value) && hasOwn ? value[key] : undefined, with the array test only after a hit (hot path).
-  if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key) || Array.isArray(value)) return undefined;
+  if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key) || Array.isArray(value))
+    return undefined;
   return (value as Record<string, unknown>)[key];
 }
 
@@ -74,7 +75,8 @@ export function dropUndefined<T extends object>(value: T): T {
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
     // Assignment to `__proto__` would set the prototype; fromEntries made an own property, so do that.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: member, enumerable: true, writable: true, configurable: true });
     else out[key] = member;
   }
   return out as T;
@@ -114,8 +116,17 @@ interface Frame {
 
 function stableJsonOrUndefined(root: unknown): string | undefined {
   const open = (value: unknown): Frame | string | undefined => {
-    if (Array.isArray(value)) return { array: true, entries: value.map((member) => [undefined, member]), next: 0, parts: [] };
-    if (isRecord(value)) return { array: false, entries: Object.keys(value).sort().map((key) => [key, value[key]]), next: 0, parts: [] };
+    if (Array.isArray(value))
+      return { array: true, entries: value.map((member) => [undefined, member]), next: 0, parts: [] };
+    if (isRecord(value))
+      return {
+        array: false,
+        entries: Object.keys(value)
+          .sort()
+          .map((key) => [key, value[key]]),
+        next: 0,
+        parts: [],
+      };
     if (typeof value === 'bigint') return value.toString();
     // Like JSON.stringify: undefined, functions and symbols are left out of objects and null in arrays.
     return JSON.stringify(value) as string | undefined;

@@ -13,7 +13,16 @@ import { type TraceEvent, traceEventSchema } from './trace-event';
 type Check = (value: unknown) => boolean;
 
 /** Keywords the subset compiler understands; a schema with any other keyword is left to ajv entirely. */
-const KNOWN_KEYWORDS = new Set(['$id', 'type', 'enum', 'required', 'properties', 'additionalProperties', 'minLength', 'pattern']);
+const KNOWN_KEYWORDS = new Set([
+  '$id',
+  'type',
+  'enum',
+  'required',
+  'properties',
+  'additionalProperties',
+  'minLength',
+  'pattern',
+]);
 
 const isTraceEvent: Check | undefined = compileSchema(traceEventSchema);
 
@@ -33,13 +42,22 @@ function compiledAjv(): ValidateFunction<TraceEvent> {
 
 /** Throws InvalidEventError (with ajv's error text) unless `event` matches the TraceEvent schema. */
 export function validateTraceEvent(event: unknown): asserts event is TraceEvent {
-  if (isTraceEvent !== undefined && isTraceEvent(event)) return;
+  if (isTraceEvent?.(event)) return;
   const validate = compiledAjv();
   if (validate(event)) return;
   const extra = validate.errors?.[0]?.params['additionalProperty'];
-  const text = (ajvErrorsText as (errors: ValidateFunction['errors']) => string)(validate.errors) + (typeof extra === 'string' ? ` (${extra})` : '');
-  const id = typeof event === 'object' && event !== null && Object.hasOwn(event, 'id') ? (event as { id: unknown }).id : undefined;
-  throw new InvalidEventError(`trace event does not match the schema: ${text}`, undefined, typeof id === 'string' ? id : undefined);
+  const text =
+    (ajvErrorsText as (errors: ValidateFunction['errors']) => string)(validate.errors) +
+    (typeof extra === 'string' ? ` (${extra})` : '');
+  const id =
+    typeof event === 'object' && event !== null && Object.hasOwn(event, 'id')
+      ? (event as { id: unknown }).id
+      : undefined;
+  throw new InvalidEventError(
+    `trace event does not match the schema: ${text}`,
+    undefined,
+    typeof id === 'string' ? id : undefined,
+  );
 }
 
 // ---- the subset compiler -------------------------------------------------------------------------------
@@ -65,12 +83,15 @@ export function compileSchema(schema: unknown): Check | undefined {
     for (const keyword of Object.keys(s)) if (!KNOWN_KEYWORDS.has(keyword)) return undefined;
     let code = '';
     if (s.type !== undefined) {
-      if (s.type === 'object') code += `if (typeof ${v} !== "object" || ${v} === null || Array.isArray(${v})) return false;`;
-      else if (s.type === 'string' || s.type === 'boolean') code += `if (typeof ${v} !== ${JSON.stringify(s.type)}) return false;`;
+      if (s.type === 'object')
+        code += `if (typeof ${v} !== "object" || ${v} === null || Array.isArray(${v})) return false;`;
+      else if (s.type === 'string' || s.type === 'boolean')
+        code += `if (typeof ${v} !== ${JSON.stringify(s.type)}) return false;`;
       else return undefined;
     }
     if (s.enum !== undefined) {
-      if (!Array.isArray(s.enum) || s.enum.length === 0 || !s.enum.every((item) => typeof item === 'string')) return undefined;
+      if (!Array.isArray(s.enum) || s.enum.length === 0 || !s.enum.every((item) => typeof item === 'string'))
+        return undefined;
       code += `if (!(${s.enum.map((item) => `${v} === ${JSON.stringify(item)}`).join(' || ')})) return false;`;
     }
     if (s.minLength !== undefined) {
@@ -104,9 +125,14 @@ export function compileSchema(schema: unknown): Check | undefined {
         const inner = emit((properties as Record<string, unknown>)[name], member);
         if (inner === undefined) throw new SubsetError();
         const isRequired = (required as string[]).includes(name);
-        const test = isRequired ? `if (${member} === undefined) return false; ${inner}` : inner === '' ? '' : `if (${member} !== undefined) { ${inner} }`;
+        const test = isRequired
+          ? `if (${member} === undefined) return false; ${inner}`
+          : inner === ''
+            ? ''
+            : `if (${member} !== undefined) { ${inner} }`;
         cases += `case ${JSON.stringify(name)}: { const ${member} = ${v}[${key}]; ${seen} |= ${1 << bit}; ${test} break; }`;
-        if (test !== '') unseen += `if ((${seen} & ${1 << bit}) === 0) { const ${member} = ${v}[${JSON.stringify(name)}]; ${test} }`;
+        if (test !== '')
+          unseen += `if ((${seen} & ${1 << bit}) === 0) { const ${member} = ${v}[${JSON.stringify(name)}]; ${test} }`;
       });
       const otherwise = s.additionalProperties === false ? 'default: return false;' : '';
       code += `let ${seen} = 0; for (const ${key} in ${v}) { switch (${key}) { ${cases} ${otherwise} } }`;
@@ -124,7 +150,9 @@ export function compileSchema(schema: unknown): Check | undefined {
   }
   if (body === undefined) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  return new Function('ctx', `"use strict"; return function isTraceEvent(d0) { ${body} return true; };`)(context) as Check;
+  return new Function('ctx', `"use strict"; return function isTraceEvent(d0) { ${body} return true; };`)(
+    context,
+  ) as Check;
 }
 
 /** A member schema outside the subset, found while generating the parent's code. */

@@ -16,7 +16,10 @@ export class ConfigProblems {
   /** Throws one ConfigError listing every problem, if there are any. */
   throwIfAny(what: string): void {
     if (this.problems.length === 0) return;
-    throw new ConfigError(`${what}: ${this.problems.length} configuration problem(s):\n- ${this.problems.join('\n- ')}`, this.problems);
+    throw new ConfigError(
+      `${what}: ${this.problems.length} configuration problem(s):\n- ${this.problems.join('\n- ')}`,
+      this.problems,
+    );
   }
 }
 
@@ -41,7 +44,13 @@ export function readBoolean(env: Env, name: string, fallback: boolean, problems:
   return fallback;
 }
 
-export function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T, problems: ConfigProblems): T {
+export function readChoice<T extends string>(
+  env: Env,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+  problems: ConfigProblems,
+): T {
   const found = readEnv(env, name);
   if (!found) return fallback;
   const value = found.value.toLowerCase() as T;
@@ -51,7 +60,13 @@ export function readChoice<T extends string>(env: Env, name: string, choices: re
 }
 
 /** A whole number of at least `min`, or the fallback when unset; anything else is a problem. */
-export function readPositiveInteger(env: Env, name: string, fallback: number, problems: ConfigProblems, min = 1): number {
+export function readPositiveInteger(
+  env: Env,
+  name: string,
+  fallback: number,
+  problems: ConfigProblems,
+  min = 1,
+): number {
   const found = readEnv(env, name);
   if (!found) return fallback;
   const value = /^\d{1,9}$/.test(found.value) ? Number(found.value) : NaN;

@@ -66,7 +66,11 @@ export function smnAuthFromContext(context: FunctionGraphContext): SmnAuth | und
   return undefined;
 }
 
-export function createFunctionGraphHandler<Config>(detector: Detector<Config>, processEnv: Env = process.env, options: HandlerOptions = {}) {
+export function createFunctionGraphHandler<Config>(
+  detector: Detector<Config>,
+  processEnv: Env = process.env,
+  options: HandlerOptions = {},
+) {
   let loaded: FunctionConfig<Config> | undefined;
   let loadError: Error | undefined;
 
@@ -86,12 +90,20 @@ export function createFunctionGraphHandler<Config>(detector: Detector<Config>, p
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
     const { config, sinkConfig, logLevel, maxDecompressedBytes } = load(context);
     // The agency's credentials of this invocation: scrubbed from every log line.
-    const secrets = (['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map((method) => call(context, method));
-    const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({ requestId: call(context, 'getRequestID') });
+    const secrets = (['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map(
+      (method) => call(context, method),
+    );
+    const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({
+      requestId: call(context, 'getRequestID'),
+    });
     return invokeDetector(detector, config, event, {
       log,
       maxDecompressedBytes,
-      sinks: () => createAlertSinks(sinkConfig, { projectId: call(context, 'getProjectID'), smnAuth: smnAuthFromContext(context) }),
+      sinks: () =>
+        createAlertSinks(sinkConfig, {
+          projectId: call(context, 'getProjectID'),
+          smnAuth: smnAuthFromContext(context),
+        }),
     });
   }
 

@@ -37,14 +37,23 @@ export interface InvocationDeps {
   maxDecompressedBytes?: number;
 }
 
-export async function invokeDetector<Config>(detector: Detector<Config>, config: Config, event: unknown, deps: InvocationDeps): Promise<InvocationResult> {
+export async function invokeDetector<Config>(
+  detector: Detector<Config>,
+  config: Config,
+  event: unknown,
+  deps: InvocationDeps,
+): Promise<InvocationResult> {
   const { log } = deps;
   const metric = detector.metric;
   const counter = metricCounter(detector, config);
   const run = new DetectionRun(detector, config, {
     fetchObject: deps.fetchObject,
     maxDecompressedBytes: deps.maxDecompressedBytes,
-    onRejected: (rejected) => log.warn({ position: rejected.position, recordId: rejected.recordId, reason: rejected.reason }, 'record rejected'),
+    onRejected: (rejected) =>
+      log.warn(
+        { position: rejected.position, recordId: rejected.recordId, reason: rejected.reason },
+        'record rejected',
+      ),
     onFindings: counter.onFindings,
   });
   // A failed S3 read (retryable) fails the invocation, but only after the alerts of everything that was read went out.
@@ -60,7 +69,9 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
   const publisher = settings && settings.mode !== 'off' ? deps.metricPublisher?.(settings) : undefined;
   const [alertOutcome, metricOutcome] = await Promise.allSettled([
     // Inside the promise: a sink that cannot even be created (no credentials, bad topic) is a failed delivery too.
-    alerts.length > 0 ? Promise.resolve().then(() => publishAlerts(alerts, deps.sinks(), log)) : Promise.resolve({ delivered: 0 }),
+    alerts.length > 0
+      ? Promise.resolve().then(() => publishAlerts(alerts, deps.sinks(), log))
+      : Promise.resolve({ delivered: 0 }),
     publisher ? publisher.publish(counter.count(), (deps.now ?? (() => new Date()))()) : Promise.resolve(),
   ]);
   // A failed metric call never fails the invocation: a retry would send every delivered alert again.
@@ -70,14 +81,29 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
     const fallback = deps.metricFallback?.(settings);
     metricVia = fallback ? 'emf' : 'lost';
     if (fallback) await fallback.publish(counter.count(), (deps.now ?? (() => new Date()))());
-    log.error({ err: metricOutcome.reason, metric: settings.name, value: counter.count(), fallback: metricVia }, 'metric publish failed');
+    log.error(
+      { err: metricOutcome.reason, metric: settings.name, value: counter.count(), fallback: metricVia },
+      'metric publish failed',
+    );
   }
   const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : undefined;
   if (failure || ingestFailure) {
-    const error = failure === undefined ? ingestFailure : failure instanceof SinkError ? failure : new SinkError(errorMessage(failure), 'unknown', true, { cause: failure });
+    const error =
+      failure === undefined
+        ? ingestFailure
+        : failure instanceof SinkError
+          ? failure
+          : new SinkError(errorMessage(failure), 'unknown', true, { cause: failure });
     // The platform retries the invocation (or dead-letters it); this line says why and what was done before.
     log.error(
-      { err: error, retryable: isRetryable(error), records: run.stats.records, alerts: alerts.length, rejected: run.stats.rejected.length, skipped: run.stats.skipped.length },
+      {
+        err: error,
+        retryable: isRetryable(error),
+        records: run.stats.records,
+        alerts: alerts.length,
+        rejected: run.stats.rejected.length,
+        skipped: run.stats.skipped.length,
+      },
       'invocation failed',
     );
     throw error;
@@ -91,7 +117,16 @@ export async function invokeDetector<Config>(detector: Detector<Config>, config:
     rejected: run.stats.rejected.length,
     skipped: run.stats.skipped.length,
     duplicates: run.stats.duplicates,
-    ...(settings && settings.mode !== 'off' ? { metric: { name: settings.name, value: counter.count(), published: publisher !== undefined && metricVia !== 'lost', via: metricVia } } : {}),
+    ...(settings && settings.mode !== 'off'
+      ? {
+          metric: {
+            name: settings.name,
+            value: counter.count(),
+            published: publisher !== undefined && metricVia !== 'lost',
+            via: metricVia,
+          },
+        }
+      : {}),
   };
   log.info(result, 'invocation done');
   return result;

@@ -33,7 +33,11 @@ export interface HandlerOptions {
   logDestination?: DestinationStream;
 }
 
-export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env = process.env, options: HandlerOptions = {}) {
+export function createLambdaHandler<Config>(
+  detector: Detector<Config>,
+  env: Env = process.env,
+  options: HandlerOptions = {},
+) {
   const { config, sinkConfig, maxDecompressedBytes, logLevel } = loadFunctionConfig(detector, env, 'aws');
   const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
   const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination);
@@ -49,7 +53,12 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
     if (!client) {
       client = import('@aws-sdk/client-s3').then(
         // followRegionRedirects: a trail bucket in another region answers with a redirect, not the object.
-        ({ S3Client }) => new S3Client({ region, followRegionRedirects: true, ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}) }),
+        ({ S3Client }) =>
+          new S3Client({
+            region,
+            followRegionRedirects: true,
+            ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+          }),
       );
       s3Clients.set(region, client);
     }
@@ -57,7 +66,8 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
   });
   const metricEndpoint = readEnv(env, 'METRIC_ENDPOINT')?.value;
   let cloudWatch: Promise<CloudWatchClient> | undefined;
-  const emfPublisher = (settings: MetricSettings) => createEmfMetricPublisher(settings, (line) => process.stdout.write(`${line}\n`), { function: detector.name });
+  const emfPublisher = (settings: MetricSettings) =>
+    createEmfMetricPublisher(settings, (line) => process.stdout.write(`${line}\n`), { function: detector.name });
   const metricPublisher = (settings: MetricSettings) =>
     settings.mode === 'emf'
       ? emfPublisher(settings)
@@ -83,8 +93,11 @@ export function createLambdaHandler<Config>(detector: Detector<Config>, env: Env
       maxDecompressedBytes,
       metricPublisher,
       metricFallback: emfPublisher,
-      sinks: () => createAlertSinks(sinkConfig, { account: accountFromFunctionArn(context.invokedFunctionArn), snsSink: snsSinkFor }),
+      sinks: () =>
+        createAlertSinks(sinkConfig, {
+          account: accountFromFunctionArn(context.invokedFunctionArn),
+          snsSink: snsSinkFor,
+        }),
     });
   };
 }
-

@@ -15,7 +15,11 @@ export interface FunctionConfig<Config> {
  * Everything a deployed function reads from its environment, checked together: one ConfigError lists
  * the sink's, the intake's and the detector's problems at once, so one deploy shows them all.
  */
-export function loadFunctionConfig<Config>(detector: Detector<Config>, env: Env, platform: Platform): FunctionConfig<Config> {
+export function loadFunctionConfig<Config>(
+  detector: Detector<Config>,
+  env: Env,
+  platform: Platform,
+): FunctionConfig<Config> {
   const problems = new ConfigProblems();
   const sinkConfig = loadSinkConfig(env, platform, problems);
   const maxDecompressedBytes = maxDecompressedBytesFromEnv(env, problems);

@@ -24,11 +24,19 @@ export const CENSORED_KEYS = new Set([
 const CENSOR_DEPTH = 4;
 
 export function censorKeys(value: unknown, depth = 0): unknown {
-  if (depth >= CENSOR_DEPTH || value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Error) return value;
+  if (
+    depth >= CENSOR_DEPTH ||
+    value === null ||
+    typeof value !== 'object' ||
+    Array.isArray(value) ||
+    value instanceof Error
+  )
+    return value;
   let copy: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const field = (value as Record<string, unknown>)[key];
-    const censored = CENSORED_KEYS.has(key.toLowerCase()) && field !== undefined ? '[REDACTED]' : censorKeys(field, depth + 1);
+    const censored =
+      CENSORED_KEYS.has(key.toLowerCase()) && field !== undefined ? '[REDACTED]' : censorKeys(field, depth + 1);
     if (censored !== field) {
       copy ??= { ...(value as Record<string, unknown>) };
       copy[key] = censored;
@@ -56,10 +64,17 @@ const MIN_SECRET_LENGTH = 8;
  * the line (a field value, a rejection reason, a nested error), and the exact values of the credentials
  * this process holds (session tokens, SMN tokens, secret keys), which have no recognisable shape.
  */
-export function scrubbingDestination(target: DestinationStream, secrets: readonly (string | undefined)[] = []): DestinationStream {
-  const known = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))];
+export function scrubbingDestination(
+  target: DestinationStream,
+  secrets: readonly (string | undefined)[] = [],
+): DestinationStream {
+  const known = [
+    ...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH)),
+  ];
   // A value can appear JSON-escaped inside the line.
-  const forms = [...new Set(known.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort((a, b) => b.length - a.length);
+  const forms = [...new Set(known.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))].sort(
+    (a, b) => b.length - a.length,
+  );
   return {
     write(line: string) {
       let out = redactText(line);
@@ -70,7 +85,11 @@ export function scrubbingDestination(target: DestinationStream, secrets: readonl
 }
 
 export function createLogger(
-  options: { level?: string; name?: string; /** Credential values to scrub from every line. */ secrets?: readonly (string | undefined)[] } = {},
+  options: {
+    level?: string;
+    name?: string /** Credential values to scrub from every line. */;
+    secrets?: readonly (string | undefined)[];
+  } = {},
   destination?: DestinationStream,
 ): Logger {
   return pino(
@@ -78,7 +97,10 @@ export function createLogger(
       name: options.name ?? 'trailguard',
       level: options.level ?? 'info',
       base: undefined,
-      formatters: { level: (label) => ({ level: label }), log: (object) => censorKeys(object) as Record<string, unknown> },
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (object) => censorKeys(object) as Record<string, unknown>,
+      },
       hooks: {
         logMethod(args, method) {
           // Free-text messages and error messages can carry an access key id; mask it.

@@ -3,7 +3,15 @@ import { errorMessage, FetchError } from '../errors';
 import type { FetchObject } from '../pipeline';
 
 /** Errors after which the object will not appear by retrying: report it, don't retry the invocation. */
-const PERMANENT_S3_ERRORS = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound', 'AccessDenied', 'InvalidObjectState', 'PermanentRedirect', 'AuthorizationHeaderMalformed']);
+const PERMANENT_S3_ERRORS = new Set([
+  'NoSuchKey',
+  'NoSuchBucket',
+  'NotFound',
+  'AccessDenied',
+  'InvalidObjectState',
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+]);
 
 /** Largest object fetched (compressed size); CloudTrail log files are far smaller. */
 export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
@@ -18,14 +26,19 @@ export function createS3Fetcher(client: (region: string | undefined) => Promise<
       const [{ GetObjectCommand }, s3] = await Promise.all([import('@aws-sdk/client-s3'), client(region)]);
       const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (response.ContentLength !== undefined && response.ContentLength > MAX_OBJECT_BYTES) {
-        throw new FetchError(`object is ${response.ContentLength} bytes, more than the ${MAX_OBJECT_BYTES} accepted`, false);
+        throw new FetchError(
+          `object is ${response.ContentLength} bytes, more than the ${MAX_OBJECT_BYTES} accepted`,
+          false,
+        );
       }
       if (!response.Body) throw new FetchError('object has no body', false);
       return await response.Body.transformToByteArray();
     } catch (error) {
       if (error instanceof FetchError) throw error;
       const name = (error as { name?: string })?.name ?? '';
-      throw new FetchError(`${name || 'error'}: ${errorMessage(error)}`, !PERMANENT_S3_ERRORS.has(name), { cause: error });
+      throw new FetchError(`${name || 'error'}: ${errorMessage(error)}`, !PERMANENT_S3_ERRORS.has(name), {
+        cause: error,
+      });
     }
   };
 }

@@ -31,7 +31,11 @@ function smnTopicUrn(config: SinkConfig, projectId: string | undefined): string 
   const topic = config.topic as string;
   if (topic.startsWith('urn:smn:')) return topic;
   if (!config.region || !projectId) {
-    throw new SinkError(`SMN topic ${topic} is a bare name: the region (ALERT_REGION or RegionName) and the project id are needed to build its URN`, 'smn', false);
+    throw new SinkError(
+      `SMN topic ${topic} is a bare name: the region (ALERT_REGION or RegionName) and the project id are needed to build its URN`,
+      'smn',
+      false,
+    );
   }
   return buildTopicUrn(config.region, projectId, topic);
 }
@@ -44,18 +48,30 @@ export function createAlertSinks(config: SinkConfig, facts: PlatformFacts): Aler
       const topicArn = resolveSnsTopicArn(config.topic as string, config.region, facts.account);
       // The topic's own region, whatever region the function runs in: SNS refuses another region's ARN.
       const region = topicArn.split(':')[3];
-      if (!facts.snsSink) throw new SinkError('SNS is not available on this platform: use ALERT_SINK=smn (or stdout)', 'sns', false);
+      if (!facts.snsSink)
+        throw new SinkError('SNS is not available on this platform: use ALERT_SINK=smn (or stdout)', 'sns', false);
       return [facts.snsSink(topicArn, region, config.endpoint)];
     }
     case 'smn': {
       // A full URN names its own region and project; the function's are only for building one from a name.
-      const fromUrn = (config.topic as string).startsWith('urn:smn:') ? parseTopicUrn(config.topic as string) : undefined;
+      const fromUrn = (config.topic as string).startsWith('urn:smn:')
+        ? parseTopicUrn(config.topic as string)
+        : undefined;
       const projectId = fromUrn?.projectId ?? facts.projectId ?? config.projectId;
       const topicUrn = smnTopicUrn(config, projectId);
       const region = fromUrn?.region ?? (config.region as string);
-      if (!projectId) throw new SinkError('SMN needs the project id (FunctionGraph context getProjectID(), or PROJECT_ID)', 'smn', false);
+      if (!projectId)
+        throw new SinkError(
+          'SMN needs the project id (FunctionGraph context getProjectID(), or PROJECT_ID)',
+          'smn',
+          false,
+        );
       if (!facts.smnAuth) {
-        throw new SinkError('SMN needs credentials: give the function an agency with smn:topic:publish so the context provides a token or temporary AK/SK', 'smn', false);
+        throw new SinkError(
+          'SMN needs credentials: give the function an agency with smn:topic:publish so the context provides a token or temporary AK/SK',
+          'smn',
+          false,
+        );
       }
       const endpoint = config.endpoint ?? smnEndpoint(config.smnCloud, region);
       return [createSmnSink({ endpoint, projectId, topicUrn, auth: facts.smnAuth })];

@@ -12,7 +12,11 @@ export interface PublishReport {
  * failed, throws one SinkError so the invocation fails and the platform retries it or sends it to
  * the dead-letter path: a lost alert must never look like a success.
  */
-export async function publishAlerts(alerts: readonly Alert[], sinks: readonly AlertSink[], log: Logger): Promise<PublishReport> {
+export async function publishAlerts(
+  alerts: readonly Alert[],
+  sinks: readonly AlertSink[],
+  log: Logger,
+): Promise<PublishReport> {
   const report: PublishReport = { delivered: 0, failures: [] };
   const attempts = alerts.flatMap((alert) => sinks.map((sink) => ({ alert, sink })));
   const results = await Promise.allSettled(attempts.map(({ alert, sink }) => sink.publish(alert)));
@@ -20,12 +24,18 @@ export async function publishAlerts(alerts: readonly Alert[], sinks: readonly Al
     const { alert, sink } = attempts[index];
     if (result.status === 'fulfilled') {
       report.delivered += 1;
-      log.info({ sink: sink.name, rule: alert.rule, eventId: alert.eventIds[0], count: alert.count }, 'alert published');
+      log.info(
+        { sink: sink.name, rule: alert.rule, eventId: alert.eventIds[0], count: alert.count },
+        'alert published',
+      );
       return;
     }
     const retryable = result.reason instanceof SinkError ? result.reason.retryable : true;
     report.failures.push({ sink: sink.name, rule: alert.rule, error: errorMessage(result.reason), retryable });
-    log.error({ sink: sink.name, rule: alert.rule, eventId: alert.eventIds[0], err: result.reason }, 'alert publish failed');
+    log.error(
+      { sink: sink.name, rule: alert.rule, eventId: alert.eventIds[0], err: result.reason },
+      'alert publish failed',
+    );
   });
   if (report.failures.length > 0) {
     const retryable = report.failures.some((failure) => failure.retryable);

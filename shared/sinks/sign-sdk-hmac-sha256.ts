@@ -33,7 +33,10 @@ export function encodeRfc3986(text: string): string {
 
 /** `YYYYMMDDTHHMMSSZ`, UTC. */
 export function formatSdkDate(now: Date): string {
-  return now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** Epoch ms of an `X-Sdk-Date`, or undefined when it is not in the `YYYYMMDDTHHMMSSZ` form. */

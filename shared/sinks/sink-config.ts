@@ -2,7 +2,7 @@
  * Where alerts go, from the environment. Pure: the SDK clients and credentials are made at the edge
  * (see create-sinks.ts) from this description.
  */
-import { ConfigProblems, readChoice, readEnv, type Env } from '../platform/env-config';
+import { type ConfigProblems, readChoice, readEnv, type Env } from '../platform/env-config';
 
 export const SINK_KINDS = ['sns', 'smn', 'stdout'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
@@ -47,16 +47,22 @@ function defaultKind(topic: string | undefined, platform: Platform): SinkKind {
 export function loadSinkConfig(env: Env, platform: Platform, problems: ConfigProblems): SinkConfig {
   const topic = readEnv(env, ...SINK_ENV.topic)?.value;
   const explicitKind = readEnv(env, ...SINK_ENV.sink);
-  const kind = explicitKind ? readChoice(env, 'ALERT_SINK', SINK_KINDS, defaultKind(topic, platform), problems) : defaultKind(topic, platform);
+  const kind = explicitKind
+    ? readChoice(env, 'ALERT_SINK', SINK_KINDS, defaultKind(topic, platform), problems)
+    : defaultKind(topic, platform);
   const region = readEnv(env, ...SINK_ENV.region)?.value;
   const endpoint = readEnv(env, ...SINK_ENV.endpoint)?.value;
   const smnCloud = readChoice(env, 'SMN_CLOUD', SMN_CLOUDS, 'huaweicloud', problems);
   const projectId = readEnv(env, ...SINK_ENV.projectId)?.value;
 
-  if (kind !== 'stdout' && !topic) problems.add(`ALERT_TOPIC is not set: alerts need a topic (an SNS topic ARN or name, or an SMN topic URN or name)`);
-  if (kind === 'sns' && topic?.startsWith('urn:')) problems.add(`ALERT_TOPIC=${topic} is an SMN topic URN but the sink is SNS`);
-  if (kind === 'smn' && topic?.startsWith('arn:')) problems.add(`ALERT_TOPIC=${topic} is an SNS topic ARN but the sink is SMN`);
-  if (region !== undefined && !REGION.test(region)) problems.add(`region ${JSON.stringify(region)} is not a region name like us-east-1 or eu-de`);
+  if (kind !== 'stdout' && !topic)
+    problems.add(`ALERT_TOPIC is not set: alerts need a topic (an SNS topic ARN or name, or an SMN topic URN or name)`);
+  if (kind === 'sns' && topic?.startsWith('urn:'))
+    problems.add(`ALERT_TOPIC=${topic} is an SMN topic URN but the sink is SNS`);
+  if (kind === 'smn' && topic?.startsWith('arn:'))
+    problems.add(`ALERT_TOPIC=${topic} is an SNS topic ARN but the sink is SMN`);
+  if (region !== undefined && !REGION.test(region))
+    problems.add(`region ${JSON.stringify(region)} is not a region name like us-east-1 or eu-de`);
   if (endpoint !== undefined) {
     let url: URL | undefined;
     try {
@@ -64,7 +70,8 @@ export function loadSinkConfig(env: Env, platform: Platform, problems: ConfigPro
     } catch {
       problems.add(`SINK_ENDPOINT=${JSON.stringify(endpoint)} is not a URL`);
     }
-    if (url && url.protocol !== 'https:' && url.protocol !== 'http:') problems.add(`SINK_ENDPOINT must be an http(s) URL, got ${url.protocol}`);
+    if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
+      problems.add(`SINK_ENDPOINT must be an http(s) URL, got ${url.protocol}`);
   }
   return { kind, topic, region, endpoint, smnCloud, projectId };
 }

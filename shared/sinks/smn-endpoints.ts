@@ -26,7 +26,8 @@ function invalid(message: string): SinkError {
 }
 
 function checkRegion(region: string): void {
-  if (!REGION.test(region)) throw invalid(`SMN region ${JSON.stringify(region)} is not a region name like eu-de or eu-west-0`);
+  if (!REGION.test(region))
+    throw invalid(`SMN region ${JSON.stringify(region)} is not a region name like eu-de or eu-west-0`);
 }
 
 /** The https base URL of SMN in a cloud's region (no trailing slash). */
@@ -37,7 +38,9 @@ export function smnEndpoint(cloud: SmnCloud, region: string): string {
       return `https://${HUAWEICLOUD_HOST_EXCEPTIONS[region] ?? `smn.${region}.myhuaweicloud.com`}`;
     case 'otc':
       if (!OTC_REGIONS.includes(region)) {
-        throw invalid(`no known SMN endpoint for Open Telekom Cloud region ${region} (known: ${OTC_REGIONS.join(', ')}); set SINK_ENDPOINT`);
+        throw invalid(
+          `no known SMN endpoint for Open Telekom Cloud region ${region} (known: ${OTC_REGIONS.join(', ')}); set SINK_ENDPOINT`,
+        );
       }
       return `https://smn.${region}.otc.t-systems.com`;
     case 'flexibleengine':

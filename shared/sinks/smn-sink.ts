@@ -79,7 +79,8 @@ function describeErrorBody(text: string): string {
   } catch {
     return text.trim().slice(0, 200);
   }
-  const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {});
+  const record = (value: unknown): Record<string, unknown> =>
+    value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   const outer = record(body);
   const inner = record(outer.error);
   const pick = (...values: unknown[]) => values.find((v): v is string => typeof v === 'string' && v !== '');
@@ -92,7 +93,8 @@ function describeFailure(error: unknown, timeoutMs: number): string {
   const name = (error as { name?: unknown })?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return `no response within ${timeoutMs} ms`;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
-  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  const detail =
+    typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return detail ? `${message} (${detail})` : message;
 }
@@ -107,16 +109,24 @@ function checkOptions(options: SmnSinkOptions): void {
   } catch {
     problems.push('the endpoint is not a URL');
   }
-  if (url && url.protocol !== 'https:' && url.protocol !== 'http:') problems.push('the endpoint must be an http(s) URL');
-  if (url && (url.search || url.hash || url.username || url.password)) problems.push('the endpoint must be a base URL without query, fragment or user info');
+  if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
+    problems.push('the endpoint must be an http(s) URL');
+  if (url && (url.search || url.hash || url.username || url.password))
+    problems.push('the endpoint must be a base URL without query, fragment or user info');
   if (!/^[A-Za-z0-9]{1,64}$/.test(options.projectId)) problems.push('the project id must be 1-64 letters or digits');
   const auth = options.auth;
-  const secrets = 'token' in auth ? [auth.token] : [auth.accessKey, auth.secretKey, ...(auth.securityToken ? [auth.securityToken] : [])];
+  const secrets =
+    'token' in auth
+      ? [auth.token]
+      : [auth.accessKey, auth.secretKey, ...(auth.securityToken ? [auth.securityToken] : [])];
   if (!secrets.every((s) => typeof s === 'string' && CREDENTIAL.test(s))) {
     problems.push('the credentials are missing or contain characters that cannot go into an HTTP header');
   }
   const retry = options.retry;
-  if (retry && !(Number.isInteger(retry.attempts) && retry.attempts >= 1 && retry.baseDelayMs >= 0 && retry.maxDelayMs >= 0)) {
+  if (
+    retry &&
+    !(Number.isInteger(retry.attempts) && retry.attempts >= 1 && retry.baseDelayMs >= 0 && retry.maxDelayMs >= 0)
+  ) {
     problems.push('retry.attempts must be a positive integer and the delays non-negative');
   }
   if (problems.length) throw new SinkError(`SMN sink for ${options.topicUrn}: ${problems.join('; ')}`, 'smn', false);
@@ -133,7 +143,9 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // The colons of the URN stay literal in the path, as in every published SMN sample.
   const url = `${options.endpoint.replace(/\/+$/, '')}/v2/${options.projectId}/notifications/topics/${topicUrn}/publish`;
-  const secrets = ('token' in auth ? [auth.token] : [auth.accessKey, auth.secretKey, auth.securityToken]).filter((s): s is string => !!s);
+  const secrets = ('token' in auth ? [auth.token] : [auth.accessKey, auth.secretKey, auth.securityToken]).filter(
+    (s): s is string => !!s,
+  );
 
   /** Error bodies may echo the canonical request, with the security token in it. */
   function redact(text: string): string {
@@ -158,7 +170,11 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
       });
       const text = await response.text();
       if (response.ok) return { ok: true };
-      return { ok: false, retryable: isRetryableStatus(response.status), detail: redact(`HTTP ${response.status} ${describeErrorBody(text)}`.trim()) };
+      return {
+        ok: false,
+        retryable: isRetryableStatus(response.status),
+        detail: redact(`HTTP ${response.status} ${describeErrorBody(text)}`.trim()),
+      };
     } catch (error) {
       // Timeouts, refused or reset connections: the request may not have arrived, so try again.
       return { ok: false, retryable: true, detail: redact(describeFailure(error, timeoutMs)), cause: error };
@@ -173,10 +189,19 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
         const result = await attempt(body);
         if (result.ok) return;
         if (!result.retryable) {
-          throw new SinkError(`SMN publish to ${topicUrn} failed: ${result.detail} (not retried: check the topic URN, the project id and the credentials or agency permissions)`, 'smn', false);
+          throw new SinkError(
+            `SMN publish to ${topicUrn} failed: ${result.detail} (not retried: check the topic URN, the project id and the credentials or agency permissions)`,
+            'smn',
+            false,
+          );
         }
         if (n >= retry.attempts) {
-          throw new SinkError(`SMN publish to ${topicUrn} failed after ${n} attempt${n === 1 ? '' : 's'}: ${result.detail}`, 'smn', true, { cause: result.cause });
+          throw new SinkError(
+            `SMN publish to ${topicUrn} failed after ${n} attempt${n === 1 ? '' : 's'}: ${result.detail}`,
+            'smn',
+            true,
+            { cause: result.cause },
+          );
         }
         await sleep(backoffMs(retry, n));
       }

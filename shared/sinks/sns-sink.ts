@@ -67,7 +67,10 @@ export function createSnsSink(options: { client: SNSClient | Promise<SNSClient>;
         // the SDK error itself stays out of the cause for the same reason.
         const redact = await credentialRedactor(client);
         const detail = redact(errorMessage(error));
-        const cause = Object.assign(new Error(detail), { name: (error as { name?: unknown })?.name ?? 'Error', $metadata: (error as { $metadata?: unknown })?.$metadata });
+        const cause = Object.assign(new Error(detail), {
+          name: (error as { name?: unknown })?.name ?? 'Error',
+          $metadata: (error as { $metadata?: unknown })?.$metadata,
+        });
         throw new SinkError(`SNS publish to ${options.topicArn} failed: ${detail}`, 'sns', !permanent, { cause });
       }
     },
@@ -79,7 +82,9 @@ async function credentialRedactor(client: SNSClient): Promise<(text: string) => 
   let secrets: string[] = [];
   try {
     const identity = await client.config.credentials();
-    secrets = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+    secrets = [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken].filter(
+      (s): s is string => typeof s === 'string' && s.length >= 8,
+    );
   } catch {
     // No credentials to redact (that may be the very failure being reported).
   }
@@ -103,7 +108,11 @@ let snsClients = new Map<string, Promise<SNSClient>>();
  * invocations). The SDK is loaded on first use: most invocations raise no alert and never need it,
  * so it stays out of the cold start.
  */
-export function snsClientFor(region: string, endpoint: string | undefined, options: SnsClientOptions = {}): Promise<SNSClient> {
+export function snsClientFor(
+  region: string,
+  endpoint: string | undefined,
+  options: SnsClientOptions = {},
+): Promise<SNSClient> {
   const { maxAttempts, timeoutMs } = { ...SNS_CLIENT_DEFAULTS, ...options };
   const key = `${region}|${endpoint ?? ''}|${maxAttempts}|${timeoutMs}`;
   let client = snsClients.get(key);
@@ -115,7 +124,11 @@ export function snsClientFor(region: string, endpoint: string | undefined, optio
           ...(endpoint ? { endpoint } : {}),
           maxAttempts,
           // Without throwOnRequestTimeout the SDK only warns about a slow request and keeps waiting.
-          requestHandler: { requestTimeout: timeoutMs, connectionTimeout: Math.min(timeoutMs, 3_000), throwOnRequestTimeout: true },
+          requestHandler: {
+            requestTimeout: timeoutMs,
+            connectionTimeout: Math.min(timeoutMs, 3_000),
+            throwOnRequestTimeout: true,
+          },
         }),
     );
     snsClients.set(key, client);

@@ -11,9 +11,12 @@ export function resolveSnsTopicArn(topic: string, region: string | undefined, ac
   }
   if (!SNS_NAME.test(topic)) throw new SinkError(`not a valid SNS topic name: ${JSON.stringify(topic)}`, 'sns', false);
   if (!region || !account) {
-    throw new SinkError(`SNS topic ${topic} is a bare name: the region and account are needed to build its ARN (set ALERT_REGION, or give the full ARN)`, 'sns', false);
+    throw new SinkError(
+      `SNS topic ${topic} is a bare name: the region and account are needed to build its ARN (set ALERT_REGION, or give the full ARN)`,
+      'sns',
+      false,
+    );
   }
   const partition = region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
   return `arn:${partition}:sns:${region}:${account}:${topic}`;
 }
-

@@ -26,7 +26,12 @@ export function captureLog(): CapturedLog {
   return {
     destination: { write: (line: string) => void raw.push(line) },
     raw,
-    lines: () => raw.join('').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as LogLine),
+    lines: () =>
+      raw
+        .join('')
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as LogLine),
     find(msg) {
       return this.lines().filter((line) => line.msg === msg);
     },

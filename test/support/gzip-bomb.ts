@@ -12,7 +12,8 @@ export async function gzipBomb(inflatedBytes: number, prefix = '', chunkBytes = 
     gzip.on('end', resolve);
     gzip.on('error', reject);
   });
-  const write = (chunk: Buffer) => new Promise<void>((resolve) => (gzip.write(chunk) ? resolve() : gzip.once('drain', resolve)));
+  const write = (chunk: Buffer) =>
+    new Promise<void>((resolve) => (gzip.write(chunk) ? resolve() : gzip.once('drain', resolve)));
   if (prefix) await write(Buffer.from(prefix));
   const chunk = Buffer.alloc(chunkBytes, 0x20); // spaces: still "valid JSON so far" after a prefix like `{"Records":[`
   for (let left = inflatedBytes - prefix.length; left > 0; left -= chunk.length) {

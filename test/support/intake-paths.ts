@@ -56,7 +56,10 @@ function ndjsonPath(cloud: Cloud): IntakePath {
     cloud,
     carriesText: true,
     // Blank lines (and a CRLF) between the documents, as hand-made files have them.
-    build: (texts) => ({ event: s3Notification([key]), objects: new Map([[key, Buffer.from(`\n${texts.join('\r\n\n')}\n\n`)]]) }),
+    build: (texts) => ({
+      event: s3Notification([key]),
+      objects: new Map([[key, Buffer.from(`\n${texts.join('\r\n\n')}\n\n`)]]),
+    }),
     positionOf: (index) => `s3://${BUCKET}/${key}:line ${2 + index * 2}`,
   };
 }
@@ -82,7 +85,10 @@ export const INTAKE_PATHS: readonly IntakePath[] = [
     carriesText: true,
     build: (texts) => {
       const keys = texts.map((_, index) => `AWSLogs/111122223333/CloudTrail/us-east-1/object-${index}.json.gz`);
-      return { event: s3Notification(keys), objects: new Map(keys.map((key, index) => [key, gzipSync(`{"Records":[${texts[index]}]}`)])) };
+      return {
+        event: s3Notification(keys),
+        objects: new Map(keys.map((key, index) => [key, gzipSync(`{"Records":[${texts[index]}]}`)])),
+      };
     },
     positionOf: (index) => `s3://${BUCKET}/AWSLogs/111122223333/CloudTrail/us-east-1/object-${index}.json.gz`,
   },
@@ -102,7 +108,12 @@ export const INTAKE_PATHS: readonly IntakePath[] = [
         Records: texts.map((text, index) => ({
           EventSource: 'aws:sns',
           EventVersion: '1.0',
-          Sns: { Type: 'Notification', MessageId: `sns-message-${index}`, TopicArn: 'arn:aws:sns:us-east-1:111122223333:trail-events', Message: eventBridgeText(text, index) },
+          Sns: {
+            Type: 'Notification',
+            MessageId: `sns-message-${index}`,
+            TopicArn: 'arn:aws:sns:us-east-1:111122223333:trail-events',
+            Message: eventBridgeText(text, index),
+          },
         })),
       },
       objects: noObjects(),
@@ -114,8 +125,18 @@ export const INTAKE_PATHS: readonly IntakePath[] = [
     cloud: 'aws',
     carriesText: true,
     build: (texts) => {
-      const payload = { messageType: 'DATA_MESSAGE', owner: '111122223333', logGroup: LOG_GROUP, logStream: 's', subscriptionFilters: ['f'], logEvents: texts.map((message, index) => ({ id: `log-event-${index}`, timestamp: 0, message })) };
-      return { event: { awslogs: { data: gzipSync(JSON.stringify(payload)).toString('base64') } }, objects: noObjects() };
+      const payload = {
+        messageType: 'DATA_MESSAGE',
+        owner: '111122223333',
+        logGroup: LOG_GROUP,
+        logStream: 's',
+        subscriptionFilters: ['f'],
+        logEvents: texts.map((message, index) => ({ id: `log-event-${index}`, timestamp: 0, message })),
+      };
+      return {
+        event: { awslogs: { data: gzipSync(JSON.stringify(payload)).toString('base64') } },
+        objects: noObjects(),
+      };
     },
     positionOf: (index) => `awslogs/${LOG_GROUP}#log-event-${index}`,
   },
@@ -131,7 +152,10 @@ export const INTAKE_PATHS: readonly IntakePath[] = [
     name: 'FunctionGraph CTS trigger events',
     cloud: 'huaweicloud',
     carriesText: false,
-    build: (texts) => ({ event: JSON.parse(`[${texts.map((text) => `{"cts":${text}}`).join(',')}]`), objects: noObjects() }),
+    build: (texts) => ({
+      event: JSON.parse(`[${texts.map((text) => `{"cts":${text}}`).join(',')}]`),
+      objects: noObjects(),
+    }),
     positionOf: (index) => `event[${index}]`,
   },
   {
@@ -142,9 +166,17 @@ export const INTAKE_PATHS: readonly IntakePath[] = [
       event: {
         record: texts.map((message, index) => ({
           event_version: '1.0',
-          event_subscription_urn: 'urn:fss:eu-de:0a1b2c3d4e5f60718293a4b5c6d7e8f9:function:default:login-whitelist:latest',
+          event_subscription_urn:
+            'urn:fss:eu-de:0a1b2c3d4e5f60718293a4b5c6d7e8f9:function:default:login-whitelist:latest',
           event_source: 'smn',
-          smn: { topic_urn: 'urn:smn:eu-de:0a1b2c3d4e5f60718293a4b5c6d7e8f9:cts_events', timestamp: '2026-11-24T09:26:53Z', message_id: `smn-message-${index}`, type: 'notification', subject: 'CTS', message },
+          smn: {
+            topic_urn: 'urn:smn:eu-de:0a1b2c3d4e5f60718293a4b5c6d7e8f9:cts_events',
+            timestamp: '2026-11-24T09:26:53Z',
+            message_id: `smn-message-${index}`,
+            type: 'notification',
+            subject: 'CTS',
+            message,
+          },
         })),
       },
       objects: noObjects(),
@@ -163,14 +195,31 @@ export const INTAKE_PATHS: readonly IntakePath[] = [
 
 /** A console login from outside the test whitelist (203.0.113.0/24, 2001:db8:1::/48), per cloud. */
 export function outsiderLogin(cloud: Cloud, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const base = cloud === 'aws' ? fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json') : fixture('huaweicloud/cts-login-outside-ip.json');
+  const base =
+    cloud === 'aws'
+      ? fixture('aws/cloudtrail-console-login-iam-user-no-mfa.json')
+      : fixture('huaweicloud/cts-login-outside-ip.json');
   return { ...(base as Record<string, unknown>), ...overrides };
 }
 
 /** Field names per cloud, so one case table serves both. */
 export const FIELDS = {
-  aws: { id: 'eventID', name: 'eventName', service: 'eventSource', time: 'eventTime', address: 'sourceIPAddress', agent: 'userAgent' },
-  huaweicloud: { id: 'trace_id', name: 'trace_name', service: 'service_type', time: 'time', address: 'source_ip', agent: 'user_agent' },
+  aws: {
+    id: 'eventID',
+    name: 'eventName',
+    service: 'eventSource',
+    time: 'eventTime',
+    address: 'sourceIPAddress',
+    agent: 'userAgent',
+  },
+  huaweicloud: {
+    id: 'trace_id',
+    name: 'trace_name',
+    service: 'service_type',
+    time: 'time',
+    address: 'source_ip',
+    agent: 'user_agent',
+  },
 } as const;
 
 /** The good login mixed into every batch: its alert must always come out. */

@@ -11,7 +11,10 @@ export interface LoopbackServer {
  * An HTTP server on 127.0.0.1 (a random port) for a test peer. A handler that throws answers 500;
  * `timers` are the peer's pending delayed answers, cleared on close.
  */
-export async function listenOnLoopback(handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>, timers: Set<NodeJS.Timeout>): Promise<LoopbackServer> {
+export async function listenOnLoopback(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  timers: Set<NodeJS.Timeout>,
+): Promise<LoopbackServer> {
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent && !res.destroyed) res.writeHead(500).end(String(error));

@@ -6,7 +6,12 @@
  */
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { canonicalRequest, MAX_SDK_DATE_SKEW_MS, parseSdkDate, stringToSign } from '../../shared/sinks/sign-sdk-hmac-sha256';
+import {
+  canonicalRequest,
+  MAX_SDK_DATE_SKEW_MS,
+  parseSdkDate,
+  stringToSign,
+} from '../../shared/sinks/sign-sdk-hmac-sha256';
 import { parseTopicUrn } from '../../shared/sinks/smn-endpoints';
 import { listenOnLoopback } from './loopback-server';
 
@@ -46,7 +51,14 @@ export interface SmnServer {
 /** The documented limits (huawei-facts.md §5), checked independently of the sink. */
 const SUBJECT_MAX_BYTES = 512;
 const MESSAGE_MAX_BYTES = 256 * 1024;
-const BODY_FIELDS = new Set(['subject', 'message', 'message_structure', 'message_template_name', 'tags', 'time_to_live']);
+const BODY_FIELDS = new Set([
+  'subject',
+  'message',
+  'message_structure',
+  'message_template_name',
+  'tags',
+  'time_to_live',
+]);
 const PUBLISH_PATH = /^\/v2\/([^/]+)\/notifications\/topics\/([^/]+)\/publish$/;
 const AUTHORIZATION = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 
@@ -59,9 +71,14 @@ class Reject {
   ) {}
 }
 
-const smnError = (status: number, code: string, message: string) => new Reject(status, { request_id: requestId(), code, message });
+const smnError = (status: number, code: string, message: string) =>
+  new Reject(status, { request_id: requestId(), code, message });
 const gatewayAuthError = (reason: string) =>
-  new Reject(401, { request_id: requestId(), error_code: 'APIGW.0301', error_msg: `Incorrect IAM authentication information: ${reason}` });
+  new Reject(401, {
+    request_id: requestId(),
+    error_code: 'APIGW.0301',
+    error_msg: `Incorrect IAM authentication information: ${reason}`,
+  });
 
 function sameSecret(received: string, expected: string): boolean {
   const a = Buffer.from(received);
@@ -75,7 +92,12 @@ function stringHeaders(req: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-function authenticate(req: IncomingMessage, headers: Record<string, string>, body: Buffer, options: SmnServerOptions): void {
+function authenticate(
+  req: IncomingMessage,
+  headers: Record<string, string>,
+  body: Buffer,
+  options: SmnServerOptions,
+): void {
   const token = headers['x-auth-token'];
   if (token !== undefined) {
     if (!options.token || !sameSecret(token, options.token)) throw gatewayAuthError('token verification failed');
@@ -92,27 +114,36 @@ function authenticate(req: IncomingMessage, headers: Record<string, string>, bod
 
   const signedHeaders = signedList.split(';');
   const sorted = [...signedHeaders].sort();
-  if (signedHeaders.some((name, i) => name !== sorted[i] || name === sorted[i - 1])) throw gatewayAuthError('SignedHeaders not sorted or repeated');
+  if (signedHeaders.some((name, i) => name !== sorted[i] || name === sorted[i - 1]))
+    throw gatewayAuthError('SignedHeaders not sorted or repeated');
   for (const required of ['host', 'x-sdk-date', ...(keys.securityToken ? ['x-security-token'] : [])]) {
     if (!signedHeaders.includes(required)) throw gatewayAuthError(`header ${required} is not signed`);
   }
-  if (keys.securityToken && !sameSecret(headers['x-security-token'] ?? '', keys.securityToken)) throw gatewayAuthError('security token verification failed');
-  if (headers['x-sdk-content-sha256'] !== undefined) throw gatewayAuthError('X-Sdk-Content-Sha256 is not accepted here');
+  if (keys.securityToken && !sameSecret(headers['x-security-token'] ?? '', keys.securityToken))
+    throw gatewayAuthError('security token verification failed');
+  if (headers['x-sdk-content-sha256'] !== undefined)
+    throw gatewayAuthError('X-Sdk-Content-Sha256 is not accepted here');
 
   const sdkDate = headers['x-sdk-date'];
   const signedAt = parseSdkDate(sdkDate);
   const now = (options.now ?? (() => new Date()))().getTime();
-  if (signedAt === undefined || Math.abs(now - signedAt) > MAX_SDK_DATE_SKEW_MS) throw gatewayAuthError(`X-Sdk-Date ${sdkDate} is not within 15 minutes of the server time`);
+  if (signedAt === undefined || Math.abs(now - signedAt) > MAX_SDK_DATE_SKEW_MS)
+    throw gatewayAuthError(`X-Sdk-Date ${sdkDate} is not within 15 minutes of the server time`);
 
   let canonical: string;
   try {
-    canonical = canonicalRequest({ method: req.method ?? '', url: `http://${headers.host}${req.url}`, headers, body }, signedHeaders);
+    canonical = canonicalRequest(
+      { method: req.method ?? '', url: `http://${headers.host}${req.url}`, headers, body },
+      signedHeaders,
+    );
   } catch (error) {
     throw gatewayAuthError(`cannot canonicalize the request: ${(error as Error).message}`);
   }
   const expected = createHmac('sha256', keys.secretKey).update(stringToSign(canonical, sdkDate)).digest();
   if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
-    throw gatewayAuthError(`verify aksk signature fail, ak:${access}, canonicalRequest:${canonical.replace(/\n/g, '|')}`);
+    throw gatewayAuthError(
+      `verify aksk signature fail, ak:${access}, canonicalRequest:${canonical.replace(/\n/g, '|')}`,
+    );
   }
 }
 
@@ -120,8 +151,14 @@ function authenticate(req: IncomingMessage, headers: Record<string, string>, bod
 function route(req: IncomingMessage): { projectId: string; topicUrn: string } {
   const { pathname } = new URL(req.url ?? '/', 'http://localhost');
   const path = PUBLISH_PATH.exec(pathname);
-  if (!path) throw new Reject(404, { request_id: requestId(), error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published' });
-  if (req.method !== 'POST') throw new Reject(405, { request_id: requestId(), error_code: 'APIGW.0101', error_msg: 'Method not allowed' });
+  if (!path)
+    throw new Reject(404, {
+      request_id: requestId(),
+      error_code: 'APIGW.0101',
+      error_msg: 'The API does not exist or has not been published',
+    });
+  if (req.method !== 'POST')
+    throw new Reject(405, { request_id: requestId(), error_code: 'APIGW.0101', error_msg: 'Method not allowed' });
   const [projectId, topicUrn] = path.slice(1).map((segment) => decodeURIComponent(segment));
   try {
     if (parseTopicUrn(topicUrn).projectId !== projectId) throw new Error('project mismatch');
@@ -135,22 +172,30 @@ function route(req: IncomingMessage): { projectId: string; topicUrn: string } {
 const badRequest = (message: string) => smnError(400, 'EMULATOR.BAD_REQUEST', message);
 
 function parseBody(headers: Record<string, string>, body: Buffer): { subject?: string; message: string } {
-  if (!(headers['content-type'] ?? '').startsWith('application/json')) throw badRequest('Content-Type must be application/json');
+  if (!(headers['content-type'] ?? '').startsWith('application/json'))
+    throw badRequest('Content-Type must be application/json');
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch {
     throw badRequest('Request body is not JSON');
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('Request body is not a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw badRequest('Request body is not a JSON object');
   const fields = parsed as Record<string, unknown>;
   const unknown = Object.keys(fields).filter((key) => !BODY_FIELDS.has(key));
   if (unknown.length) throw badRequest(`Unknown fields: ${unknown.join(', ')}`);
   const { subject, message } = fields;
-  if (subject !== undefined && (typeof subject !== 'string' || Buffer.byteLength(subject) > SUBJECT_MAX_BYTES || /[\u0000-\u001f\u007f]/.test(subject))) {
+  if (
+    subject !== undefined &&
+    (typeof subject !== 'string' ||
+      Buffer.byteLength(subject) > SUBJECT_MAX_BYTES ||
+      /[\u0000-\u001f\u007f]/.test(subject))
+  ) {
     throw smnError(403, 'SMN.0008', 'Subject invalid');
   }
-  if (typeof message !== 'string' || message === '' || Buffer.byteLength(message) > MESSAGE_MAX_BYTES) throw smnError(403, 'SMN.0009', 'Message invalid');
+  if (typeof message !== 'string' || message === '' || Buffer.byteLength(message) > MESSAGE_MAX_BYTES)
+    throw smnError(403, 'SMN.0009', 'Message invalid');
   return { subject, message };
 }
 

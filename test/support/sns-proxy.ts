@@ -56,7 +56,13 @@ export function publishProblem(params: URLSearchParams): string | undefined {
   for (const [key, value] of params) {
     const name = /^MessageAttributes\.entry\.\d+\.Name$/.test(key) ? value : undefined;
     if (name !== undefined) {
-      if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || name.startsWith('.') || name.endsWith('.') || /^(AWS|Amazon)\./i.test(name)) return `invalid message attribute name ${name}`;
+      if (
+        !/^[A-Za-z0-9_.-]{1,256}$/.test(name) ||
+        name.startsWith('.') ||
+        name.endsWith('.') ||
+        /^(AWS|Amazon)\./i.test(name)
+      )
+        return `invalid message attribute name ${name}`;
       size += Buffer.byteLength(name);
     }
     if (/^MessageAttributes\.entry\.\d+\.Value\.(StringValue|DataType)$/.test(key)) size += Buffer.byteLength(value);
@@ -65,7 +71,8 @@ export function publishProblem(params: URLSearchParams): string | undefined {
   if (size > SNS_MESSAGE_MAX_BYTES) return `Message too long: ${size} bytes with attributes`;
   for (const id of ['MessageGroupId', 'MessageDeduplicationId']) {
     const value = params.get(id);
-    if (value !== null && !/^[\x21-\x7e]{1,128}$/.test(value)) return `${id} must be 1-128 alphanumeric or punctuation characters`;
+    if (value !== null && !/^[\x21-\x7e]{1,128}$/.test(value))
+      return `${id} must be 1-128 alphanumeric or punctuation characters`;
   }
   return undefined;
 }
@@ -91,7 +98,13 @@ export async function startSnsProxy(upstream: string): Promise<SnsProxy> {
 
   function forward(req: IncomingMessage, res: ServerResponse, body: Buffer, entry?: { status: number }): void {
     const upstreamReq = request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: target.host },
+      },
       (upstreamRes) => {
         if (entry) entry.status = upstreamRes.statusCode ?? 0;
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.headers);
@@ -121,7 +134,14 @@ export async function startSnsProxy(upstream: string): Promise<SnsProxy> {
       const echo = injected.echoRequest
         ? `\n\nThe Canonical String for this request should have been\n'POST\n/\n\nx-amz-security-token:${String(req.headers['x-amz-security-token'])}\n'\nAuthorization: ${String(req.headers.authorization)}`
         : '';
-      return send(injected.status, errorXml(injected.code, (injected.message ?? 'injected fault') + echo, injected.status >= 500 ? 'Receiver' : 'Sender'));
+      return send(
+        injected.status,
+        errorXml(
+          injected.code,
+          (injected.message ?? 'injected fault') + echo,
+          injected.status >= 500 ? 'Receiver' : 'Sender',
+        ),
+      );
     }
     if (injected?.kind === 'delay') {
       await new Promise<void>((resolve) => {

@@ -19,7 +19,9 @@ export async function drainQueue(endpoint: string, queueName: string): Promise<R
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
     const received: ReceivedNotification[] = [];
     for (;;) {
-      const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      const batch = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      );
       if (!batch.Messages?.length) return received;
       for (const message of batch.Messages) {
         received.push(JSON.parse(message.Body ?? '{}') as ReceivedNotification);

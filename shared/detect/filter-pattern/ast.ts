@@ -23,7 +23,12 @@ export type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
 
 /** What a comparison looks at: a JSON selector, or a named field of a space-delimited pattern. */
 export type Operand =
-  | { readonly type: 'selector'; readonly text: string; readonly steps: readonly SelectorStep[]; readonly start: number }
+  | {
+      readonly type: 'selector';
+      readonly text: string;
+      readonly steps: readonly SelectorStep[];
+      readonly start: number;
+    }
   | { readonly type: 'field'; readonly name: string; readonly start: number };
 
 export type Condition =

@@ -21,16 +21,14 @@ export const CIS_PATTERNS = [
     cis: 'v1.2 1.1, 3.3; v1.4 1.7, 4.3',
     name: 'root-account-usage',
     description: 'Usage of the root user',
-    pattern:
-      '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
+    pattern: '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType !="AwsServiceEvent"}',
   },
   {
     id: 'CloudWatch.2',
     cis: 'v1.2 3.1',
     name: 'unauthorized-api-calls',
     description: 'Unauthorized API calls',
-    pattern:
-      '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
+    pattern: '{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}',
   },
   {
     id: 'CloudWatch.3',
@@ -61,16 +59,14 @@ export const CIS_PATTERNS = [
     cis: 'v1.2 3.6; v1.4 4.6',
     name: 'console-authentication-failures',
     description: 'AWS Management Console authentication failures',
-    pattern:
-      '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
+    pattern: '{($.eventName=ConsoleLogin) && ($.errorMessage="Failed authentication")}',
   },
   {
     id: 'CloudWatch.7',
     cis: 'v1.2 3.7; v1.4 4.7',
     name: 'cmk-disabling-or-deletion',
     description: 'Disabling or scheduled deletion of customer managed keys',
-    pattern:
-      '{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}',
+    pattern: '{($.eventSource=kms.amazonaws.com) && (($.eventName=DisableKey) || ($.eventName=ScheduleKeyDeletion))}',
   },
   {
     id: 'CloudWatch.8',
@@ -132,7 +128,8 @@ export const CIS_PATTERNS = [
     id: 'CIS.4.1',
     cis: 'v1.4 4.1',
     name: 'unauthorized-api-calls-v1-4',
-    description: 'Unauthorized API calls (CIS v1.4+ text; the exclusions bind to the AccessDenied* branch only, since && binds tighter than ||)',
+    description:
+      'Unauthorized API calls (CIS v1.4+ text; the exclusions bind to the AccessDenied* branch only, since && binds tighter than ||)',
     pattern:
       '{ ($.errorCode ="*UnauthorizedOperation") || ($.errorCode ="AccessDenied*") && ($.sourceIPAddress!="delivery.logs.amazonaws.com") && ($.eventName!="HeadBucket") }',
   },
@@ -141,8 +138,7 @@ export const CIS_PATTERNS = [
     cis: 'v1.4 4.2',
     name: 'console-sign-in-without-mfa-v1-4',
     description: 'Management console sign-in without MFA (CIS v1.4+ text)',
-    pattern:
-      '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
+    pattern: '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
   },
   {
     id: 'CIS.4.15',

@@ -34,7 +34,8 @@ export interface CompiledPattern {
  *   `=` compares numerically when both sides are numbers, otherwise as text.
  */
 export function compileFilterPattern(pattern: string): CompiledPattern {
-  if (typeof pattern !== 'string') throw new FilterPatternError('A filter pattern must be a string', 1, String(pattern));
+  if (typeof pattern !== 'string')
+    throw new FilterPatternError('A filter pattern must be a string', 1, String(pattern));
   const ast = parseFilterPattern(pattern);
   const { matchesMessage, matchesValue } = compileAst(ast);
   return Object.freeze({ kind: ast.kind, source: pattern, matchesMessage, matchesValue });

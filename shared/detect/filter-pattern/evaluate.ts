@@ -362,7 +362,10 @@ function compileFieldCondition(condition: Condition, indexOf: ReadonlyMap<string
   switch (condition.type) {
     case 'and':
     case 'or':
-      return compileJunction(condition.type, condition.operands.map((c) => compileFieldCondition(c, indexOf)));
+      return compileJunction(
+        condition.type,
+        condition.operands.map((c) => compileFieldCondition(c, indexOf)),
+      );
     case 'compare': {
       const index = indexOf.get(condition.operand.type === 'field' ? condition.operand.name : '')!;
       const test = fieldTest(condition.operator, condition.value);
@@ -427,7 +430,8 @@ function compileSpaceDelimitedPattern(ast: SpaceDelimitedPatternAst): (message: 
       for (let k = 0; k < count - 1; k++) if (slotIndex[k]! >= 0) bound[slotIndex[k]!] = values[k]!;
       const lastIndex = slotIndex[count - 1]!;
       // The last field takes the rest of the line when the line has more fields than the pattern.
-      if (lastIndex >= 0) bound[lastIndex] = m === count ? values[count - 1]! : message.slice(starts[count - 1], ends[m - 1]);
+      if (lastIndex >= 0)
+        bound[lastIndex] = m === count ? values[count - 1]! : message.slice(starts[count - 1], ends[m - 1]);
     } else {
       const after = count - ellipsis - 1;
       if (m < ellipsis + after) return false;

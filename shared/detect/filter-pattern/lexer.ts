@@ -95,13 +95,20 @@ export function readQuoted(pattern: string, open: number): { text: string; end: 
     text += ch;
     i++;
   }
-  return fail(pattern, open, 'Unbalanced quotes: missing closing \'"\'');
+  return fail(pattern, open, "Unbalanced quotes: missing closing '\"'");
 }
 
 /** Tokenizes an expression from `from` to the end of the pattern (the closing `}`/`]` is a token). */
 export function tokenizeExpression(pattern: string, from: number, mode: ExpressionMode): Token[] {
   const tokens: Token[] = [];
-  const push = (kind: TokenKind, start: number, end: number, value?: string, valueStart?: number, steps?: SelectorStep[]) =>
+  const push = (
+    kind: TokenKind,
+    start: number,
+    end: number,
+    value?: string,
+    valueStart?: number,
+    steps?: SelectorStep[],
+  ) =>
     tokens.push({
       kind,
       raw: pattern.slice(start, end),
@@ -237,7 +244,8 @@ function readSelector(pattern: string, start: number): { steps: SelectorStep[]; 
         invalidTerm(pattern, start, pattern.slice(start, i + 2));
       }
     } else if (ch === '[') {
-      if (pattern[i + 1] === "'" || pattern[i + 1] === '"') invalid("a property name with dots is written $.['name']", i);
+      if (pattern[i + 1] === "'" || pattern[i + 1] === '"')
+        invalid("a property name with dots is written $.['name']", i);
       if (steps.length === 0) invalid('an array index must follow a property', i);
       const close = pattern.indexOf(']', i);
       const inside = close === -1 ? '' : pattern.slice(i + 1, close);
@@ -299,7 +307,12 @@ export function tokenizeTerms(pattern: string, from: number, to: number): TermTo
     while (end < to && (isAlphanumeric(pattern[end]!) || pattern[end] === '_')) end++;
     if (end < to && !isSpace(pattern[end]!)) {
       let runEnd = end + 1;
-      while (runEnd < to && !isSpace(pattern[runEnd]!) && !isAlphanumeric(pattern[runEnd]!) && pattern[runEnd] !== '_') {
+      while (
+        runEnd < to &&
+        !isSpace(pattern[runEnd]!) &&
+        !isAlphanumeric(pattern[runEnd]!) &&
+        pattern[runEnd] !== '_'
+      ) {
         runEnd++;
       }
       invalidTerm(pattern, end, pattern.slice(end, runEnd));

@@ -17,7 +17,14 @@ import type {
   ValueLiteral,
 } from './ast';
 import { fail } from './filter-pattern-error';
-import { invalidTerm, tokenizeExpression, tokenizeTerms, type ExpressionMode, type Token, type TokenKind } from './lexer';
+import {
+  invalidTerm,
+  tokenizeExpression,
+  tokenizeTerms,
+  type ExpressionMode,
+  type Token,
+  type TokenKind,
+} from './lexer';
 import { parseNumberLiteral } from './number-literal';
 import { compileRegexSubset } from './regex-subset';
 
@@ -107,7 +114,8 @@ class ExpressionParser {
       case '(': {
         if (++this.depth > MAX_NESTING) fail(this.pattern, token.start, 'Too many nested parentheses');
         this.advance();
-        if (this.peek().kind === ')') fail(this.pattern, this.peek().start, 'Expected a condition inside the parentheses');
+        if (this.peek().kind === ')')
+          fail(this.pattern, this.peek().start, 'Expected a condition inside the parentheses');
         const inner = this.parseExpression(0);
         if (this.peek().kind !== ')') fail(this.pattern, token.start, "Unbalanced parentheses: missing ')'");
         this.advance();
@@ -183,7 +191,8 @@ class ExpressionParser {
     const numeric = operator !== '=' && operator !== '!=';
     switch (token.kind) {
       case 'regex': {
-        if (numeric) fail(this.pattern, token.start, `'${operator}' compares numbers: a regular expression cannot follow it`);
+        if (numeric)
+          fail(this.pattern, token.start, `'${operator}' compares numbers: a regular expression cannot follow it`);
         if (++this.regexCount > MAX_REGEX_PER_PATTERN) {
           fail(
             this.pattern,
@@ -195,7 +204,12 @@ class ExpressionParser {
         return { type: 'regex', source: token.value, start: token.valueStart };
       }
       case 'string':
-        if (numeric) fail(this.pattern, token.start, `'${operator}' compares numbers: expected an unquoted number, found ${token.raw}`);
+        if (numeric)
+          fail(
+            this.pattern,
+            token.start,
+            `'${operator}' compares numbers: expected an unquoted number, found ${token.raw}`,
+          );
         return { type: 'text', text: token.value, quoted: true, start: token.valueStart };
       case 'word':
         if (numeric && Number.isNaN(parseNumberLiteral(token.value))) {
@@ -217,12 +231,14 @@ class ExpressionParser {
     if (token.kind === close) {
       this.advance();
       const after = this.peek();
-      if (after.kind !== 'eof') fail(this.pattern, after.start, `If a filter pattern starts with '${open}' it must end with '${close}'`);
+      if (after.kind !== 'eof')
+        fail(this.pattern, after.start, `If a filter pattern starts with '${open}' it must end with '${close}'`);
       return;
     }
     if (token.kind === ')') fail(this.pattern, token.start, "Unbalanced parentheses: unexpected ')'");
     if (token.kind === 'word') invalidTerm(this.pattern, token.start, token.value);
-    if (token.kind === 'eof') fail(this.pattern, token.start, `If a filter pattern starts with '${open}' it must end with '${close}'`);
+    if (token.kind === 'eof')
+      fail(this.pattern, token.start, `If a filter pattern starts with '${open}' it must end with '${close}'`);
     fail(this.pattern, token.start, `Expected '&&', '||' or '${close}', found '${token.raw}'`);
   }
 }
@@ -259,7 +275,11 @@ function collectFields(condition: Condition, out: { name: string; start: number 
 }
 
 function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimitedPatternAst {
-  const parser = new ExpressionParser(pattern, tokenizeExpression(pattern, open + 1, 'space-delimited'), 'space-delimited');
+  const parser = new ExpressionParser(
+    pattern,
+    tokenizeExpression(pattern, open + 1, 'space-delimited'),
+    'space-delimited',
+  );
   const slots: FieldSlot[] = [];
   const conditions: Condition[] = [];
 
@@ -309,7 +329,11 @@ function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimit
   }
 
   const condition =
-    conditions.length === 0 ? null : conditions.length === 1 ? conditions[0]! : ({ type: 'and', operands: conditions } as const);
+    conditions.length === 0
+      ? null
+      : conditions.length === 1
+        ? conditions[0]!
+        : ({ type: 'and', operands: conditions } as const);
   return { kind: 'space-delimited', slots, condition };
 }
 
