@@ -1,38 +1,79 @@
+import { Command, CommanderError } from 'commander';
+import { version } from '../package.json';
 import { ConfigError, errorMessage } from '../shared/errors';
+import { checkConfigCommand } from './check-config';
+import type { CliCommand } from './command';
 import { processIo, type CliIo } from './io';
-import { match, MATCH_USAGE } from './match';
-import { replay, REPLAY_USAGE } from './replay';
+import { matchCommand } from './match';
+import { replayCommand } from './replay';
 
-export const USAGE = `trailguard: audit-trail alerting functions, replayed locally
+export type { CliCommand } from './command';
 
-usage:
-  trailguard replay <function> <path...> [--json] [--rules SETS] [--sink sns|smn --endpoint URL]
-  trailguard match '<filter pattern>' [file]
-  trailguard help
+/** Every command, in the order `trailguard --help` lists them: adding a command is one line here. */
+export const COMMANDS: readonly CliCommand[] = [replayCommand, matchCommand, checkConfigCommand];
 
-${REPLAY_USAGE}
+/** Exit codes (README): 0 ran fine, 1 some input could not be processed, 2 usage or configuration error. */
+function exitCodeOf(error: CommanderError): number {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
+  // `trailguard` alone prints the help as an error; `help` and `--help` print it as asked.
+  if (error.code === 'commander.help') return error.exitCode === 0 ? 0 : 2;
+  return 2;
+}
 
-${MATCH_USAGE}`;
+/** `-json` where `--json` was meant: commander names the unknown option; say what it probably is. */
+function hintFor(message: string, longOptions: ReadonlySet<string>): string {
+  const unknown = /unknown option '-([A-Za-z][\w-]+)'/.exec(message)?.[1];
+  return unknown && longOptions.has(unknown) ? `(options take two dashes: did you mean --${unknown}?)\n` : '';
+}
 
-export type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+export function createProgram(io: CliIo, onExit: (code: number) => void): Command {
+  const program = new Command('trailguard')
+    .description('audit-trail alerting functions, replayed locally')
+    .version(version, '-V, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .helpCommand('help [command]', 'print the help of a command')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .showHelpAfterError("(run 'trailguard --help' for usage)")
+    .configureOutput({
+      writeOut: (text) => io.out(text.replace(/\n$/, '')),
+      writeErr: (text) => io.err(text.replace(/\n$/, '')),
+      outputError: (text, write) => write(text + hintFor(text, longOptions)),
+    });
+  const longOptions = new Set<string>();
+  for (const spec of COMMANDS) {
+    const command = spec.define();
+    command
+      .copyInheritedSettings(program)
+      .version(version, '-V, --version', 'print the version and exit')
+      .helpOption('-h, --help', 'print this help and exit')
+      .allowExcessArguments(false)
+      .allowUnknownOption(false)
+      .showHelpAfterError(`(run 'trailguard ${command.name()} --help' for usage)`)
+      .action(async (...params: unknown[]) => {
+        const self = params[params.length - 1] as Command;
+        onExit(await spec.run(self.processedArgs, self.opts(), io));
+      });
+    for (const option of command.options) if (option.long) longOptions.add(option.long.slice(2));
+    program.addCommand(command);
+  }
+  return program;
+}
 
-/** Commands registered by later parts (match, demo) without touching the dispatcher. */
-export const COMMANDS: Record<string, Command> = { replay, match };
-
+/**
+ * Runs one command line (without the node and script names) and resolves to its exit code. Never
+ * throws: usage and configuration errors print `error: …` and give 2, anything else gives 1.
+ */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    io.out(USAGE);
-    return command ? 0 : 2;
-  }
-  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (!run) {
-    io.err(`error: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
-    return 2;
-  }
+  let code = 0;
+  const program = createProgram(io, (exit) => {
+    code = exit;
+  });
   try {
-    return await run(rest, io);
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
   } catch (error) {
+    if (error instanceof CommanderError) return exitCodeOf(error);
     if (error instanceof ConfigError) {
       io.err(`error: ${error.message}`);
       return 2;

@@ -1,57 +1,53 @@
 /**
  * `trailguard replay <function> <path...>`: runs a function's pipeline over files or folders of any
  * supported envelope, prints the alerts, and publishes nothing unless `--sink` says so.
- * Exit codes: 0 ran fine (alerts or not); 2 usage or configuration error; 1 some input could not be
- * processed (everything else was still processed and reported).
+ * Exit codes: 0 ran fine (alerts or not), also when stdout's reader went away; 2 usage or
+ * configuration error; 1 some input could not be processed or a publish failed (everything else was
+ * still processed and reported).
  */
 import type { Alert, AlertSink } from '../shared/alert/alert';
-import { ConfigProblems, readEnv, type Env } from '../shared/platform/env-config';
+import { Command, Option } from 'commander';
+import { readEnv, type Env } from '../shared/platform/env-config';
 import { ConfigError, errorMessage } from '../shared/errors';
 import { inlineValue } from '../shared/alert/alert-text';
-import { maxDecompressedBytesFromEnv } from '../shared/intake/decode-input';
-import { createLogger, redactText } from '../shared/platform/logger';
+import { createLogger, type LogLevel, redactText } from '../shared/platform/logger';
+import { loadFunctionConfig } from '../shared/platform/load-function-config';
 import { DetectionRun } from '../shared/pipeline';
 import { publishAlerts } from '../shared/sinks/publish-alerts';
-import { loadSinkConfig, type SinkConfig } from '../shared/sinks/sink-config';
+import type { SinkConfig } from '../shared/sinks/sink-config';
 import { createAlertSinks, type SmnAuth } from '../shared/sinks/create-sinks';
 import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import { snsSinkFor } from '../shared/sinks/sns-sink';
 import { DETECTORS, detectorNames } from '../functions/registry';
 import { metricCounter } from '../shared/detect/detector';
-import { parseArgs } from './parse-args';
 import { collectInputFiles, readInput } from './read-inputs';
+import type { CliCommand } from './command';
 import type { CliIo } from './io';
 
-export const REPLAY_USAGE = `usage: trailguard replay <function> <path...> [options]
-
-  <function>        ${detectorNames().join(' | ')}
-  <path>            files or folders (.json, .json.gz, .ndjson, .gz); - reads stdin
-
-options:
-  --json            one JSON object per alert per line on stdout
-  --sink <kind>     also publish the alerts: sns | smn (default: publish nothing)
-  --endpoint <url>  endpoint of the sink (an emulator, a VPC endpoint)
-  --topic <topic>   alert topic (default: ALERT_TOPIC)
-  --region <name>   region of the topic (default: ALERT_REGION / AWS_REGION)
-  --rules <sets>    unauthorized-api only: rule sets or rule ids, comma-separated
-                    (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)
-  --quiet           no summary on stderr
+/** What `replay --help` adds below the options. */
+const REPLAY_HELP_AFTER = `
+<function> is one of: ${detectorNames().join(', ')}
+<path> is a file or folder (.json, .json.gz, .ndjson, .gz); - reads stdin.
 
 Configuration comes from the same environment variables as the deployed function:
   login-whitelist     IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE
   unauthorized-api    RULE_SETS, CUSTOM_RULES, FILTER_PATTERN, CTS_RULE
-  config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS`;
+  config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS
+  every function      MAX_DECOMPRESSED_MB, LOG_LEVEL (with --sink: structured log lines at that level)
 
-const FLAGS = {
-  json: 'boolean',
-  rules: 'string',
-  sink: 'string',
-  endpoint: 'string',
-  topic: 'string',
-  region: 'string',
-  quiet: 'boolean',
-  help: 'boolean',
-} as const;
+Exit codes: 0 ran fine (alerts or not), 2 usage or configuration error, 1 some input could not be
+processed or a publish failed (everything else was still processed and reported).`;
+
+/** The options commander parses for replay (camel-cased long names). */
+interface ReplayOptions {
+  json?: boolean;
+  rules?: string;
+  sink?: 'sns' | 'smn';
+  endpoint?: string;
+  topic?: string;
+  region?: string;
+  quiet?: boolean;
+}
 
 /** Credentials the CLI may hold in its environment: scrubbed from its log lines. */
 const CLI_SECRET_VARIABLES = [
@@ -84,22 +80,24 @@ function smnAuthFromEnv(env: Env): SmnAuth | undefined {
   return undefined;
 }
 
-function replaySinks(flags: Map<string, string | true>, env: Env): () => AlertSink[] {
-  const sink = flags.get('sink');
-  if (sink === undefined) return () => [];
-  if (sink !== 'sns' && sink !== 'smn') throw new ConfigError(`--sink must be sns or smn, got ${String(sink)}`);
-  const overrides: Record<string, string> = { ALERT_SINK: sink };
-  for (const [flag, name] of [
-    ['endpoint', 'SINK_ENDPOINT'],
-    ['topic', 'ALERT_TOPIC'],
-    ['region', 'ALERT_REGION'],
-  ] as const) {
-    const value = flags.get(flag);
-    if (typeof value === 'string') overrides[name] = value;
-  }
-  const problems = new ConfigProblems();
-  const sinkConfig: SinkConfig = loadSinkConfig({ ...env, ...overrides }, 'cli', problems);
-  problems.throwIfAny('replay --sink');
+/** The sink settings `--sink` and its companions override; replay publishes nothing without `--sink`. */
+function sinkOverrides(options: ReplayOptions): Record<string, string> {
+  if (options.sink === undefined) return {};
+  const overrides: Record<string, string> = { ALERT_SINK: options.sink };
+  if (options.endpoint !== undefined) overrides.SINK_ENDPOINT = options.endpoint;
+  if (options.topic !== undefined) overrides.ALERT_TOPIC = options.topic;
+  if (options.region !== undefined) overrides.ALERT_REGION = options.region;
+  return overrides;
+}
+
+interface ReplaySinks {
+  create(): AlertSink[];
+  /** The topic as the user knows it, for `error: publish to <topic> failed: …`. */
+  topic: string;
+}
+
+function replaySinks(sinkConfig: SinkConfig | undefined, env: Env): ReplaySinks | undefined {
+  if (!sinkConfig) return undefined;
   const facts = {
     account: readEnv(env, 'AWS_ACCOUNT_ID', 'ACCOUNT_ID')?.value,
     smnAuth: smnAuthFromEnv(env),
@@ -111,36 +109,79 @@ function replaySinks(flags: Map<string, string | true>, env: Env): () => AlertSi
   } catch (error) {
     throw new ConfigError(errorMessage(error));
   }
-  return () => createAlertSinks(sinkConfig, facts);
+  return { create: () => createAlertSinks(sinkConfig, facts), topic: sinkConfig.topic ?? sinkConfig.kind };
 }
 
-export async function replay(argv: readonly string[], io: CliIo): Promise<number> {
-  const { positionals, flags } = parseArgs(argv, FLAGS);
-  if (flags.has('help')) {
-    io.out(REPLAY_USAGE);
-    return 0;
+/**
+ * Publishes with one human line per failed delivery on stderr, and the structured pino lines only when
+ * LOG_LEVEL asks for them: a terminal user reads sentences, a pipeline that wants JSON sets the level.
+ */
+async function publishReplayAlerts(
+  alerts: readonly Alert[],
+  sinks: ReplaySinks,
+  logLevel: LogLevel | undefined,
+  io: CliIo,
+): Promise<{ delivered: number; failed: number; names: string[] }> {
+  const active = sinks.create();
+  let failed = 0;
+  const reporting = active.map(
+    (sink): AlertSink => ({
+      name: sink.name,
+      publish: async (alert) => {
+        try {
+          await sink.publish(alert);
+        } catch (error) {
+          failed += 1;
+          io.err(redactText(`error: publish to ${sinks.topic} failed: ${inlineValue(errorMessage(error), 600)}`));
+          throw error;
+        }
+      },
+    }),
+  );
+  const secrets = CLI_SECRET_VARIABLES.map((name) => readEnv(io.env, name)?.value);
+  const log = createLogger(
+    { level: logLevel ?? 'silent', name: 'replay', secrets },
+    { write: (line: string) => io.err(line.trimEnd()) },
+  );
+  const names = active.map((sink) => sink.name);
+  try {
+    const report = await publishAlerts(alerts, reporting, log);
+    return { delivered: report.delivered, failed, names };
+  } catch (error) {
+    // A failure the wrappers did not see (a sink that failed before publishing): say it once.
+    if (failed === 0) {
+      failed = alerts.length * active.length;
+      io.err(redactText(`error: publish to ${sinks.topic} failed: ${inlineValue(errorMessage(error), 600)}`));
+    }
+    return { delivered: alerts.length * active.length - failed, failed, names };
   }
-  const [name, ...paths] = positionals;
-  if (!name || paths.length === 0)
-    throw new ConfigError(`replay needs a function and at least one path\n\n${REPLAY_USAGE}`);
+}
+
+async function runReplay(args: readonly unknown[], options: ReplayOptions, io: CliIo): Promise<number> {
+  const [name, paths] = args as [string, string[]];
   const detector = Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined;
   if (!detector)
     throw new ConfigError(`unknown function ${JSON.stringify(name)}: use one of ${detectorNames().join(', ')}`);
-  const rules = flags.get('rules');
+  const rules = options.rules;
   if (rules !== undefined && detector.name !== 'unauthorized-api')
     throw new ConfigError('--rules applies to unauthorized-api only');
-  const config = detector.loadConfig(typeof rules === 'string' ? { ...io.env, RULE_SETS: rules } : io.env);
-  const sinks = replaySinks(flags, io.env);
-  const quiet = flags.has('quiet');
-  const json = flags.has('json');
+  if (options.sink === undefined)
+    for (const flag of ['endpoint', 'topic', 'region'] as const)
+      if (options[flag] !== undefined)
+        io.err(`warning: --${flag} has no effect without --sink (replay publishes nothing)`);
+  const env = { ...io.env, ...(rules !== undefined ? { RULE_SETS: rules } : {}), ...sinkOverrides(options) };
+  // The cold-start check of the deployed function (one error listing every problem, exit 2); the
+  // sink's settings only when replay publishes.
+  const checked = loadFunctionConfig(detector, env, 'cli', { sink: options.sink !== undefined });
+  const { config, maxDecompressedBytes, logLevel } = checked;
+  const sinks = replaySinks(options.sink !== undefined ? checked.sinkConfig : undefined, io.env);
+  const quiet = options.quiet === true;
+  const json = options.json === true;
 
   const { files, problems } = await collectInputFiles(paths);
   for (const problem of problems) io.err(`error: ${problem}`);
   const metric = detector.metric;
   const counter = metricCounter(detector, config);
-  const limits = new ConfigProblems();
-  const maxDecompressedBytes = maxDecompressedBytesFromEnv(io.env, limits);
-  limits.throwIfAny('replay');
   const run = new DetectionRun(detector, config, {
     maxDecompressedBytes,
     onFindings: counter.onFindings,
@@ -157,6 +198,7 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   let readFailures = 0;
   let doneBytes = 0;
   for (const [index, file] of files.entries()) {
+    if (io.outClosed?.()) break;
     if (progress)
       io.progress(
         `[${index + 1}/${files.length}] ${Math.round(doneBytes / 1e6)}/${Math.round(totalBytes / 1e6)} MB, ${run.stats.records} records`,
@@ -172,26 +214,24 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   if (progress) io.progress('');
 
   const alerts = run.alerts();
-  for (const alert of alerts) io.out(json ? alertJsonLine(alert) : humanAlert(alert));
+  for (const alert of alerts) {
+    // The reader of stdout has gone (`| head -1`): nothing more to print, and no error in that.
+    if (io.outClosed?.()) break;
+    io.out(json ? alertJsonLine(alert) : humanAlert(alert));
+  }
   let publishFailed = false;
-  if (alerts.length > 0) {
-    const active = sinks();
-    if (active.length > 0) {
-      try {
-        const secrets = CLI_SECRET_VARIABLES.map((name) => readEnv(io.env, name)?.value);
-        const log = createLogger(
-          { level: readEnv(io.env, 'LOG_LEVEL')?.value ?? 'warn', name: 'replay', secrets },
-          { write: (line: string) => io.err(line.trimEnd()) },
-        );
-        const report = await publishAlerts(alerts, active, log);
-        if (!quiet) io.err(`published ${report.delivered} alert(s) to ${active.map((s) => s.name).join(', ')}`);
-      } catch (error) {
-        publishFailed = true;
-        io.err(`error: ${errorMessage(error)}`);
-      }
-    }
+  if (alerts.length > 0 && sinks) {
+    const published = await publishReplayAlerts(alerts, sinks, logLevel, io);
+    publishFailed = published.failed > 0;
+    if (publishFailed)
+      io.err(
+        `error: ${published.failed} of ${published.failed + published.delivered} alert deliveries to ${sinks.topic} failed`,
+      );
+    else if (!quiet) io.err(`published ${published.delivered} alert(s) to ${published.names.join(', ')}`);
   }
   const { stats } = run;
+  // Alerts are still published (none may be lost because a pager quit); only the summary is dropped.
+  if (io.outClosed?.()) return publishFailed ? 1 : 0;
   if (!quiet) {
     io.err(
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
@@ -201,3 +241,25 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   }
   return problems.length > 0 || readFailures > 0 || stats.rejected.length > 0 || publishFailed ? 1 : 0;
 }
+
+export const replayCommand: CliCommand = {
+  define: () =>
+    new Command('replay')
+      .description("run a function's pipeline over trail files; prints alerts, publishes nothing unless --sink")
+      .argument('<function>', detectorNames().join(' | '))
+      .argument('<path...>', 'files or folders; - reads stdin')
+      .option('--json', 'one JSON object per alert per line on stdout')
+      .addOption(
+        new Option('--sink <kind>', 'also publish the alerts (default: publish nothing)').choices(['sns', 'smn']),
+      )
+      .option('--endpoint <url>', 'endpoint of the sink (an emulator, a VPC endpoint); needs --sink')
+      .option('--topic <topic>', 'alert topic (default: ALERT_TOPIC); needs --sink')
+      .option('--region <name>', 'region of the topic (default: ALERT_REGION / AWS_REGION); needs --sink')
+      .option(
+        '--rules <sets>',
+        'unauthorized-api only: rule sets or rule ids, comma-separated (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)',
+      )
+      .option('--quiet', 'no summary on stderr')
+      .addHelpText('after', REPLAY_HELP_AFTER),
+  run: (args, options, io) => runReplay(args, options as ReplayOptions, io),
+};

@@ -1,10 +1,14 @@
+import { processIo } from './io';
 import { main } from './main';
 
 // Node 20 is supported by the pinned AWS SDK; its notice about future releases is noise in a CLI.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-main(process.argv.slice(2)).then(
+const io = processIo();
+main(process.argv.slice(2), io).then(
   (code) => {
+    // stdout's reader has gone: leave now, without waiting for stdin or pending writes.
+    if (io.outClosed?.()) process.exit(code);
     process.exitCode = code;
   },
   (error: unknown) => {

@@ -39,6 +39,8 @@ export interface Detector<Config> {
   detect(event: TraceEvent, config: Config): Finding[];
   /** Pure: the alert subject and message for one group of findings. */
   describe(group: FindingGroup, config: Config): { subject: string; message: string };
+  /** Optional, pure: settings that are valid but probably not meant (shown at cold start and by check-config). */
+  configWarnings?(config: Config): string[];
   /** Optional metric fed by each invocation's findings (unauthorized-api's AuthorizationFailureCount). */
   readonly metric?: MetricDefinition<Config>;
 }

@@ -80,6 +80,8 @@ export function createFunctionGraphHandler<Config>(
     try {
       const config = loadFunctionConfig(detector, functionGraphEnv(context, processEnv), 'functiongraph');
       loaded = config;
+      const log = createLogger({ level: config.logLevel, name: detector.name }, options.logDestination);
+      for (const warning of config.warnings) log.warn({ warning }, 'configuration warning');
       return config;
     } catch (error) {
       loadError = error instanceof Error ? error : new Error(errorMessage(error));

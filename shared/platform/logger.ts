@@ -1,6 +1,15 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { ConfigError } from '../errors';
 
 export type { DestinationStream, Logger } from 'pino';
+
+/** The levels pino knows (`LOG_LEVEL`); anything else makes pino throw, so config checks against this list. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function isLogLevel(value: string): value is LogLevel {
+  return (LOG_LEVELS as readonly string[]).includes(value);
+}
 
 /**
  * Keys whose values are censored wherever they appear in a logged object (compared case-insensitively,
@@ -92,6 +101,10 @@ export function createLogger(
   } = {},
   destination?: DestinationStream,
 ): Logger {
+  // A level pino does not know makes it throw a message naming its internals; the config check
+  // (load-function-config.ts) reports it first, this is the last guard.
+  if (options.level !== undefined && !isLogLevel(options.level))
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(options.level)} is not one of ${LOG_LEVELS.join(', ')}`);
   return pino(
     {
       name: options.name ?? 'trailguard',
