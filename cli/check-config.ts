@@ -135,7 +135,9 @@ async function runCheckConfig(args: readonly unknown[], options: CheckConfigOpti
     const value = lookup[name];
     if (typeof value === 'string' && value.trim() !== '') environment[name] = maskValue(name, value);
   }
-  const config = result.config ? (maskConfig(result.config) as Record<string, unknown>) : undefined;
+  // Warnings are listed on their own; the rest is the configuration the function would run with.
+  const { warnings: _shown, ...effective } = result.config ?? { warnings: [] };
+  const config = result.config ? (maskConfig(effective) as Record<string, unknown>) : undefined;
   if (options.json) {
     io.out(
       JSON.stringify(

@@ -13,6 +13,12 @@ export interface CliIo {
    * end quietly with exit 0. Absent means stdout never closes (a test capture).
    */
   outClosed?(): boolean;
+  /**
+   * When stdout holds more than it can pass on (its reader is slower, or gone: socket pipes report a
+   * closed reader only through a later error), a promise that settles once it drains or closes;
+   * otherwise undefined. Commands that write much call it between lines.
+   */
+  drain?(): Promise<void> | undefined;
   /** Where `-` and a missing file argument read from (default: process.stdin). */
   stdin?: NodeJS.ReadableStream;
 }
@@ -24,8 +30,9 @@ function isBrokenPipe(error: unknown): boolean {
 
 /**
  * The process's own streams. A closed stdout is not an error for a command-line tool (`head` has read
- * what it wanted): the write error is caught here, recorded, and every later line is dropped. Linux
- * pipe writes are synchronous, so the stream knows it failed right after the failing write.
+ * what it wanted): the write error is caught here, recorded, and every later line is dropped. A shell
+ * pipe on Linux fails the write itself; a socket pair (a parent process's pipe) reports it later, so
+ * writers wait for `drain` and see the close there.
  */
 export function processIo(): CliIo {
   let outClosed = false;
@@ -56,6 +63,16 @@ export function processIo(): CliIo {
     },
     errIsTty: Boolean(process.stderr.isTTY),
     outClosed: stdoutGone,
+    drain: () => {
+      if (!process.stdout.writableNeedDrain || stdoutGone()) return undefined;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          process.stdout.off('drain', done).off('error', done).off('close', done);
+          resolve();
+        };
+        process.stdout.once('drain', done).once('error', done).once('close', done);
+      });
+    },
     stdin: process.stdin,
   };
 }

@@ -125,8 +125,11 @@ async function testMessages(
     eventNumber += 1;
     onMessage(message, eventNumber);
     const matched = compiled.matchesMessage(message);
-    if (options.output === 'text') io.out(matched ? 'true' : 'false');
-    else if (matched)
+    if (options.output === 'text') {
+      io.out(matched ? 'true' : 'false');
+      const draining = io.drain?.();
+      if (draining) await draining;
+    } else if (matched)
       matches.push({
         eventNumber,
         eventMessage: message,

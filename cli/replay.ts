@@ -112,9 +112,22 @@ function replaySinks(sinkConfig: SinkConfig | undefined, env: Env): ReplaySinks 
   return { create: () => createAlertSinks(sinkConfig, facts), topic: sinkConfig.topic ?? sinkConfig.kind };
 }
 
+/** Failed deliveries printed one line each; past this, the summary line gives the count. */
+const FAILURE_LINES = 10;
+
+/** `error: publish to <topic> failed: <reason>`, without the sink's own "publish to <topic> failed:" prefix twice. */
+function publishFailureLine(topic: string, error: unknown): string {
+  const message = errorMessage(error);
+  const marker = `${topic} failed: `;
+  const at = message.indexOf(marker);
+  const reason = at !== -1 && at < 40 ? message.slice(at + marker.length) : message;
+  return redactText(`error: publish to ${topic} failed: ${inlineValue(reason, 600)}`);
+}
+
 /**
- * Publishes with one human line per failed delivery on stderr, and the structured pino lines only when
- * LOG_LEVEL asks for them: a terminal user reads sentences, a pipeline that wants JSON sets the level.
+ * Publishes with one human line per failed delivery on stderr (the first FAILURE_LINES of them), and
+ * pino's structured lines only when LOG_LEVEL asks for them: a terminal user reads sentences, a script
+ * that wants JSON sets the level.
  */
 async function publishReplayAlerts(
   alerts: readonly Alert[],
@@ -132,7 +145,7 @@ async function publishReplayAlerts(
           await sink.publish(alert);
         } catch (error) {
           failed += 1;
-          io.err(redactText(`error: publish to ${sinks.topic} failed: ${inlineValue(errorMessage(error), 600)}`));
+          if (failed <= FAILURE_LINES) io.err(publishFailureLine(sinks.topic, error));
           throw error;
         }
       },
@@ -151,7 +164,7 @@ async function publishReplayAlerts(
     // A failure the wrappers did not see (a sink that failed before publishing): say it once.
     if (failed === 0) {
       failed = alerts.length * active.length;
-      io.err(redactText(`error: publish to ${sinks.topic} failed: ${inlineValue(errorMessage(error), 600)}`));
+      io.err(publishFailureLine(sinks.topic, error));
     }
     return { delivered: alerts.length * active.length - failed, failed, names };
   }
@@ -218,6 +231,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     // The reader of stdout has gone (`| head -1`): nothing more to print, and no error in that.
     if (io.outClosed?.()) break;
     io.out(json ? alertJsonLine(alert) : humanAlert(alert));
+    const draining = io.drain?.();
+    if (draining) await draining;
   }
   let publishFailed = false;
   if (alerts.length > 0 && sinks) {
@@ -225,7 +240,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     publishFailed = published.failed > 0;
     if (publishFailed)
       io.err(
-        `error: ${published.failed} of ${published.failed + published.delivered} alert deliveries to ${sinks.topic} failed`,
+        `error: ${published.failed} of ${published.failed + published.delivered} alert deliveries to ${sinks.topic} failed` +
+          (published.failed > FAILURE_LINES ? ` (the first ${FAILURE_LINES} are shown above)` : ''),
       );
     else if (!quiet) io.err(`published ${published.delivered} alert(s) to ${published.names.join(', ')}`);
   }
