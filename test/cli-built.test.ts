@@ -219,6 +219,22 @@ describe("the README's match examples", () => {
   });
 });
 
+describe("the README's check-config example", () => {
+  it('runs as written and says the configuration is valid', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const command = readme.split('\n').find((line) => line.includes('./bin/trailguard.js check-config '));
+    expect(command).toBeDefined();
+    const result = spawnSync('bash', ['--norc', '--noprofile', '-c', command as string], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('configuration valid');
+  });
+});
+
 describe('replay --sink failures', () => {
   let smn: SmnServer;
   const project = '0123456789abcdef0123456789abcdef';
