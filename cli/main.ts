@@ -20,10 +20,15 @@ function exitCodeOf(error: CommanderError): number {
   return 2;
 }
 
-/** `-json` where `--json` was meant: commander names the unknown option; say what it probably is. */
+/**
+ * Commander names the unknown option; say what it probably was: `-json` where `--json` was meant, or
+ * a pattern or file name that starts with `-`.
+ */
 function hintFor(message: string, longOptions: ReadonlySet<string>): string {
-  const unknown = /unknown option '-([A-Za-z][\w-]+)'/.exec(message)?.[1];
-  return unknown && longOptions.has(unknown) ? `(options take two dashes: did you mean --${unknown}?)\n` : '';
+  const unknown = /unknown option '(-[^-][^']*)'/.exec(message)?.[1];
+  if (!unknown) return '';
+  if (longOptions.has(unknown.slice(1))) return `(options take two dashes: did you mean -${unknown}?)\n`;
+  return `(an argument that starts with '-' goes after '--', e.g. trailguard match -- '${unknown}' app.log)\n`;
 }
 
 export function createProgram(io: CliIo, onExit: (code: number) => void): Command {
@@ -32,6 +37,12 @@ export function createProgram(io: CliIo, onExit: (code: number) => void): Comman
     .version(version, '-V, --version', 'print the version and exit')
     .helpOption('-h, --help', 'print this help and exit')
     .helpCommand('help [command]', 'print the help of a command')
+    .addHelpText(
+      'after',
+      `
+Every command takes -h/--help and -V/--version; '--' ends the options.
+Exit codes: 0 ran fine, 2 usage or configuration error, 1 some input could not be processed (or a publish failed).`,
+    )
     .exitOverride()
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run 'trailguard --help' for usage)")

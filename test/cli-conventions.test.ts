@@ -74,6 +74,12 @@ describe('the parser', () => {
     expect(io.stdout).toEqual([]);
   });
 
+  it("says that a pattern starting with '-' goes after --", async () => {
+    const io = captureIo();
+    expect(await main(['match', '-timeout', 'app.log'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain("goes after '--', e.g. trailguard match -- '-timeout' app.log");
+  });
+
   it("rejects match '<p>' --quiet instead of opening a file called --quiet", async () => {
     const io = captureIo();
     expect(await main(['match', 'ERROR', '--quiet'], io)).toBe(2);
