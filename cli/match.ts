@@ -163,6 +163,10 @@ async function runMatch(args: readonly unknown[], options: MatchOptions, io: Cli
     io.err(`error: ${file}: ${(error as Error).message}`);
     return 1;
   }
+  if (source === 'stdin' && (input as { isTTY?: boolean }).isTTY)
+    io.err(
+      'reading log events from the terminal, one per line; Ctrl-D ends (a file name, or --log-event-messages, is quicker)',
+    );
   const shape = new InputShapeCheck(source, io);
   await testMessages(
     compiled,
