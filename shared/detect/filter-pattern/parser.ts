@@ -33,6 +33,12 @@ const MAX_WILDCARDS_PER_PATTERN = 3;
 /** Parenthesis nesting limit: keeps recursion far from the stack limit on hostile input. */
 const MAX_NESTING = 100;
 
+/** A space-delimited field name: a letter or `_`, then letters, digits, `_` (capture: `[1a]` is invalid). */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** CloudWatch Logs' limit on a filter pattern (PutMetricFilter / PutSubscriptionFilter `filterPattern`). */
+export const MAX_PATTERN_LENGTH = 1024;
+
 const BINDING_POWER: Partial<Record<TokenKind, number>> = { '||': 1, '&&': 2 };
 
 const OPERATORS: Partial<Record<TokenKind, ComparisonOperator>> = {
@@ -49,6 +55,17 @@ function isSpace(ch: string | undefined): boolean {
 }
 
 export function parseFilterPattern(pattern: string): PatternAst {
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    const length = [...pattern].length; // characters, as the API counts them, not UTF-16 units
+    if (length > MAX_PATTERN_LENGTH) {
+      const cut = [...pattern].slice(0, MAX_PATTERN_LENGTH).join('').length;
+      fail(
+        pattern,
+        cut,
+        `Filter pattern is ${length} characters long: CloudWatch Logs accepts at most ${MAX_PATTERN_LENGTH}`,
+      );
+    }
+  }
   let first = 0;
   let last = pattern.length - 1;
   while (first <= last && isSpace(pattern[first])) first++;
@@ -60,12 +77,18 @@ export function parseFilterPattern(pattern: string): PatternAst {
       return parseJsonPattern(pattern, first);
     case '[':
       return parseSpaceDelimitedPattern(pattern, first);
-    case '%':
+    case '%': {
       if (last === first || pattern[last] !== '%') {
         fail(pattern, last, "If a filter pattern starts with '%' it must end with '%'");
       }
+      // One regex, from the first '%' to the next: anything after it is a stray term (capture:
+      // `%ERROR% %WARN%` is "Invalid character(s) in term ' '").
+      const close = pattern.indexOf('%', first + 1);
+      if (close === first + 1) invalidTerm(pattern, first, '%%');
+      if (close !== last) invalidTerm(pattern, close + 1, pattern[close + 1]!);
       compileRegexSubset(pattern.slice(first + 1, last), { pattern, offset: first + 1 });
       return { kind: 'terms', type: 'regex', source: pattern.slice(first + 1, last), start: first + 1 };
+    }
     default:
       return parseTermsPattern(pattern, first, last + 1);
   }
@@ -155,7 +178,7 @@ class ExpressionParser {
       }
       return { type: 'selector', text: token.raw, steps: token.steps!, start: token.start };
     }
-    if (!/^[A-Za-z0-9_]+$/.test(token.value)) invalidTerm(this.pattern, token.start, token.value);
+    if (!FIELD_NAME.test(token.value)) invalidTerm(this.pattern, token.start, token.value);
     return { type: 'field', name: token.value, start: token.start };
   }
 
@@ -208,7 +231,7 @@ class ExpressionParser {
           fail(
             this.pattern,
             token.start,
-            `'${operator}' compares numbers: expected an unquoted number, found ${token.raw}`,
+            `Invalid character(s) in term '${token.raw}': '${operator}' compares numbers, write the number unquoted`,
           );
         return { type: 'text', text: token.value, quoted: true, start: token.valueStart };
       case 'word':
@@ -294,11 +317,21 @@ function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimit
         slots.push({ type: 'ellipsis', start: token.start });
       } else if (token.kind === 'word' && (after === ',' || after === ']' || after === 'eof')) {
         parser.advance();
-        if (!/^[A-Za-z0-9_]+$/.test(token.value)) invalidTerm(pattern, token.start, token.value);
+        if (!FIELD_NAME.test(token.value)) invalidTerm(pattern, token.start, token.value);
         slots.push({ type: 'named', name: token.value, start: token.start });
       } else {
         const condition = parser.parseExpression(0);
         const { name, start } = leftmostField(condition);
+        const fields: { name: string; start: number }[] = [];
+        collectFields(condition, fields);
+        const other = fields.find((field) => field.name !== name);
+        if (other) {
+          fail(
+            pattern,
+            other.start,
+            `Multiple variables used in a single filter. Var1 : ${name}, Var2 : ${other.name}`,
+          );
+        }
         slots.push({ type: 'named', name, start });
         conditions.push(condition);
       }
@@ -315,17 +348,12 @@ function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimit
   parser.expectClose(']');
 
   const ellipses = slots.filter((slot) => slot.type === 'ellipsis');
-  if (ellipses.length > 1) fail(pattern, ellipses[1]!.start, "Only one '...' is supported per pattern");
+  if (ellipses.length > 1) fail(pattern, ellipses[1]!.start, "Duplicate field '...': only one is allowed");
   const names = new Set<string>();
   for (const slot of slots) {
     if (slot.type !== 'named') continue;
-    if (names.has(slot.name)) fail(pattern, slot.start, `Duplicate field name '${slot.name}'`);
+    if (names.has(slot.name)) fail(pattern, slot.start, `Duplicate field '${slot.name}'`);
     names.add(slot.name);
-  }
-  const referenced: { name: string; start: number }[] = [];
-  for (const condition of conditions) collectFields(condition, referenced);
-  for (const field of referenced) {
-    if (!names.has(field.name)) fail(pattern, field.start, `Unknown field '${field.name}'`);
   }
 
   const condition =
@@ -357,9 +385,10 @@ function parseTermsPattern(pattern: string, from: number, to: number): TermsPatt
     // AWS reads `-` and `?` inside a quoted phrase as term operators too: `"a-b"` is `a -b` (which is
     // why it matched nothing in the captures) and `"a?b"` is `a ?b` (so it matches `a b`). A phrase that
     // is only whitespace adds no term, so `" "` matches everything.
+    const { text } = token;
+    if (text === '') invalidTerm(pattern, token.textStart - 1, '""');
     let role = ROLE_BY_PREFIX[token.prefix];
     let segmentStart = 0;
-    const { text } = token;
     for (let k = 0; k < text.length; k++) {
       const ch = text[k]!;
       if (INVALID_IN_PHRASE.includes(ch)) invalidTerm(pattern, token.textStart + k, ch);

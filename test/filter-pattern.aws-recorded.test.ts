@@ -1,0 +1,398 @@
+/**
+ * What AWS CloudWatch Logs answered to TestMetricFilter, case by case: 101 requests recorded against the
+ * real API (eu-west-1) and published in the public repository `vuthehuyht/floci`, file
+ * `src/test/resources/cloudwatchlogs/filter-pattern-aws.json`. The facts (pattern, messages, which
+ * event numbers matched, the extractedValues, or the error AWS gave) are restated here as our own table;
+ * nothing of that project's code is used. Every case must agree, on both evaluation paths (raw message,
+ * and the parsed record for JSON messages), and extractValues must give AWS's extractedValues.
+ *
+ * After the recorded cases come our own variants of each class the captures revealed (see
+ * docs/filter-patterns.md for the rules), so the next input of the same kind is covered too.
+ */
+import { compileFilterPattern, extractValues, FilterPatternError } from '../shared/detect/filter-pattern';
+
+// ---- the recorded message sets ------------------------------------------------------------------------
+
+const TERMS = [
+  'ERROR',
+  'ERRORS',
+  'xERROR',
+  'error',
+  '[ERROR]',
+  'ERROR_code',
+  'ERROR timeout',
+  'INFO timeout',
+  'WARN',
+  'two words',
+  'two  words',
+] as const;
+
+const REGEX = [
+  'ERROR',
+  'WARN',
+  'aaaa',
+  'aa',
+  'cat',
+  'a cat',
+  'hat',
+  'color',
+  'colour',
+  'a-b',
+  'a b',
+  'a\nb',
+  '123',
+  '_',
+  'café',
+  'key:value',
+  'ab',
+  'back\\slash',
+  '!',
+] as const;
+
+const JSON_VALUES = [
+  '{"a":1}',
+  '{"a":"1"}',
+  '{"a":1.0}',
+  '{"a":"01"}',
+  '{"a":true}',
+  '{"a":false}',
+  '{"a":"true"}',
+  '{"a":null}',
+  '{}',
+  '{"a":{}}',
+  '{"a":[]}',
+  '{"a":"foo"}',
+  '{"a":"foobar"}',
+  '{"a":"FOO"}',
+  '{"a":1e3}',
+  '{"a":"1e3"}',
+  '{"a":1e309}',
+  '{"a":"1e309"}',
+  '{"a":1e-999}',
+  '{"a":-0.0}',
+  '{"a":9007199254740993}',
+] as const;
+
+const SELECTORS = [
+  '{"a":[1,2]}',
+  '{"a":[2,1]}',
+  '{"a":[null,2]}',
+  '{"a":{"x":1,"y":2}}',
+  '{"a":{"x":2,"y":1}}',
+  '{"a":[{"b":1},{"b":2}]}',
+  '{"a.b":2}',
+  '{"a-b":2}',
+  '{"a":null}',
+  '{}',
+  '[1,2]',
+  '{"a":2} trailing',
+] as const;
+
+const FIELDS = [
+  'ERROR',
+  'ERROR one',
+  'ERROR one two',
+  'WARN one',
+  'INFO one',
+  'a "two words" c',
+  'a [two words] c',
+  'a "two words"',
+  'a [two words]',
+  'a  b   c ',
+  'a\tb\tc',
+  'a "unclosed',
+  'a [unclosed',
+  'a "b"c d',
+  'one',
+  '1 2',
+  '1.0 2',
+  'a b c d',
+] as const;
+
+const ALL = (messages: readonly string[]) => messages.map((_, i) => i + 1);
+const EXCEPT = (messages: readonly string[], ...left: number[]) => ALL(messages).filter((n) => !left.includes(n));
+
+type Matched = readonly number[];
+/** A recorded case: which 1-based event numbers matched, or AWS's error message. */
+type RecordedCase = readonly [id: string, pattern: string, messages: readonly string[], answer: Matched | string];
+
+const RECORDED: readonly RecordedCase[] = [
+  // Unstructured terms
+  ['terms-substring', 'ERROR', TERMS, [1, 2, 3, 5, 6, 7]],
+  ['terms-case', 'error', TERMS, [4]],
+  ['terms-and', 'ERROR timeout', TERMS, [7]],
+  ['terms-negative', 'ERROR -timeout', TERMS, [1, 2, 3, 5, 6]],
+  ['terms-negative-only', '-ERROR', TERMS, [4, 8, 9, 10, 11]],
+  ['terms-optional', '?ERROR ?WARN', TERMS, [1, 2, 3, 5, 6, 7, 9]],
+  ['terms-optional-ignored', '?ERROR timeout', TERMS, [7, 8]],
+  ['terms-optional-negative', '?ERROR -timeout', TERMS, EXCEPT(TERMS, 7, 8)],
+  ['terms-phrase', '"two words"', TERMS, [10]],
+  ['terms-negative-phrase', '-"two words"', TERMS, EXCEPT(TERMS, 10)],
+  ['terms-optional-phrase', '?"two words" ?WARN', TERMS, [9, 10]],
+  ['terms-wildcard', 'ERR*', TERMS, "Invalid character(s) in term '*'"],
+  ['terms-quoted-wildcard', '"ERR*"', TERMS, []],
+  ['terms-bare-symbol', 'ERROR!', TERMS, "Invalid character(s) in term '!'"],
+  ['terms-bare-colon', 'ERROR:', TERMS, "Invalid character(s) in term ':'"],
+  ['terms-empty', '', TERMS, ALL(TERMS)],
+  ['terms-blank', ' ', TERMS, ALL(TERMS)],
+  ['terms-quoted-empty', '""', TERMS, `Invalid character(s) in term '""'`],
+  ['terms-missing-quote', '"ERROR', TERMS, `Invalid character(s) in term '"ERROR'`],
+  ['terms-adjacent-quote', '"ERROR"WARN', TERMS, ''],
+  // Whole-pattern regular expressions
+  ['regex-alternation', '%ERROR|WARN%', REGEX, [1, 2]],
+  ['regex-anchors', '%^[hc]at$%', REGEX, [5, 7]],
+  ['regex-quantifier', '%^a{3,5}$%', REGEX, [3]],
+  ['regex-optional', '%colou?r%', REGEX, [8, 9]],
+  ['regex-digits', '%\\d+%', REGEX, [13]],
+  ['regex-word', '%\\w+%', REGEX, EXCEPT(REGEX, 19)],
+  ['regex-space', '%a\\sb%', REGEX, [11, 12]],
+  ['regex-hex', '%\\x3A%', REGEX, [16]],
+  ['regex-dot-newline', '%a.b%', REGEX, [10, 11]],
+  ['regex-escaped-symbol', '%a\\-b%', REGEX, [10]],
+  ['regex-group-rejected', '%(ab)+%', REGEX, "Invalid character(s) in term '%('"],
+  ['regex-unicode-rejected', '%café%', REGEX, "Invalid character(s) in term '%café'"],
+  ['regex-symbol-rejected', '%!%', REGEX, "Invalid character(s) in term '%!'"],
+  ['regex-escape-rejected', '%\\p%', REGEX, 'Failed to compile regular expression.'],
+  ['regex-escaped-group', '%\\(ab\\)%', REGEX, "Invalid character(s) in term '%\\('"],
+  ['regex-empty', '%%', REGEX, "Invalid character(s) in term '%%'"],
+  ['regex-unclosed', '%abc', REGEX, "If a filter pattern starts with '%' it must end with '%'"],
+  ['regex-bad-range', '%[z-a]%', REGEX, 'Failed to compile regular expression.'],
+  ['regex-lazy', '%a+?%', REGEX, [3, 4, 5, 6, 7, 10, 11, 12, 15, 16, 17, 18]],
+  ['regex-possessive', '%a++%', REGEX, 'Failed to compile regular expression.'],
+  ['regex-class-intersection', '%[a&&b]%', REGEX, "Invalid character(s) in term '%[a&'"],
+  ['regex-two', '%ERROR% %WARN%', REGEX, "Invalid character(s) in term ' '"],
+  ['regex-three', '%ERROR% %WARN% %INFO%', REGEX, "Invalid character(s) in term ' '"],
+  // JSON values
+  ['json-numeric', '{ $.a = 1 }', JSON_VALUES, [1, 2, 3]],
+  ['json-quoted-number', '{ $.a = "1" }', JSON_VALUES, [1, 2]],
+  ['json-numeric-ne', '{ $.a != 1 }', JSON_VALUES, [4, 7, 12, 13, 14, 15, 16, 18, 19, 20, 21]],
+  ['json-string-ne', '{ $.a != "foo" }', JSON_VALUES, [1, 2, 3, 4, 7, 13, 14, 15, 16, 17, 18, 19, 20, 21]],
+  ['json-ordering', '{ $.a > 0 }', JSON_VALUES, [1, 3, 15, 21]],
+  ['json-quoted-order', '{ $.a > "0" }', JSON_VALUES, `Invalid character(s) in term '"0"'`],
+  ['json-bare-word', '{ $.a = foo }', JSON_VALUES, [12]],
+  ['json-bare-boolean', '{ $.a = true }', JSON_VALUES, [7]],
+  ['json-quoted-boolean', '{ $.a = "true" }', JSON_VALUES, [7]],
+  ['json-is-true', '{ $.a IS TRUE }', JSON_VALUES, [5]],
+  ['json-is-false', '{ $.a IS FALSE }', JSON_VALUES, [6]],
+  ['json-null', '{ $.a IS NULL }', JSON_VALUES, [8]],
+  ['json-missing', '{ $.a NOT EXISTS }', JSON_VALUES, [9]],
+  ['json-star', '{ $.a = * }', JSON_VALUES, [1, 2, 3, 4, 7, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]],
+  ['json-quoted-star', '{ $.a = "*" }', JSON_VALUES, [1, 2, 3, 4, 7, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21]],
+  ['json-glob', '{ $.a = foo* }', JSON_VALUES, [12, 13]],
+  ['json-exponent', '{ $.a = 1e3 }', JSON_VALUES, [15, 16]],
+  ['json-plus', '{ $.a = +1 }', JSON_VALUES, [1, 3]],
+  ['json-overflow', '{ $.a = 1e309 }', JSON_VALUES, [18]],
+  ['json-underflow', '{ $.a = 1e-999 }', JSON_VALUES, []],
+  ['json-precision', '{ $.a = 9007199254740992 }', JSON_VALUES, []],
+  ['json-regex-number', '{ $.a = %1% }', JSON_VALUES, [1, 2, 3, 4, 15, 16, 18, 21]],
+  ['json-keyword-and', '{ $.a = 1 AND $.b = 2 }', JSON_VALUES, ''],
+  ['json-double-equal', '{ $.a == 1 }', JSON_VALUES, ''],
+  ['json-trailing', '{ $.a = 1 } x', JSON_VALUES, "If a filter pattern starts with '{' it must end with '}'"],
+  // JSON selectors
+  ['selector-index', '{ $.a[1] = 2 }', SELECTORS, [1, 3]],
+  ['selector-wildcard', '{ $.a[*] = 2 }', SELECTORS, [1, 2, 3, 4, 5]],
+  ['selector-object-wildcard', '{ $.a.* = 2 }', SELECTORS, [1, 2, 3, 4, 5]],
+  ['selector-wildcard-child', '{ $.a[*].b = 2 }', SELECTORS, [6]],
+  ['selector-quoted-property', "{ $.['a.b'] = 2 }", SELECTORS, [7]],
+  ['selector-bracket-property', "{ $['a.b'] = 2 }", SELECTORS, "Invalid character(s) in term '$['"],
+  ['selector-double-property', '{ $.["a.b"] = 2 }', SELECTORS, `Invalid character(s) in term '$.["'`],
+  ['selector-hyphen', '{ $.a-b = 2 }', SELECTORS, [8]],
+  ['selector-root-index', '{ $[1] = 2 }', SELECTORS, "Invalid character(s) in term '$['"],
+  ['selector-negative-index', '{ $.a[-1] = 2 }', SELECTORS, "Invalid character(s) in term '[-'"],
+  ['selector-null-extraction', '{ $.a IS NULL }', SELECTORS, [3, 9]],
+  ['selector-or-extraction', '{ $.a = 9 || $.missing NOT EXISTS }', SELECTORS, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
+  ['selector-array-ne', '{ $.a[*] != 2 }', SELECTORS, [6, 9]],
+  [
+    'selector-nested-wildcard',
+    '{ $.a[*].* = 2 }',
+    SELECTORS,
+    'Your filter pattern has a JSON path selector that exceeds the maximum of 1 wildcard allowed per json selector.',
+  ],
+  // Space-delimited
+  ['space-fields', '[a, b, c]', FIELDS, [3, 6, 7, 10, 11, 14, 18]],
+  ['space-last-rest', '[a, rest]', FIELDS, EXCEPT(FIELDS, 1, 15)],
+  ['space-single', '[a]', FIELDS, ALL(FIELDS)],
+  ['space-empty', '[]', FIELDS, ALL(FIELDS)],
+  ['space-leading-ellipsis', '[..., last]', FIELDS, ALL(FIELDS)],
+  ['space-middle-ellipsis', '[first, ..., last]', FIELDS, EXCEPT(FIELDS, 1, 15)],
+  ['space-trailing-ellipsis', '[first, ...]', FIELDS, ALL(FIELDS)],
+  ['space-unnamed', '[, b,]', FIELDS, [3, 6, 7, 10, 11, 14, 18]],
+  ['space-trailing-comma', '[a,]', FIELDS, EXCEPT(FIELDS, 1, 15)],
+  ['space-constraint', '[level=ERROR, rest]', FIELDS, [2, 3]],
+  ['space-or', '[level=ERROR || level=WARN, rest]', FIELDS, [2, 3, 4]],
+  ['space-numeric', '[a=1, rest]', FIELDS, [16, 17]],
+  ['space-quoted-numeric', '[a="1", rest]', FIELDS, [16]],
+  [
+    'space-cross-field',
+    '[a=ERROR || b=one, b]',
+    FIELDS,
+    'Multiple variables used in a single filter. Var1 : a, Var2 : b',
+  ],
+  ['space-duplicate', '[a, a]', FIELDS, "Duplicate field 'a'"],
+  ['space-invalid-name', '[1a]', FIELDS, "Invalid character(s) in term '1a'"],
+  ['space-double-ellipsis', '[a, ..., b, ...]', FIELDS, "Duplicate field '...'"],
+  ['space-bad-operator', '[a == 1]', FIELDS, ''],
+  ['space-regex', '[a=%ERR%, rest]', FIELDS, [2, 3]],
+];
+
+/** The extractedValues AWS returned for the space-delimited cases, by event number. */
+type Extracted = Readonly<Record<number, Readonly<Record<string, string>>>>;
+
+const FIELDS_BY_POSITION: Extracted = {
+  1: { $1: 'ERROR' },
+  2: { $1: 'ERROR', $2: 'one' },
+  3: { $1: 'ERROR', $2: 'one', $3: 'two' },
+  4: { $1: 'WARN', $2: 'one' },
+  5: { $1: 'INFO', $2: 'one' },
+  6: { $1: 'a', $2: 'two words', $3: 'c' },
+  7: { $1: 'a', $2: 'two words', $3: 'c' },
+  8: { $1: 'a', $2: 'two words' },
+  9: { $1: 'a', $2: 'two words' },
+  10: { $1: 'a', $2: 'b', $3: 'c' },
+  11: { $1: 'a', $2: 'b', $3: 'c' },
+  12: { $1: 'a', $2: '"unclosed' },
+  13: { $1: 'a', $2: '[unclosed' },
+  14: { $1: 'a', $2: 'b', $3: 'c', $4: 'd' },
+  15: { $1: 'one' },
+  16: { $1: '1', $2: '2' },
+  17: { $1: '1.0', $2: '2' },
+  18: { $1: 'a', $2: 'b', $3: 'c', $4: 'd' },
+};
+
+/** `[a, rest]` and `[a,]`: the first field, then the rest of the line from the second field on. */
+const REST: Record<number, readonly [string, string]> = {
+  2: ['ERROR', 'one'],
+  3: ['ERROR', 'one two'],
+  4: ['WARN', 'one'],
+  5: ['INFO', 'one'],
+  6: ['a', '"two words" c'],
+  7: ['a', '[two words] c'],
+  8: ['a', 'two words'],
+  9: ['a', 'two words'],
+  10: ['a', 'b   c '],
+  11: ['a', 'b\tc'],
+  12: ['a', '"unclosed'],
+  13: ['a', '[unclosed'],
+  14: ['a', '"b"c d'],
+  16: ['1', '2'],
+  17: ['1.0', '2'],
+  18: ['a', 'b c d'],
+};
+const rest = (second: string): Extracted =>
+  Object.fromEntries(Object.entries(REST).map(([n, [a, r]]) => [n, { $a: a, [second]: r }]));
+
+/** Renames keys of the by-position table: `{ $1: '$first' }` and, for the last field, `'$last'`. */
+function renamed(names: Record<string, string>, last?: string): Extracted {
+  return Object.fromEntries(
+    Object.entries(FIELDS_BY_POSITION).map(([n, values]) => {
+      const keys = Object.keys(values);
+      return [
+        n,
+        Object.fromEntries(
+          keys.map((key, i) => [last && i === keys.length - 1 ? last : (names[key] ?? key), values[key]!]),
+        ),
+      ];
+    }),
+  );
+}
+const without = (table: Extracted, ...left: number[]): Extracted =>
+  Object.fromEntries(Object.entries(table).filter(([n]) => !left.includes(Number(n))));
+
+const EXTRACTED: Readonly<Record<string, Extracted>> = {
+  'space-fields': {
+    3: { $a: 'ERROR', $b: 'one', $c: 'two' },
+    6: { $a: 'a', $b: 'two words', $c: 'c' },
+    7: { $a: 'a', $b: 'two words', $c: 'c' },
+    10: { $a: 'a', $b: 'b', $c: 'c' },
+    11: { $a: 'a', $b: 'b', $c: 'c' },
+    14: { $a: 'a', $b: 'b', $c: 'c d' },
+    18: { $a: 'a', $b: 'b', $c: 'c d' },
+  },
+  'space-last-rest': rest('$rest'),
+  'space-single': Object.fromEntries(FIELDS.map((message, i) => [i + 1, { $a: message }])),
+  'space-empty': FIELDS_BY_POSITION,
+  'space-leading-ellipsis': renamed({}, '$last'),
+  'space-middle-ellipsis': without(renamed({ $1: '$first' }, '$last'), 1, 15),
+  'space-trailing-ellipsis': renamed({ $1: '$first' }),
+  'space-unnamed': {
+    3: { $1: 'ERROR', $b: 'one', $3: 'two' },
+    6: { $1: 'a', $b: 'two words', $3: 'c' },
+    7: { $1: 'a', $b: 'two words', $3: 'c' },
+    10: { $1: 'a', $b: 'b', $3: 'c' },
+    11: { $1: 'a', $b: 'b', $3: 'c' },
+    14: { $1: 'a', $b: 'b', $3: 'c d' },
+    18: { $1: 'a', $b: 'b', $3: 'c d' },
+  },
+  'space-trailing-comma': rest('$2'),
+  'space-constraint': { 2: { $level: 'ERROR', $rest: 'one' }, 3: { $level: 'ERROR', $rest: 'one two' } },
+  'space-or': {
+    2: { $level: 'ERROR', $rest: 'one' },
+    3: { $level: 'ERROR', $rest: 'one two' },
+    4: { $level: 'WARN', $rest: 'one' },
+  },
+  'space-numeric': { 16: { $a: '1', $rest: '2' }, 17: { $a: '1.0', $rest: '2' } },
+  'space-quoted-numeric': { 16: { $a: '1', $rest: '2' } },
+  'space-regex': { 2: { $a: 'ERROR', $rest: 'one' }, 3: { $a: 'ERROR', $rest: 'one two' } },
+};
+
+function compileError(pattern: string): FilterPatternError | undefined {
+  try {
+    compileFilterPattern(pattern);
+    return undefined;
+  } catch (error) {
+    if (error instanceof FilterPatternError) return error;
+    throw error;
+  }
+}
+
+function parsedObject(message: string): object | undefined {
+  try {
+    const parsed: unknown = JSON.parse(message);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('every TestMetricFilter answer recorded from AWS', () => {
+  test('the table holds all 101 recorded cases', () => {
+    expect(RECORDED).toHaveLength(101);
+    expect(new Set(RECORDED.map(([id]) => id)).size).toBe(101);
+  });
+
+  describe.each(RECORDED.filter(([, , , answer]) => typeof answer !== 'string'))(
+    '%s: %j',
+    (id, pattern, messages, answer) => {
+      const compiled = compileFilterPattern(pattern);
+      test('matches exactly the recorded events, from the raw message', () => {
+        const matched = messages.flatMap((message, i) => (compiled.matchesMessage(message) ? [i + 1] : []));
+        expect(matched).toEqual(answer);
+      });
+      test('and from the parsed record, for JSON messages', () => {
+        for (const [i, message] of messages.entries()) {
+          const record = parsedObject(message);
+          if (record === undefined || /\d{16,}|\.0|e-?\d{3}/.test(message)) continue; // literal lost in parsing
+          expect([i + 1, compiled.matchesValue(record)]).toEqual([i + 1, (answer as Matched).includes(i + 1)]);
+        }
+      });
+      test('extractValues gives the recorded extractedValues', () => {
+        const expected = EXTRACTED[id] ?? {};
+        for (const [i, message] of messages.entries()) {
+          const values = (answer as Matched).includes(i + 1) ? (expected[i + 1] ?? {}) : {};
+          expect([i + 1, extractValues(pattern, message)]).toEqual([i + 1, values]);
+        }
+      });
+    },
+  );
+
+  test.each(RECORDED.filter(([, , , answer]) => typeof answer === 'string'))(
+    '%s: %j is rejected like AWS rejects it',
+    (_id, pattern, _messages, answer) => {
+      const error = compileError(pattern);
+      expect(error).toBeInstanceOf(FilterPatternError);
+      expect(error!.message).toContain(answer as string);
+      expect(error!.column).toBeGreaterThanOrEqual(1);
+      expect(error!.column).toBeLessThanOrEqual(pattern.length + 1);
+    },
+  );
+});
