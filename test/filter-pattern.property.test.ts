@@ -10,6 +10,8 @@ import {
   compileFilterPattern,
   DEFAULT_UNAUTHORIZED_PATTERN,
   FilterPatternError,
+  MAX_PATTERN_LENGTH,
+  UnmatchableValueError,
 } from '../shared/detect/filter-pattern';
 import type { CompiledPattern } from '../shared/detect/filter-pattern';
 import { compileGlob } from '../shared/detect/filter-pattern/glob';
@@ -177,13 +179,29 @@ describe('compiling hostile pattern text', () => {
     expect(tryCompile('['.repeat(100_000))).toBeInstanceOf(FilterPatternError);
   });
 
-  test('long flat chains compile and evaluate without recursion limits', () => {
-    const chain = `{ ${Array.from({ length: 20_000 }, (_, i) => `$.a = ${i}`).join(' || ')} }`;
+  test('chains as long as CloudWatch allows compile and evaluate', () => {
+    const pieces: string[] = [];
+    while (`{ ${[...pieces, `$.a = ${pieces.length}`].join('||')} }`.length <= MAX_PATTERN_LENGTH) {
+      pieces.push(`$.a = ${pieces.length}`);
+    }
+    const chain = `{ ${pieces.join('||')} }`;
     const compiled = compileFilterPattern(chain);
-    expect(compiled.matchesValue({ a: 19_999 })).toBe(true);
+    expect(compiled.matchesValue({ a: pieces.length - 1 })).toBe(true);
     expect(compiled.matchesValue({ a: -1 })).toBe(false);
-    const mixed = `{ ${Array.from({ length: 20_000 }, (_, i) => `$.a != ${i} && $.b = *`).join(' || ')} }`;
-    expect(compileFilterPattern(mixed).matchesValue({ a: 1, b: 'x' })).toBe(true);
+  });
+
+  test('a pattern over 1,024 characters is rejected at the 1,025th, whatever its kind', () => {
+    const long = `{ ${Array.from({ length: 20_000 }, (_, i) => `$.a = ${i}`).join(' || ')} }`;
+    for (const pattern of [long, 'x'.repeat(1025), `[${'a,'.repeat(600)}b]`, `%${'a'.repeat(1100)}%`]) {
+      const error = tryCompile(pattern);
+      expect(error).toBeInstanceOf(FilterPatternError);
+      expect((error as FilterPatternError).column).toBe(1025);
+      expect((error as FilterPatternError).message).toMatch(/at most 1024/);
+    }
+    expect(tryCompile('x'.repeat(1024))).not.toBeInstanceOf(FilterPatternError);
+    // Characters, not UTF-16 units: 1,024 emoji are 2,048 units and still one allowed pattern.
+    expect(tryCompile(`"${'😀'.repeat(1022)}"`)).not.toBeInstanceOf(FilterPatternError);
+    expect(tryCompile(`"${'😀'.repeat(1023)}"`)).toBeInstanceOf(FilterPatternError);
   });
 });
 
@@ -270,11 +288,19 @@ describe('evaluating hostile records', () => {
     );
   });
 
-  test('values JSON cannot express never throw', () => {
+  test('values JSON cannot express either match like their JSON text or throw UnmatchableValueError', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
-    const odd = [cyclic, { a: 10n }, { a: Symbol('s') }, { a: () => 1 }, new Map([['a', 1]]), Object.create(null), NaN];
-    for (const pattern of compiled) for (const value of odd) expect(typeof pattern.matchesValue(value)).toBe('boolean');
+    const unwritable = [cyclic, { a: 10n }];
+    const odd = [{ a: Symbol('s') }, { a: () => 1 }, new Map([['a', 1]]), Object.create(null), NaN];
+    for (const pattern of compiled) {
+      for (const value of odd) expect(typeof pattern.matchesValue(value)).toBe('boolean');
+      for (const value of unwritable) {
+        // JSON patterns read only the selected path; text patterns need the whole text and say so.
+        if (pattern.kind === 'json') expect(typeof pattern.matchesValue(value)).toBe('boolean');
+        else expect(() => pattern.matchesValue(value)).toThrow(UnmatchableValueError);
+      }
+    }
   });
 });
 

@@ -157,7 +157,7 @@ function jsonValueTest(operator: string, value: ValueLiteral): ValueTest {
         if (typeof v === 'string') return v !== text;
         if (!isJsonNumber(v)) return false;
         const order = compareNumber(v, number);
-        return order === order && order !== 0;
+        return !Number.isNaN(order) && order !== 0;
       };
     }
     const equals = equalsTest(value);
