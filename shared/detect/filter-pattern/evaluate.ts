@@ -69,7 +69,7 @@ let literalNeeded = false;
 type JsonNumber = number | NumberLiteral;
 
 function isJsonNumber(value: unknown): value is JsonNumber {
-  return typeof value === 'number' || value instanceof NumberLiteral;
+  return typeof value === 'number' || (typeof value === 'object' && value instanceof NumberLiteral);
 }
 
 /**
@@ -141,8 +141,27 @@ function equalsTest(value: ValueLiteral): ValueTest {
     return (v) => (typeof v === 'string' ? glob(v) : isJsonNumber(v) ? glob(numberText(v)) : false);
   }
   const number = value.quoted ? undefined : patternNumber(text);
-  if (number) return (v) => (typeof v === 'string' ? v === text : isJsonNumber(v) && compareNumber(v, number) === 0);
-  return (v) => (typeof v === 'string' ? v === text : isJsonNumber(v) && numberText(v) === text);
+  if (number) {
+    const order = orderTest(number);
+    return (v) => (typeof v === 'string' ? v === text : order(v) === 0);
+  }
+  const textEquals = numberTextTest(text);
+  return (v) => (typeof v === 'string' ? v === text : isJsonNumber(v) && textEquals(v));
+}
+
+/** `numberText(v) === text`, without building the text where the answer is plain. */
+function numberTextTest(text: string): (value: JsonNumber) => boolean {
+  // Every number prints as a digit, '-' or 'Infinity' first: other texts never equal one.
+  if (!/^-?[\dI]/.test(text)) return () => false;
+  if (/^-?(?:0|[1-9]\d{0,14})$/.test(text) && text !== '-0') {
+    const integer = Number(text);
+    return (v) => {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v)) return numberText(v) === text;
+      literalNeeded = true; // `1.0` prints as "1.0", `1` as "1": only the literal tells
+      return v === integer;
+    };
+  }
+  return (v) => numberText(v) === text;
 }
 
 /** The comparison on one JSON value; `!=` needs a string or a comparable number (never missing/null/bool). */
@@ -153,27 +172,43 @@ function jsonValueTest(operator: string, value: ValueLiteral): ValueTest {
       value.type === 'text' && !value.quoted && !value.text.includes('*') ? patternNumber(value.text) : undefined;
     if (number) {
       const { text } = value as { text: string };
+      const order = orderTest(number);
       return (v) => {
         if (typeof v === 'string') return v !== text;
-        if (!isJsonNumber(v)) return false;
-        const order = compareNumber(v, number);
-        return !Number.isNaN(order) && order !== 0;
+        const o = order(v);
+        return !Number.isNaN(o) && o !== 0;
       };
     }
     const equals = equalsTest(value);
     return (v) => (typeof v === 'string' || isJsonNumber(v)) && !equals(v);
   }
   const n = patternNumber(value.type === 'text' ? value.text : '0')!;
+  const order = orderTest(n);
   switch (operator) {
     case '<':
-      return (v) => isJsonNumber(v) && compareNumber(v, n) < 0;
+      return (v) => order(v) < 0;
     case '<=':
-      return (v) => isJsonNumber(v) && compareNumber(v, n) <= 0;
+      return (v) => order(v) <= 0;
     case '>':
-      return (v) => isJsonNumber(v) && compareNumber(v, n) > 0;
+      return (v) => order(v) > 0;
     default:
-      return (v) => isJsonNumber(v) && compareNumber(v, n) >= 0;
+      return (v) => order(v) >= 0;
   }
+}
+
+/** Below 2^53 in magnitude a number from JSON.parse is what its literal says: no literal needed. */
+const PLAIN = 2 ** 53;
+
+/** compareNumber on any value: NaN for what is not a comparable number. */
+function orderTest(n: PatternNumber): (value: unknown) => number {
+  if (n.exact) {
+    const d = n.double;
+    return (v) => {
+      if (typeof v === 'number' && v < PLAIN && v > -PLAIN) return v < d ? -1 : v > d ? 1 : 0;
+      return isJsonNumber(v) ? compareNumber(v, n) : Number.NaN;
+    };
+  }
+  return (v) => (isJsonNumber(v) ? compareNumber(v, n) : Number.NaN);
 }
 
 // ---- JSON patterns -----------------------------------------------------------------------------------
