@@ -396,3 +396,221 @@ describe('every TestMetricFilter answer recorded from AWS', () => {
     },
   );
 });
+
+// ---- our own variants of each class the captures revealed ----------------------------------------------
+
+type Variant = readonly [pattern: string, message: string, expected: boolean];
+
+/** Checks the raw message, and the parsed record when its literals survive JSON.parse (`keepsLiterals`). */
+function variants(cases: readonly Variant[], keepsLiterals = true): void {
+  test.each(cases)('%s on %s is %s', (pattern, message, expected) => {
+    const compiled = compileFilterPattern(pattern);
+    expect(compiled.matchesMessage(message)).toBe(expected);
+    const record = keepsLiterals ? parsedObject(message) : undefined;
+    if (record !== undefined) expect(compiled.matchesValue(record)).toBe(expected);
+  });
+}
+
+function invalid(cases: readonly (readonly [pattern: string, message: string])[]): void {
+  test.each(cases)('%s is invalid', (pattern, message) => {
+    const error = compileError(pattern);
+    expect(error).toBeInstanceOf(FilterPatternError);
+    expect(error!.message).toContain(message);
+  });
+}
+
+describe('optional terms count only when every term is optional', () => {
+  variants([
+    ['?ERROR ?WARN -timeout', 'ERROR x', true],
+    ['?ERROR ?WARN -timeout', 'INFO x', true],
+    ['?ERROR ?WARN -timeout', 'ERROR timeout', false],
+    ['-timeout ?ERROR', 'INFO', true],
+    ['?ERROR INFO -timeout', 'INFO', true],
+    ['?ERROR INFO -timeout', 'ERROR', false],
+    ['?"two words" -"one word"', 'nothing here', true],
+    ['?ERROR ?WARN', 'INFO', false],
+  ]);
+});
+
+describe('an empty quoted phrase is invalid wherever it stands', () => {
+  invalid([
+    ['?""', `Invalid character(s) in term '""'`],
+    ['-""', `Invalid character(s) in term '""'`],
+    ['ERROR ""', `Invalid character(s) in term '""'`],
+    ['ERROR "unclosed', `Invalid character(s) in term '"unclosed'`],
+  ]);
+  variants([['" "', 'anything', true]]);
+});
+
+describe('a JSON number compared as text is spelled the way AWS spells it', () => {
+  variants(
+    [
+      // Integers as written; other numbers as Java prints the double.
+      ['{ $.a = "1000.0" }', '{"a":1e3}', true],
+      ['{ $.a = "1000.0" }', '{"a":1000.0}', true],
+      ['{ $.a = "1000.0" }', '{"a":1000}', false],
+      ['{ $.a = "1000" }', '{"a":1000}', true],
+      ['{ $.a = "1000" }', '{"a":1e3}', false],
+      ['{ $.a = "1.0E7" }', '{"a":1e7}', true],
+      ['{ $.a = "1.0E7" }', '{"a":10000000}', false],
+      ['{ $.a = "10000000" }', '{"a":10000000}', true],
+      ['{ $.a = "0.001" }', '{"a":1e-3}', true],
+      ['{ $.a = "1.0E-4" }', '{"a":0.0001}', true],
+      ['{ $.a = "Infinity" }', '{"a":1e400}', true],
+      ['{ $.a = "-Infinity" }', '{"a":-1e400}', true],
+      ['{ $.a = "0.0" }', '{"a":1e-400}', true],
+      ['{ $.a = "-0.0" }', '{"a":-0.0}', true],
+      ['{ $.a = "0" }', '{"a":0.0}', false],
+      ['{ $.a = "0" }', '{"a":0}', true],
+      ['{ $.a = 1000* }', '{"a":1e3}', true],
+      ['{ $.a = *.0 }', '{"a":5}', false],
+      ['{ $.a = *.0 }', '{"a":5.0}', true],
+      ['{ $.a = %E% }', '{"a":1e7}', true],
+      ['{ $.a = %E% }', '{"a":10000000}', false],
+      ['{ $.a != "1" }', '{"a":1.0}', true],
+      ['{ $.a != "1" }', '{"a":1}', false],
+      ['{ $.a = "1" || $.a = "2" }', '{"a":2.0}', false],
+      ['{ $.a = "1" || $.a = "2" }', '{"a":2}', true],
+      ['{ $.a = 1 || $.a = 2 }', '{"a":2.0}', true],
+    ],
+    false, // JSON.parse makes `1e3` and `1000` one number: only the raw message keeps the difference
+  );
+});
+
+describe('numbers out of double range: an overflow is no number, an underflow is zero', () => {
+  variants(
+    [
+      ['{ $.a > 1e308 }', '{"a":1e309}', false],
+      ['{ $.a < 0 }', '{"a":-1e309}', false],
+      ['{ $.a != 5 }', '{"a":-1e309}', false],
+      ['{ $.a = * }', '{"a":-1e309}', true],
+      ['{ $.a != "x" }', '{"a":1e309}', true],
+      ['{ $.a = 0 }', '{"a":1e-400}', true],
+      ['{ $.a > 0 }', '{"a":1e-400}', false],
+      ['{ $.a = 1e-400 }', '{"a":1e-400}', false],
+      ['{ $.a = 0 }', '{"a":-0.0}', true],
+      ['{ $.a >= 0 }', '{"a":-1e-400}', true],
+      ['{ $.a = 5e-324 }', '{"a":5e-324}', true],
+    ],
+    true,
+  );
+});
+
+describe('integers compare exactly, past 2^53 and past 2^64', () => {
+  variants(
+    [
+      ['{ $.a = 9007199254740993 }', '{"a":9007199254740993}', true],
+      ['{ $.a = 9007199254740993 }', '{"a":9007199254740992}', false],
+      ['{ $.a > 9007199254740992 }', '{"a":9007199254740993}', true],
+      ['{ $.a != 9007199254740992 }', '{"a":9007199254740993}', true],
+      ['{ $.a = 12345678901234567890123 }', '{"a":12345678901234567890123}', true],
+      ['{ $.a = 12345678901234567890123 }', '{"a":12345678901234567890124}', false],
+      ['{ $.a < 18446744073709551616 }', '{"a":18446744073709551615}', true],
+      ['{ $.a = 1e22 }', '{"a":10000000000000000000000}', true],
+      ['{ $.a = 9007199254740993.0 }', '{"a":9007199254740993}', true],
+      ['{ $.a = "9007199254740993" }', '{"a":9007199254740993}', true],
+      ['{ $.a = 9007199254740993 || $.a = 7 }', '{"a":9007199254740992}', false],
+      ['{ $.a = 1 || $.a = 9007199254740993 }', '{"a":9007199254740993}', true],
+      // A literal with a fraction or exponent is a double: `9007199254740993.0` is 2^53.
+      ['{ $.a = 9007199254740992 }', '{"a":9007199254740993.0}', true],
+      ['{ $.a = 9007199254740993 }', '{"a":9007199254740993.0}', false],
+      ['{ $.a > 0.1000000000000000000001 }', '{"a":0.1}', false],
+      ['{ $.a < 0.1000000000000000000001 }', '{"a":0.1}', true],
+      ['{ $.a = 0.1 }', '{"a":0.1}', true],
+    ],
+    false,
+  );
+
+  test('a parsed record holds doubles: its numbers read as JSON.stringify would write them', () => {
+    const compiled = compileFilterPattern('{ $.a = 9007199254740992 }');
+    expect(compiled.matchesValue({ a: 2 ** 53 })).toBe(true);
+    expect(compiled.matchesValue({ a: 2 ** 53 + 1 })).toBe(true); // the double 2^53 + 1 is 2^53
+    expect(compileFilterPattern('{ $.a = "1" }').matchesValue({ a: 1 })).toBe(true);
+    expect(compileFilterPattern('{ $.a = "1.5" }').matchesValue({ a: 1.5 })).toBe(true);
+  });
+});
+
+describe('IS NULL holds for null and for an array holding null', () => {
+  variants([
+    ['{ $.a IS NULL }', '{"a":[1,null]}', true],
+    ['{ $.a IS NULL }', '{"a":[[null]]}', false],
+    ['{ $.a IS NULL }', '{"a":[]}', false],
+    ['{ $.a IS NULL }', '{"a":{"b":null}}', false],
+    ['{ $.a[0] IS NULL }', '{"a":[null]}', true],
+    ['{ $.a[*] IS NULL }', '{"a":[1,null]}', true],
+    ['{ $.a.b IS NULL }', '{"a":{"b":[null]}}', true],
+    ['{ $.a IS TRUE }', '{"a":[true]}', false],
+  ]);
+});
+
+describe('!= through a wildcard: the container exists and no child equals', () => {
+  variants([
+    ['{ $.a[*] != 2 }', '{"a":[]}', true],
+    ['{ $.a[*] != 2 }', '{"a":[3,4]}', true],
+    ['{ $.a[*] != 2 }', '{"a":[3,2.0]}', false],
+    ['{ $.a[*] != 2 }', '{"b":[3]}', false],
+    ['{ $.a.* != 2 }', '{"a":{"x":2}}', false],
+    ['{ $.a.* != 2 }', '{"a":{"x":3}}', true],
+    ['{ $.a[*].b != 2 }', '{"a":[{"b":2}]}', false],
+    ['{ $.a[*].b != 2 }', '{"a":[{"c":2}]}', true],
+    ['{ $.a[*] != "x" }', '{"a":["x","y"]}', false],
+    ['{ $.a[*] != "x" }', '{"a":["y"]}', true],
+    ['{ $.a[*] != x* }', '{"a":["y","xz"]}', false],
+    ['{ $.a[*] != %^y% }', '{"a":["x"]}', true],
+  ]);
+});
+
+describe('space-delimited: a quoted value compares as text, an unquoted number exactly', () => {
+  variants([
+    ['[a="1.0", rest]', '1.0 x', true],
+    ['[a="1.0", rest]', '1 x', false],
+    ['[a!="1", rest]', '1.0 x', true],
+    ['[a!=1, rest]', '1.0 x', false],
+    ['[a=1.0, rest]', '1 x', true],
+    ['[a=+1, rest]', '1 x', true],
+    ['[a="+1", rest]', '1 x', false],
+    ['[a=9007199254740993]', '9007199254740992', false],
+    ['[a=9007199254740993]', '9007199254740993', true],
+    ['[a>9007199254740992]', '9007199254740993', true],
+    ['[a<1e-999]', '0', true],
+    ['[a>0]', '1e-999', true],
+  ]);
+});
+
+describe('space-delimited: one condition names one field, and names start with a letter', () => {
+  invalid([
+    ['[a=1 && b=2, b]', 'Multiple variables used in a single filter. Var1 : a, Var2 : b'],
+    ['[a, b=2 || a=3]', 'Multiple variables used in a single filter. Var1 : b, Var2 : a'],
+    ['[a, (b=1 || b=2) && c>3, c]', 'Var1 : b, Var2 : c'],
+    ['[2x]', "Invalid character(s) in term '2x'"],
+    ['[a, 9b = 1]', "Invalid character(s) in term '9b'"],
+    ['[a, 1]', "Invalid character(s) in term '1'"],
+  ]);
+  variants([
+    ['[a = 1 || a = 3, b]', '3 x', true],
+    ['[a, b != 1 && b != 2]', 'x 3', true],
+    ['[_x, y9]', 'p q', true],
+  ]);
+});
+
+describe('extractValues: the extractedValues of TestMetricFilter', () => {
+  test.each([
+    ['[a, ..., b]', 'p q r s', { $a: 'p', $2: 'q', $3: 'r', $b: 's' }],
+    ['[, ..., b]', 'p q r', { $1: 'p', $2: 'q', $b: 'r' }],
+    ['[..., , b]', 'p q r', { $1: 'p', $2: 'q', $b: 'r' }],
+    ['[a, b = x*]', 'p xy z', { $a: 'p', $b: 'xy z' }],
+    ['[a, b = x*]', 'p y z', {}],
+    ['[a, b]', 'p', {}],
+    ['[]', '', {}],
+    ['[]', '  p  ', { $1: 'p' }],
+    ['ERROR', 'ERROR', {}],
+    ['{ $.a = 1 }', '{"a":1}', {}],
+    ['%E%', 'E', {}],
+  ])('%s on %j gives %j', (pattern, message, expected) => {
+    expect(extractValues(pattern, message)).toEqual(expected);
+  });
+
+  test('an invalid pattern throws FilterPatternError, with its column', () => {
+    expect(() => extractValues('[a, a]', 'x y')).toThrow(FilterPatternError);
+  });
+});
