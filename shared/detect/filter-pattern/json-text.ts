@@ -198,7 +198,8 @@ export function serializeJson(value: unknown): string | undefined {
   return serializeDeep(value);
 }
 
-function serializeDeep(root: unknown): string | undefined {
+/** serializeJson without trying JSON.stringify first (exported for the tests). */
+export function serializeDeep(root: unknown): string | undefined {
   const out: string[] = [];
   const frames: Frame[] = [];
   const open = new Set<object>();
