@@ -1,7 +1,8 @@
 /**
  * What AWS CloudWatch Logs answered to TestMetricFilter, case by case: 101 requests recorded against the
  * real API (eu-west-1) and published in the public repository `vuthehuyht/floci`, file
- * `src/test/resources/cloudwatchlogs/filter-pattern-aws.json`. The facts (pattern, messages, which
+ * `src/test/resources/cloudwatchlogs/filter-pattern-aws.json`, and 47 more from the same capture session in
+ * `filter-pattern-aws-edges.json` and `filter-pattern-aws-boundaries.json` beside it. The facts (pattern, messages, which
  * event numbers matched, the extractedValues, or the error AWS gave) are restated here as our own table;
  * nothing of that project's code is used. Every case must agree, on both evaluation paths (raw message,
  * and the parsed record for JSON messages), and extractValues must give AWS's extractedValues.
@@ -235,6 +236,121 @@ const RECORDED: readonly RecordedCase[] = [
   ['space-regex', '[a=%ERR%, rest]', FIELDS, [2, 3]],
 ];
 
+// From `filter-pattern-aws-edges.json` (same repository, same folder).
+const EDGE_NUMBERS = [
+  '{"a":1}',
+  '{"a":1.0}',
+  '{"a":1e0}',
+  '{"a":"1"}',
+  '{"a":"1.0"}',
+  '{"a":"01"}',
+  '{"a":0.0}',
+  '{"a":-0.0}',
+  '{"a":-1}',
+  '{"a":9007199254740992}',
+  '{"a":9007199254740993}',
+  '{"a":1e308}',
+  '{"a":1e309}',
+  '{"a":"1e309"}',
+  '{"a":1e-999}',
+  '{"a":"1e-999"}',
+  '{"a":0}',
+  '{"a":true}',
+  '{"a":"true"}',
+  '{"a":null}',
+  '{"a":[1,2]}',
+  '{"a":[null,2]}',
+] as const;
+
+const EDGE_SHAPES = [
+  '{}',
+  '{"a":null}',
+  '{"a":2}',
+  '{"a":1}',
+  '{"a":"2"}',
+  '{"a":[]}',
+  '{"a":[1,2]}',
+  '{"a":[2,1]}',
+  '{"a":[1]}',
+  '{"a":[null,2]}',
+  '{"a":{}}',
+  '{"a":{"b":2}}',
+  '{"a":[{"b":1},{"b":2}]}',
+  '{"a":[{"b":null}]}',
+  '{"a":[[1,2]]}',
+  '{"a":[true,false]}',
+] as const;
+
+const RECORDED_EDGES: readonly RecordedCase[] = [
+  ['edge-decimal', '{ $.a = 1.0 }', EDGE_NUMBERS, [1, 2, 3, 5]],
+  ['edge-zero', '{ $.a = 0 }', EDGE_NUMBERS, [7, 8, 15, 17]],
+  ['edge-negative-zero', '{ $.a = -0.0 }', EDGE_NUMBERS, [7, 8, 15, 17]],
+  ['edge-precise-long', '{ $.a = 9007199254740993 }', EDGE_NUMBERS, [11]],
+  ['edge-large-finite', '{ $.a = 1e308 }', EDGE_NUMBERS, [12]],
+  ['edge-large-ordered', '{ $.a > 1e307 }', EDGE_NUMBERS, [12]],
+  ['edge-underflow-ordered', '{ $.a > 1e-999 }', EDGE_NUMBERS, [1, 2, 3, 10, 11, 12]],
+  ['edge-string-exponent', '{ $.a = "1e0" }', EDGE_NUMBERS, []],
+  ['edge-is-null', '{ $.a IS NULL }', EDGE_SHAPES, [2, 10]],
+  ['edge-equals', '{ $.a = 2 }', EDGE_SHAPES, [3, 5]],
+  ['edge-not-equals', '{ $.a != 2 }', EDGE_SHAPES, [4]],
+  ['edge-wildcard-not-equals', '{ $.a[*] != 2 }', EDGE_SHAPES, [2, 3, 4, 5, 6, 9, 11, 13, 14, 15, 16]],
+  ['edge-wildcard-null', '{ $.a[*] IS NULL }', EDGE_SHAPES, [10]],
+  ['edge-wildcard-missing', '{ $.a[*] NOT EXISTS }', EDGE_SHAPES, [1, 2, 3, 4, 5, 6, 11]],
+  ['edge-missing', '{ $.a NOT EXISTS }', EDGE_SHAPES, [1]],
+  ['edge-child', '{ $.a.b = 2 }', EDGE_SHAPES, [12]],
+  ['edge-child-missing', '{ $.a.b NOT EXISTS }', EDGE_SHAPES, EXCEPT(EDGE_SHAPES, 12)],
+  ['edge-star', '{ $.a = * }', EDGE_SHAPES, [3, 4, 5]],
+  ['edge-quoted-number', '{ $.a = "2" }', EDGE_SHAPES, [3, 5]],
+  ['edge-bare-null', '{ $.a = null }', EDGE_SHAPES, ''],
+  ['edge-is-not-null', '{ $.a IS NOT NULL }', EDGE_SHAPES, "Invalid character(s) in term 'NOT'"],
+  ['edge-selector-root', '{ $ = 2 }', EDGE_SHAPES, "Invalid character(s) in term '$ '"],
+  ['edge-json-negative-regex', '{ $.a != %2% }', EDGE_SHAPES, [4]],
+  ['edge-regex-text', 'ERROR %WARN%', ['ERROR WARN', 'ERROR', 'WARN'], "Invalid character(s) in term '%'"],
+  ['edge-regex-optional', '?%WARN%', ['WARN', 'WARN INFO'], "Invalid character(s) in term '%'"],
+  ['edge-term-punctuation', 'a-b', ['a-b', 'a b'], []],
+  ['edge-term-underscore', 'a_b', ['a_b', 'a b'], [1]],
+  ['edge-term-dot', 'a.b', ['a.b', 'a b'], [1]],
+  ['edge-term-question', 'a?b', ['a?b', 'a b'], [1, 2]],
+  ['edge-regex-structured-two', '{ $.a = %1% || $.a = %2% }', EDGE_SHAPES, [3, 4, 5]],
+  [
+    'edge-regex-structured-three',
+    '{ $.a = %1% || $.a = %2% || $.a = %3% }',
+    EDGE_SHAPES,
+    'Your input has exceeded the maximum of 2 regular expressions per filter pattern.',
+  ],
+  ['edge-quoted-order-space', '[a>"1", b]', ['2 x', '0 x'], ''],
+  ['edge-json-keyword-case', '{ $.a is null }', EDGE_SHAPES, [2, 10]],
+  ['edge-json-unquoted-symbol', '{ $.a = a:b }', ['{"a":"a:b"}'], "Invalid character(s) in term ':'"],
+  ['edge-space-quote-trailing', '[a, b]', ['x "y" ', 'x [y] ', 'x y ', 'x  ', 'x ""', 'x []'], [1, 2, 3, 5, 6]],
+  ['edge-space-incomplete', '[a, b, c]', ['x "y z', 'x [y z', 'x "y z q', 'x [y z q'], [1, 2, 3, 4]],
+];
+
+// From `filter-pattern-aws-boundaries.json` (same repository, same folder).
+const BOUNDARY_SHAPES = [
+  '{"a":true}',
+  '{"a":false}',
+  '{"a":[true,false]}',
+  '{"a":[null]}',
+  '{"a":[[null]]}',
+  '{"a":[{"b":2},{"b":1}]}',
+  '{"a":[{}]}',
+  '{}',
+] as const;
+
+const RECORDED_BOUNDARIES: readonly RecordedCase[] = [
+  ['boundary-array-true', '{ $.a IS TRUE }', BOUNDARY_SHAPES, [1]],
+  ['boundary-array-false', '{ $.a IS FALSE }', BOUNDARY_SHAPES, [2]],
+  ['boundary-array-null', '{ $.a IS NULL }', BOUNDARY_SHAPES, [4]],
+  ['boundary-nested-negative', '{ $.a[*].b != 2 }', BOUNDARY_SHAPES, [1, 2, 3, 4, 5, 7]],
+  ['boundary-wildcard-null', '{ $.a[*] IS NULL }', BOUNDARY_SHAPES, [4]],
+  ['boundary-term-slash', 'a/b', ['a/b', 'a b'], "Invalid character(s) in term '/'"],
+  ['boundary-term-at', 'a@b', ['a@b', 'a b'], "Invalid character(s) in term '@'"],
+  ['boundary-term-unicode', 'café', ['café', 'cafe'], [1]],
+  ['boundary-quoted-space', '" "', ['x', 'two words', ' '], [2, 3]],
+  ['boundary-huge-exponent', '{ $.a = 1e2147483648 }', ['{"a":1}', '{"a":"1e2147483648"}'], ''],
+  ['boundary-bare-negative', 'a-b', ['a', 'b', 'a-b', 'ab', 'a b'], [1]],
+];
+
 /** The extractedValues AWS returned for the space-delimited cases, by event number. */
 type Extracted = Readonly<Record<number, Readonly<Record<string, string>>>>;
 
@@ -333,7 +449,22 @@ const EXTRACTED: Readonly<Record<string, Extracted>> = {
   'space-numeric': { 16: { $a: '1', $rest: '2' }, 17: { $a: '1.0', $rest: '2' } },
   'space-quoted-numeric': { 16: { $a: '1', $rest: '2' } },
   'space-regex': { 2: { $a: 'ERROR', $rest: 'one' }, 3: { $a: 'ERROR', $rest: 'one two' } },
+  'edge-space-quote-trailing': {
+    1: { $a: 'x', $b: 'y' },
+    2: { $a: 'x', $b: 'y' },
+    3: { $a: 'x', $b: 'y' },
+    5: { $a: 'x', $b: '' },
+    6: { $a: 'x', $b: '' },
+  },
+  'edge-space-incomplete': {
+    1: { $a: 'x', $b: '"y', $c: 'z' },
+    2: { $a: 'x', $b: '[y', $c: 'z' },
+    3: { $a: 'x', $b: '"y', $c: 'z q' },
+    4: { $a: 'x', $b: '[y', $c: 'z q' },
+  },
 };
+
+const ALL_RECORDED = [...RECORDED, ...RECORDED_EDGES, ...RECORDED_BOUNDARIES];
 
 function compileError(pattern: string): FilterPatternError | undefined {
   try {
@@ -355,12 +486,14 @@ function parsedObject(message: string): object | undefined {
 }
 
 describe('every TestMetricFilter answer recorded from AWS', () => {
-  test('the table holds all 101 recorded cases', () => {
+  test('the tables hold all 101 + 36 + 11 recorded cases', () => {
     expect(RECORDED).toHaveLength(101);
-    expect(new Set(RECORDED.map(([id]) => id)).size).toBe(101);
+    expect(RECORDED_EDGES).toHaveLength(36);
+    expect(RECORDED_BOUNDARIES).toHaveLength(11);
+    expect(new Set(ALL_RECORDED.map(([id]) => id)).size).toBe(148);
   });
 
-  describe.each(RECORDED.filter(([, , , answer]) => typeof answer !== 'string'))(
+  describe.each(ALL_RECORDED.filter(([, , , answer]) => typeof answer !== 'string'))(
     '%s: %j',
     (id, pattern, messages, answer) => {
       const compiled = compileFilterPattern(pattern);
@@ -371,7 +504,7 @@ describe('every TestMetricFilter answer recorded from AWS', () => {
       test('and from the parsed record, for JSON messages', () => {
         for (const [i, message] of messages.entries()) {
           const record = parsedObject(message);
-          if (record === undefined || /\d{16,}|\.0|e-?\d{3}/.test(message)) continue; // literal lost in parsing
+          if (record === undefined || /\d{16,}|\.0|e-?\d/.test(message)) continue; // literal lost in parsing
           expect([i + 1, compiled.matchesValue(record)]).toEqual([i + 1, (answer as Matched).includes(i + 1)]);
         }
       });
@@ -385,7 +518,7 @@ describe('every TestMetricFilter answer recorded from AWS', () => {
     },
   );
 
-  test.each(RECORDED.filter(([, , , answer]) => typeof answer === 'string'))(
+  test.each(ALL_RECORDED.filter(([, , , answer]) => typeof answer === 'string'))(
     '%s: %j is rejected like AWS rejects it',
     (_id, pattern, _messages, answer) => {
       const error = compileError(pattern);
@@ -439,7 +572,10 @@ describe('an empty quoted phrase is invalid wherever it stands', () => {
     ['ERROR ""', `Invalid character(s) in term '""'`],
     ['ERROR "unclosed', `Invalid character(s) in term '"unclosed'`],
   ]);
-  variants([['" "', 'anything', true]]);
+  variants([
+    ['" "', 'two words', true],
+    ['" "', 'anything', false],
+  ]);
 });
 
 describe('a JSON number compared as text is spelled the way AWS spells it', () => {
@@ -612,5 +748,24 @@ describe('extractValues: the extractedValues of TestMetricFilter', () => {
 
   test('an invalid pattern throws FilterPatternError, with its column', () => {
     expect(() => extractValues('[a, a]', 'x y')).toThrow(FilterPatternError);
+  });
+});
+
+describe('a parsed record with ±Infinity reads it as the overflowing literal JSON.parse made it from', () => {
+  test.each([
+    ['{ $.a = * }', true],
+    ['{ $.a = "Infinity" }', true],
+    ['{ $.a > 0 }', false],
+    ['{ $.a != 1 }', false],
+    ['{ $.a IS NULL }', false],
+  ])('%s on JSON.parse(\'{"a":1e309}\') is %s, as on the raw message', (pattern, expected) => {
+    const compiled = compileFilterPattern(pattern);
+    expect(compiled.matchesValue(JSON.parse('{"a":1e309}'))).toBe(expected);
+    expect(compiled.matchesMessage('{"a":1e309}')).toBe(expected);
+  });
+
+  test('NaN (no JSON number) matches nothing', () => {
+    expect(compileFilterPattern('{ $.a = * }').matchesValue({ a: Number.NaN })).toBe(false);
+    expect(compileFilterPattern('{ $.a != 1 }').matchesValue({ a: Number.NaN })).toBe(false);
   });
 });

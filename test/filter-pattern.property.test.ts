@@ -289,8 +289,15 @@ describe('evaluating hostile records', () => {
   });
 
   test('a parsed record matches exactly when its JSON text does', () => {
+    // ±Infinity in a parsed record stands for the overflowing literal JSON.parse read (`1e309`), which
+    // JSON.stringify cannot write back: such records are compared in the numbers suite instead.
+    const finite = (value: unknown): boolean =>
+      typeof value === 'number'
+        ? Number.isFinite(value)
+        : typeof value !== 'object' || value === null || Object.values(value).every(finite);
     fc.assert(
       fc.property(fc.oneof(cloudTrailLike, fc.object({ maxDepth: 3 })), (record) => {
+        fc.pre(finite(record));
         const text = JSON.stringify(record);
         for (const pattern of compiled) {
           expect({ pattern: pattern.source, value: pattern.matchesValue(record) }).toEqual({

@@ -68,8 +68,13 @@ let literalNeeded = false;
 
 type JsonNumber = number | NumberLiteral;
 
+/**
+ * A JSON number: a literal, or a plain number. NaN is none (JSON has no NaN); ±Infinity is what JSON.parse
+ * makes of a literal that overflows (`1e309`), so it stands for that literal.
+ */
 function isJsonNumber(value: unknown): value is JsonNumber {
-  return typeof value === 'number' || (typeof value === 'object' && value instanceof NumberLiteral);
+  if (typeof value === 'number') return !Number.isNaN(value);
+  return typeof value === 'object' && value instanceof NumberLiteral;
 }
 
 /**
@@ -291,7 +296,10 @@ function compileNoneSelected(steps: readonly SelectorStep[], equals: ValueTest):
   };
 }
 
-/** `IS NULL` holds for null and for an array holding null (capture: `$.a IS NULL` matches `[null,2]`). */
+/**
+ * `IS NULL` on a selector without wildcard holds for null and for an array holding null (captures:
+ * `$.a IS NULL` matches `[null,2]` and `[null]`, not `[[null]]`).
+ */
 function isNull(value: unknown): boolean {
   return value === null || (Array.isArray(value) && value.includes(null));
 }
@@ -311,7 +319,12 @@ function compileJsonCondition(condition: Condition): RecordTest {
     case 'not-exists':
       return compileNotExists(selectorSteps(condition.operand));
     case 'is': {
-      if (condition.what === 'null') return compileSelection(selectorSteps(condition.operand), isNull);
+      if (condition.what === 'null') {
+        // Through a wildcard each child must be null itself (capture: `$.a[*] IS NULL` is false on [[null]]).
+        const steps = selectorSteps(condition.operand);
+        const wildcard = steps.some((step) => step.type === 'wildcard');
+        return compileSelection(steps, wildcard ? (v) => v === null : isNull);
+      }
       const expected = condition.what === 'true';
       return compileSelection(selectorSteps(condition.operand), (v) => v === expected);
     }

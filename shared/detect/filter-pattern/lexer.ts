@@ -282,7 +282,7 @@ function readSelector(pattern: string, start: number): { steps: SelectorStep[]; 
       break;
     }
   }
-  if (steps.length === 0) invalid('empty selector');
+  if (steps.length === 0) invalid('empty selector', start, pattern.slice(start, start + 2));
   if (!endsSelector(pattern[i])) invalidTerm(pattern, start, pattern.slice(start, i + 1));
   return { steps, end: i };
 }
@@ -301,7 +301,22 @@ export interface TermToken {
   readonly textStart: number;
 }
 
-/** Splits an unstructured pattern into terms: whitespace separates, quotes group, `?`/`-` prefix. */
+/**
+ * Characters of an unquoted term: letters and digits of any script, `_` and `.` (captures: `a.b` and
+ * `café` match literally; `a/b`, `a@b`, `ERROR!`, `ERR*` are invalid).
+ */
+const TERM_CHAR = /^[\p{L}\p{N}\p{M}_.]$/u;
+
+/** The code point at `i` (a surrogate pair is one character). */
+function charAt(pattern: string, i: number): string {
+  return String.fromCodePoint(pattern.codePointAt(i)!);
+}
+
+/**
+ * Splits an unstructured pattern into terms: whitespace separates, quotes group, `?`/`-` prefix. Outside
+ * quotes `-` and `?` start a new term even without a space (captures: `a-b` is `a -b`, matching `a` but
+ * not `a b`; `a?b` is `a ?b`, so it matches `a b`).
+ */
 export function tokenizeTerms(pattern: string, from: number, to: number): TermToken[] {
   const tokens: TermToken[] = [];
   let i = from;
@@ -326,20 +341,18 @@ export function tokenizeTerms(pattern: string, from: number, to: number): TermTo
       continue;
     }
     let end = i;
-    while (end < to && (isAlphanumeric(pattern[end]!) || pattern[end] === '_')) end++;
-    if (end < to && !isSpace(pattern[end]!)) {
+    while (end < to && TERM_CHAR.test(charAt(pattern, end))) end += charAt(pattern, end).length;
+    if (end === i) {
+      let runEnd = i + 1;
+      while (runEnd < to && !isSpace(pattern[runEnd]!) && !TERM_CHAR.test(charAt(pattern, runEnd))) runEnd++;
+      const run = pattern.slice(i, Math.min(runEnd, to));
+      invalidTerm(pattern, run ? i : start, run || prefix);
+    }
+    if (end < to && !isSpace(pattern[end]!) && pattern[end] !== '-' && pattern[end] !== '?') {
       let runEnd = end + 1;
-      while (
-        runEnd < to &&
-        !isSpace(pattern[runEnd]!) &&
-        !isAlphanumeric(pattern[runEnd]!) &&
-        pattern[runEnd] !== '_'
-      ) {
-        runEnd++;
-      }
+      while (runEnd < to && !isSpace(pattern[runEnd]!) && !TERM_CHAR.test(charAt(pattern, runEnd))) runEnd++;
       invalidTerm(pattern, end, pattern.slice(end, runEnd));
     }
-    if (end === i) invalidTerm(pattern, start, prefix);
     tokens.push({ prefix, quoted: false, text: pattern.slice(i, end), start, textStart: i });
     i = end;
   }

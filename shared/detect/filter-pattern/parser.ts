@@ -50,6 +50,16 @@ const OPERATORS: Partial<Record<TokenKind, ComparisonOperator>> = {
   '>=': '>=',
 };
 
+/** The exponent of a number literal is beyond ±(2^31 - 1), after the digits after the point. */
+function exponentOverflows(text: string): boolean {
+  const e = text.search(/[eE]/);
+  if (e === -1) return false;
+  const point = text.indexOf('.');
+  const fraction = point === -1 ? 0 : e - point - 1;
+  const exponent = Number(text.slice(e + 1));
+  return exponent > 2_147_483_647 || exponent - fraction < -2_147_483_647;
+}
+
 function isSpace(ch: string | undefined): boolean {
   return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
 }
@@ -235,6 +245,10 @@ class ExpressionParser {
           );
         return { type: 'text', text: token.value, quoted: true, start: token.valueStart };
       case 'word':
+        // A number AWS cannot hold: its exponent must fit 32 bits (capture: `= 1e2147483648` is invalid).
+        if (!Number.isNaN(parseNumberLiteral(token.value)) && exponentOverflows(token.value)) {
+          fail(this.pattern, token.start, `Invalid metric filter pattern: the exponent of ${token.raw} is out of range`);
+        }
         if (numeric && Number.isNaN(parseNumberLiteral(token.value))) {
           fail(this.pattern, token.start, `'${operator}' compares numbers: expected a number, found '${token.raw}'`);
         }
@@ -369,36 +383,15 @@ function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimit
 
 const ROLE_BY_PREFIX: Record<'' | '?' | '-', TermRole> = { '': 'required', '?': 'optional', '-': 'excluded' };
 
-/** Characters AWS rejects inside a quoted phrase (captures: `"ERROR!"`, `"ERROR:"`, `"ERROR %WARN%"`). */
-const INVALID_IN_PHRASE = '!:%';
-
+/**
+ * A quoted phrase is literal, spaces and symbols included (captures: `"ERR*"` looks for a star, `" "`
+ * for a space); an empty one is invalid (`""`). `-` and `?` act as operators only outside quotes.
+ */
 function parseTermsPattern(pattern: string, from: number, to: number): TermsPatternAst {
   const terms: Term[] = [];
-  const add = (role: TermRole, text: string) => {
-    if (text.trim() !== '') terms.push({ role, text });
-  };
   for (const token of tokenizeTerms(pattern, from, to)) {
-    if (!token.quoted) {
-      add(ROLE_BY_PREFIX[token.prefix], token.text);
-      continue;
-    }
-    // AWS reads `-` and `?` inside a quoted phrase as term operators too: `"a-b"` is `a -b` (which is
-    // why it matched nothing in the captures) and `"a?b"` is `a ?b` (so it matches `a b`). A phrase that
-    // is only whitespace adds no term, so `" "` matches everything.
-    const { text } = token;
-    if (text === '') invalidTerm(pattern, token.textStart - 1, '""');
-    let role = ROLE_BY_PREFIX[token.prefix];
-    let segmentStart = 0;
-    for (let k = 0; k < text.length; k++) {
-      const ch = text[k]!;
-      if (INVALID_IN_PHRASE.includes(ch)) invalidTerm(pattern, token.textStart + k, ch);
-      if (ch === '-' || ch === '?') {
-        add(role, text.slice(segmentStart, k));
-        role = ch === '-' ? 'excluded' : 'optional';
-        segmentStart = k + 1;
-      }
-    }
-    add(role, text.slice(segmentStart));
+    if (token.quoted && token.text === '') invalidTerm(pattern, token.textStart - 1, '""');
+    terms.push({ role: ROLE_BY_PREFIX[token.prefix], text: token.text });
   }
   return { kind: 'terms', type: 'terms', terms };
 }
