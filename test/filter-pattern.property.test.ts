@@ -16,7 +16,12 @@ import {
 import type { CompiledPattern } from '../shared/detect/filter-pattern';
 import { compareDecimals, javaDoubleText, parseDecimal } from '../shared/detect/filter-pattern/decimal';
 import { compileGlob } from '../shared/detect/filter-pattern/glob';
-import { NumberLiteral, parseJsonKeepingNumbers, serializeDeep, serializeJson } from '../shared/detect/filter-pattern/json-text';
+import {
+  NumberLiteral,
+  parseJsonKeepingNumbers,
+  serializeDeep,
+  serializeJson,
+} from '../shared/detect/filter-pattern/json-text';
 import { compileRegexSubset } from '../shared/detect/filter-pattern/regex-subset';
 
 /** Compiles, or returns the FilterPatternError; anything else thrown fails the property. */

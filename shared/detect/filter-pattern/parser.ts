@@ -247,7 +247,11 @@ class ExpressionParser {
       case 'word':
         // A number AWS cannot hold: its exponent must fit 32 bits (capture: `= 1e2147483648` is invalid).
         if (!Number.isNaN(parseNumberLiteral(token.value)) && exponentOverflows(token.value)) {
-          fail(this.pattern, token.start, `Invalid metric filter pattern: the exponent of ${token.raw} is out of range`);
+          fail(
+            this.pattern,
+            token.start,
+            `Invalid metric filter pattern: the exponent of ${token.raw} is out of range`,
+          );
         }
         if (numeric && Number.isNaN(parseNumberLiteral(token.value))) {
           fail(this.pattern, token.start, `'${operator}' compares numbers: expected a number, found '${token.raw}'`);
