@@ -154,19 +154,14 @@ function equalsTest(value: ValueLiteral): ValueTest {
   return (v) => (typeof v === 'string' ? v === text : isJsonNumber(v) && textEquals(v));
 }
 
-/** `numberText(v) === text`, without building the text where the answer is plain. */
+/** `numberText(v) === text`, without building the text (or needing the literal) where the answer is plain. */
 function numberTextTest(text: string): (value: JsonNumber) => boolean {
   // Every number prints as a digit, '-' or 'Infinity' first: other texts never equal one.
   if (!/^-?[\dI]/.test(text)) return () => false;
-  if (/^-?(?:0|[1-9]\d{0,14})$/.test(text) && text !== '-0') {
-    const integer = Number(text);
-    return (v) => {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v)) return numberText(v) === text;
-      literalNeeded = true; // `1.0` prints as "1.0", `1` as "1": only the literal tells
-      return v === integer;
-    };
-  }
-  return (v) => numberText(v) === text;
+  // A number's text reads back as the double JSON.parse made of its literal: a number that is not
+  // Number(text) prints otherwise, whatever its literal was.
+  const target = Number(text);
+  return (v) => (typeof v === 'number' && v !== target ? false : numberText(v) === text);
 }
 
 /** The comparison on one JSON value; `!=` needs a string or a comparable number (never missing/null/bool). */

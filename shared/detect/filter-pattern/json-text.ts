@@ -71,13 +71,19 @@ export function parseJsonKeepingNumbers(text: string): unknown {
   const readString = (): string => {
     // From the opening quote to the closing one; JSON.parse decodes the escapes.
     let j = i + 1;
+    let escaped = false;
     for (;;) {
       if (j >= n) fail();
       const c = text.charCodeAt(j);
       if (c === 0x22) break;
+      if (c === 0x5c) escaped = true;
       j += c === 0x5c ? 2 : 1;
     }
-    const value = JSON.parse(text.slice(i, j + 1)) as string;
+    // Only escapes need decoding; JSON.parse also rejects raw control characters.
+    const value =
+      escaped || /[\u0000-\u001f]/.test(text.slice(i + 1, j))
+        ? (JSON.parse(text.slice(i, j + 1)) as string)
+        : text.slice(i + 1, j);
     i = j + 1;
     return value;
   };
