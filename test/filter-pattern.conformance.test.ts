@@ -150,30 +150,39 @@ describe('§4.2 unstructured (term) patterns', () => {
     ]);
   });
 
-  describe('" " matches everything', () => {
+  describe('" " is a phrase of one space (capture: it matches `two words` and ` `, not `x`)', () => {
     matches([
-      ['" "', 'anything', true],
-      ['" "', 'nospace', true],
-      ['" "', '', true],
+      ['" "', 'two words', true],
+      ['" "', 'nospace', false],
+      ['" "', '', false],
     ]);
   });
 
-  describe('captured quirks of quoted phrases', () => {
+  describe('phrases are literal; outside quotes `-` and `?` are operators, `.` a character', () => {
     matches([
       // No glob inside phrases.
       ['"ERR*"', 'ERROR', false],
-      ['"ERR*"', 'ERR', false],
-      // `"a-b"` matched nothing: `-` inside the phrase acts as an exclusion (`a -b`).
-      ['"a-b"', 'a-b', false],
+      ['"ERR*"', 'ERR*', true],
+      ['"a-b"', 'a-b', true],
       ['"a-b"', 'a b', false],
-      ['"a-b"', 'ab', false],
+      ['"a?b"', 'a?b', true],
+      ['"a?b"', 'a b', false],
+      ['"ERROR!"', 'ERROR!', true],
+      ['"ERROR:"', 'x ERROR: y', true],
       ['"a_b"', 'a_b', true],
       ['"a_b"', 'a b', false],
       ['"a.b"', 'a.b', true],
       ['"a.b"', 'axb', false],
-      // `"a?b"` matched both: `?` inside the phrase is an (ignored) OR term (`a ?b`).
-      ['"a?b"', 'a?b', true],
-      ['"a?b"', 'a b', true],
+      // Captures: unquoted `a-b` is `a -b`, unquoted `a?b` is `a ?b` (the `?` term ignored).
+      ['a-b', 'a', true],
+      ['a-b', 'a-b', false],
+      ['a-b', 'ab', false],
+      ['a?b', 'a?b', true],
+      ['a?b', 'a b', true],
+      ['a.b', 'a.b', true],
+      ['a.b', 'a b', false],
+      ['café', 'café', true],
+      ['café', 'cafe', false],
     ]);
   });
 
@@ -190,14 +199,13 @@ describe('§4.2 unstructured (term) patterns', () => {
     rejects([
       ['ERR*', 4, "Invalid character(s) in term '*'"],
       ['  ERR*', 6, "Invalid character(s) in term '*'"],
-      ['"ERROR!"', 7, "Invalid character(s) in term '!'"],
-      ['"ERROR:"', 7, "Invalid character(s) in term ':'"],
       ['ERROR %WARN%', 7, "Invalid character(s) in term '%'"],
-      ['"ERROR %WARN%"', 8, "Invalid character(s) in term '%'"],
+      ['a/b', 2, "Invalid character(s) in term '/'"],
+      ['a@b', 2, "Invalid character(s) in term '@'"],
       ['?%WARN%', 2, "Invalid character(s) in term '%'"],
-      ['%ERROR% %WARN%', 7, 'Failed to compile regular expression.'],
+      ['%ERROR% %WARN%', 8, "Invalid character(s) in term ' '"],
       ['?Status: timeout', 8, "Invalid character(s) in term ':'"],
-      ['"ERROR', 1, 'Unbalanced quotes'],
+      ['"ERROR', 1, `Invalid character(s) in term '"ERROR'`],
       ['ERROR -', 7, "Invalid character(s) in term '-'"],
       ['"a"b', 4, "Invalid character(s) in term 'b'"],
       ['(ERROR)', 1, "Invalid character(s) in term '('"],
@@ -234,7 +242,9 @@ describe('§4.3 JSON patterns', () => {
       ['{ $.* = "x" }', '{"p":"y","q":"x"}', true],
       ['{ $.* = "z" }', '{"p":"y","q":"x"}', false],
       ['{ $.a.* = 1 }', '{"a":{"p":0,"q":1}}', true],
-      ['{ $.a[*] != 1 }', '{"a":[1,2]}', true],
+      // `!=` through a wildcard: no element equals (captures: `$.a[*] != 2` is false on [1,2]).
+      ['{ $.a[*] != 1 }', '{"a":[1,2]}', false],
+      ['{ $.a[*] != 1 }', '{"a":[2,3]}', true],
       ['{ $.a[*] != 1 }', '{"a":[1,1]}', false],
       ['{ $.a[*] = 2 }', '{"a":"2"}', false],
     ]);
@@ -246,8 +256,8 @@ describe('§4.3 JSON patterns', () => {
       ['{ $.a[-1] = 1 }', 6, 'an array index is a non-negative integer'],
       ["{ $['a.b'] = 1 }", 4, "written $.['name']"],
       ['{ $.["a.b"] = 1 }', 4, 'with single quotes'],
-      ['{ $.a[*].* = 2 }', 9, 'max 1 wildcard per selector'],
-      ['{ $.*[*] = 2 }', 6, 'max 1 wildcard per selector'],
+      ['{ $.a[*].* = 2 }', 9, 'exceeds the maximum of 1 wildcard allowed per json selector'],
+      ['{ $.*[*] = 2 }', 6, 'exceeds the maximum of 1 wildcard allowed per json selector'],
       ['{ $.a[*] = 1 || $.b[*] = 1 || $.c[*] = 1 || $.d[*] = 1 }', 45, 'maximum of 3 wildcard selectors'],
       ['{ $ = 1 }', 3, 'empty selector'],
       ['{ $. = 1 }', 4, 'empty property name'],
@@ -340,7 +350,6 @@ describe('§4.3 JSON patterns', () => {
       ['{ $.a > 0 }', a('0'), false],
       ['{ $.a > 0 }', a('-1'), false],
       ['{ $.a > 0 }', '{}', false],
-      ['{ $.a = 9007199254740993 }', a('9007199254740993'), true],
       ['{ $.a = 1e3 }', a('1000'), true],
       ['{ $.a = -1.5e3 }', a('-1500'), true],
       ['{ $.a = +2 }', a('2'), true],
@@ -612,8 +621,6 @@ describe('§4.4 space-delimited patterns', () => {
       ['[ip, user, username, timestamp, request, status_code = 2* && status_code != 204, bytes]', line, true],
       ['[ip, user, username, timestamp, request, status_code = 2* && status_code != 200, bytes]', line, false],
       ['[ip, user, username, timestamp, request, status_code = 5* || status_code = 2*, bytes]', line, true],
-      ['[ip, user, username, timestamp, request, status_code = 4* && bytes > 1000, bytes]', line, false],
-      ['[ip, user, username, timestamp, request, status_code = 2* && bytes > 1000, bytes]', line, true],
     ]);
   });
 
@@ -672,9 +679,11 @@ describe('§4.4 space-delimited patterns', () => {
     rejects([
       ['[a, b', 6, "If a filter pattern starts with '[' it must end with ']'"],
       ['[a, b] x', 8, "If a filter pattern starts with '[' it must end with ']'"],
-      ['[..., a, ...]', 10, "Only one '...'"],
-      ['[a, b = 1 && c = 2]', 14, "Unknown field 'c'"],
-      ['[a, a]', 5, "Duplicate field name 'a'"],
+      ['[..., a, ...]', 10, "Duplicate field '...'"],
+      // One condition names one field (capture: `[a=ERROR || b=one, b]` is invalid).
+      ['[a, b = 1 && c = 2]', 14, 'Multiple variables used in a single filter. Var1 : b, Var2 : c'],
+      ['[a, status_code = 4* && bytes > 1000, bytes]', 25, 'Var1 : status_code, Var2 : bytes'],
+      ['[a, a]', 5, "Duplicate field 'a'"],
       ['[a.b, c]', 2, "Invalid character(s) in term 'a.b'"],
       ['[a b, c]', 4, "Expected an operator after 'a'"],
       ['[a IS NULL]', 4, "Expected an operator after 'a'"],
@@ -741,10 +750,10 @@ describe('§4.5 regex subset', () => {
 
   describe('invalid regexes', () => {
     rejects([
-      ['%something!%', 11, 'Failed to compile regular expression.'],
-      ['%(a)%', 2, 'Failed to compile regular expression.'],
-      ['%a b%', 3, 'Failed to compile regular expression.'],
-      ['%é%', 2, 'Failed to compile regular expression.'],
+      ['%something!%', 11, "Invalid character(s) in term '%something!'"],
+      ['%(a)%', 2, "Invalid character(s) in term '%('"],
+      ['%a b%', 3, "Invalid character(s) in term '%a '"],
+      ['%é%', 2, "Invalid character(s) in term '%é'"],
       ['%[z-a]%', 3, 'Failed to compile regular expression.'],
       ['%a++%', 4, 'Failed to compile regular expression.'],
       ['%a**%', 4, 'Failed to compile regular expression.'],
@@ -758,7 +767,7 @@ describe('§4.5 regex subset', () => {
       ['%\\q%', 2, 'Failed to compile regular expression.'],
       ['%\\x4%', 2, 'Failed to compile regular expression.'],
       ['%a\\%', 3, 'Failed to compile regular expression.'],
-      ['%%', 2, 'Failed to compile regular expression.'],
+      ['%%', 1, "Invalid character(s) in term '%%'"],
       ['{ $.a = %[z-a]% }', 11, 'Failed to compile regular expression.'],
       [
         '{ $.a = %a% || $.b = %b% || $.c = %c% }',

@@ -10,9 +10,18 @@ import {
   compileFilterPattern,
   DEFAULT_UNAUTHORIZED_PATTERN,
   FilterPatternError,
+  MAX_PATTERN_LENGTH,
+  UnmatchableValueError,
 } from '../shared/detect/filter-pattern';
 import type { CompiledPattern } from '../shared/detect/filter-pattern';
+import { compareDecimals, javaDoubleText, parseDecimal } from '../shared/detect/filter-pattern/decimal';
 import { compileGlob } from '../shared/detect/filter-pattern/glob';
+import {
+  NumberLiteral,
+  parseJsonKeepingNumbers,
+  serializeDeep,
+  serializeJson,
+} from '../shared/detect/filter-pattern/json-text';
 import { compileRegexSubset } from '../shared/detect/filter-pattern/regex-subset';
 
 /** Compiles, or returns the FilterPatternError; anything else thrown fails the property. */
@@ -177,13 +186,29 @@ describe('compiling hostile pattern text', () => {
     expect(tryCompile('['.repeat(100_000))).toBeInstanceOf(FilterPatternError);
   });
 
-  test('long flat chains compile and evaluate without recursion limits', () => {
-    const chain = `{ ${Array.from({ length: 20_000 }, (_, i) => `$.a = ${i}`).join(' || ')} }`;
+  test('chains as long as CloudWatch allows compile and evaluate', () => {
+    const pieces: string[] = [];
+    while (`{ ${[...pieces, `$.a = ${pieces.length}`].join('||')} }`.length <= MAX_PATTERN_LENGTH) {
+      pieces.push(`$.a = ${pieces.length}`);
+    }
+    const chain = `{ ${pieces.join('||')} }`;
     const compiled = compileFilterPattern(chain);
-    expect(compiled.matchesValue({ a: 19_999 })).toBe(true);
+    expect(compiled.matchesValue({ a: pieces.length - 1 })).toBe(true);
     expect(compiled.matchesValue({ a: -1 })).toBe(false);
-    const mixed = `{ ${Array.from({ length: 20_000 }, (_, i) => `$.a != ${i} && $.b = *`).join(' || ')} }`;
-    expect(compileFilterPattern(mixed).matchesValue({ a: 1, b: 'x' })).toBe(true);
+  });
+
+  test('a pattern over 1,024 characters is rejected at the 1,025th, whatever its kind', () => {
+    const long = `{ ${Array.from({ length: 20_000 }, (_, i) => `$.a = ${i}`).join(' || ')} }`;
+    for (const pattern of [long, 'x'.repeat(1025), `[${'a,'.repeat(600)}b]`, `%${'a'.repeat(1100)}%`]) {
+      const error = tryCompile(pattern);
+      expect(error).toBeInstanceOf(FilterPatternError);
+      expect((error as FilterPatternError).column).toBe(1025);
+      expect((error as FilterPatternError).message).toMatch(/at most 1024/);
+    }
+    expect(tryCompile('x'.repeat(1024))).not.toBeInstanceOf(FilterPatternError);
+    // Characters, not UTF-16 units: 1,024 emoji are 2,048 units and still one allowed pattern.
+    expect(tryCompile(`"${'😀'.repeat(1022)}"`)).not.toBeInstanceOf(FilterPatternError);
+    expect(tryCompile(`"${'😀'.repeat(1023)}"`)).toBeInstanceOf(FilterPatternError);
   });
 });
 
@@ -204,6 +229,10 @@ const EVALUATED_PATTERNS = [
   '[a, b = 1* || b > 10, ...]',
   '[..., c = %x%]',
   '[a, b]',
+  '{ $.a = "1" || $.b = 1.0 || $.c != "0" || $.a = "1.0E21" }',
+  '{ $.a > 9007199254740992 || $.b = 1e-999 || $.c = %E% || $.b <= -0.0 }',
+  '{ $.a[*] != 1 || $.b IS NULL || $.c.* != "x" }',
+  '{ $.a = 1* || $.b = *.5 || $.c = 1e21 || $.a = 2 || $.a = "3" }',
 ];
 
 const interesting = fc.oneof(
@@ -218,6 +247,15 @@ const interesting = fc.oneof(
     '1',
     '01',
     '',
+    1,
+    -0,
+    1.5,
+    1e21,
+    1e-7,
+    2 ** 53,
+    2 ** 53 + 2,
+    [1, null],
+    [],
   ),
   fc.jsonValue({ maxDepth: 2 }),
 );
@@ -256,8 +294,15 @@ describe('evaluating hostile records', () => {
   });
 
   test('a parsed record matches exactly when its JSON text does', () => {
+    // ±Infinity in a parsed record stands for the overflowing literal JSON.parse read (`1e309`), which
+    // JSON.stringify cannot write back: such records are compared in the numbers suite instead.
+    const finite = (value: unknown): boolean =>
+      typeof value === 'number'
+        ? Number.isFinite(value)
+        : typeof value !== 'object' || value === null || Object.values(value).every(finite);
     fc.assert(
       fc.property(fc.oneof(cloudTrailLike, fc.object({ maxDepth: 3 })), (record) => {
+        fc.pre(finite(record));
         const text = JSON.stringify(record);
         for (const pattern of compiled) {
           expect({ pattern: pattern.source, value: pattern.matchesValue(record) }).toEqual({
@@ -270,11 +315,19 @@ describe('evaluating hostile records', () => {
     );
   });
 
-  test('values JSON cannot express never throw', () => {
+  test('values JSON cannot express either match like their JSON text or throw UnmatchableValueError', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
-    const odd = [cyclic, { a: 10n }, { a: Symbol('s') }, { a: () => 1 }, new Map([['a', 1]]), Object.create(null), NaN];
-    for (const pattern of compiled) for (const value of odd) expect(typeof pattern.matchesValue(value)).toBe('boolean');
+    const unwritable = [cyclic, { a: 10n }];
+    const odd = [{ a: Symbol('s') }, { a: () => 1 }, new Map([['a', 1]]), Object.create(null), NaN];
+    for (const pattern of compiled) {
+      for (const value of odd) expect(typeof pattern.matchesValue(value)).toBe('boolean');
+      for (const value of unwritable) {
+        // JSON patterns read only the selected path; text patterns need the whole text and say so.
+        if (pattern.kind === 'json') expect(typeof pattern.matchesValue(value)).toBe('boolean');
+        else expect(() => pattern.matchesValue(value)).toThrow(UnmatchableValueError);
+      }
+    }
   });
 });
 
@@ -412,5 +465,107 @@ describe('adversarial inputs cost linear work', () => {
     }
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
     expect(elapsedMs).toBeLessThan(1_000);
+  });
+});
+
+// ---- exact numbers and JSON text -----------------------------------------------------------------------
+
+/** A decimal literal and its exact value as a fraction n / 10^scale (BigInt), for an independent oracle. */
+const decimalLiteral = fc
+  .tuple(
+    fc.constantFrom('', '-', '+'),
+    fc.stringMatching(/^\d{1,25}$/),
+    fc.option(fc.stringMatching(/^\d{1,25}$/), { nil: undefined }),
+    fc.option(fc.integer({ min: -40, max: 40 }), { nil: undefined }),
+  )
+  .map(([sign, integer, fraction, exponent]) => {
+    const text = `${sign}${integer}${fraction === undefined ? '' : `.${fraction}`}${exponent === undefined ? '' : `e${exponent}`}`;
+    const digits = BigInt(integer + (fraction ?? '')) * (sign === '-' ? -1n : 1n);
+    const scale = (fraction?.length ?? 0) - (exponent ?? 0);
+    return { text, digits, scale };
+  });
+
+function oracleCompare(a: { digits: bigint; scale: number }, b: { digits: bigint; scale: number }): number {
+  const scale = Math.max(a.scale, b.scale);
+  const x = a.digits * 10n ** BigInt(scale - a.scale);
+  const y = b.digits * 10n ** BigInt(scale - b.scale);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+describe('exact decimals and JSON text', () => {
+  test('decimal comparison agrees with exact rational arithmetic', () => {
+    fc.assert(
+      fc.property(decimalLiteral, decimalLiteral, (a, b) => {
+        expect(compareDecimals(parseDecimal(a.text)!, parseDecimal(b.text)!)).toBe(oracleCompare(a, b));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("Java's Double.toString spelling reads back to the same double, in Java's shape", () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (d) => {
+        const text = javaDoubleText(d);
+        expect(Object.is(Number(text), d)).toBe(true);
+        expect(text).toMatch(/^-?(\d+\.\d+|\d\.\d+E-?\d+)$/);
+        const magnitude = Math.abs(d);
+        expect(text.includes('E')).toBe(magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e7));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('parsing with literals gives what JSON.parse gives, numbers aside', () => {
+    const plain = (value: unknown): unknown => {
+      if (value instanceof NumberLiteral) return Number(value.text());
+      if (Array.isArray(value)) return value.map(plain);
+      if (value !== null && typeof value === 'object') {
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, plain(item)]));
+      }
+      return value;
+    };
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 6 }), (text) => {
+        expect(plain(parseJsonKeepingNumbers(text))).toEqual(JSON.parse(text));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  test('parsing with literals rejects exactly the text JSON.parse rejects', () => {
+    const pieces = fc.constantFrom('{', '}', '[', ']', ',', ':', '"a"', '1', '-0.5e3', 'true', 'null', ' ', '01', '"');
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        let native = true;
+        try {
+          JSON.parse(text);
+        } catch {
+          native = false;
+        }
+        let ours = true;
+        try {
+          parseJsonKeepingNumbers(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(SyntaxError);
+          ours = false;
+        }
+        expect({ text, ours }).toEqual({ text, ours: native });
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test('serializing gives what JSON.stringify gives', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.nat(3000), (value, depth) => {
+        let nested: unknown = value;
+        for (let k = 0; k < depth; k++) nested = k % 2 ? [nested] : { k: nested };
+        expect(serializeJson(nested)).toBe(JSON.stringify(nested));
+        expect(serializeDeep(nested)).toBe(JSON.stringify(nested));
+        expect(serializeDeep(value)).toBe(JSON.stringify(value));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

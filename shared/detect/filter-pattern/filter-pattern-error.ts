@@ -13,6 +13,15 @@ export class FilterPatternError extends TrailguardError {
   ) {
     super(message);
   }
+
+  /**
+   * The error as one configuration problem, for cold-start errors and `match` (`label` names the setting,
+   * e.g. `FILTER_PATTERN` or `SUPPRESS[2].pattern`): `<label>: invalid filter pattern at column N: …`.
+   */
+  describe(label?: string): string {
+    const what = `invalid filter pattern at column ${this.column}: ${this.message}`;
+    return label ? `${label}: ${what}` : what;
+  }
 }
 
 /** Throws at a 0-based offset into `pattern`. */

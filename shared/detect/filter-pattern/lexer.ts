@@ -81,7 +81,11 @@ function invalidRun(pattern: string, offset: number): string {
  * Reads a double-quoted string starting at `open` (the quote). `\"` and `\\` are escapes; any other
  * backslash is literal. Returns the decoded text and the offset after the closing quote.
  */
-export function readQuoted(pattern: string, open: number): { text: string; end: number } {
+export function readQuoted(
+  pattern: string,
+  open: number,
+  unterminated = (): never => fail(pattern, open, "Unbalanced quotes: missing closing '\"'"),
+): { text: string; end: number } {
   let text = '';
   let i = open + 1;
   while (i < pattern.length) {
@@ -95,7 +99,7 @@ export function readQuoted(pattern: string, open: number): { text: string; end: 
     text += ch;
     i++;
   }
-  return fail(pattern, open, "Unbalanced quotes: missing closing '\"'");
+  return unterminated();
 }
 
 /** Tokenizes an expression from `from` to the end of the pattern (the closing `}`/`]` is a token). */
@@ -209,14 +213,22 @@ function readSelector(pattern: string, start: number): { steps: SelectorStep[]; 
   const steps: SelectorStep[] = [];
   let wildcards = 0;
   let i = start + 1;
-  const invalid = (reason: string, at = start): never => {
+  /** AWS names the characters where it stopped (`term`); we add the selector and why. */
+  const invalid = (reason: string, at = start, term?: string): never => {
     let end = Math.max(i, at + 1);
     while (!endsSelector(pattern[end])) end++;
-    return fail(pattern, at, `Invalid selector '${pattern.slice(start, end)}': ${reason}`);
+    const aws = term === undefined ? '' : `Invalid character(s) in term '${term}': `;
+    return fail(pattern, at, `${aws}invalid selector '${pattern.slice(start, end)}': ${reason}`);
   };
   const addWildcard = (at: number) => {
     wildcards++;
-    if (wildcards > 1) invalid('max 1 wildcard per selector', at);
+    if (wildcards > 1) {
+      fail(
+        pattern,
+        at,
+        'Your filter pattern has a JSON path selector that exceeds the maximum of 1 wildcard allowed per json selector.',
+      );
+    }
     steps.push({ type: 'wildcard' });
   };
 
@@ -233,7 +245,9 @@ function readSelector(pattern: string, start: number): { steps: SelectorStep[]; 
         i += 2;
         addWildcard(i - 2);
       } else if (after === '[') {
-        if (pattern[i + 2] !== "'") invalid("a bracketed property name is written .['name'] with single quotes", i);
+        if (pattern[i + 2] !== "'") {
+          invalid("a bracketed property name is written .['name'] with single quotes", i, pattern.slice(start, i + 3));
+        }
         const close = pattern.indexOf("'", i + 3);
         if (close === -1 || pattern[close + 1] !== ']') invalid("unterminated .['name']", i);
         steps.push({ type: 'key', key: pattern.slice(i + 3, close) });
@@ -244,9 +258,15 @@ function readSelector(pattern: string, start: number): { steps: SelectorStep[]; 
         invalidTerm(pattern, start, pattern.slice(start, i + 2));
       }
     } else if (ch === '[') {
-      if (pattern[i + 1] === "'" || pattern[i + 1] === '"')
-        invalid("a property name with dots is written $.['name']", i);
-      if (steps.length === 0) invalid('an array index must follow a property', i);
+      if (steps.length === 0) {
+        invalid(
+          pattern[i + 1] === "'" || pattern[i + 1] === '"'
+            ? "a property name with dots is written $.['name']"
+            : 'an array index must follow a property',
+          i,
+          '$[',
+        );
+      }
       const close = pattern.indexOf(']', i);
       const inside = close === -1 ? '' : pattern.slice(i + 1, close);
       if (inside === '*') {
@@ -256,13 +276,13 @@ function readSelector(pattern: string, start: number): { steps: SelectorStep[]; 
         steps.push({ type: 'index', index: Number(inside) });
         i = close + 1;
       } else {
-        invalid('an array index is a non-negative integer or *', i);
+        invalid('an array index is a non-negative integer or *', i, pattern.slice(i, i + 2));
       }
     } else {
       break;
     }
   }
-  if (steps.length === 0) invalid('empty selector');
+  if (steps.length === 0) invalid('empty selector', start, pattern.slice(start, start + 2));
   if (!endsSelector(pattern[i])) invalidTerm(pattern, start, pattern.slice(start, i + 1));
   return { steps, end: i };
 }
@@ -281,7 +301,22 @@ export interface TermToken {
   readonly textStart: number;
 }
 
-/** Splits an unstructured pattern into terms: whitespace separates, quotes group, `?`/`-` prefix. */
+/**
+ * Characters of an unquoted term: letters and digits of any script, `_` and `.` (captures: `a.b` and
+ * `café` match literally; `a/b`, `a@b`, `ERROR!`, `ERR*` are invalid).
+ */
+const TERM_CHAR = /^[\p{L}\p{N}\p{M}_.]$/u;
+
+/** The code point at `i` (a surrogate pair is one character). */
+function charAt(pattern: string, i: number): string {
+  return String.fromCodePoint(pattern.codePointAt(i)!);
+}
+
+/**
+ * Splits an unstructured pattern into terms: whitespace separates, quotes group, `?`/`-` prefix. Outside
+ * quotes `-` and `?` start a new term even without a space (captures: `a-b` is `a -b`, matching `a` but
+ * not `a b`; `a?b` is `a ?b`, so it matches `a b`).
+ */
 export function tokenizeTerms(pattern: string, from: number, to: number): TermToken[] {
   const tokens: TermToken[] = [];
   let i = from;
@@ -297,27 +332,27 @@ export function tokenizeTerms(pattern: string, from: number, to: number): TermTo
       i++;
     }
     if (pattern[i] === '"') {
-      const { text, end } = readQuoted(pattern, i);
+      // As AWS words it (capture: `"ERROR` is "Invalid character(s) in term '"ERROR'").
+      const open = i;
+      const { text, end } = readQuoted(pattern, i, () => invalidTerm(pattern, open, pattern.slice(open, to)));
       if (end < to && !isSpace(pattern[end]!)) invalidTerm(pattern, end, pattern.slice(end, end + 1));
       tokens.push({ prefix, quoted: true, text, start, textStart: i + 1 });
       i = end;
       continue;
     }
     let end = i;
-    while (end < to && (isAlphanumeric(pattern[end]!) || pattern[end] === '_')) end++;
-    if (end < to && !isSpace(pattern[end]!)) {
+    while (end < to && TERM_CHAR.test(charAt(pattern, end))) end += charAt(pattern, end).length;
+    if (end === i) {
+      let runEnd = i + 1;
+      while (runEnd < to && !isSpace(pattern[runEnd]!) && !TERM_CHAR.test(charAt(pattern, runEnd))) runEnd++;
+      const run = pattern.slice(i, Math.min(runEnd, to));
+      invalidTerm(pattern, run ? i : start, run || prefix);
+    }
+    if (end < to && !isSpace(pattern[end]!) && pattern[end] !== '-' && pattern[end] !== '?') {
       let runEnd = end + 1;
-      while (
-        runEnd < to &&
-        !isSpace(pattern[runEnd]!) &&
-        !isAlphanumeric(pattern[runEnd]!) &&
-        pattern[runEnd] !== '_'
-      ) {
-        runEnd++;
-      }
+      while (runEnd < to && !isSpace(pattern[runEnd]!) && !TERM_CHAR.test(charAt(pattern, runEnd))) runEnd++;
       invalidTerm(pattern, end, pattern.slice(end, runEnd));
     }
-    if (end === i) invalidTerm(pattern, start, prefix);
     tokens.push({ prefix, quoted: false, text: pattern.slice(i, end), start, textStart: i });
     i = end;
   }

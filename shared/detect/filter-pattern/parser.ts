@@ -33,6 +33,12 @@ const MAX_WILDCARDS_PER_PATTERN = 3;
 /** Parenthesis nesting limit: keeps recursion far from the stack limit on hostile input. */
 const MAX_NESTING = 100;
 
+/** A space-delimited field name: a letter or `_`, then letters, digits, `_` (capture: `[1a]` is invalid). */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** CloudWatch Logs' limit on a filter pattern (PutMetricFilter / PutSubscriptionFilter `filterPattern`). */
+export const MAX_PATTERN_LENGTH = 1024;
+
 const BINDING_POWER: Partial<Record<TokenKind, number>> = { '||': 1, '&&': 2 };
 
 const OPERATORS: Partial<Record<TokenKind, ComparisonOperator>> = {
@@ -44,11 +50,32 @@ const OPERATORS: Partial<Record<TokenKind, ComparisonOperator>> = {
   '>=': '>=',
 };
 
+/** The exponent of a number literal is beyond ±(2^31 - 1), after the digits after the point. */
+function exponentOverflows(text: string): boolean {
+  const e = text.search(/[eE]/);
+  if (e === -1) return false;
+  const point = text.indexOf('.');
+  const fraction = point === -1 ? 0 : e - point - 1;
+  const exponent = Number(text.slice(e + 1));
+  return exponent > 2_147_483_647 || exponent - fraction < -2_147_483_647;
+}
+
 function isSpace(ch: string | undefined): boolean {
   return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
 }
 
 export function parseFilterPattern(pattern: string): PatternAst {
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    const length = [...pattern].length; // characters, as the API counts them, not UTF-16 units
+    if (length > MAX_PATTERN_LENGTH) {
+      const cut = [...pattern].slice(0, MAX_PATTERN_LENGTH).join('').length;
+      fail(
+        pattern,
+        cut,
+        `Filter pattern is ${length} characters long: CloudWatch Logs accepts at most ${MAX_PATTERN_LENGTH}`,
+      );
+    }
+  }
   let first = 0;
   let last = pattern.length - 1;
   while (first <= last && isSpace(pattern[first])) first++;
@@ -60,12 +87,18 @@ export function parseFilterPattern(pattern: string): PatternAst {
       return parseJsonPattern(pattern, first);
     case '[':
       return parseSpaceDelimitedPattern(pattern, first);
-    case '%':
+    case '%': {
       if (last === first || pattern[last] !== '%') {
         fail(pattern, last, "If a filter pattern starts with '%' it must end with '%'");
       }
+      // One regex, from the first '%' to the next: anything after it is a stray term (capture:
+      // `%ERROR% %WARN%` is "Invalid character(s) in term ' '").
+      const close = pattern.indexOf('%', first + 1);
+      if (close === first + 1) invalidTerm(pattern, first, '%%');
+      if (close !== last) invalidTerm(pattern, close + 1, pattern[close + 1]!);
       compileRegexSubset(pattern.slice(first + 1, last), { pattern, offset: first + 1 });
       return { kind: 'terms', type: 'regex', source: pattern.slice(first + 1, last), start: first + 1 };
+    }
     default:
       return parseTermsPattern(pattern, first, last + 1);
   }
@@ -155,7 +188,7 @@ class ExpressionParser {
       }
       return { type: 'selector', text: token.raw, steps: token.steps!, start: token.start };
     }
-    if (!/^[A-Za-z0-9_]+$/.test(token.value)) invalidTerm(this.pattern, token.start, token.value);
+    if (!FIELD_NAME.test(token.value)) invalidTerm(this.pattern, token.start, token.value);
     return { type: 'field', name: token.value, start: token.start };
   }
 
@@ -208,10 +241,18 @@ class ExpressionParser {
           fail(
             this.pattern,
             token.start,
-            `'${operator}' compares numbers: expected an unquoted number, found ${token.raw}`,
+            `Invalid character(s) in term '${token.raw}': '${operator}' compares numbers, write the number unquoted`,
           );
         return { type: 'text', text: token.value, quoted: true, start: token.valueStart };
       case 'word':
+        // A number AWS cannot hold: its exponent must fit 32 bits (capture: `= 1e2147483648` is invalid).
+        if (!Number.isNaN(parseNumberLiteral(token.value)) && exponentOverflows(token.value)) {
+          fail(
+            this.pattern,
+            token.start,
+            `Invalid metric filter pattern: the exponent of ${token.raw} is out of range`,
+          );
+        }
         if (numeric && Number.isNaN(parseNumberLiteral(token.value))) {
           fail(this.pattern, token.start, `'${operator}' compares numbers: expected a number, found '${token.raw}'`);
         }
@@ -294,11 +335,21 @@ function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimit
         slots.push({ type: 'ellipsis', start: token.start });
       } else if (token.kind === 'word' && (after === ',' || after === ']' || after === 'eof')) {
         parser.advance();
-        if (!/^[A-Za-z0-9_]+$/.test(token.value)) invalidTerm(pattern, token.start, token.value);
+        if (!FIELD_NAME.test(token.value)) invalidTerm(pattern, token.start, token.value);
         slots.push({ type: 'named', name: token.value, start: token.start });
       } else {
         const condition = parser.parseExpression(0);
         const { name, start } = leftmostField(condition);
+        const fields: { name: string; start: number }[] = [];
+        collectFields(condition, fields);
+        const other = fields.find((field) => field.name !== name);
+        if (other) {
+          fail(
+            pattern,
+            other.start,
+            `Multiple variables used in a single filter. Var1 : ${name}, Var2 : ${other.name}`,
+          );
+        }
         slots.push({ type: 'named', name, start });
         conditions.push(condition);
       }
@@ -315,17 +366,12 @@ function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimit
   parser.expectClose(']');
 
   const ellipses = slots.filter((slot) => slot.type === 'ellipsis');
-  if (ellipses.length > 1) fail(pattern, ellipses[1]!.start, "Only one '...' is supported per pattern");
+  if (ellipses.length > 1) fail(pattern, ellipses[1]!.start, "Duplicate field '...': only one is allowed");
   const names = new Set<string>();
   for (const slot of slots) {
     if (slot.type !== 'named') continue;
-    if (names.has(slot.name)) fail(pattern, slot.start, `Duplicate field name '${slot.name}'`);
+    if (names.has(slot.name)) fail(pattern, slot.start, `Duplicate field '${slot.name}'`);
     names.add(slot.name);
-  }
-  const referenced: { name: string; start: number }[] = [];
-  for (const condition of conditions) collectFields(condition, referenced);
-  for (const field of referenced) {
-    if (!names.has(field.name)) fail(pattern, field.start, `Unknown field '${field.name}'`);
   }
 
   const condition =
@@ -341,35 +387,15 @@ function parseSpaceDelimitedPattern(pattern: string, open: number): SpaceDelimit
 
 const ROLE_BY_PREFIX: Record<'' | '?' | '-', TermRole> = { '': 'required', '?': 'optional', '-': 'excluded' };
 
-/** Characters AWS rejects inside a quoted phrase (captures: `"ERROR!"`, `"ERROR:"`, `"ERROR %WARN%"`). */
-const INVALID_IN_PHRASE = '!:%';
-
+/**
+ * A quoted phrase is literal, spaces and symbols included (captures: `"ERR*"` looks for a star, `" "`
+ * for a space); an empty one is invalid (`""`). `-` and `?` act as operators only outside quotes.
+ */
 function parseTermsPattern(pattern: string, from: number, to: number): TermsPatternAst {
   const terms: Term[] = [];
-  const add = (role: TermRole, text: string) => {
-    if (text.trim() !== '') terms.push({ role, text });
-  };
   for (const token of tokenizeTerms(pattern, from, to)) {
-    if (!token.quoted) {
-      add(ROLE_BY_PREFIX[token.prefix], token.text);
-      continue;
-    }
-    // AWS reads `-` and `?` inside a quoted phrase as term operators too: `"a-b"` is `a -b` (which is
-    // why it matched nothing in the captures) and `"a?b"` is `a ?b` (so it matches `a b`). A phrase that
-    // is only whitespace adds no term, so `" "` matches everything.
-    let role = ROLE_BY_PREFIX[token.prefix];
-    let segmentStart = 0;
-    const { text } = token;
-    for (let k = 0; k < text.length; k++) {
-      const ch = text[k]!;
-      if (INVALID_IN_PHRASE.includes(ch)) invalidTerm(pattern, token.textStart + k, ch);
-      if (ch === '-' || ch === '?') {
-        add(role, text.slice(segmentStart, k));
-        role = ch === '-' ? 'excluded' : 'optional';
-        segmentStart = k + 1;
-      }
-    }
-    add(role, text.slice(segmentStart));
+    if (token.quoted && token.text === '') invalidTerm(pattern, token.textStart - 1, '""');
+    terms.push({ role: ROLE_BY_PREFIX[token.prefix], text: token.text });
   }
   return { kind: 'terms', type: 'terms', terms };
 }

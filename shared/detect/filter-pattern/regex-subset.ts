@@ -106,13 +106,17 @@ class RegexParser {
 
   constructor(
     private readonly src: string,
-    private readonly onError: (offset: number) => never,
+    private readonly onError: (offset: number, message?: string) => never,
   ) {}
 
   parse(): Alternative[] {
     const { src } = this;
-    for (let k = 0; k < src.length; k++) if (!isAllowed(src[k]!)) this.onError(k);
-    if (src.length === 0) this.onError(0);
+    // Worded as AWS words it: the term is the regex up to the first character it does not allow
+    // (captures: `%(ab)+%` gives '%(', `%café%` gives '%café').
+    for (let k = 0; k < src.length; k++) {
+      if (!isAllowed(src[k]!)) this.onError(k, `Invalid character(s) in term '%${src.slice(0, k + 1)}'`);
+    }
+    if (src.length === 0) this.onError(0, "Invalid character(s) in term '%%'");
 
     const alternatives: Alternative[] = [[]];
     let current = alternatives[0]!;
@@ -336,7 +340,7 @@ function literalAlternatives(alternatives: Alternative[]): { text: string; bol: 
 export function compileRegexSubset(source: string, context?: { pattern: string; offset: number }): RegexMatcher {
   const pattern = context?.pattern ?? source;
   const base = context?.offset ?? 0;
-  const onError = (offset: number): never => fail(pattern, base + offset, REGEX_ERROR);
+  const onError = (offset: number, message = REGEX_ERROR): never => fail(pattern, base + offset, message);
   const alternatives = new RegexParser(source, onError).parse();
 
   const literals = literalAlternatives(alternatives);
