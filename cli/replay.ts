@@ -10,6 +10,7 @@ import { ConfigError, errorMessage } from '../shared/errors';
 import { inlineValue } from '../shared/alert/alert-text';
 import { maxDecompressedBytesFromEnv } from '../shared/intake/decode-input';
 import { createLogger, redactText } from '../shared/platform/logger';
+import { configWarnings } from '../shared/platform/load-function-config';
 import { DetectionRun } from '../shared/pipeline';
 import { publishAlerts } from '../shared/sinks/publish-alerts';
 import { loadSinkConfig, type SinkConfig } from '../shared/sinks/sink-config';
@@ -130,6 +131,7 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   if (rules !== undefined && detector.name !== 'unauthorized-api')
     throw new ConfigError('--rules applies to unauthorized-api only');
   const config = detector.loadConfig(typeof rules === 'string' ? { ...io.env, RULE_SETS: rules } : io.env);
+  for (const warning of configWarnings(config)) io.err(`warning: ${warning}`);
   const sinks = replaySinks(flags, io.env);
   const quiet = flags.has('quiet');
   const json = flags.has('json');

@@ -38,9 +38,10 @@ export function createLambdaHandler<Config>(
   env: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  const { config, sinkConfig, maxDecompressedBytes, logLevel } = loadFunctionConfig(detector, env, 'aws');
+  const { config, sinkConfig, maxDecompressedBytes, logLevel, warnings } = loadFunctionConfig(detector, env, 'aws');
   const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
   const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination);
+  for (const warning of warnings) log.warn({ warning }, 'configuration warning');
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
   // SDK clients are created (and their code loaded) on first use: an invocation that fetches nothing
   // and publishes nothing never pays for them.

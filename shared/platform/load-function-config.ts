@@ -9,6 +9,14 @@ export interface FunctionConfig<Config> {
   sinkConfig: SinkConfig;
   maxDecompressedBytes: number;
   logLevel?: string;
+  /** Settings that are valid but probably wrong (a whitelist entry allowing everything): log once at cold start. */
+  warnings: string[];
+}
+
+/** A detector config's `warnings` member, when it has one. */
+export function configWarnings(config: unknown): string[] {
+  const warnings = (config as { warnings?: unknown } | undefined)?.warnings;
+  return Array.isArray(warnings) ? warnings.filter((w): w is string => typeof w === 'string') : [];
 }
 
 /**
@@ -31,5 +39,11 @@ export function loadFunctionConfig<Config>(
     for (const problem of error.problems) problems.add(problem);
   }
   problems.throwIfAny(detector.name);
-  return { config: config as Config, sinkConfig, maxDecompressedBytes, logLevel: readEnv(env, 'LOG_LEVEL')?.value };
+  return {
+    config: config as Config,
+    sinkConfig,
+    maxDecompressedBytes,
+    logLevel: readEnv(env, 'LOG_LEVEL')?.value,
+    warnings: configWarnings(config),
+  };
 }
