@@ -49,8 +49,18 @@ export const DEFAULT_IGNORABLE_RANGES: ReadonlyArray<readonly [number, number]> 
 // (they hide the text between them), every Default_Ignorable_Code_Point (above) and, with the `u`
 // flag, only *unpaired* surrogates: a lone surrogate cannot be encoded as UTF-8, so it makes SNS's
 // form encoding throw (`URIError: URI malformed`) and SMN replace or reject it. None belongs in an alert.
-const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb\u{1bca0}-\u{1bca3}\u{1d173}-\u{1d17a}\u{e0000}-\u{e0fff}]/gu;
+const OTHER_UNSAFE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x0000, 0x001f],
+  [0x007f, 0x009f],
+  [0x2028, 0x2029],
+  [0xfff9, 0xfffb],
+  [0xd800, 0xdfff],
+];
+const codePointRange = ([from, to]: readonly [number, number]) => `\\u{${from.toString(16)}}-\\u{${to.toString(16)}}`;
+const UNSAFE = new RegExp(
+  `[${[...OTHER_UNSAFE_RANGES, ...DEFAULT_IGNORABLE_RANGES].map(codePointRange).join('')}]`,
+  'gu',
+);
 const UNSAFE_ONE = new RegExp(`^${UNSAFE.source}$`, 'u');
 const LONE_SURROGATE = /[\ud800-\udfff]/gu;
 
