@@ -112,8 +112,9 @@ export function truncate(text: string, max: number): string {
 export function inlineValue(value: unknown, max = FIELD_MAX_CHARS): string {
   if (value === undefined || value === null || value === '') return '-';
   const text = typeof value === 'string' ? value : String(value);
-  // Truncate first (bounded work on huge values), then escape, then truncate again (escapes grow).
-  return truncate(truncate(text, max * 2).replace(UNSAFE, escapeUnsafe), max);
+  // Truncate first (bounded work on huge values), then mask access key ids (before the final cut, which
+  // could leave a key's first characters that no longer look like a key), escape, truncate again.
+  return truncate(maskAccessKeyIds(truncate(text, max * 2)).replace(UNSAFE, escapeUnsafe), max);
 }
 
 /**
