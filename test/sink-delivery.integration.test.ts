@@ -13,10 +13,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loginWhitelist } from '../functions/login-whitelist/login-whitelist';
 import type { Alert } from '../shared/alert/alert';
 import { SinkError } from '../shared/errors';
+import { DetectionRun } from '../shared/pipeline';
 import { createLambdaHandler } from '../shared/platform/lambda-handler';
 import { createFunctionGraphHandler } from '../shared/platform/functiongraph-handler';
 import { createSmnSink } from '../shared/sinks/smn-sink';
 import { createSnsSink, snsClientFor } from '../shared/sinks/sns-sink';
+import { createStdoutSink } from '../shared/sinks/stdout-sink';
 import { useAlertTopicEmulator } from './support/alert-topic-emulator';
 import { fixture } from './support/fixtures';
 import { functionGraphContext } from './support/functiongraph-context';
@@ -347,5 +349,19 @@ describe('the built Lambda bundle', () => {
     expect(outcome).toMatchObject({ ok: true, result: { alerts: 2, delivered: 2 } });
     const received = await drainQueue(emulator.address, 'delivery-inbox');
     expect(received.map((message) => message.Message).join('\n')).toContain('malloryx\\ud800y\\udfffz');
+  });
+});
+
+describe('the stdout sink and JSON output', () => {
+  it('an alert whose event holds lone surrogates prints one well-formed JSON line that parses back', async () => {
+    const lines: string[] = [];
+    const run = new DetectionRun(loginWhitelist, loginWhitelist.loadConfig({ IP_WHITELIST: WHITELIST }));
+    await run.ingest(poisonedLogFile(), 'event');
+    const [alert] = run.alerts();
+    await createStdoutSink((line) => lines.push(line)).publish(alert);
+    expect(lines).toHaveLength(1);
+    expect(() => encodeURIComponent(lines[0])).not.toThrow();
+    expect(lines[0]).not.toMatch(/[\ud800-\udfff]/u);
+    expect(JSON.parse(lines[0]).message).toContain('malloryx\\ud800y');
   });
 });

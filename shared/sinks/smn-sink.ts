@@ -202,10 +202,17 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
   }
 
   async function attempt(body: string): Promise<Attempt> {
+    let headers: Record<string, string>;
+    try {
+      headers = headersFor(body);
+    } catch (error) {
+      // Building (signing) the request failed: the same request fails the same way on every retry.
+      return { ok: false, retryable: false, detail: cut(oneLine(redact(describeFailure(error, timeoutMs))), 500) };
+    }
     try {
       const response = await doFetch(url, {
         method: 'POST',
-        headers: headersFor(body),
+        headers,
         body,
         // A redirect would carry the token to wherever it points.
         redirect: 'manual',
