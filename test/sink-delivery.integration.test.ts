@@ -344,6 +344,38 @@ describe('the built Lambda bundle', () => {
     }
   });
 
+  it('the FunctionGraph bundle: a 200 HTML page at SINK_ENDPOINT fails the invocation, not retryable', async () => {
+    const server = await startImpostor('text/html', '<html><body>captive portal</body></html>');
+    try {
+      let mod: { handler: (event: unknown, context: unknown) => Promise<unknown> } | undefined;
+      jest.isolateModules(() => {
+        mod = require(join(ROOT, 'dist', 'functiongraph', 'login-whitelist', 'index.js'));
+      });
+      const ctx = functionGraphContext({
+        userData: {
+          IP: WHITELIST,
+          SMN_Topic: 'alerts',
+          RegionName: 'eu-de',
+          SINK_ENDPOINT: server.url,
+          LOG_LEVEL: 'silent',
+        },
+        projectId: PROJECT,
+        token: TOKEN,
+        keys: { accessKey: 'AK', secretKey: 'SK' },
+      });
+      const error = await rejection(
+        (mod as NonNullable<typeof mod>).handler(
+          fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'),
+          ctx,
+        ),
+      );
+      expect(error).toMatchObject({ name: 'SinkError', retryable: false });
+      expect((error as Error).message).toMatch(/answered HTTP 200 \(text\/html\) but not as SMN/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a batch with lone surrogates publishes every alert through fauxqs', async () => {
     const { outcome } = await invokeBundle('login-whitelist', bundleEnv(emulator.address), poisonedLogFile());
     expect(outcome).toMatchObject({ ok: true, result: { alerts: 2, delivered: 2 } });
