@@ -11,6 +11,7 @@ import type { CliIo } from '../cli/io';
 import type { Alert } from '../shared/alert/alert';
 import { SinkError } from '../shared/errors';
 import { createAlertSinks } from '../shared/sinks/create-sinks';
+import { publishAlerts } from '../shared/sinks/publish-alerts';
 import { loadSinkConfig, type Platform } from '../shared/sinks/sink-config';
 import { createSmnSink } from '../shared/sinks/smn-sink';
 import { classifySnsFailure, createSnsSink, snsSinkFor } from '../shared/sinks/sns-sink';
@@ -207,4 +208,19 @@ describe('SMN error bodies are redacted before they are cut', () => {
       }
     },
   );
+});
+
+describe('publishAlerts and sinks that do not classify their failures', () => {
+  const silent = { info: () => undefined, error: () => undefined } as unknown as Parameters<typeof publishAlerts>[2];
+  const failing = (error: unknown) => ({ name: 'custom', publish: async () => Promise.reject(error) });
+
+  it('an encoding error (URIError) fails the publish without asking for a retry', async () => {
+    const error = await publishAlerts([alert()], [failing(new URIError('URI malformed'))], silent).catch((e) => e);
+    expect(error).toMatchObject({ name: 'SinkError', retryable: false });
+  });
+
+  it('any other unclassified failure is retried: a lost alert is worse than a duplicate', async () => {
+    const error = await publishAlerts([alert()], [failing(new Error('boom'))], silent).catch((e) => e);
+    expect(error).toMatchObject({ name: 'SinkError', retryable: true });
+  });
 });
