@@ -319,3 +319,13 @@ describe('login-whitelist configuration', () => {
     expect(warnings[0]).toContain('0.0.0.0/0 allows every IPv4 address');
   });
 });
+
+describe('no alert text ever throws on a lone surrogate', () => {
+  it('a Config rule name with one still gives an alert (the console link used to throw URIError)', async () => {
+    const record = fixture('aws/config-compliance-change-noncompliant.json') as { detail: Record<string, unknown> };
+    const poisoned = { ...record, detail: { ...record.detail, configRuleName: 'rule-\ud800' } };
+    const [alert] = await alertsOf(configCompliance, {}, poisoned);
+    expect(alert.message).toContain('rule-\\ud800');
+    expect(() => encodeURIComponent(alert.message)).not.toThrow();
+  });
+});

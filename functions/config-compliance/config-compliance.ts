@@ -12,7 +12,7 @@ import {
   eventIdLines,
 } from '../../shared/alert/alert-fields';
 import { compileGlob } from '../../shared/detect/filter-pattern/glob';
-import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
+import { escapeLoneSurrogates, formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
 import type { Detector, Finding, FindingGroup } from '../../shared/detect/detector';
 import { ConfigProblems, readBoolean, readEnv, type Env } from '../../shared/platform/env-config';
 import { COMPLIANCE_STATES, readPutEvaluations, UNKNOWN_RULE } from '../../shared/normalize';
@@ -243,7 +243,8 @@ export function consoleLink(event: TraceEvent, config: ConfigComplianceConfig): 
     const page =
       rule === undefined || rule === UNKNOWN_RULE
         ? '#/rules'
-        : `#/rules/details?configRuleName=${encodeURIComponent(rule)}`;
+        : // A lone surrogate makes encodeURIComponent throw, which would fail the alert itself.
+          `#/rules/details?configRuleName=${encodeURIComponent(escapeLoneSurrogates(rule))}`;
     return `https://${region}.console.aws.amazon.com/config/home?region=${region}${page}`;
   }
   const region =
