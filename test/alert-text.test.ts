@@ -1,5 +1,14 @@
 import fc from 'fast-check';
-import { capMessage, formatFields, inlineValue, safeSubject, TRUNCATION_MARKER } from '../shared/alert/alert-text';
+import {
+  capMessage,
+  DEFAULT_IGNORABLE_RANGES,
+  escapeLoneSurrogates,
+  formatFields,
+  inlineValue,
+  isUnsafeCodePoint,
+  safeSubject,
+  TRUNCATION_MARKER,
+} from '../shared/alert/alert-text';
 
 /** SNS's subject rules: ASCII, starts with a letter/digit/punctuation, no line breaks or controls, < 100 chars. */
 function isValidSnsSubject(subject: string): boolean {
@@ -76,5 +85,92 @@ describe('alert text safety', () => {
         },
       ),
     );
+  });
+});
+
+describe('invisible characters and lone surrogates', () => {
+  const isLoneSurrogate = /[\ud800-\udfff]/u;
+
+  it("the escaped set holds exactly the running engine's Default_Ignorable_Code_Point property", () => {
+    const engine = /^\p{Default_Ignorable_Code_Point}$/u;
+    const ours = (code: number) => DEFAULT_IGNORABLE_RANGES.some(([from, to]) => code >= from && code <= to);
+    const differences: string[] = [];
+    for (let code = 0; code <= 0x10ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      if (engine.test(String.fromCodePoint(code)) !== ours(code)) differences.push(code.toString(16));
+    }
+    expect(differences).toEqual([]);
+  });
+
+  it.each([
+    ['a tag character (hidden text)', 'admin\u{e0061}\u{e0064}', 'admin\\u{e0061}\\u{e0064}'],
+    ['the Mongolian vowel separator', 'a\u180eb', 'a\\u180eb'],
+    ['a soft hyphen', 'ad\u00admin', 'ad\\u00admin'],
+    ['the combining grapheme joiner', 'a\u034fb', 'a\\u034fb'],
+    ['the Hangul fillers', '\u115f\u1160\u3164\uffa0', '\\u115f\\u1160\\u3164\\uffa0'],
+    ['variation selectors', 'x\ufe0fy\u{e0100}', 'x\\ufe0fy\\u{e0100}'],
+    ['a lone high surrogate', 'a\ud800b', 'a\\ud800b'],
+    ['a lone low surrogate', 'a\udc00b', 'a\\udc00b'],
+    ['a reversed pair', '\ude00\ud83d', '\\ude00\\ud83d'],
+    ['a high surrogate at the end', 'abc\udbff', 'abc\\udbff'],
+  ])('%s is written as a visible escape', (_name, value, shown) => {
+    expect(inlineValue(value)).toBe(shown);
+  });
+
+  it('a real surrogate pair (an emoji) is kept as it is', () => {
+    expect(inlineValue('fire 🔥')).toBe('fire 🔥');
+  });
+
+  it('no character of any output is one the sanitizer escapes, and the output is always well-formed', () => {
+    const hidden = fc.oneof(
+      fc.constantFrom(...DEFAULT_IGNORABLE_RANGES).chain(([from, to]) => fc.integer({ min: from, max: to })),
+      fc.integer({ min: 0xd800, max: 0xdfff }),
+      fc.integer({ min: 0, max: 0x10ffff }),
+    );
+    const text = fc
+      .array(
+        fc.oneof(
+          hidden.map((code) =>
+            code >= 0xd800 && code <= 0xdfff ? String.fromCharCode(code) : String.fromCodePoint(code),
+          ),
+          fc.string(),
+        ),
+        {
+          maxLength: 40,
+        },
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 16, max: 600 }), (value, max) => {
+        const line = inlineValue(value, max);
+        expect([...line].filter((char) => isUnsafeCodePoint(char.codePointAt(0) as number))).toEqual([]);
+        expect(line).not.toMatch(isLoneSurrogate);
+        expect(() => encodeURIComponent(line)).not.toThrow();
+      }),
+    );
+  });
+
+  it('escapeLoneSurrogates and capMessage leave only well-formed text', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 5 }),
+        (text, lone) => {
+          const mixed = text + lone + text;
+          expect(() => encodeURIComponent(escapeLoneSurrogates(mixed))).not.toThrow();
+          expect(() => encodeURIComponent(capMessage(mixed))).not.toThrow();
+          expect(() => encodeURIComponent(capMessage(mixed, 64))).not.toThrow();
+        },
+      ),
+    );
+    expect(escapeLoneSurrogates('ok 🔥')).toBe('ok 🔥');
+  });
+
+  it('an access key id cut by the field limit is masked before the cut, so no prefix of it is left', () => {
+    const key = 'AKIAIOSFODNN7EXAMPLE';
+    for (let at = 480; at <= 512; at++) {
+      const line = inlineValue(`${'x'.repeat(at)}${key}`, 512);
+      expect(line).not.toContain('AKIAIOSF');
+    }
   });
 });

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DETECTORS } from '../functions/registry';
 import type { Alert } from '../shared/alert/alert';
-import { MESSAGE_MAX_BYTES, SUBJECT_MAX_CHARS, TRUNCATION_MARKER } from '../shared/alert/alert-text';
+import { isUnsafeCodePoint, MESSAGE_MAX_BYTES, SUBJECT_MAX_CHARS, TRUNCATION_MARKER } from '../shared/alert/alert-text';
 import type { Detector, FindingGroup } from '../shared/detect/detector';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import type { RecordKind } from '../shared/intake/intake-item';
@@ -41,6 +41,12 @@ const PAYLOADS: [name: string, text: string][] = [
   ['control characters and ANSI escapes', `${MARK}\u0000\u0007\u001b[31mred\u001b[0m\u0008\u007f\u0085\u009b`],
   ['bidi overrides and invisible characters', `${MARK}\u202egnp.exe\u2066x\u2069\u200f\u200b\u061c\ufeff`],
   ['Unicode line and paragraph separators', `${MARK}\u2028Rule: x\u2029Source: y`],
+  ['tag characters (hidden text)', `${MARK}\u{e0001}\u{e0061}\u{e0064}\u{e006d}\u{e007f}`],
+  [
+    'Default_Ignorable fillers, joiners and selectors',
+    `${MARK}\u00ad\u034f\u115f\u1160\u180e\u3164\uffa0\ufe0f\u{e0100}\u2064`,
+  ],
+  ['lone surrogates (SNS cannot encode them)', `${MARK}\ud800 x \udfff\ude00\ud83d`],
   ['non-ASCII text', `${MARK} 王磊 Zoë Ñandú Ελλάδα 🔥`],
   ['a very long ASCII value', MARK + 'A'.repeat(20_000)],
   ['a very long multi-byte value', MARK + '🔥é'.repeat(8_000)],
@@ -48,9 +54,9 @@ const PAYLOADS: [name: string, text: string][] = [
   ['leading blanks and tabs', `${MARK}\t\t  spaced   out  `],
 ];
 
-/** Characters that must never reach a message: C0 (but \n), DEL, C1, bidi, zero-width, separators, BOM. */
-const UNSAFE_IN_MESSAGE =
-  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+/** Characters that must never reach a message: controls (but \n), separators, every Default_Ignorable, lone surrogates. */
+const unsafeIn = (message: string) =>
+  [...message].filter((char) => char !== '\n' && isUnsafeCodePoint(char.codePointAt(0) as number));
 const LABEL = /^([A-Z][A-Za-z ]{0,40}): /;
 
 interface Trigger {
@@ -120,7 +126,8 @@ function expectSafe(alert: Alert, baseline: Alert | undefined): void {
   expect(alert.subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
   expect(Buffer.byteLength(alert.subject)).toBeLessThanOrEqual(SMN_SUBJECT_MAX_BYTES);
   expect(Buffer.byteLength(alert.message)).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
-  expect(alert.message).not.toMatch(UNSAFE_IN_MESSAGE);
+  expect(unsafeIn(alert.message)).toEqual([]);
+  expect(() => encodeURIComponent(alert.message)).not.toThrow();
   expect(alert.message).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
   expect(`${alert.subject}\n${alert.message}\n${JSON.stringify(alert.event)}`).not.toContain(ACCESS_KEY);
   // Same rule, same lines, same labels in the same places: nothing was forged.
@@ -362,7 +369,7 @@ describe('end to end through the handlers, for every registered function', () =>
     expect(messages).toHaveLength(result.alerts);
     for (const message of messages) {
       expect(message.Message).toContain(MARK);
-      expect(message.Message).not.toMatch(UNSAFE_IN_MESSAGE);
+      expect(unsafeIn(message.Message)).toEqual([]);
       expect(`${message.Subject}${message.Message}`).not.toContain(ACCESS_KEY);
     }
   });
@@ -388,7 +395,7 @@ describe('end to end through the handlers, for every registered function', () =>
       expect(smn.published).toHaveLength(result.alerts);
       for (const message of smn.published) {
         expect(message.message).toContain(MARK);
-        expect(message.message).not.toMatch(UNSAFE_IN_MESSAGE);
+        expect(unsafeIn(message.message)).toEqual([]);
         expect(`${message.subject}${message.message}`).not.toContain(ACCESS_KEY);
       }
     },

@@ -17,7 +17,13 @@ import type { CliIo } from '../cli/io';
 import { DETECTORS } from '../functions/registry';
 import { loginWhitelist, RULE_OUTSIDE_WHITELIST } from '../functions/login-whitelist/login-whitelist';
 import type { Alert } from '../shared/alert/alert';
-import { MESSAGE_MAX_BYTES, SUBJECT_MAX_CHARS } from '../shared/alert/alert-text';
+import {
+  DEFAULT_IGNORABLE_RANGES,
+  isUnsafeCodePoint,
+  MESSAGE_MAX_BYTES,
+  SUBJECT_MAX_CHARS,
+} from '../shared/alert/alert-text';
+import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import type { Detector } from '../shared/detect/detector';
 import { InvalidEventError } from '../shared/errors';
 import type { RecordKind } from '../shared/intake/intake-item';
@@ -78,6 +84,23 @@ function paths(value: Json, path: Path = []): Path[] {
   return children.flatMap(([key, member]) => [[...path, key], ...paths(member, [...path, key])]);
 }
 
+/** A lone high or low surrogate: JSON `"\ud800"` parses into one, and it cannot be encoded as UTF-8. */
+const loneSurrogateArb = fc
+  .oneof(fc.integer({ min: 0xd800, max: 0xdbff }), fc.integer({ min: 0xdc00, max: 0xdfff }))
+  .map((code) => String.fromCharCode(code));
+/** A Default_Ignorable_Code_Point: characters a renderer may show as nothing (tag characters, fillers, selectors). */
+const defaultIgnorableArb = fc
+  .constantFrom(...DEFAULT_IGNORABLE_RANGES)
+  .chain(([from, to]) => fc.integer({ min: from, max: to }))
+  .map((code) => String.fromCodePoint(code));
+/** Visible text with hidden characters and lone surrogates mixed in. */
+const hiddenTextArb = fc
+  .array(fc.oneof(loneSurrogateArb, defaultIgnorableArb, fc.constantFrom('a', 'Rule: x', '\n', '😀')), {
+    minLength: 1,
+    maxLength: 30,
+  })
+  .map((parts) => parts.join(''));
+
 type Mutation =
   | { kind: 'drop' }
   | { kind: 'replace'; value: Json }
@@ -96,7 +119,19 @@ const mutationArb: fc.Arbitrary<{ pick: number; mutation: Mutation }> = fc.recor
     fc
       .record({
         size: fc.integer({ min: 5_000, max: 120_000 }),
-        unit: fc.constantFrom('x', 'é', '🔥', '\u202e', '\n', '\u0000', 'AKIA'),
+        unit: fc.constantFrom(
+          'x',
+          'é',
+          '🔥',
+          '\u202e',
+          '\n',
+          '\u0000',
+          'AKIA',
+          '\ud800',
+          '\udc00',
+          '\u{e0041}',
+          '\u3164',
+        ),
       })
       .map<Mutation>(({ size, unit }) => ({ kind: 'huge', size, unit })),
     fc.integer({ min: 50, max: 2_000 }).map<Mutation>((depth) => ({ kind: 'deep', depth })),
@@ -104,6 +139,7 @@ const mutationArb: fc.Arbitrary<{ pick: number; mutation: Mutation }> = fc.recor
       .record({ key: fc.constantFrom('__proto__', 'constructor', 'prototype'), value: fc.jsonValue({ maxDepth: 2 }) })
       .map<Mutation>(({ key, value }) => ({ kind: 'proto', key, value: { polluted: true, value } })),
     fc.string({ unit: 'binary', maxLength: 40 }).map<Mutation>((text) => ({ kind: 'append', text })),
+    hiddenTextArb.map<Mutation>((text) => ({ kind: 'append', text })),
   ),
 });
 
@@ -183,8 +219,10 @@ const mutatedArb = fc
   .map(({ sample, mutations }) => ({ kind: sample.kind, record: mutate(sample.record, mutations) }));
 
 const LABEL = /^([A-Z][A-Za-z ]{0,40}): /;
-const UNSAFE_IN_MESSAGE =
-  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/u;
+/** Any code point but a line break that the alert text must have escaped (controls, Default_Ignorable, lone surrogates). */
+function unsafeCodePoints(text: string): string[] {
+  return [...text].filter((char) => char !== '\n' && isUnsafeCodePoint(char.codePointAt(0) as number));
+}
 /**
  * Safe for every sink, and no forged field: values are escaped onto their own line, so no `Label:`
  * appears twice (a forged `Rule:` or `Source:` line would repeat one). The strict comparison with the
@@ -194,7 +232,11 @@ function expectSafeAlert(alert: Alert): void {
   expect(alert.subject).toMatch(/^[A-Za-z0-9\p{P}\p{S}][\x20-\x7e]*$/u);
   expect(alert.subject.length).toBeLessThanOrEqual(SUBJECT_MAX_CHARS);
   expect(Buffer.byteLength(alert.message)).toBeLessThanOrEqual(MESSAGE_MAX_BYTES);
-  expect(alert.message).not.toMatch(UNSAFE_IN_MESSAGE);
+  expect(unsafeCodePoints(alert.message)).toEqual([]);
+  // encodeURIComponent throws URIError exactly where the SNS SDK's form encoding does: on a lone surrogate.
+  for (const text of [alert.subject, alert.message, alert.rule, alert.function, alert.dedupId])
+    expect(() => encodeURIComponent(text)).not.toThrow();
+  expect(() => encodeURIComponent(alertJsonLine(alert))).not.toThrow();
   const labels = alert.message.split('\n').flatMap((line) => LABEL.exec(line)?.[1] ?? []);
   expect(labels.filter((label, index) => labels.indexOf(label) !== index)).toEqual([]);
 }

@@ -131,7 +131,13 @@ describe('classifyAddress', () => {
     ['example.com.', { kind: 'other' }],
     ['-bad.example.com', { kind: 'other' }],
     ['1.2.3.4 5.6.7.8', { kind: 'other' }],
-    ['1.2.3.4,5.6.7.8', { kind: 'other' }],
+    // A list (X-Forwarded-For style) is read by its first address; the whole text stays in sourceAddress.
+    ['1.2.3.4,5.6.7.8', { kind: 'ipv4', ip: '1.2.3.4', note: 'list' }],
+    ['8.8.8.8, 10.0.0.1', { kind: 'ipv4', ip: '8.8.8.8', note: 'list' }],
+    [' 2001:DB8::1 , 10.0.0.1', { kind: 'ipv6', ip: '2001:db8::1', note: 'list' }],
+    ['035.1.2.3, 10.0.0.1', { kind: 'ipv4', ip: '35.1.2.3', note: 'leading-zeros,list' }],
+    ['unknown, 10.0.0.1', { kind: 'other' }],
+    [', 10.0.0.1', { kind: 'other' }],
   ])('classifies %j', (raw, expected) => {
     expect(classifyAddress(raw)).toEqual(expected);
   });

@@ -40,7 +40,8 @@ describe('login-whitelist on Lambda with SNS', () => {
     expect(result).toMatchObject({ records: 1, alerts: 1, delivered: 1, rejected: 0 });
     const received = await drainQueue(emulator.address, 'inbox');
     expect(received).toHaveLength(1);
-    expect(received[0].Message.split('\n')[0]).toMatch(/^Illegal operation\[IP:[0-9a-f.:]+, Action:ConsoleLogin\]$/);
+    expect(received[0].Message.split('\n')[0]).toMatch(/^Illegal operation\[IP:[0-9a-f.:]+, Action:login\]$/);
+    expect(received[0].Message).toContain('\nProvider action: ConsoleLogin\n');
     expect(received[0].Subject).toMatch(/^trailguard: login from /);
     expect(received[0].MessageAttributes?.rule?.Value).toBe('ip-not-whitelisted');
   });

@@ -137,7 +137,7 @@ describe('login-whitelist alert text', () => {
     const { message } = describeLoginAlert(
       groupOf(traceEvent({ sourceAddress: '035.249.253.232', sourceIp: '35.249.253.232' })),
     );
-    expect(message).toContain('Illegal operation[IP:35.249.253.232, Action:ConsoleLogin]');
+    expect(message).toContain('Illegal operation[IP:35.249.253.232, Action:login]');
     expect(message).toContain('Source: 35.249.253.232 (written by the provider as 035.249.253.232)');
   });
 
@@ -152,7 +152,8 @@ describe('login-whitelist alert text', () => {
     const lines = message.split('\n');
     expect(lines.filter((line) => line.startsWith('Rule:'))).toHaveLength(1);
     expect(lines.filter((line) => line.startsWith('Event id:'))).toEqual(['Event id: evt-0001']);
-    expect(lines[0]).toBe('Illegal operation[IP:198.51.100.7, Action:Console\\nLogin]');
+    expect(lines[0]).toBe('Illegal operation[IP:198.51.100.7, Action:login]');
+    expect(lines).toContain('Provider action: Console\\nLogin');
   });
 
   it('an aggregated alert gives the count and the first event ids', () => {
@@ -163,7 +164,7 @@ describe('login-whitelist alert text', () => {
   it('a non-IP source says it could not be checked', () => {
     const event = traceEvent({ sourceIp: undefined, sourceAddress: 'AWS Internal', sourceAddressKind: 'internal' });
     const { message, subject } = describeLoginAlert(groupOf(event, RULE_NON_IP_SOURCE));
-    expect(message.split('\n')[0]).toBe('Illegal operation[IP:AWS Internal, Action:ConsoleLogin]');
+    expect(message.split('\n')[0]).toBe('Illegal operation[IP:AWS Internal, Action:login]');
     expect(message).toContain('not an IP address');
     expect(subject).toContain('non-IP source');
   });

@@ -4,9 +4,15 @@
  * configured. Pure: config from an env map, detection and text from TraceEvents.
  */
 import type { Severity } from '../../shared/alert/alert';
-import { describeActor, eventIdLines } from '../../shared/alert/alert-fields';
+import {
+  CONFIGURED_REGION,
+  describeActor,
+  describeRegion,
+  describeSourceAddress,
+  eventIdLines,
+} from '../../shared/alert/alert-fields';
 import { compileGlob } from '../../shared/detect/filter-pattern/glob';
-import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
+import { escapeLoneSurrogates, formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
 import type { Detector, Finding, FindingGroup } from '../../shared/detect/detector';
 import { ConfigProblems, readBoolean, readEnv, type Env } from '../../shared/platform/env-config';
 import { COMPLIANCE_STATES, readPutEvaluations, UNKNOWN_RULE } from '../../shared/normalize';
@@ -23,6 +29,8 @@ export interface ConfigComplianceConfig {
   putEvaluations: boolean;
   /** Console origin for Huawei links, no trailing slash (HUAWEI_CONSOLE_URL). */
   huaweiConsoleUrl: string;
+  /** The function's configured region (ALERT_REGION / RegionName), shown when an event names none. */
+  region?: string;
 }
 
 export const DEFAULT_NOTIFY_ON: readonly ComplianceState[] = ['NON_COMPLIANT'];
@@ -58,10 +66,16 @@ export function loadConfigComplianceConfig(env: Env): ConfigComplianceConfig {
   const exclude = readPatterns(env, 'RULE_EXCLUDE', problems) ?? [];
   const putEvaluations = readBoolean(env, 'ALERT_ON_PUT_EVALUATIONS', false, problems);
   const huaweiConsoleUrl = readConsoleUrl(env, problems);
+  const region = readEnv(env, ...CONFIGURED_REGION)?.value;
   problems.throwIfAny('config-compliance');
-  return include === undefined
-    ? { notifyOn, exclude, putEvaluations, huaweiConsoleUrl }
-    : { notifyOn, include, exclude, putEvaluations, huaweiConsoleUrl };
+  return {
+    notifyOn,
+    ...(include === undefined ? {} : { include }),
+    exclude,
+    putEvaluations,
+    huaweiConsoleUrl,
+    ...(region ? { region } : {}),
+  };
 }
 
 function splitList(value: string): string[] {
@@ -229,7 +243,8 @@ export function consoleLink(event: TraceEvent, config: ConfigComplianceConfig): 
     const page =
       rule === undefined || rule === UNKNOWN_RULE
         ? '#/rules'
-        : `#/rules/details?configRuleName=${encodeURIComponent(rule)}`;
+        : // A lone surrogate makes encodeURIComponent throw, which would fail the alert itself.
+          `#/rules/details?configRuleName=${encodeURIComponent(escapeLoneSurrogates(rule))}`;
     return `https://${region}.console.aws.amazon.com/config/home?region=${region}${page}`;
   }
   const region =
@@ -269,11 +284,13 @@ export function describeComplianceAlert(
     ['State', `${describeOldState(event, compliance)} → ${compliance.newState}`],
     ['Annotation', compliance.annotation],
     ['Account', event.account],
-    ['Region', event.region],
+    ['Region', describeRegion(event, config.region)],
     ['When', event.time],
     ['Console', consoleLink(event, config)],
     // Who reported it matters only when it was not the Config service itself (a custom rule's function).
     ...(event.source === 'cloudtrail' ? ([['Reported by', describeActor(event)]] as const) : []),
+    // Config notifications have no source address; a PutEvaluations call does, raw form beside canonical.
+    ...(event.sourceAddressKind === 'empty' ? [] : ([['Source address', describeSourceAddress(event)]] as const)),
     ['Source', `${event.source} ${event.action}`],
   ]);
   const subjectResource = compliance.resourceId ?? compliance.resourceType ?? 'a resource';

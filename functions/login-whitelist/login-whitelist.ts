@@ -8,7 +8,13 @@ import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../.
 import { ConfigError } from '../../shared/errors';
 import { parseWhitelist, type IpWhitelist } from '../../shared/detect/ip-whitelist';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
-import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
+import {
+  CONFIGURED_REGION,
+  describeActor,
+  describeSourceAddress,
+  describeWhere,
+  eventIdLines,
+} from '../../shared/alert/alert-fields';
 
 export const NON_IP_POLICIES = ['alert', 'ignore'] as const;
 export type NonIpPolicy = (typeof NON_IP_POLICIES)[number];
@@ -22,20 +28,56 @@ export interface LoginWhitelistConfig {
    * be checked against the whitelist, so by default it is reported as its own rule.
    */
   nonIpSource: NonIpPolicy;
+  /** The function's configured region (ALERT_REGION / RegionName), shown when an event names none. */
+  region?: string;
+  /** Accepted but worth a look (a whitelist entry that allows every address): logged once at cold start. */
+  warnings: string[];
 }
 
 export const RULE_OUTSIDE_WHITELIST = 'ip-not-whitelisted';
 export const RULE_NON_IP_SOURCE = 'source-not-an-ip';
 
-export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
-  const problems = new ConfigProblems();
-  const list = readEnv(env, 'IP_WHITELIST', 'IP');
-  let whitelist: IpWhitelist | undefined;
-  if (!list) {
+/** The whitelist variables: the documented one, and the Huawei sample's. */
+const WHITELIST_VARIABLES = ['IP_WHITELIST', 'IP'] as const;
+
+/** `IP_WHITELIST`, or `IP` as the Huawei sample names it; both set to different lists is an error. */
+function readWhitelist(env: Env, problems: ConfigProblems): { name: string; value: string } | undefined {
+  const set = WHITELIST_VARIABLES.filter((name) => typeof env[name] === 'string').map((name) => ({
+    name,
+    value: (env[name] as string).trim(),
+  }));
+  if (set.length === 0) {
     problems.add(
       'IP_WHITELIST is not set: list the allowed source addresses (IPv4, IPv6 or CIDR), separated by commas or spaces',
     );
-  } else {
+    return undefined;
+  }
+  const entries = (value: string) =>
+    value
+      .split(/[\s,;]+/)
+      .filter(Boolean)
+      .join(',');
+  if (set.length === 2 && entries(set[0].value) !== entries(set[1].value)) {
+    problems.add(
+      `IP_WHITELIST=${JSON.stringify(set[0].value)} and IP=${JSON.stringify(set[1].value)} are both set and differ: set only one of them (IP is the Huawei sample's name for IP_WHITELIST)`,
+    );
+    return undefined;
+  }
+  const chosen = set[0];
+  if (chosen.value === '') {
+    problems.add(
+      `${chosen.name} is set but empty: list the allowed source addresses (IPv4, IPv6 or CIDR), separated by commas or spaces`,
+    );
+    return undefined;
+  }
+  return chosen;
+}
+
+export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
+  const problems = new ConfigProblems();
+  const list = readWhitelist(env, problems);
+  let whitelist: IpWhitelist | undefined;
+  if (list) {
     try {
       whitelist = parseWhitelist(list.value);
     } catch (error) {
@@ -46,7 +88,18 @@ export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
   const alertOnFailedLogin = readBoolean(env, 'ALERT_ON_FAILED_LOGIN', false, problems);
   const nonIpSource = readChoice(env, 'NON_IP_SOURCE', NON_IP_POLICIES, 'alert', problems);
   problems.throwIfAny('login-whitelist');
-  return { whitelist: whitelist as IpWhitelist, alertOnFailedLogin, nonIpSource };
+  const warnings = (whitelist?.allowsEverything ?? []).map(
+    (entry) =>
+      `${list?.name}: entry ${entry} allows every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address: no login from that family will ever alert`,
+  );
+  const region = readEnv(env, ...CONFIGURED_REGION)?.value;
+  return {
+    whitelist: whitelist as IpWhitelist,
+    alertOnFailedLogin,
+    nonIpSource,
+    warnings,
+    ...(region ? { region } : {}),
+  };
 }
 
 function isWatchedLogin(event: TraceEvent, config: LoginWhitelistConfig): boolean {
@@ -85,13 +138,7 @@ function shownAddress(event: TraceEvent): string {
 }
 
 function describeSource(event: TraceEvent): string {
-  if (event.sourceIp === undefined) {
-    return `${inlineValue(event.sourceAddress, 128)} (${event.sourceAddressKind}: not an IP address, cannot be checked against the whitelist)`;
-  }
-  if (event.sourceIp !== event.sourceAddress) {
-    return `${event.sourceIp} (written by the provider as ${inlineValue(event.sourceAddress, 128)})`;
-  }
-  return event.sourceIp;
+  return describeSourceAddress(event, 'not an IP address, cannot be checked against the whitelist') ?? '-';
 }
 
 function describeMfa(mfa: boolean | undefined): string {
@@ -105,11 +152,22 @@ const CATEGORY_PHRASES: Partial<Record<TraceEvent['category'], string>> = {
   'login-failed': 'failed login',
 };
 
-export function describeLoginAlert(group: FindingGroup): { subject: string; message: string } {
+/** The classic first line's `Action:` word, the same on every cloud (the Huawei sample's `login`/`logout`). */
+export const FIRST_LINE_ACTIONS: Partial<Record<TraceEvent['category'], string>> = {
+  login: 'login',
+  logout: 'logout',
+  'login-failed': 'loginFailed',
+};
+
+export function describeLoginAlert(
+  group: FindingGroup,
+  config: Pick<LoginWhitelistConfig, 'region'> = {},
+): { subject: string; message: string } {
   const event = group.first;
-  const action = inlineValue(event.action, 64);
   const address = shownAddress(event);
-  const firstLine = `Illegal operation[IP:${address}, Action:${action}]`;
+  // The same words for every cloud (a mail filter on `Action:login` must catch AWS logins too); the
+  // provider's own name (`ConsoleLogin`, `login`, `scanQrCodeLogin`…) is the `Provider action` field.
+  const firstLine = `Illegal operation[IP:${address}, Action:${FIRST_LINE_ACTIONS[event.category] ?? event.category}]`;
   const what = CATEGORY_PHRASES[event.category] ?? event.category;
   const reason =
     group.rule === RULE_OUTSIDE_WHITELIST
@@ -121,8 +179,9 @@ export function describeLoginAlert(group: FindingGroup): { subject: string; mess
     ['MFA', describeMfa(event.actor.mfa)],
     ['Outcome', event.outcome + (event.error?.message ? ` (${event.error.message})` : '')],
     ['When', event.time],
-    ['Where', describeWhere(event)],
+    ['Where', describeWhere(event, config.region)],
     ['Source', describeSource(event)],
+    ['Provider action', event.action],
     ['User agent', event.userAgent],
     ['Service', event.service],
   ]);

@@ -5,7 +5,13 @@
  * are matched by their HTTP status and error code.
  */
 import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
-import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
+import {
+  CONFIGURED_REGION,
+  describeActor,
+  describeSourceAddress,
+  describeWhere,
+  eventIdLines,
+} from '../../shared/alert/alert-fields';
 import { SEVERITIES, type Severity } from '../../shared/alert/alert';
 import {
   METRIC_MODES,
@@ -34,13 +40,41 @@ export interface UnauthorizedApiConfig {
   /** Run the Huawei CTS refused-call rule. */
   ctsRule: boolean;
   metric: MetricSettings;
+  /** The function's configured region (ALERT_REGION / RegionName), shown when an event names none. */
+  region?: string;
 }
 
 export const CTS_RULE = 'cts-unauthorized-api-call';
 
-/** Error codes or messages in a CTS response that mean "not allowed", case-insensitive. */
-const CTS_REFUSAL =
-  /unauthori[sz]ed|forbidden|access ?denied|not ?authori[sz]ed|no permission|permission denied|insufficient permission/i;
+/**
+ * Wording of a refusal for lack of permission, in an error code, a message or a response body, any
+ * case: the generic HTTP words, IAM's policy refusal ("Policy doesn't allow ecs:servers:list to be
+ * performed.", huawei-facts.md §5, SMN.00308), "No permission to request resources" (SMN.0001), and
+ * the Chinese console texts (没有操作权限 "no operation permission", 权限不足 "insufficient permission").
+ */
+const CTS_REFUSAL = new RegExp(
+  [
+    'unauthori[sz]ed',
+    'forbidden',
+    'access ?denied',
+    'not ?authori[sz]ed',
+    'no permission',
+    'permission denied',
+    'insufficient permission',
+    "polic(?:y|ies) (?:does ?n[o'’]?t|do ?n[o'’]?t|did ?n[o'’]?t) allow",
+    'not allowed to (?:be )?perform',
+    '(?:does|do) not have (?:the )?(?:required |necessary )?(?:permission|authori[sz]ation|privilege)',
+    'lacks? (?:the )?(?:required |necessary )?(?:permission|authori[sz]ation|privilege)',
+    'not permitted',
+    '没有.{0,4}权限',
+    '无.{0,2}权限',
+    '权限不足',
+  ].join('|'),
+  'i',
+);
+
+/** How much of a response body the refusal check reads: refusals say so at the start. */
+const RESPONSE_TEXT_CHARS = 4096;
 
 interface CustomRuleInput {
   name?: unknown;
@@ -160,19 +194,44 @@ export function loadUnauthorizedApiConfig(env: Env): UnauthorizedApiConfig {
   if (rules.length === 0 && !ctsRule)
     problems.add('no rules enabled: set RULE_SETS, CUSTOM_RULES or FILTER_PATTERN, or keep CTS_RULE on');
   problems.throwIfAny('unauthorized-api');
-  return { rules, ctsRule, metric: { mode, namespace, name } };
+  const region = readEnv(env, ...CONFIGURED_REGION)?.value;
+  return { rules, ctsRule, metric: { mode, namespace, name }, ...(region ? { region } : {}) };
 }
 
-/** A CTS trace refused for lack of permission: HTTP 401/403, or an error code/message saying so. */
+/**
+ * A CTS trace refused for lack of permission: HTTP 401/403, or refusal wording in the error code or
+ * message, the trace's `message` or its `response`, whichever shape the service used. A trace recorded
+ * as a success never counts; one whose outcome is unknown (no code, no rating) counts on its wording.
+ */
 export function isRefusedCtsCall(event: TraceEvent): boolean {
-  if (event.source !== 'cts' || event.outcome !== 'failure') return false;
+  if (event.source !== 'cts' || event.outcome === 'success') return false;
   if (event.category !== 'api-call') return false;
   const code = event.error?.code ?? '';
-  if (code === '401' || code === '403') return true;
-  const raw = event.raw as { code?: unknown } | null;
-  const status = raw && typeof raw === 'object' && Object.hasOwn(raw, 'code') ? String(raw.code) : '';
-  if (status === '401' || status === '403') return true;
-  return CTS_REFUSAL.test(code) || CTS_REFUSAL.test(event.error?.message ?? '');
+  const raw = event.raw as Record<string, unknown> | null;
+  const member = (key: string): unknown =>
+    raw && typeof raw === 'object' && Object.hasOwn(raw, key) ? raw[key] : undefined;
+  if (event.outcome === 'failure') {
+    if (code === '401' || code === '403') return true;
+    const status = String(member('code') ?? '');
+    if (status === '401' || status === '403') return true;
+  }
+  return (
+    CTS_REFUSAL.test(code) ||
+    CTS_REFUSAL.test(event.error?.message ?? '') ||
+    CTS_REFUSAL.test(boundedText(member('message'))) ||
+    CTS_REFUSAL.test(boundedText(member('response')))
+  );
+}
+
+/** A string member as is, an object as JSON, either cut to RESPONSE_TEXT_CHARS; anything else empty. */
+function boundedText(value: unknown): string {
+  if (typeof value === 'string') return value.slice(0, RESPONSE_TEXT_CHARS);
+  if (value === null || typeof value !== 'object') return '';
+  try {
+    return (JSON.stringify(value) ?? '').slice(0, RESPONSE_TEXT_CHARS);
+  } catch {
+    return ''; // a cycle cannot come from JSON input; nesting too deep for stringify is not a refusal text
+  }
 }
 
 function principalKey(event: TraceEvent): string {
@@ -221,8 +280,8 @@ export function describeUnauthorizedAlert(
     ['Principal', describeActor(event)],
     ['Action', `${event.service} ${event.action}`],
     ['Error', error],
-    ['Source', event.sourceIp ?? event.sourceAddress],
-    ['Where', describeWhere(event)],
+    ['Source', describeSourceAddress(event)],
+    ['Where', describeWhere(event, config.region)],
     ['When', event.time],
     ['User agent', event.userAgent],
   ]);

@@ -19,16 +19,59 @@ export function describeActor(event: TraceEvent): string {
   return details ? `${name} (${details})` : name;
 }
 
-export function describeWhere(event: TraceEvent): string {
-  const account = event.account ?? event.actor.account;
-  return [event.cloud, event.region ?? 'unknown region', account ? `account ${account}` : 'unknown account'].join(
-    ' / ',
-  );
+/** Where a function's own region is configured: the sink's region variables (Huawei's sample says RegionName). */
+export const CONFIGURED_REGION = ['ALERT_REGION', 'RegionName'] as const;
+
+/**
+ * The event's region, else the function's configured one (ALERT_REGION / RegionName), marked as such:
+ * CTS traces often name none, and "unknown region" helps nobody when the deployment knows it.
+ */
+export function describeRegion(event: TraceEvent, configuredRegion?: string): string {
+  if (event.region !== undefined && event.region !== '') return event.region;
+  return configuredRegion ? `${configuredRegion} (the function's region; the event names none)` : 'unknown region';
 }
 
-/** `Event id:` for one event; `Events:` with a count and the first few ids for a group. */
+export function describeWhere(event: TraceEvent, configuredRegion?: string): string {
+  const account = event.account ?? event.actor.account;
+  return [
+    event.cloud,
+    describeRegion(event, configuredRegion),
+    account ? `account ${account}` : 'unknown account',
+  ].join(' / ');
+}
+
+/**
+ * The source address, canonical IP first and the provider's own text beside it whenever that differs
+ * (`035.249.253.232`, `::ffff:…`, `[…]`, a list), so the trail can be searched for the exact text the
+ * provider wrote. `undefined` when the event has no source address at all.
+ */
+export function describeSourceAddress(event: TraceEvent, notAnIpNote = 'not an IP address'): string | undefined {
+  const raw = event.sourceAddress;
+  if (event.sourceIp === undefined) {
+    if (event.sourceAddressKind === 'empty') return undefined;
+    return `${inlineValue(raw, 128)} (${event.sourceAddressKind}: ${notAnIpNote})`;
+  }
+  if (event.sourceIp === raw) return event.sourceIp;
+  const written = inlineValue(raw, 256);
+  return raw.includes(',')
+    ? `${event.sourceIp} (first address of the list written by the provider: ${written})`
+    : `${event.sourceIp} (written by the provider as ${written})`;
+}
+
+/**
+ * `Event id:` for one event; `Events:` with a count and the first few ids for a group. When the record
+ * came inside an SNS notification, that message's MessageId too: a synthesized event id (AWS Config over
+ * SNS has none of its own) then still leads back to something the provider logged.
+ */
 export function eventIdLines(group: FindingGroup): string {
-  if (group.count === 1) return `Event id: ${inlineValue(group.eventIds[0])}`;
+  const single = group.count === 1;
+  const ids = single ? `Event id: ${inlineValue(group.eventIds[0])}` : eventsLine(group);
+  const delivery = group.first.deliveryId;
+  if (delivery === undefined) return ids;
+  return `${ids}\nSNS MessageId${single ? '' : ' (first event)'}: ${inlineValue(delivery, 128)}`;
+}
+
+function eventsLine(group: FindingGroup): string {
   const listed = group.eventIds.slice(0, LISTED_EVENT_IDS).map((id) => inlineValue(id, 128));
   const more = group.count - listed.length;
   return `Events: ${group.count} (first ids: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''})`;

@@ -16,9 +16,58 @@ export const MESSAGE_MAX_BYTES = 240 * 1024;
 /** Longest value one field may take in a message. */
 export const FIELD_MAX_CHARS = 512;
 
-// C0 and C1 controls, DEL, bidi embeddings/overrides/isolates, marks, line and paragraph separators,
-// zero-width characters and the BOM. None of them belongs in an alert value.
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/gu;
+/**
+ * Unicode Default_Ignorable_Code_Point, Unicode 17.0.0, from DerivedCoreProperties.txt
+ * (https://www.unicode.org/Public/17.0.0/ucd/DerivedCoreProperties.txt): characters a renderer may
+ * show as nothing at all. They hide text in alerts (tag characters U+E0020–E007F spell invisible
+ * words, U+115F/U+3164 look like blanks, variation selectors and U+034F attach to anything). The
+ * bidi controls (U+061C, U+200E/F, U+202A–E, U+2066–9) are all in this set. Kept as a literal table,
+ * not `\p{Default_Ignorable_Code_Point}`, so every Node version escapes the same characters; a test
+ * compares it with the running engine's property.
+ */
+export const DEFAULT_IGNORABLE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x061c, 0x061c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x206f],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xfff0, 0xfff8],
+  [0x1bca0, 0x1bca3],
+  [0x1d173, 0x1d17a],
+  [0xe0000, 0xe0fff],
+];
+
+// C0 and C1 controls and DEL, line and paragraph separators, the interlinear annotation controls
+// (they hide the text between them), every Default_Ignorable_Code_Point (above) and, with the `u`
+// flag, only *unpaired* surrogates: a lone surrogate cannot be encoded as UTF-8, so it makes SNS's
+// form encoding throw (`URIError: URI malformed`) and SMN replace or reject it. None belongs in an alert.
+const OTHER_UNSAFE_RANGES: ReadonlyArray<readonly [number, number]> = [
+  [0x0000, 0x001f],
+  [0x007f, 0x009f],
+  [0x2028, 0x2029],
+  [0xfff9, 0xfffb],
+  [0xd800, 0xdfff],
+];
+const codePointRange = ([from, to]: readonly [number, number]) => `\\u{${from.toString(16)}}-\\u{${to.toString(16)}}`;
+const UNSAFE = new RegExp(
+  `[${[...OTHER_UNSAFE_RANGES, ...DEFAULT_IGNORABLE_RANGES].map(codePointRange).join('')}]`,
+  'gu',
+);
+const UNSAFE_ONE = new RegExp(`^${UNSAFE.source}$`, 'u');
+const LONE_SURROGATE = /[\ud800-\udfff]/gu;
+
+function hexEscape(char: string): string {
+  const code = char.codePointAt(0) as number;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
 
 function escapeUnsafe(char: string): string {
   switch (char) {
@@ -29,8 +78,22 @@ function escapeUnsafe(char: string): string {
     case '\t':
       return '\\t';
     default:
-      return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+      return hexEscape(char);
   }
+}
+
+/**
+ * Unpaired UTF-16 surrogates written as `\ud800` text; everything else unchanged. The last line of
+ * defence for any text that leaves for a sink (subject, message, attributes, ids): a lone surrogate
+ * makes the SDK's encoder throw, which fails the whole publish.
+ */
+export function escapeLoneSurrogates(text: string): string {
+  return text.replace(LONE_SURROGATE, hexEscape);
+}
+
+/** Whether a code point is one that inlineValue escapes (for tests and for checks elsewhere). */
+export function isUnsafeCodePoint(codePoint: number): boolean {
+  return UNSAFE_ONE.test(String.fromCodePoint(codePoint));
 }
 
 /** Truncates to at most `max` UTF-16 code units without splitting a surrogate pair, adding the marker. */
@@ -49,8 +112,9 @@ export function truncate(text: string, max: number): string {
 export function inlineValue(value: unknown, max = FIELD_MAX_CHARS): string {
   if (value === undefined || value === null || value === '') return '-';
   const text = typeof value === 'string' ? value : String(value);
-  // Truncate first (bounded work on huge values), then escape, then truncate again (escapes grow).
-  return truncate(truncate(text, max * 2).replace(UNSAFE, escapeUnsafe), max);
+  // Truncate first (bounded work on huge values), then mask access key ids (before the final cut, which
+  // could leave a key's first characters that no longer look like a key), escape, truncate again.
+  return truncate(maskAccessKeyIds(truncate(text, max * 2)).replace(UNSAFE, escapeUnsafe), max);
 }
 
 /**
@@ -68,7 +132,9 @@ export function safeSubject(text: string): string {
 }
 
 /** Caps a whole message to a UTF-8 byte budget, cutting on a character boundary, with the marker. */
-export function capMessage(message: string, maxBytes = MESSAGE_MAX_BYTES): string {
+export function capMessage(text: string, maxBytes = MESSAGE_MAX_BYTES): string {
+  // A lone surrogate would be 3 bytes of U+FFFD on the wire but fails SNS's encoder first.
+  const message = escapeLoneSurrogates(text);
   if (Buffer.byteLength(message, 'utf8') <= maxBytes) return message;
   const budget = maxBytes - Buffer.byteLength(`\n${TRUNCATION_MARKER}`, 'utf8');
   const bytes = Buffer.from(message, 'utf8');

@@ -16,6 +16,11 @@ export interface IpWhitelist {
    * IPv4-mapped IPv6 spelling of their addresses.
    */
   contains(ip: string): boolean;
+  /**
+   * Entries with a /0 prefix (`0.0.0.0/0`, `::/0`, `::ffff:0.0.0.0/96`), each of which allows a whole
+   * address family: valid, but almost always a placeholder left in; loadConfig warns about them.
+   */
+  readonly allowsEverything: readonly string[];
 }
 
 /** Separators between entries: commas, semicolons and any whitespace, in any mix and number. */
@@ -163,8 +168,13 @@ function buildWhitelist(networks: readonly Network[]): IpWhitelist {
     nets,
   }));
 
+  const allowsEverything = [
+    ...new Set(networks.filter((n) => n.prefix === 0).map((n) => n.display ?? formatNetwork(n))),
+  ];
+
   return {
     entries,
+    allowsEverything,
     contains(ip: string): boolean {
       const parsed = parseIp(ip);
       if (parsed === undefined) return false;

@@ -9,6 +9,7 @@
 import { errorMessage } from '../errors';
 import { gunzipCapped, parseJsonSafely } from './decode-input';
 import type { IntakeItem, RecordKind } from './intake-item';
+import { noteDeliveryId } from '../normalize/delivery-id';
 
 /** Real envelopes nest about five deep (SQS → SNS → EventBridge → detail); deeper is broken or hostile. */
 export const MAX_ENVELOPE_DEPTH = 8;
@@ -155,7 +156,10 @@ function unwrapSns(sns: Json, position: string, depth: number, out: Out): void {
   } else if (type !== undefined && type !== 'Notification') {
     out.push(rejected(position, `SNS message whose Type is ${describe(type)}`, messageId));
   } else {
+    const first = out.length;
     unwrapEmbedded(own(sns, 'Message'), `${position}.Message`, 'SNS Message', messageId, depth + 1, out);
+    // The MessageId leads an alert back to this delivery (AWS Config over SNS has no event id of its own).
+    for (const item of out.slice(first)) if (item.type === 'record') noteDeliveryId(item.record, messageId);
   }
 }
 

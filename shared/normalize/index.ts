@@ -1,6 +1,7 @@
 import { InvalidEventError } from '../errors';
 import type { RecordKind } from '../intake/intake-item';
 import type { TraceEvent } from './trace-event';
+import { deliveryIdOf } from './delivery-id';
 import { normalizeAwsConfig } from './normalize-aws-config';
 import { normalizeCloudTrail } from './normalize-cloudtrail';
 import { normalizeCts } from './normalize-cts';
@@ -17,10 +18,18 @@ export {
 } from './normalize-aws-config';
 export { normalizeCloudEyeConfig, normalizeHuaweiConfig } from './normalize-huawei-config';
 export { normalizeTime, toEpochMillis } from './normalize-time';
+export { deliveryIdOf, noteDeliveryId } from './delivery-id';
 export * from './read-fields';
 
 /** Normalizes one provider record of the given kind. Throws InvalidEventError for records it cannot use. */
 export function normalizeRecord(kind: RecordKind, record: unknown): TraceEvent {
+  const event = normalizeByKind(kind, record);
+  const deliveryId = deliveryIdOf(record);
+  if (deliveryId !== undefined) event.deliveryId = deliveryId;
+  return event;
+}
+
+function normalizeByKind(kind: RecordKind, record: unknown): TraceEvent {
   switch (kind) {
     case 'cloudtrail':
       return normalizeCloudTrail(record);

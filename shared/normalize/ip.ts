@@ -191,7 +191,7 @@ export function formatIpv6(words: readonly number[]): string {
 }
 
 /** Why the classified text differs from its canonical `ip`; the alert then shows the raw text too. */
-export const ADDRESS_NOTES = ['leading-zeros', 'ipv4-mapped', 'brackets', 'zone-id'] as const;
+export const ADDRESS_NOTES = ['leading-zeros', 'ipv4-mapped', 'brackets', 'zone-id', 'list'] as const;
 export type AddressNote = (typeof ADDRESS_NOTES)[number];
 
 export interface AddressClassification {
@@ -224,6 +224,9 @@ const ZONE_ID = /^[a-z0-9._~-]{1,64}$/i;
  *   `[2001:db8::1]` is accepted (brackets noted); a zone id is dropped from `ip` and kept in `zone`.
  * - `AWS Internal`, `AWS Internal/3` (any case) → `internal`
  * - a dotted DNS host name ending in a letter label (`signin.amazonaws.com`) → `service`
+ * - a comma-separated list (`8.8.8.8, 10.0.0.1`, as in an X-Forwarded-For header) → its FIRST element,
+ *   the original client in that convention, classified as above and noted `list`; the whole text stays
+ *   in `sourceAddress` (and in the alert). A list whose first element is not an IP is `other`.
  * - anything else → `other`, including ports (`198.51.100.7:443`, `[::1]:443`): CloudTrail and CTS
  *   write bare addresses, so a port means the text is not what we think it is.
  */
@@ -232,6 +235,13 @@ export function classifyAddress(raw: unknown): AddressClassification {
   const text = raw.trim();
   if (text === '') return { kind: 'empty' };
   if (text.length > MAX_ADDRESS_LENGTH) return { kind: 'other' };
+  const comma = text.indexOf(',');
+  if (comma >= 0) {
+    const first = classifyIp(text.slice(0, comma).trim());
+    if (first === undefined) return { kind: 'other' };
+    first.note = first.note === undefined ? 'list' : `${first.note},list`;
+    return first;
+  }
   const ip = classifyIp(text);
   if (ip !== undefined) return ip;
   if (INTERNAL.test(text)) return { kind: 'internal' };

@@ -98,6 +98,11 @@ export interface TraceEvent {
   account?: string;
   resource?: Resource;
   compliance?: Compliance;
+  /**
+   * The MessageId of the SNS notification that delivered the record, when it came inside one. AWS Config
+   * notifications over SNS have no id of their own (theirs is synthesized); this leads back to the delivery.
+   */
+  deliveryId?: string;
   /** The provider record as received. */
   raw: unknown;
 }
@@ -175,6 +180,7 @@ export const traceEventSchema = {
         annotation: { type: 'string' },
       },
     },
+    deliveryId: { type: 'string', minLength: 1 },
     raw: {},
   },
 } as const;

@@ -73,6 +73,7 @@ export function createFunctionGraphHandler<Config>(
 ) {
   let loaded: FunctionConfig<Config> | undefined;
   let loadError: Error | undefined;
+  let warned = false;
 
   function load(context: FunctionGraphContext): FunctionConfig<Config> {
     if (loaded) return loaded;
@@ -80,8 +81,6 @@ export function createFunctionGraphHandler<Config>(
     try {
       const config = loadFunctionConfig(detector, functionGraphEnv(context, processEnv), 'functiongraph');
       loaded = config;
-      const log = createLogger({ level: config.logLevel, name: detector.name }, options.logDestination);
-      for (const warning of config.warnings) log.warn({ warning }, 'configuration warning');
       return config;
     } catch (error) {
       loadError = error instanceof Error ? error : new Error(errorMessage(error));
@@ -90,7 +89,7 @@ export function createFunctionGraphHandler<Config>(
   }
 
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
-    const { config, sinkConfig, logLevel, maxDecompressedBytes } = load(context);
+    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings } = load(context);
     // The agency's credentials of this invocation: scrubbed from every log line.
     const secrets = (['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map(
       (method) => call(context, method),
@@ -98,6 +97,8 @@ export function createFunctionGraphHandler<Config>(
     const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({
       requestId: call(context, 'getRequestID'),
     });
+    if (!warned) for (const warning of warnings) log.warn({ warning }, 'configuration warning');
+    warned = true;
     return invokeDetector(detector, config, event, {
       log,
       maxDecompressedBytes,

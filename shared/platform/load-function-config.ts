@@ -58,6 +58,12 @@ function aliasWarnings(env: Env): string[] {
   return warnings;
 }
 
+/** A detector config's `warnings` member, when it has one. */
+export function configWarnings(config: unknown): string[] {
+  const warnings = (config as { warnings?: unknown } | undefined)?.warnings;
+  return Array.isArray(warnings) ? warnings.filter((w): w is string => typeof w === 'string') : [];
+}
+
 /**
  * Everything a deployed function reads from its environment, checked together: the sink's, the
  * intake's, the logger's and the detector's problems in one list, so one deploy shows them all.
@@ -85,7 +91,8 @@ export function checkDetectorConfig<Config>(
   if (logLevel === 'silent') warnings.push('LOG_LEVEL=silent: rejected records and failed publishes leave no log line');
   if (options.sink !== false && platform !== 'cli' && sinkConfig.kind === 'stdout')
     warnings.push('ALERT_SINK=stdout: alerts are written to the function log only, not published');
-  if (config !== undefined && detector.configWarnings) warnings.push(...detector.configWarnings(config));
+  if (config !== undefined)
+    warnings.push(...(detector.configWarnings ? detector.configWarnings(config) : configWarnings(config)));
   try {
     problems.throwIfAny(detector.name);
   } catch (error) {

@@ -31,8 +31,12 @@ function smnTopicUrn(config: SinkConfig, projectId: string | undefined): string 
   const topic = config.topic as string;
   if (topic.startsWith('urn:smn:')) return topic;
   if (!config.region || !projectId) {
+    const missing = [
+      !config.region && `the region (${config.platform === 'cli' ? '--region, ' : ''}ALERT_REGION or RegionName)`,
+      !projectId && 'the project id (PROJECT_ID)',
+    ].filter(Boolean);
     throw new SinkError(
-      `SMN topic ${topic} is a bare name: the region (ALERT_REGION or RegionName) and the project id are needed to build its URN`,
+      `SMN topic ${topic} is a bare name and ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing: set ${missing.length > 1 ? 'them' : 'it'}, or give the full topic URN (urn:smn:<region>:<project id>:${topic})`,
       'smn',
       false,
     );
@@ -40,12 +44,21 @@ function smnTopicUrn(config: SinkConfig, projectId: string | undefined): string 
   return buildTopicUrn(config.region, projectId, topic);
 }
 
+/** What to set, where the sink runs: a workstation has variables, a function has an agency. */
+export function missingSmnCredentials(platform: SinkConfig['platform']): string {
+  if (platform === 'functiongraph')
+    return 'SMN needs credentials: give the function an agency with smn:topic:publish so the context provides a token or temporary AK/SK';
+  if (platform === 'aws')
+    return 'SMN needs Huawei credentials, which a Lambda function does not have: publish to SNS (ALERT_SINK=sns) instead';
+  return 'SMN needs credentials: set SMN_AUTH_TOKEN (an IAM token), or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (plus HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary credentials)';
+}
+
 export function createAlertSinks(config: SinkConfig, facts: PlatformFacts): AlertSink[] {
   switch (config.kind) {
     case 'stdout':
       return [createStdoutSink(facts.write ?? ((line) => process.stdout.write(`${line}\n`)))];
     case 'sns': {
-      const topicArn = resolveSnsTopicArn(config.topic as string, config.region, facts.account);
+      const topicArn = resolveSnsTopicArn(config.topic as string, config.region, facts.account, config.platform);
       // The topic's own region, whatever region the function runs in: SNS refuses another region's ARN.
       const region = topicArn.split(':')[3];
       if (!facts.snsSink)
@@ -62,17 +75,13 @@ export function createAlertSinks(config: SinkConfig, facts: PlatformFacts): Aler
       const region = fromUrn?.region ?? (config.region as string);
       if (!projectId)
         throw new SinkError(
-          'SMN needs the project id (FunctionGraph context getProjectID(), or PROJECT_ID)',
+          config.platform === 'functiongraph'
+            ? 'SMN needs the project id: the FunctionGraph context gives none (getProjectID()); set PROJECT_ID or give the full topic URN'
+            : 'SMN needs the project id: set PROJECT_ID or give the full topic URN (urn:smn:<region>:<project id>:<topic>)',
           'smn',
           false,
         );
-      if (!facts.smnAuth) {
-        throw new SinkError(
-          'SMN needs credentials: give the function an agency with smn:topic:publish so the context provides a token or temporary AK/SK',
-          'smn',
-          false,
-        );
-      }
+      if (!facts.smnAuth) throw new SinkError(missingSmnCredentials(config.platform), 'smn', false);
       const endpoint = config.endpoint ?? smnEndpoint(config.smnCloud, region);
       return [createSmnSink({ endpoint, projectId, topicUrn, auth: facts.smnAuth })];
     }

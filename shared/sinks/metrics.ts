@@ -8,6 +8,7 @@ import { errorMessage, SinkError } from '../errors';
 
 /** Errors a retry will not fix (permissions, a bad namespace). */
 const PERMANENT_METRIC_ERRORS = new Set([
+  'CredentialsProviderError',
   'AccessDenied',
   'AccessDeniedException',
   'InvalidParameterValue',

@@ -30,7 +30,10 @@ export async function publishAlerts(
       );
       return;
     }
-    const retryable = result.reason instanceof SinkError ? result.reason.retryable : true;
+    // A sink that did not classify its failure: retried (a lost alert is worse than a duplicate), except an
+    // encoding error, which fails the same way on every retry.
+    const retryable =
+      result.reason instanceof SinkError ? result.reason.retryable : !(result.reason instanceof URIError);
     report.failures.push({ sink: sink.name, rule: alert.rule, error: errorMessage(result.reason), retryable });
     log.error(
       { sink: sink.name, rule: alert.rule, eventId: alert.eventIds[0], err: result.reason },

@@ -22,6 +22,8 @@ export interface SinkConfig {
   smnCloud: SmnCloud;
   /** Huawei project id (FunctionGraph's context gives it too). */
   projectId?: string;
+  /** Where the sink runs: errors name what to set there (CLI variables vs. a function's agency or role). */
+  platform?: Platform;
 }
 
 /** The names each setting is read from: the documented one first, then aliases (Huawei's sample uses SMN_Topic and RegionName). */
@@ -73,5 +75,5 @@ export function loadSinkConfig(env: Env, platform: Platform, problems: ConfigPro
     if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
       problems.add(`SINK_ENDPOINT must be an http(s) URL, got ${url.protocol}`);
   }
-  return { kind, topic, region, endpoint, smnCloud, projectId };
+  return { kind, topic, region, endpoint, smnCloud, projectId, platform };
 }

@@ -5,6 +5,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Alert, AlertSink } from '../alert/alert';
+import { escapeLoneSurrogates } from '../alert/alert-text';
 import { SinkError } from '../errors';
 import { signRequest, type AkSkCredentials } from './sign-sdk-hmac-sha256';
 import { parseTopicUrn } from './smn-endpoints';
@@ -55,8 +56,17 @@ export function truncateUtf8(text: string, maxBytes: number, marker: string): st
 
 /** SMN's own limits, as a last safety net: the alert builder should already have kept within them. */
 export function smnPublishBody(alert: Pick<Alert, 'subject' | 'message'>): { subject?: string; message: string } {
-  const subject = truncateUtf8(alert.subject.replace(LINE_BREAKS_AND_CONTROLS, ' ').trim(), SMN_SUBJECT_MAX_BYTES, '…');
-  const message = truncateUtf8(alert.message || subject || '(empty alert)', SMN_MESSAGE_MAX_BYTES, TRUNCATED_MARKER);
+  // Lone surrogates leave as `\ud800` text: JSON would carry them, but not as text SMN can store or mail.
+  const subject = truncateUtf8(
+    escapeLoneSurrogates(alert.subject).replace(LINE_BREAKS_AND_CONTROLS, ' ').trim(),
+    SMN_SUBJECT_MAX_BYTES,
+    '…',
+  );
+  const message = truncateUtf8(
+    escapeLoneSurrogates(alert.message) || subject || '(empty alert)',
+    SMN_MESSAGE_MAX_BYTES,
+    TRUNCATED_MARKER,
+  );
   return subject ? { subject, message } : { message };
 }
 
@@ -71,13 +81,28 @@ function backoffMs(retry: RetryPolicy, failedAttempt: number): number {
   return Math.round(step / 2 + (Math.random() * step) / 2);
 }
 
-/** SMN answers `{code, message}`; the API gateway `{error_code, error_msg}`; the SDK also knows `{error: {code, message}}`. */
+/** How much of an error body (after redaction) an error quotes. */
+const QUOTED_BODY_CHARS = 200;
+
+function cut(text: string, max = QUOTED_BODY_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** One line, whatever the body held. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * SMN answers `{code, message}`; the API gateway `{error_code, error_msg}`; the SDK also knows `{error: {code, message}}`.
+ * `text` must already be redacted: it is cut here, and a secret cut in half would not be found any more.
+ */
 function describeErrorBody(text: string): string {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return text.trim().slice(0, 200);
+    return cut(oneLine(text));
   }
   const record = (value: unknown): Record<string, unknown> =>
     value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
@@ -86,7 +111,17 @@ function describeErrorBody(text: string): string {
   const pick = (...values: unknown[]) => values.find((v): v is string => typeof v === 'string' && v !== '');
   const code = pick(inner.code, outer.code, outer.error_code);
   const message = pick(inner.message, outer.message, outer.error_msg);
-  return [code, message].filter(Boolean).join(': ') || text.trim().slice(0, 200);
+  return oneLine([code, message].filter(Boolean).join(': ')) || cut(oneLine(text));
+}
+
+/** SMN's publish answer: `{"request_id": …, "message_id": …}` (huawei-facts.md §5). */
+function hasMessageId(text: string): boolean {
+  try {
+    const body = JSON.parse(text) as { message_id?: unknown } | null;
+    return typeof body?.message_id === 'string' && body.message_id !== '';
+  } catch {
+    return false;
+  }
 }
 
 function describeFailure(error: unknown, timeoutMs: number): string {
@@ -99,7 +134,15 @@ function describeFailure(error: unknown, timeoutMs: number): string {
   return detail ? `${message} (${detail})` : message;
 }
 
-type Attempt = { ok: true } | { ok: false; retryable: boolean; detail: string; cause?: unknown };
+type Attempt =
+  | { ok: true }
+  | {
+      ok: false;
+      retryable: boolean;
+      detail: string;
+      cause?: unknown /** Replaces the default advice. */;
+      hint?: string;
+    };
 
 function checkOptions(options: SmnSinkOptions): void {
   const problems: string[] = [];
@@ -147,9 +190,9 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
     (s): s is string => !!s,
   );
 
-  /** Error bodies may echo the canonical request, with the security token in it. */
+  /** Error bodies may echo the canonical request, with the security token in it. Never cuts: callers cut after. */
   function redact(text: string): string {
-    return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text).slice(0, 500);
+    return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
   }
 
   function headersFor(body: string): Record<string, string> {
@@ -159,25 +202,48 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
   }
 
   async function attempt(body: string): Promise<Attempt> {
+    let headers: Record<string, string>;
+    try {
+      headers = headersFor(body);
+    } catch (error) {
+      // Building (signing) the request failed: the same request fails the same way on every retry.
+      return { ok: false, retryable: false, detail: cut(oneLine(redact(describeFailure(error, timeoutMs))), 500) };
+    }
     try {
       const response = await doFetch(url, {
         method: 'POST',
-        headers: headersFor(body),
+        headers,
         body,
         // A redirect would carry the token to wherever it points.
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const text = await response.text();
-      if (response.ok) return { ok: true };
+      // Redacted before anything cuts it: a token cut at a boundary would leak its prefix.
+      const text = redact(await response.text());
+      if (response.ok) {
+        if (hasMessageId(text)) return { ok: true };
+        // A proxy page or a web server at a mistyped SINK_ENDPOINT: nothing was published.
+        const type = oneLine(response.headers.get('content-type') ?? 'no content type').slice(0, 80);
+        return {
+          ok: false,
+          retryable: false,
+          detail: `the endpoint answered HTTP ${response.status} (${type}) but not as SMN (no message_id in the answer): ${JSON.stringify(cut(oneLine(text)))}`,
+          hint: 'check SINK_ENDPOINT and any proxy in between',
+        };
+      }
       return {
         ok: false,
         retryable: isRetryableStatus(response.status),
-        detail: redact(`HTTP ${response.status} ${describeErrorBody(text)}`.trim()),
+        detail: cut(`HTTP ${response.status} ${describeErrorBody(text)}`.trim(), 500),
       };
     } catch (error) {
       // Timeouts, refused or reset connections: the request may not have arrived, so try again.
-      return { ok: false, retryable: true, detail: redact(describeFailure(error, timeoutMs)), cause: error };
+      return {
+        ok: false,
+        retryable: true,
+        detail: cut(oneLine(redact(describeFailure(error, timeoutMs))), 500),
+        cause: error,
+      };
     }
   }
 
@@ -190,7 +256,7 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
         if (result.ok) return;
         if (!result.retryable) {
           throw new SinkError(
-            `SMN publish to ${topicUrn} failed: ${result.detail} (not retried: check the topic URN, the project id and the credentials or agency permissions)`,
+            `SMN publish to ${topicUrn} failed: ${result.detail} (not retried: ${result.hint ?? 'check the topic URN, the project id and the credentials or agency permissions'})`,
             'smn',
             false,
           );
