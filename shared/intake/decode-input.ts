@@ -96,15 +96,23 @@ export function gunzipWithin(bytes: Uint8Array, budget: InflationBudget, cap = N
   const left = budget.limit - budget.spent;
   if (left <= 0) return { ok: false, reason: budgetExceeded(budget) };
   const ownCapIsTighter = cap < left;
-  const inflated = gunzipCapped(bytes, ownCapIsTighter ? cap : left);
-  if (!inflated.ok) {
-    if (!ownCapIsTighter && inflated.reason.startsWith('decompressed size exceeds'))
-      return { ok: false, reason: budgetExceeded(budget) };
+  const limit = ownCapIsTighter ? cap : left;
+  const inflated = gunzipCapped(bytes, limit);
+  if (inflated.ok) {
+    budget.spent += inflated.bytes.length;
     return inflated;
   }
-  budget.spent += inflated.bytes.length;
+  // A failed gunzip inflated data too, and zlib does not say how much: charge what it can have been
+  // (all it was allowed when the cap was hit; deflate's ~1032:1 bound otherwise). Otherwise a file of
+  // corrupt or oversized payloads would inflate up to the cap once per payload, for free.
+  const tooLarge = inflated.reason.startsWith('decompressed size exceeds');
+  budget.spent += tooLarge ? limit : Math.min(limit, bytes.length * MAX_DEFLATE_RATIO);
+  if (tooLarge && !ownCapIsTighter) return { ok: false, reason: budgetExceeded(budget) };
   return inflated;
 }
+
+/** Deflate's output is at most about 1032 times its input. */
+const MAX_DEFLATE_RATIO = 1032;
 
 const MAX_REASON_DETAIL = 200;
 /**
