@@ -71,6 +71,8 @@ export interface RunStats {
   skippedByLabel: Record<string, number>;
   /** S3 objects fetched. */
   fetched: number;
+  /** Bytes inflated (gunzip) or decoded (base64) over all inputs; each input's share is capped by MAX_DECOMPRESSED_MB. */
+  inflated: number;
 }
 
 export type FetchObject = (bucket: string, key: string, region?: string) => Promise<Uint8Array>;
@@ -105,6 +107,7 @@ export class DetectionRun<Config> {
     skips: [],
     skippedByLabel: {},
     fetched: 0,
+    inflated: 0,
   };
   private readonly groupsByKey = new Map<string, FindingGroup>();
   /**
@@ -126,7 +129,9 @@ export class DetectionRun<Config> {
    * retry throws, after every other item has been ingested, so their findings are not held back.
    */
   async ingest(input: unknown, position: string): Promise<void> {
-    await this.ingestDocument(input, position, this.newBudget(), true);
+    const budget = this.newBudget();
+    await this.ingestDocument(input, position, budget, true);
+    this.stats.inflated += budget.spent;
     this.throwFetchFailures();
   }
 
@@ -145,6 +150,7 @@ export class DetectionRun<Config> {
       else if (piece.type === 'recordList') await this.ingestRecordList(piece.list, budget, allowFetch);
       else await this.ingestDocument(piece.value, piece.position, budget, allowFetch);
     }
+    this.stats.inflated += budget.spent;
     if (allowFetch) this.throwFetchFailures();
   }
 
