@@ -101,7 +101,7 @@ async function pipeline(name: string, file: string, iterations: number, warmup: 
         records: run.stats.records,
         alerts: alerts.length,
         findings: run.stats.findings,
-        rejected: run.stats.rejected.length,
+        rejected: run.stats.rejected,
         duplicates: run.stats.duplicates,
       };
     } else {

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** File names a folder walk picks up; a file named explicitly is read whatever its name. */
@@ -9,32 +9,71 @@ export interface InputFile {
   size: number;
 }
 
-/** Expands files and folders (recursively, sorted) into input files; problems are returned, not thrown. */
-export async function collectInputFiles(paths: readonly string[]): Promise<{ files: InputFile[]; problems: string[] }> {
+export interface CollectedInputs {
+  files: InputFile[];
+  /** Paths that could not be read: the run goes on, and exits 1. */
+  problems: string[];
+  /** Worth saying, not failing for: a symbolic link that loops back into the walk. */
+  warnings: string[];
+}
+
+function describeError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or folder';
+  if (code === 'ELOOP') return 'symbolic link loop';
+  return (error as Error).message;
+}
+
+/**
+ * Expands files and folders (recursively, sorted) into input files; problems are returned, not thrown.
+ * Every folder is read once, by its device and inode: a symbolic link back to a folder above it (or two
+ * links to each other) is a loop, reported once, not a walk that doubles at each level.
+ */
+export async function collectInputFiles(paths: readonly string[]): Promise<CollectedInputs> {
   const files: InputFile[] = [];
   const problems: string[] = [];
-  async function visit(path: string, explicit: boolean): Promise<void> {
+  const warnings: string[] = [];
+  const visitedFolders = new Set<string>();
+  const reportedLoops = new Set<string>();
+
+  async function visit(path: string, explicit: boolean, ancestors: ReadonlySet<string>): Promise<void> {
     let info;
     try {
       info = await stat(path);
     } catch (error) {
-      problems.push(
-        `${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : (error as Error).message}`,
-      );
+      problems.push(`${path}: ${describeError(error)}`);
       return;
     }
     if (info.isDirectory()) {
-      const entries = (await readdir(path)).sort();
-      for (const entry of entries) await visit(join(path, entry), false);
+      const folder = `${info.dev}:${info.ino}`;
+      if (visitedFolders.has(folder)) {
+        if (ancestors.has(folder) && !reportedLoops.has(folder)) {
+          reportedLoops.add(folder);
+          const target = await realpath(path).catch(() => path);
+          warnings.push(`${path}: symbolic link loop back to ${target}, not followed`);
+        }
+        // A second link to a folder already read: its files were read once, and that is enough.
+        return;
+      }
+      visitedFolders.add(folder);
+      let entries: string[];
+      try {
+        entries = (await readdir(path)).sort();
+      } catch (error) {
+        problems.push(`${path}: ${describeError(error)}`);
+        return;
+      }
+      const inside = new Set(ancestors).add(folder);
+      for (const entry of entries) await visit(join(path, entry), false, inside);
     } else if (info.isFile() && (explicit || INPUT_FILE.test(path))) {
       files.push({ path, size: info.size });
     }
   }
   for (const path of paths) {
     if (path === '-') files.push({ path: '-', size: 0 });
-    else await visit(path, true);
+    else await visit(path, true, new Set());
   }
-  return { files, problems };
+  return { files, problems, warnings };
 }
 
 export async function readInput(file: InputFile): Promise<Buffer> {

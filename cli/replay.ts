@@ -20,6 +20,8 @@ import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import { snsSinkFor } from '../shared/sinks/sns-sink';
 import { DETECTORS, detectorNames } from '../functions/registry';
 import { metricCounter } from '../shared/detect/detector';
+import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
+import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput } from './read-inputs';
 import type { CliCommand } from './command';
 import type { CliIo } from './io';
@@ -47,7 +49,12 @@ interface ReplayOptions {
   topic?: string;
   region?: string;
   quiet?: boolean;
+  fetch?: boolean;
+  s3Endpoint?: string;
 }
+
+/** What replay says about an S3 pointer it does not follow (counted as skipped, not rejected). */
+const UNFETCHED_HINT = 'pass --fetch (or --s3-endpoint URL) to fetch it';
 
 /** Credentials the CLI may hold in its environment: scrubbed from its log lines. */
 const CLI_SECRET_VARIABLES = [
@@ -191,12 +198,25 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const quiet = options.quiet === true;
   const json = options.json === true;
 
-  const { files, problems } = await collectInputFiles(paths);
+  const { files, problems, warnings } = await collectInputFiles(paths);
   for (const problem of problems) io.err(`error: ${problem}`);
+  for (const warning of warnings) io.err(`warning: ${warning}`);
   const metric = detector.metric;
   const counter = metricCounter(detector, config);
+  const s3Endpoint = options.s3Endpoint;
+  const fetching = options.fetch === true || typeof s3Endpoint === 'string';
   const run = new DetectionRun(detector, config, {
     maxDecompressedBytes,
+    ...(fetching
+      ? {
+          fetchObject: createS3Fetcher(
+            s3ClientsByRegion({
+              defaultRegion: readEnv(io.env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? 'us-east-1',
+              endpoint: typeof s3Endpoint === 'string' ? s3Endpoint : undefined,
+            }),
+          ),
+        }
+      : { unfetchedHint: UNFETCHED_HINT }),
     onFindings: counter.onFindings,
     // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
     onRejected: (rejected) =>
@@ -246,16 +266,38 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     else if (!quiet) io.err(`published ${published.delivered} alert(s) to ${published.names.join(', ')}`);
   }
   const { stats } = run;
+  // Rejections beyond the first few were counted, not printed: say how many.
+  if (stats.rejected > stats.rejections.length)
+    io.err(
+      `rejected: … and ${thousands(stats.rejected - stats.rejections.length)} more (only the first ${REPORTED_IN_FULL} are listed)`,
+    );
   // Alerts are still published (none may be lost because a pager quit); only the summary is dropped.
   if (io.outClosed?.()) return publishFailed ? 1 : 0;
   if (!quiet) {
+    for (const skip of stats.skips)
+      if (skip.label === 'unfetched')
+        io.err(`skipped: ${inlineValue(skip.position, 600)}: ${inlineValue(skip.reason, 600)}`);
     io.err(
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
-        ` (${stats.findings} finding(s)), ${stats.rejected.length} rejected, ${stats.skipped.length} skipped, ${stats.duplicates} duplicate(s)`,
+        ` (${stats.findings} finding(s)), ${stats.rejected} rejected, ${stats.skipped} skipped${skipDetail(stats)}, ${stats.duplicates} duplicate(s)`,
     );
     if (metric) io.err(`${metric.settings(config).name}: ${counter.count()} (not published by replay)`);
   }
-  return problems.length > 0 || readFailures > 0 || stats.rejected.length > 0 || publishFailed ? 1 : 0;
+  return problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed ? 1 : 0;
+}
+
+function thousands(count: number): string {
+  return count.toLocaleString('en-US');
+}
+
+const SKIP_LABELS: Record<string, string> = { digest: 'digest file(s)', unfetched: 'S3 pointer(s) not fetched' };
+
+/** ` (2 digest file(s), 4 S3 pointer(s) not fetched)` when labelled skips happened. */
+function skipDetail(stats: RunStats): string {
+  const parts = Object.entries(SKIP_LABELS)
+    .filter(([label]) => (stats.skippedByLabel[label] ?? 0) > 0)
+    .map(([label, text]) => `${stats.skippedByLabel[label]} ${text}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 export const replayCommand: CliCommand = {
@@ -276,6 +318,11 @@ export const replayCommand: CliCommand = {
         'unauthorized-api only: rule sets or rule ids, comma-separated (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)',
       )
       .option('--quiet', 'no summary on stderr')
+      .option(
+        '--fetch',
+        'follow S3 pointers (S3 notifications, CloudTrail SNS deliveries) with the AWS credentials of the environment',
+      )
+      .option('--s3-endpoint <url>', 'like --fetch, from this S3 endpoint (an emulator, MinIO, a VPC endpoint)')
       .addHelpText('after', REPLAY_HELP_AFTER),
   run: (args, options, io) => runReplay(args, options as ReplayOptions, io),
 };

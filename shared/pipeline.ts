@@ -8,9 +8,9 @@ import type { Alert } from './alert/alert';
 import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert/alert-text';
 import type { Detector, Finding, FindingGroup } from './detect/detector';
 import { errorMessage, FetchError, InvalidEventError } from './errors';
-import { decodeInput, type RecordList } from './intake/decode-input';
+import { createInflationBudget, decodeDocuments, type InflationBudget, type RecordList } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
-import { emptyListItem, unwrapEnvelope, unwrapListElement } from './intake/unwrap-envelope';
+import { emptyListItem, type ItemSink, unwrapEnvelopeTo, unwrapListElement } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
 import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
@@ -33,43 +33,88 @@ export const RECORD_LIST_BYTES = 32 * 1024 * 1024;
 /** How many event ids a group keeps (the count goes on); bounds memory on huge files. */
 const KEPT_EVENT_IDS = 100;
 
+/**
+ * How many rejections and skips a run keeps (and reports as they happen) in full; the rest are counted.
+ * A 6 MB file of `{"Records":[1,1,…]}` is three million rejections: kept and logged one by one, they
+ * took gigabytes and millions of log lines.
+ */
+export const REPORTED_IN_FULL = 100;
+
 export interface RejectedInput {
   position: string;
   reason: string;
   recordId?: string;
 }
 
+export interface SkippedInput {
+  position: string;
+  reason: string;
+  /** A short constant naming the kind (`digest`, `unfetched`), when intake gives one. */
+  label?: string;
+}
+
 export interface RunStats {
-  /** Records normalized and run through the detector. */
+  /** Records normalized (re-delivered duplicates included; only the first of an event id is run through the detector). */
   records: number;
-  /** Records that were the same event id as one already seen in this run (CloudTrail re-delivers). */
+  /** Records with the same event id as one already seen in this run (CloudTrail re-delivers), whatever the rules. */
   duplicates: number;
   findings: number;
-  rejected: RejectedInput[];
-  skipped: { position: string; reason: string }[];
+  /** How many inputs were rejected. */
+  rejected: number;
+  /** The first REPORTED_IN_FULL of them. */
+  rejections: RejectedInput[];
+  /** How many inputs were skipped on purpose (digest files, CONTROL_MESSAGEs, …). */
+  skipped: number;
+  /** The first REPORTED_IN_FULL of them. */
+  skips: SkippedInput[];
+  /** Skips per label (`other` for unlabelled ones). */
+  skippedByLabel: Record<string, number>;
   /** S3 objects fetched. */
   fetched: number;
+  /** Bytes inflated (gunzip) or decoded (base64) over all inputs; each input's share is capped by MAX_DECOMPRESSED_MB. */
+  inflated: number;
 }
 
 export type FetchObject = (bucket: string, key: string, region?: string) => Promise<Uint8Array>;
 
 export interface RunOptions {
-  /** Fetches an S3 object for `fetch` items; without it such items are rejected. */
+  /** Fetches an S3 object for `fetch` items; without it such items are rejected (or skipped, see `unfetchedHint`). */
   fetchObject?: FetchObject;
+  /**
+   * Without `fetchObject`: skip S3 references instead of rejecting them, saying this (the replay CLI: "pass
+   * --fetch …"). A deployed function has no such choice: a reference it cannot follow is an error.
+   */
+  unfetchedHint?: string;
   maxDecompressedBytes?: number;
   /** Decoded size from which a plain log file is read one record at a time; default RECORD_LIST_BYTES. */
   recordListBytes?: number;
-  /** Called for each rejected input as it happens (structured logging at the edge). */
+  /** Called for each of the first REPORTED_IN_FULL rejected inputs as it happens (structured logging at the edge). */
   onRejected?: (rejected: RejectedInput) => void;
   /** Called once per event that produced findings, with all of them (metrics count events, not rules). */
   onFindings?: (findings: readonly Finding[]) => void;
 }
 
+type FetchItem = Extract<IntakeItem, { type: 'fetch' }>;
+
 export class DetectionRun<Config> {
-  readonly stats: RunStats = { records: 0, duplicates: 0, findings: 0, rejected: [], skipped: [], fetched: 0 };
+  readonly stats: RunStats = {
+    records: 0,
+    duplicates: 0,
+    findings: 0,
+    rejected: 0,
+    rejections: [],
+    skipped: 0,
+    skips: [],
+    skippedByLabel: {},
+    fetched: 0,
+    inflated: 0,
+  };
   private readonly groupsByKey = new Map<string, FindingGroup>();
-  /** Event ids that produced findings: enough to drop re-delivered duplicates without keeping every id. */
-  private readonly alertedEventIds = new Set<string>();
+  /**
+   * Every event id seen: a re-delivered record is a duplicate by its id alone, whichever rules it matches
+   * (dropping only alerted ones made RULE_SETS=cis count more duplicates than the default rules).
+   */
+  private readonly seenEventIds = new Set<string>();
   /** Retryable fetch failures, thrown once the rest of the input has been ingested. */
   private readonly fetchFailures: FetchError[] = [];
 
@@ -84,33 +129,70 @@ export class DetectionRun<Config> {
    * retry throws, after every other item has been ingested, so their findings are not held back.
    */
   async ingest(input: unknown, position: string): Promise<void> {
-    await this.ingestItems(unwrapEnvelope(input, position), true);
+    const budget = this.newBudget();
+    await this.ingestDocument(input, position, budget, true);
+    this.stats.inflated += budget.spent;
     this.throwFetchFailures();
   }
 
-  /** Raw bytes of a file or object: gzip or plain, JSON or NDJSON. */
+  /**
+   * Raw bytes of a file or object: gzip or plain, JSON or NDJSON. The file is one input: one inflation
+   * budget covers it and everything nested in it. Documents are read one at a time.
+   */
   async ingestBytes(bytes: Uint8Array, name: string, allowFetch = true): Promise<void> {
-    const decoded = decodeInput(bytes, name, {
-      maxDecompressedBytes: this.options.maxDecompressedBytes,
+    const budget = this.newBudget();
+    const pieces = decodeDocuments(bytes, name, {
+      budget,
       recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES,
     });
-    for (const rejected of decoded.rejected) this.reject(rejected);
-    if (decoded.recordList) await this.ingestRecordList(decoded.recordList, allowFetch);
-    for (const document of decoded.documents) {
-      await this.ingestItems(unwrapEnvelope(document.value, document.position), allowFetch);
+    for (const piece of pieces) {
+      if (piece.type === 'rejected') this.reject(piece);
+      else if (piece.type === 'recordList') await this.ingestRecordList(piece.list, budget, allowFetch);
+      else await this.ingestDocument(piece.value, piece.position, budget, allowFetch);
     }
+    this.stats.inflated += budget.spent;
     if (allowFetch) this.throwFetchFailures();
+  }
+
+  private newBudget(): InflationBudget {
+    return createInflationBudget(this.options.maxDecompressedBytes);
+  }
+
+  /** One document: its items are handled as they are unwrapped; the S3 objects it names are fetched after. */
+  private async ingestDocument(
+    value: unknown,
+    position: string,
+    budget: InflationBudget,
+    allowFetch: boolean,
+  ): Promise<void> {
+    const fetches: FetchItem[] = [];
+    unwrapEnvelopeTo(value, position, this.itemSink(budget, fetches));
+    for (const item of fetches) await this.fetch(item, allowFetch);
+  }
+
+  private itemSink(budget: InflationBudget, fetches: FetchItem[]): ItemSink {
+    return {
+      budget,
+      push: (item) => {
+        if (item.type === 'record') this.ingestRecord(item.kind, item.record, item.position);
+        else if (item.type === 'rejected')
+          this.reject({ position: item.position, reason: item.reason, recordId: item.recordId });
+        else if (item.type === 'skipped')
+          this.skip({ position: item.position, reason: item.reason, label: item.label });
+        else fetches.push(item);
+      },
+    };
   }
 
   /**
    * A big log file one record at a time: the same items in the same order as unwrapping the whole
    * document, but only one record is parsed at a time, so memory stays near the size of the file.
    */
-  private async ingestRecordList(list: RecordList, allowFetch: boolean): Promise<void> {
-    if (list.count === 0) await this.ingestItems([emptyListItem(list.key, list.position)], allowFetch);
-    const items: IntakeItem[] = [];
+  private async ingestRecordList(list: RecordList, budget: InflationBudget, allowFetch: boolean): Promise<void> {
+    const fetches: FetchItem[] = [];
+    const sink = this.itemSink(budget, fetches);
+    if (list.count === 0) sink.push(emptyListItem(list.key, list.position));
     for (let i = 0; i < list.count; i++) {
-      items.length = 0;
       let element: unknown;
       try {
         element = list.at(i);
@@ -119,11 +201,9 @@ export class DetectionRun<Config> {
         this.reject({ position: `${list.position}#${list.key}[${i}]`, reason: `invalid JSON: ${errorMessage(error)}` });
         continue;
       }
-      unwrapListElement(list.key, element, i, list.position, items);
-      // Almost every element is one record: no promise per record for those.
-      if (items.length === 1 && items[0].type === 'record')
-        this.ingestRecord(items[0].kind, items[0].record, items[0].position);
-      else await this.ingestItems(items.slice(), allowFetch);
+      unwrapListElement(list.key, element, i, list.position, sink);
+      // Almost never: a list element that is an S3 notification.
+      if (fetches.length > 0) for (const item of fetches.splice(0)) await this.fetch(item, allowFetch);
     }
   }
 
@@ -136,26 +216,7 @@ export class DetectionRun<Config> {
       });
   }
 
-  private async ingestItems(items: IntakeItem[], allowFetch: boolean): Promise<void> {
-    for (const item of items) {
-      switch (item.type) {
-        case 'record':
-          this.ingestRecord(item.kind, item.record, item.position);
-          break;
-        case 'skipped':
-          this.stats.skipped.push({ position: item.position, reason: item.reason });
-          break;
-        case 'rejected':
-          this.reject({ position: item.position, reason: item.reason, recordId: item.recordId });
-          break;
-        case 'fetch':
-          await this.fetch(item, allowFetch);
-          break;
-      }
-    }
-  }
-
-  private async fetch(item: Extract<IntakeItem, { type: 'fetch' }>, allowFetch: boolean): Promise<void> {
+  private async fetch(item: FetchItem, allowFetch: boolean): Promise<void> {
     const where = `s3://${item.bucket}/${item.key}`;
     if (!allowFetch) {
       this.reject({
@@ -165,10 +226,17 @@ export class DetectionRun<Config> {
       return;
     }
     if (!this.options.fetchObject) {
-      this.reject({
-        position: item.position,
-        reason: `${where} needs fetching but no object store is configured (replay the log file itself instead)`,
-      });
+      if (this.options.unfetchedHint !== undefined)
+        this.skip({
+          position: item.position,
+          reason: `points at ${where}; ${this.options.unfetchedHint}`,
+          label: 'unfetched',
+        });
+      else
+        this.reject({
+          position: item.position,
+          reason: `${where} needs fetching but no object store is configured (replay the log file itself instead)`,
+        });
       return;
     }
     let bytes: Uint8Array;
@@ -203,6 +271,11 @@ export class DetectionRun<Config> {
       return;
     }
     this.stats.records += 1;
+    if (this.seenEventIds.has(event.id)) {
+      this.stats.duplicates += 1;
+      return;
+    }
+    this.seenEventIds.add(event.id);
     let findings: Finding[];
     try {
       findings = this.detector.detect(event, this.config);
@@ -211,11 +284,6 @@ export class DetectionRun<Config> {
       return;
     }
     if (findings.length === 0) return;
-    if (this.alertedEventIds.has(event.id)) {
-      this.stats.duplicates += 1;
-      return;
-    }
-    this.alertedEventIds.add(event.id);
     this.options.onFindings?.(findings);
     for (const finding of findings) this.addFinding(finding);
   }
@@ -239,11 +307,23 @@ export class DetectionRun<Config> {
   }
 
   private reject(input: RejectedInput): void {
+    this.stats.rejected += 1;
+    if (this.stats.rejections.length >= REPORTED_IN_FULL) return;
     // Reasons quote attacker-chosen text; a megabyte of it must not become a megabyte log line.
-    const rejected: RejectedInput = { ...input, position: clip(input.position), reason: clip(input.reason) };
+    const rejected: RejectedInput = { position: clip(input.position), reason: clip(input.reason) };
     if (input.recordId !== undefined) rejected.recordId = clip(input.recordId, MAX_REPORTED_ID);
-    this.stats.rejected.push(rejected);
+    this.stats.rejections.push(rejected);
     this.options.onRejected?.(rejected);
+  }
+
+  private skip(input: SkippedInput): void {
+    this.stats.skipped += 1;
+    const label = input.label ?? 'other';
+    this.stats.skippedByLabel[label] = (this.stats.skippedByLabel[label] ?? 0) + 1;
+    if (this.stats.skips.length >= REPORTED_IN_FULL) return;
+    const skipped: SkippedInput = { position: clip(input.position), reason: clip(input.reason) };
+    if (input.label !== undefined) skipped.label = input.label;
+    this.stats.skips.push(skipped);
   }
 
   groups(): FindingGroup[] {

@@ -467,7 +467,7 @@ describe('config-compliance normalizers refuse what they cannot use', () => {
     const run = new DetectionRun(configCompliance, defaults);
     run.ingestRecord('aws-config', { ...detail, newEvaluationResult: undefined }, 'bad');
     run.ingestRecord('aws-config', change, 'good');
-    expect(run.stats.rejected).toEqual([expect.objectContaining({ position: 'bad' })]);
+    expect(run.stats.rejections).toEqual([expect.objectContaining({ position: 'bad' })]);
     expect(run.alerts()).toHaveLength(1);
   });
 });

@@ -103,7 +103,9 @@ describe('decodeInput', () => {
     const decoded = decodeInput(gzipBomb(), 'bomb.json.gz', { maxDecompressedBytes: 8 * MiB });
     expect(decoded).toEqual({
       documents: [],
-      rejected: [{ reason: `decompressed size exceeds ${8 * MiB} bytes`, position: 'bomb.json.gz' }],
+      rejected: [
+        { reason: expect.stringMatching(`^decompressed size exceeds ${8 * MiB} bytes`), position: 'bomb.json.gz' },
+      ],
     });
   });
 

@@ -6,7 +6,7 @@
  * rejected records as were injected, while every good outsider login is still alerted.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,10 +29,12 @@ import { InvalidEventError } from '../shared/errors';
 import type { RecordKind } from '../shared/intake/intake-item';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { normalizeRecord, normalizeTime } from '../shared/normalize';
-import { DetectionRun } from '../shared/pipeline';
+import { DetectionRun, REPORTED_IN_FULL } from '../shared/pipeline';
 import { validateTraceEvent } from '../shared/normalize/validate-trace-event';
 import { EVENTS_DIR, fixture } from './support/fixtures';
 import { goodLogin, INTAKE_PATHS, type Cloud } from './support/intake-paths';
+import { awslogsEnvelope } from './support/hostile-inputs';
+import { collectInputFiles } from '../cli/read-inputs';
 
 const ROOT = join(__dirname, '..');
 const ENV = { IP_WHITELIST: '203.0.113.0/24, 2001:db8:1::/48', ALERT_ON_FAILED_LOGIN: 'true', METRIC_MODE: 'off' };
@@ -273,7 +275,7 @@ describe('normalizers and functions under mutated samples', () => {
           const rejected: string[] = [];
           const run = new DetectionRun(detector, configs.get(detector), { onRejected: (r) => rejected.push(r.reason) });
           run.ingestRecord(kind, record, 'fuzz');
-          expect(run.stats.records + run.stats.rejected.length).toBe(1);
+          expect(run.stats.records + run.stats.rejected).toBe(1);
           for (const reason of rejected) expect(reason.length).toBeLessThanOrEqual(501);
           run.alerts().forEach(expectSafeAlert);
         }
@@ -490,7 +492,12 @@ function expectReplayOutcome(code: number | null, stdout: string[], stderr: stri
   const summary = stderr.filter((line) => line.startsWith('login-whitelist: ')).at(-1) ?? '';
   expect(summary).toContain(`, ${trail.injected} rejected,`);
   expect(summary).toContain(`${trail.good} record(s)`);
-  expect(stderr.filter((line) => line.startsWith('rejected: '))).toHaveLength(trail.injected);
+  // The first 100 rejections are listed one per line, the rest counted on one line.
+  const listed = stderr.filter((line) => line.startsWith('rejected: ') && !line.startsWith('rejected: …'));
+  expect(listed).toHaveLength(Math.min(trail.injected, REPORTED_IN_FULL));
+  expect(stderr).toContain(
+    `rejected: … and ${(trail.injected - REPORTED_IN_FULL).toLocaleString('en-US')} more (only the first ${REPORTED_IN_FULL} are listed)`,
+  );
   const alerts = stdout.map((line) => JSON.parse(line) as { rule: string; count: number });
   expect(
     alerts.filter((alert) => alert.rule === RULE_OUTSIDE_WHITELIST).reduce((sum, alert) => sum + alert.count, 0),
@@ -534,4 +541,165 @@ describe('a replay over thousands of generated records, a known number of them m
     const lines = (text: string) => text.split('\n').filter((line) => line !== '');
     expectReplayOutcome(child.code, lines(child.stdout), lines(child.stderr), trail);
   }, 30_000);
+});
+
+// --- classes of hostile input: nesting, volume, loops -------------------------------------------------------
+
+/** Envelopes that carry another envelope, as JSON text in and out. */
+const WRAPPERS: Record<string, (text: string) => string> = {
+  'SNS HTTP message': (text) =>
+    JSON.stringify({ Type: 'Notification', MessageId: 'sns-1', TopicArn: 'arn:aws:sns:us-east-1:1:t', Message: text }),
+  'Lambda SNS event': (text) =>
+    JSON.stringify({
+      Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification', MessageId: 'm', Message: text } }],
+    }),
+  'Lambda SQS event': (text) => JSON.stringify({ Records: [{ eventSource: 'aws:sqs', messageId: 'q', body: text }] }),
+  'Lambda invocation record': (text) =>
+    `{"version":"1.0","requestContext":{"requestId":"r"},"requestPayload":${text},"responseContext":{"statusCode":200}}`,
+  'sqs receive-message output': (text) =>
+    JSON.stringify({ Messages: [{ MessageId: 'x', ReceiptHandle: 'h', MD5OfBody: 'm', Body: text }] }),
+  'FunctionGraph SMN trigger': (text) => JSON.stringify({ record: [{ smn: { message_id: 's', message: text } }] }),
+  'JSON array': (text) => `[${text}]`,
+};
+const wrapperChainArb = fc.array(fc.constantFrom(...Object.keys(WRAPPERS)), { maxLength: 3 });
+const wrap = (text: string, chain: readonly string[]) => chain.reduce((inner, name) => WRAPPERS[name](inner), text);
+/** One CloudWatch Logs payload of one message padded with `padBytes` of whitespace (inflates ~1000:1). */
+const paddedPayload = (message: string, padBytes: number) => awslogsEnvelope([message + ' '.repeat(padBytes)]);
+
+describe('hostile input classes (issue #10)', () => {
+  const config = configs.get(loginWhitelist as Detector<unknown>);
+  const good = goodLogin('aws');
+
+  it('a CloudWatch Logs payload inside a log event, in any wrapping, is rejected unopened; the rest goes on', async () => {
+    await fc.assert(
+      fc.asyncProperty(wrapperChainArb, wrapperChainArb, fc.boolean(), async (outer, inner, asFile) => {
+        const nested = wrap(paddedPayload(JSON.stringify({ Records: [] }), 1024 * 1024), inner);
+        const top = wrap(awslogsEnvelope([good.text, nested]), outer);
+        const run = new DetectionRun(loginWhitelist, config);
+        if (asFile) await run.ingestBytes(Buffer.from(top), 'f');
+        else await run.ingest(JSON.parse(top), 'event');
+        expect(run.stats.rejected).toBe(1);
+        expect(run.stats.rejections[0].reason).toMatch(/inside a log event message|nested more than/);
+        // Only the outer payload was unpacked: the 1 MiB inside never was.
+        expect(run.stats.inflated).toBeLessThan(64 * 1024);
+        expect(run.alerts().flatMap((alert) => alert.eventIds)).toEqual([good.id]);
+      }),
+      { ...RUNS, numRuns: 60 },
+    );
+  });
+
+  it('every payload of one input, however wrapped, shares one MAX_DECOMPRESSED_MB budget', async () => {
+    const payloadArb = fc.record({ pad: fc.integer({ min: 16 * 1024, max: 1024 * 1024 }), chain: wrapperChainArb });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(payloadArb, { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 64 * 1024, max: 4 * 1024 * 1024 }),
+        fc.constantFrom('ndjson', 'ndjson.gz', 'array'),
+        async (payloads, budget, form) => {
+          const texts = payloads.map(({ pad, chain }, i) =>
+            wrap(
+              paddedPayload(JSON.stringify({ ...(JSON.parse(good.text) as object), eventID: `p-${i}` }), pad),
+              chain,
+            ),
+          );
+          const run = new DetectionRun(loginWhitelist, config, { maxDecompressedBytes: budget });
+          const ndjson = Buffer.from(texts.join('\n'));
+          if (form === 'array') await run.ingest(JSON.parse(`[${texts.join(',')}]`), 'event');
+          else await run.ingestBytes(form === 'ndjson' ? ndjson : gzipSync(ndjson), 'f');
+          expect(run.stats.inflated).toBeLessThanOrEqual(budget);
+          const decoded = run.stats.records;
+          // Each payload is decoded (one record) or rejected; a gzip file bigger than the budget is one rejection.
+          const wholeFileRejected = form === 'ndjson.gz' && decoded === 0 && run.stats.rejected === 1;
+          if (!wholeFileRejected) expect(decoded + run.stats.rejected).toBe(payloads.length);
+          for (const rejection of run.stats.rejections) expect(rejection.reason).toMatch(/decompressed size exceeds/);
+          const total = payloads.reduce((sum, { pad }) => sum + pad, 0);
+          if (total * 1.1 + (form === 'ndjson.gz' ? ndjson.length : 0) < budget) expect(run.stats.rejected).toBe(0);
+        },
+      ),
+      { ...RUNS, numRuns: 40 },
+    );
+  });
+
+  it('any number of tiny elements in any list: all counted, only the first 100 kept and reported', async () => {
+    const elementArb = fc.constantFrom('1', '{}', '[]', 'null', '"x"', 'true', '{"a":1}');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 30_000 }),
+        elementArb,
+        fc.constantFrom('Records', 'traces', 'array', 'ndjson'),
+        fc.boolean(),
+        async (count, element, form, gzip) => {
+          const list = `${element},`.repeat(count - 1) + element;
+          const text =
+            form === 'array' ? `[${list}]` : form === 'ndjson' ? `${element}\n`.repeat(count) : `{"${form}":[${list}]}`;
+          const reported: string[] = [];
+          const run = new DetectionRun(loginWhitelist, config, { onRejected: (r) => reported.push(r.position) });
+          await run.ingestBytes(gzip ? gzipSync(text) : Buffer.from(text), 'f');
+          // `[]` elements are empty lists (skipped); everything else is rejected, one by one.
+          const expected = element === '[]' && form !== 'ndjson' ? 0 : count;
+          if (element === '[]') expect(run.stats.rejected + run.stats.skipped).toBe(count);
+          else expect(run.stats.rejected).toBe(expected);
+          expect(run.stats.rejections).toHaveLength(Math.min(run.stats.rejected, REPORTED_IN_FULL));
+          expect(reported).toHaveLength(Math.min(run.stats.rejected, REPORTED_IN_FULL));
+          expect(run.stats.skips.length).toBeLessThanOrEqual(REPORTED_IN_FULL);
+        },
+      ),
+      { ...RUNS, numRuns: 40 },
+    );
+  });
+
+  it('no spread of a collected list into a call anywhere in shared/ or cli/ (it overflows the stack past ~125k)', () => {
+    const sources = (folder: string): string[] =>
+      readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory()
+          ? sources(join(folder, entry.name))
+          : entry.name.endsWith('.ts')
+            ? [join(folder, entry.name)]
+            : [],
+      );
+    const offending: string[] = [];
+    for (const file of [...sources(join(ROOT, 'shared')), ...sources(join(ROOT, 'cli'))]) {
+      const text = require('node:fs').readFileSync(file, 'utf8') as string;
+      for (const [index, line] of text.split('\n').entries())
+        if (/\.(push|unshift|concat|apply)\(\.\.\.|Math\.(max|min)\(\.\.\.|fromCharCode\(\.\.\./.test(line))
+          offending.push(`${file}:${index + 1}: ${line.trim()}`);
+    }
+    // cli/parse-args.ts spreads argv, which the OS bounds; nothing else may.
+    expect(offending.filter((line) => !line.includes('argv.slice'))).toEqual([]);
+  });
+
+  it('any folder graph with symbolic links: the walk ends, each file is listed once, each loop reported once', async () => {
+    const graphArb = fc.record({
+      folders: fc.integer({ min: 1, max: 5 }),
+      links: fc.array(fc.record({ from: fc.nat(), to: fc.nat() }), { maxLength: 6 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(graphArb, async ({ folders, links }) => {
+        const root = mkdtempSync(join(tmpdir(), 'trailguard-walk-'));
+        try {
+          // Folder i sits inside folder i-1 (a chain), and holds one file.
+          const paths: string[] = [];
+          for (let i = 0; i < folders; i++) {
+            const path = i === 0 ? root : join(paths[i - 1], `f${i}`);
+            mkdirSync(path, { recursive: true });
+            writeFileSync(join(path, `file-${i}.json`), '{}');
+            paths.push(path);
+          }
+          links.forEach(({ from, to }, index) =>
+            symlinkSync(paths[to % folders], join(paths[from % folders], `link-${index}`)),
+          );
+          const { files, problems, warnings } = await collectInputFiles([root]);
+          expect(problems).toEqual([]);
+          const names = files.map((file) => file.path.split('/').at(-1));
+          expect(new Set(names).size).toBe(folders);
+          expect(names).toHaveLength(folders);
+          expect(warnings.length).toBeLessThanOrEqual(links.length);
+          expect(new Set(warnings).size).toBe(warnings.length);
+        } finally {
+          rmSync(root, { recursive: true, force: true });
+        }
+      }),
+      { ...RUNS, numRuns: 30 },
+    );
+  });
 });

@@ -46,7 +46,10 @@ export interface DecodedInput {
 }
 
 export interface DecodeOptions {
+  /** Used for a budget of its own when `budget` is not given. */
   maxDecompressedBytes?: number;
+  /** The input's inflation budget, shared with whatever its documents unwrap into. */
+  budget?: InflationBudget;
   /**
    * From this many decoded bytes on, a document that is exactly one `Records` or `traces` list comes back as
    * a `recordList` (see scanRecordList) instead of one parsed document. Unset: never.
@@ -56,6 +59,60 @@ export interface DecodeOptions {
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
 export type GunzipResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
+
+/**
+ * How many bytes one input may still inflate to. One budget is shared by every gunzip and base64 decode
+ * of one input (a file, an S3 object, one invocation's event), however deeply they nest: NDJSON lines of
+ * CloudWatch Logs payloads, SNS or SQS messages that carry them. A cap per payload alone let a 62 KB
+ * file of nested payloads inflate to 31 GiB, one 16 MiB at a time.
+ */
+export interface InflationBudget {
+  /** `MAX_DECOMPRESSED_MB` in bytes. */
+  readonly limit: number;
+  /** Bytes inflated or decoded so far. */
+  spent: number;
+}
+
+export function createInflationBudget(limit: number = DEFAULT_MAX_DECOMPRESSED_BYTES): InflationBudget {
+  return { limit: clampCap(limit), spent: 0 };
+}
+
+/** Charges `bytes` to the budget; false (and nothing charged) when they do not fit. */
+export function chargeBudget(budget: InflationBudget, bytes: number): boolean {
+  if (budget.spent + bytes > budget.limit) return false;
+  budget.spent += bytes;
+  return true;
+}
+
+export function budgetExceeded(budget: InflationBudget): string {
+  return `decompressed size exceeds ${budget.limit} bytes (MAX_DECOMPRESSED_MB, for the whole input with every payload nested in it)`;
+}
+
+/**
+ * Gunzip charged to `budget`, with an optional cap of its own (`cap`) that is tighter than what is left.
+ * The output is never larger than what is left of the budget: zlib stops at that size.
+ */
+export function gunzipWithin(bytes: Uint8Array, budget: InflationBudget, cap = Number.POSITIVE_INFINITY): GunzipResult {
+  const left = budget.limit - budget.spent;
+  if (left <= 0) return { ok: false, reason: budgetExceeded(budget) };
+  const ownCapIsTighter = cap < left;
+  const limit = ownCapIsTighter ? cap : left;
+  const inflated = gunzipCapped(bytes, limit);
+  if (inflated.ok) {
+    budget.spent += inflated.bytes.length;
+    return inflated;
+  }
+  // A failed gunzip inflated data too, and zlib does not say how much: charge what it can have been
+  // (all it was allowed when the cap was hit; deflate's ~1032:1 bound otherwise). Otherwise a file of
+  // corrupt or oversized payloads would inflate up to the cap once per payload, for free.
+  const tooLarge = inflated.reason.startsWith('decompressed size exceeds');
+  budget.spent += tooLarge ? limit : Math.min(limit, bytes.length * MAX_DEFLATE_RATIO);
+  if (tooLarge && !ownCapIsTighter) return { ok: false, reason: budgetExceeded(budget) };
+  return inflated;
+}
+
+/** Deflate's output is at most about 1032 times its input. */
+const MAX_DEFLATE_RATIO = 1032;
 
 const MAX_REASON_DETAIL = 200;
 /**
@@ -95,71 +152,127 @@ export function gunzipCapped(bytes: Uint8Array, maxBytes: number): GunzipResult 
   }
 }
 
+/** One piece of a decoded input, in input order. */
+export type DecodedPiece =
+  | ({ type: 'document' } & DecodedDocument)
+  | ({ type: 'rejected' } & DecodeRejection)
+  | { type: 'recordList'; list: RecordList };
+
+/** decodeInput with everything collected; for callers that want arrays (tests, small inputs). */
 export function decodeInput(bytes: Buffer | Uint8Array, name: string, options: DecodeOptions = {}): DecodedInput {
   const result: DecodedInput = { documents: [], rejected: [] };
-  const reject = (reason: string): DecodedInput => {
-    result.rejected.push({ reason, position: name });
-    return result;
-  };
+  for (const piece of decodeDocuments(bytes, name, options)) {
+    if (piece.type === 'document') result.documents.push({ value: piece.value, position: piece.position });
+    else if (piece.type === 'rejected') result.rejected.push({ reason: piece.reason, position: piece.position });
+    else result.recordList = piece.list;
+  }
+  return result;
+}
+
+/**
+ * The documents of an input one at a time: an NDJSON file of millions of lines is never an array of
+ * millions of parsed documents. Never throws.
+ */
+export function* decodeDocuments(
+  bytes: Buffer | Uint8Array,
+  name: string,
+  options: DecodeOptions = {},
+): Generator<DecodedPiece, void, undefined> {
+  const reject = (reason: string): DecodedPiece => ({ type: 'rejected', reason, position: name });
+  let text: string;
+  let gzipped: boolean;
   try {
     let data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (data.length === 0) return reject('empty input');
+    if (data.length === 0) {
+      yield reject('empty input');
+      return;
+    }
     // Magic bytes, not the file name: S3 objects are often renamed, and some tools store gzip without `.gz`.
-    const gzipped = isGzip(data);
+    gzipped = isGzip(data);
     if (gzipped) {
-      const inflated = gunzipCapped(data, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
-      if (!inflated.ok) return reject(inflated.reason);
+      const budget = options.budget ?? createInflationBudget(options.maxDecompressedBytes);
+      const inflated = gunzipWithin(data, budget);
+      if (!inflated.ok) {
+        yield reject(inflated.reason);
+        return;
+      }
       data = inflated.bytes;
     }
     if (data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
     if (data.length > bufferConstants.MAX_STRING_LENGTH) {
-      return reject(`decoded input is ${data.length} bytes, more than the longest string Node.js can hold`);
+      yield reject(`decoded input is ${data.length} bytes, more than the longest string Node.js can hold`);
+      return;
     }
     if (options.recordListsFrom !== undefined && data.length >= options.recordListsFrom) {
       const recordList = scanRecordList(data, name);
       if (recordList !== undefined) {
-        result.recordList = recordList;
-        return result;
+        yield { type: 'recordList', list: recordList };
+        return;
       }
     }
     // UTF-16 with a byte-order mark is what Windows PowerShell writes with `>`; read it instead of rejecting.
-    const text = utf16Text(data) ?? data.toString('utf8');
-    if (!NOT_JSON_WHITESPACE.test(text)) return reject(gzipped ? 'empty input (after gunzip)' : 'empty input');
-
-    // The whole text first: a 250 MB CloudTrail file is one document, and splitting it into lines would
-    // double the memory for nothing.
-    const whole = parseJsonSafely(text);
-    if (whole.ok) {
-      result.documents.push({ value: whole.value, position: name });
-      return result;
-    }
-    if (!parseNdjson(text, name, result)) return reject(whole.reason);
-    return result;
+    text = utf16Text(data) ?? data.toString('utf8');
   } catch (error) {
-    return reject(`could not decode input: ${clip(errorMessage(error))}`);
+    yield reject(`could not decode input: ${clip(errorMessage(error))}`);
+    return;
   }
+  if (!NOT_JSON_WHITESPACE.test(text)) {
+    yield reject(gzipped ? 'empty input (after gunzip)' : 'empty input');
+    return;
+  }
+  // The whole text first: a 250 MB CloudTrail file is one document, and splitting it into lines would
+  // double the memory for nothing.
+  const whole = parseJsonSafely(text);
+  if (whole.ok) {
+    yield { type: 'document', value: whole.value, position: name };
+    return;
+  }
+  if (!looksLikeNdjson(text)) {
+    yield reject(whole.reason);
+    return;
+  }
+  yield* ndjsonDocuments(text, name);
 }
 
 /**
- * One JSON value per non-blank line. Returns false (and adds nothing) unless there are several lines and at
- * least one parses: a single broken document is better reported once than as one rejection per line.
+ * Whether `text` is to be read as NDJSON: several non-blank lines, of which at least one parses. A single
+ * broken document is better reported once than as one rejection per line. Stops at the first line that
+ * parses (after a second non-blank line), so a valid file costs one parsed line here.
  */
-function parseNdjson(text: string, name: string, result: DecodedInput): boolean {
-  const lines = text.split('\n');
-  if (lines.filter((line) => NOT_JSON_WHITESPACE.test(line)).length < 2) return false;
-  const documents: DecodedDocument[] = [];
-  const rejected: DecodeRejection[] = [];
-  lines.forEach((line, index) => {
-    if (!NOT_JSON_WHITESPACE.test(line)) return;
-    const position = `${name}:line ${index + 1}`;
+function looksLikeNdjson(text: string): boolean {
+  let nonBlank = 0;
+  let parses = false;
+  for (let start = 0; start <= text.length; ) {
+    const end = lineEnd(text, start);
+    const line = text.slice(start, end);
+    start = end + 1;
+    if (!NOT_JSON_WHITESPACE.test(line)) continue;
+    nonBlank += 1;
+    if (!parses) parses = parseJsonSafely(line).ok;
+    if (parses && nonBlank >= 2) return true;
+  }
+  return false;
+}
+
+/** One JSON value per non-blank line, one line at a time. */
+function* ndjsonDocuments(text: string, name: string): Generator<DecodedPiece, void, undefined> {
+  let lineNumber = 0;
+  for (let start = 0; start <= text.length; ) {
+    const end = lineEnd(text, start);
+    const line = text.slice(start, end);
+    start = end + 1;
+    lineNumber += 1;
+    if (!NOT_JSON_WHITESPACE.test(line)) continue;
+    const position = `${name}:line ${lineNumber}`;
     const parsed = parseJsonSafely(line);
-    if (parsed.ok) documents.push({ value: parsed.value, position });
-    else rejected.push({ reason: parsed.reason, position });
-  });
-  if (documents.length === 0) return false;
-  result.documents.push(...documents);
-  result.rejected.push(...rejected);
-  return true;
+    if (parsed.ok) yield { type: 'document', value: parsed.value, position };
+    else yield { type: 'rejected', reason: parsed.reason, position };
+  }
+}
+
+function lineEnd(text: string, start: number): number {
+  const end = text.indexOf('\n', start);
+  return end === -1 ? text.length : end;
 }
 
 /** The text of UTF-16 bytes that start with a byte-order mark, or undefined for anything else. */

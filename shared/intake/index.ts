@@ -1,7 +1,18 @@
 export type { IntakeItem, RecordKind } from './intake-item';
-export { unwrapEnvelope, MAX_ENVELOPE_DEPTH } from './unwrap-envelope';
+export {
+  unwrapEnvelope,
+  unwrapEnvelopeTo,
+  isCloudTrailDigest,
+  isCtsDigest,
+  MAX_ENVELOPE_DEPTH,
+  type ItemSink,
+} from './unwrap-envelope';
 export {
   decodeInput,
+  decodeDocuments,
+  createInflationBudget,
+  type InflationBudget,
+  type DecodedPiece,
   parseJsonSafely,
   DEFAULT_MAX_DECOMPRESSED_BYTES,
   type DecodedInput,

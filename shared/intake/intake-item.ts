@@ -38,6 +38,8 @@ export type IntakeItem =
       type: 'skipped';
       reason: string;
       position: string;
+      /** A short constant naming the kind of skip, counted in summaries (`digest`, `unfetched`). */
+      label?: string;
     }
   | {
       /** Input that could not be understood. Reported (log + counter); the rest of the batch goes on. */

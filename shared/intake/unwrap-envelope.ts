@@ -7,7 +7,14 @@
  * just a key, and an inherited `Records` is not there.
  */
 import { errorMessage } from '../errors';
-import { gunzipCapped, parseJsonSafely } from './decode-input';
+import {
+  budgetExceeded,
+  chargeBudget,
+  createInflationBudget,
+  gunzipWithin,
+  type InflationBudget,
+  parseJsonSafely,
+} from './decode-input';
 import type { IntakeItem, RecordKind } from './intake-item';
 import { noteDeliveryId } from '../normalize/delivery-id';
 
@@ -36,17 +43,46 @@ const MAX_KEYS_NAMED = 8;
 const MAX_TEXT_SHOWN = 60;
 
 type Json = Record<string, unknown>;
-type Out = IntakeItem[];
 
-export function unwrapEnvelope(input: unknown, position: string): IntakeItem[] {
-  const out: Out = [];
+/**
+ * Where unwrapped items go, one at a time as they are found: a `Records` list of millions of elements is
+ * never an array of millions of items.
+ */
+export interface ItemSink {
+  readonly push: (item: IntakeItem) => void;
+  /** The input's inflation budget (base64 and gunzip of CloudWatch Logs payloads); a default one if unset. */
+  readonly budget?: InflationBudget;
+}
+
+/** An ItemSink inside the unwrapper, with what the position in the envelope tree implies. */
+interface Out {
+  readonly push: (item: IntakeItem) => void;
+  readonly budget: InflationBudget;
+  /** Inside a CloudWatch Logs log event message, where another subscription payload cannot occur. */
+  readonly inLogEvent: boolean;
+}
+
+/** Everything `input` unwraps to, as an array. */
+export function unwrapEnvelope(input: unknown, position: string, budget?: InflationBudget): IntakeItem[] {
+  const items: IntakeItem[] = [];
+  unwrapEnvelopeTo(input, position, { push: (item) => items.push(item), budget });
+  return items;
+}
+
+/** Unwraps `input`, handing each item to `sink.push` as it is found. Never throws. */
+export function unwrapEnvelopeTo(input: unknown, position: string, sink: ItemSink): void {
+  const out = outFor(sink);
   try {
     unwrap(input, position, 0, out);
   } catch (error) {
     // Parsed JSON cannot get here; exotic objects (getters, proxies) from a caller could.
     out.push(rejected(position, `could not unwrap envelope: ${errorMessage(error)}`));
   }
-  return out;
+}
+
+function outFor(sink: ItemSink): Out {
+  const push = sink.push;
+  return { push: (item) => push.call(sink, item), budget: sink.budget ?? createInflationBudget(), inLogEvent: false };
 }
 
 function unwrap(value: unknown, position: string, depth: number, out: Out): void {
@@ -72,6 +108,10 @@ const SHAPES: readonly { test: (value: Json) => boolean; unwrap: Unwrapper }[] =
   { test: (v) => has(v, 'cts'), unwrap: unwrapCtsTrigger },
   { test: (v) => Array.isArray(own(v, 'record')), unwrap: unwrapSmnTrigger },
   { test: (v) => Array.isArray(own(v, 'Records')), unwrap: unwrapRecords },
+  { test: isLambdaDestinationRecord, unwrap: unwrapLambdaDestinationRecord },
+  { test: (v) => Array.isArray(own(v, 'Messages')), unwrap: unwrapSqsReceiveMessageOutput },
+  { test: isCloudTrailDigest, unwrap: skipWith('CloudTrail digest file (log file integrity validation)', 'digest') },
+  { test: isCtsDigest, unwrap: skipWith('CTS digest file (trace file integrity verification)', 'digest') },
   { test: (v) => typeof own(v, 'detail-type') === 'string', unwrap: unwrapEventBridge },
   { test: isSnsMessage, unwrap: unwrapSns },
   // Before CloudTrail's SNS delivery: Config snapshot-delivery notifications also carry s3Bucket/s3ObjectKey.
@@ -90,18 +130,78 @@ const SHAPES: readonly { test: (value: Json) => boolean; unwrap: Unwrapper }[] =
     unwrap: skipWith('Huawei Config custom-rule evaluation request (no result in it)'),
   },
   { test: isCloudEyeRmsEvent, unwrap: pushAs('cloud-eye') },
+  // Last: a document with a few of a record's fields but not the ones the shapes above need (no
+  // eventVersion, say) is a broken record, and the normalizer says what is wrong with it.
+  { test: looksLikeCloudTrailRecord, unwrap: pushAs('cloudtrail') },
+  { test: looksLikeCtsTrace, unwrap: pushAs('cts') },
 ];
 
 function pushAs(kind: RecordKind): Unwrapper {
   return (value, position, _depth, out) => out.push(record(kind, value, position));
 }
 
-function skipWith(reason: string): Unwrapper {
-  return (_value, position, _depth, out) => out.push(skipped(position, reason));
+function skipWith(reason: string, label?: string): Unwrapper {
+  return (_value, position, _depth, out) => out.push(skipped(position, reason, label));
 }
 
 function isCloudTrailRecord(value: Json): boolean {
   return has(value, 'eventVersion') && has(value, 'eventSource') && has(value, 'eventName');
+}
+
+/** Top-level fields of a CloudTrail record that other envelopes do not use together. */
+const CLOUDTRAIL_FIELDS = [
+  'eventVersion',
+  'eventSource',
+  'eventName',
+  'eventTime',
+  'eventID',
+  'userIdentity',
+  'sourceIPAddress',
+  'recipientAccountId',
+  'requestParameters',
+] as const;
+
+function looksLikeCloudTrailRecord(value: Json): boolean {
+  return countOwn(value, CLOUDTRAIL_FIELDS) >= 2 && (has(value, 'eventName') || has(value, 'eventSource'));
+}
+
+/** Top-level fields of a CTS trace. */
+const CTS_FIELDS = [
+  'trace_id',
+  'trace_name',
+  'trace_type',
+  'trace_rating',
+  'service_type',
+  'resource_type',
+  'record_time',
+  'source_ip',
+] as const;
+
+function looksLikeCtsTrace(value: Json): boolean {
+  return countOwn(value, CTS_FIELDS) >= 2 && (has(value, 'trace_name') || has(value, 'service_type'));
+}
+
+/**
+ * A CloudTrail digest file (log file integrity validation, delivered under `CloudTrail-Digest/`): it lists
+ * log files and their hashes and holds no audit record.
+ */
+export function isCloudTrailDigest(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    typeof own(value, 'digestStartTime') === 'string' &&
+    Array.isArray(own(value, 'logFiles')) &&
+    !has(value, 'Records')
+  );
+}
+
+/** A CTS digest file (trace file integrity verification, delivered under `…/Digest/…`). */
+export function isCtsDigest(value: unknown): boolean {
+  return (
+    isObject(value) &&
+    typeof own(value, 'digest_start_time') === 'string' &&
+    Array.isArray(own(value, 'log_files')) &&
+    !has(value, 'traces')
+  );
 }
 
 // --- AWS --------------------------------------------------------------------------------------------
@@ -156,10 +256,15 @@ function unwrapSns(sns: Json, position: string, depth: number, out: Out): void {
   } else if (type !== undefined && type !== 'Notification') {
     out.push(rejected(position, `SNS message whose Type is ${describe(type)}`, messageId));
   } else {
-    const first = out.length;
-    unwrapEmbedded(own(sns, 'Message'), `${position}.Message`, 'SNS Message', messageId, depth + 1, out);
     // The MessageId leads an alert back to this delivery (AWS Config over SNS has no event id of its own).
-    for (const item of out.slice(first)) if (item.type === 'record') noteDeliveryId(item.record, messageId);
+    const noting: Out = {
+      ...out,
+      push: (item) => {
+        if (item.type === 'record') noteDeliveryId(item.record, messageId);
+        out.push(item);
+      },
+    };
+    unwrapEmbedded(own(sns, 'Message'), `${position}.Message`, 'SNS Message', messageId, depth + 1, noting);
   }
 }
 
@@ -181,6 +286,45 @@ function unwrapEmbedded(
     unwrap(message, position, depth, out);
   } else {
     out.push(rejected(position, `${what} is ${describe(message)}`, recordId));
+  }
+}
+
+/**
+ * The record Lambda sends to an on-failure (or on-success) destination of an asynchronous invocation:
+ * `version`, `timestamp`, `requestContext`, `requestPayload` (the original event), `responseContext`,
+ * `responsePayload` (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
+ * Through an SQS destination it is the message body; the original event is what gets replayed.
+ */
+function isLambdaDestinationRecord(value: Json): boolean {
+  return isObject(own(value, 'requestContext')) && has(value, 'requestPayload') && has(value, 'responseContext');
+}
+
+function unwrapLambdaDestinationRecord(value: Json, position: string, depth: number, out: Out): void {
+  const context = own(value, 'requestContext') as Json;
+  const requestId = ownString(context, 'requestId');
+  unwrapEmbedded(
+    own(value, 'requestPayload'),
+    `${position}.requestPayload`,
+    'Lambda invocation record requestPayload',
+    requestId,
+    depth + 1,
+    out,
+  );
+}
+
+/** What `aws sqs receive-message` prints: `{"Messages":[{"MessageId","ReceiptHandle","MD5OfBody","Body"}]}`. */
+function unwrapSqsReceiveMessageOutput(value: Json, position: string, depth: number, out: Out): void {
+  const messages = own(value, 'Messages') as unknown[];
+  if (messages.length === 0) out.push(skipped(`${position}.Messages`, 'no SQS messages'));
+  for (let i = 0; i < messages.length; i++) {
+    const message = at(messages, i);
+    const messagePosition = `${position}.Messages[${i}]`;
+    if (!isObject(message) || !has(message, 'Body')) {
+      out.push(rejected(messagePosition, `SQS message without a Body: ${describe(message)}`));
+      continue;
+    }
+    const messageId = ownString(message, 'MessageId');
+    unwrapEmbedded(own(message, 'Body'), `${messagePosition}.Body`, 'SQS Body', messageId, depth + 1, out);
   }
 }
 
@@ -244,14 +388,25 @@ function unwrapCloudTrailSnsDelivery(value: Json, position: string, _depth: numb
 }
 
 function pushFetch(bucket: string, key: string, region: string | undefined, position: string, out: Out): void {
-  if (DIGEST_KEY.test(key)) out.push(skipped(position, `CloudTrail digest file s3://${bucket}/${key}`));
+  if (DIGEST_KEY.test(key)) out.push(skipped(position, `CloudTrail digest file s3://${bucket}/${key}`, 'digest'));
   else if (region === undefined) out.push({ type: 'fetch', bucket, key, position });
   else out.push({ type: 'fetch', bucket, key, region, position });
 }
 
 function unwrapAwsLogs(value: Json, position: string, depth: number, out: Out): void {
   const dataPosition = `${position}.awslogs.data`;
-  const payload = decodeAwsLogsData(own(value, 'awslogs'));
+  if (out.inLogEvent) {
+    // CloudWatch Logs never puts a subscription payload inside a log event; unpacking one would let
+    // each level inflate again (a 30 KB two-level input ran for minutes).
+    out.push(
+      rejected(
+        dataPosition,
+        'CloudWatch Logs subscription payload inside a log event message (CloudWatch Logs does not nest them)',
+      ),
+    );
+    return;
+  }
+  const payload = decodeAwsLogsData(own(value, 'awslogs'), out.budget);
   const logEvents = typeof payload === 'string' ? undefined : own(payload, 'logEvents');
   if (typeof payload === 'string') {
     out.push(rejected(dataPosition, payload));
@@ -263,15 +418,18 @@ function unwrapAwsLogs(value: Json, position: string, depth: number, out: Out): 
   } else {
     if (logEvents.length === 0) out.push(skipped(dataPosition, 'no log events'));
     const logGroup = ownString(payload, 'logGroup') ?? '(unknown log group)';
-    for (let i = 0; i < logEvents.length; i++) unwrapLogEvent(at(logEvents, i), logGroup, i, depth, out);
+    const inner: Out = { push: out.push, budget: out.budget, inLogEvent: true };
+    for (let i = 0; i < logEvents.length; i++) unwrapLogEvent(at(logEvents, i), logGroup, i, depth, inner);
   }
 }
 
-/** The decoded subscription payload, or why it could not be decoded. */
-function decodeAwsLogsData(awslogs: unknown): Json | string {
+/** The decoded subscription payload, or why it could not be decoded. Base64 and gunzip output are charged to `budget`. */
+function decodeAwsLogsData(awslogs: unknown, budget: InflationBudget): Json | string {
   const data = isObject(awslogs) ? own(awslogs, 'data') : undefined;
   if (typeof data !== 'string') return `awslogs.data is ${describe(data)}`;
-  const inflated = gunzipCapped(Buffer.from(data, 'base64'), MAX_AWSLOGS_BYTES);
+  // The base64 text is already in memory; its decoded bytes are not, and count like inflated ones.
+  if (!chargeBudget(budget, Math.ceil((data.length * 3) / 4))) return `awslogs.data: ${budgetExceeded(budget)}`;
+  const inflated = gunzipWithin(Buffer.from(data, 'base64'), budget, MAX_AWSLOGS_BYTES);
   if (!inflated.ok) return `awslogs.data is not base64 gzip: ${inflated.reason}`;
   const parsed = parseJsonSafely(inflated.bytes.toString('utf8'));
   if (!parsed.ok) return `awslogs payload: ${parsed.reason}`;
@@ -324,8 +482,9 @@ export function unwrapListElement(
   element: unknown,
   index: number,
   position: string,
-  out: IntakeItem[],
+  sink: ItemSink,
 ): void {
+  const out = outFor(sink);
   try {
     if (key === 'Records') unwrapRecordsElement(element, `${position}#Records[${index}]`, 0, out);
     else unwrapTrace(element, `${position}.traces[${index}]`, out);
@@ -393,8 +552,8 @@ function record(kind: RecordKind, value: unknown, position: string): IntakeItem 
   return { type: 'record', kind, record: value, position };
 }
 
-function skipped(position: string, reason: string): IntakeItem {
-  return { type: 'skipped', reason, position };
+function skipped(position: string, reason: string, label?: string): IntakeItem {
+  return label === undefined ? { type: 'skipped', reason, position } : { type: 'skipped', reason, position, label };
 }
 
 function rejected(position: string, reason: string, recordId?: string): IntakeItem {
@@ -409,6 +568,12 @@ function isObject(value: unknown): value is Json {
 
 function has(value: object, key: string): boolean {
   return Object.hasOwn(value, key);
+}
+
+function countOwn(value: object, keys: readonly string[]): number {
+  let count = 0;
+  for (const key of keys) if (Object.hasOwn(value, key)) count++;
+  return count;
 }
 
 function own(value: object, key: string): unknown {

@@ -64,6 +64,9 @@ export async function invokeDetector<Config>(
     ingestFailure = error;
   }
   const alerts = run.alerts();
+  const unlogged = run.stats.rejected - run.stats.rejections.length;
+  // Only the first rejections get a line each: a file of a million bad records must not be a million lines.
+  if (unlogged > 0) log.warn({ rejected: run.stats.rejected, notLogged: unlogged }, 'more records rejected');
 
   const settings = metric?.settings(config);
   const publisher = settings && settings.mode !== 'off' ? deps.metricPublisher?.(settings) : undefined;
@@ -101,8 +104,8 @@ export async function invokeDetector<Config>(
         retryable: isRetryable(error),
         records: run.stats.records,
         alerts: alerts.length,
-        rejected: run.stats.rejected.length,
-        skipped: run.stats.skipped.length,
+        rejected: run.stats.rejected,
+        skipped: run.stats.skipped,
       },
       'invocation failed',
     );
@@ -114,8 +117,8 @@ export async function invokeDetector<Config>(
     records: run.stats.records,
     alerts: alerts.length,
     delivered: alertOutcome.status === 'fulfilled' ? alertOutcome.value.delivered : 0,
-    rejected: run.stats.rejected.length,
-    skipped: run.stats.skipped.length,
+    rejected: run.stats.rejected,
+    skipped: run.stats.skipped,
     duplicates: run.stats.duplicates,
     ...(settings && settings.mode !== 'off'
       ? {

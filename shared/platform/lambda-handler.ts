@@ -3,7 +3,6 @@
  * missing topic fails the init phase loudly instead of letting every event through.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { Detector, MetricSettings } from '../detect/detector';
 import { readEnv, type Env } from './env-config';
 import { createLogger, type DestinationStream } from './logger';
@@ -12,7 +11,7 @@ import { createAlertSinks } from '../sinks/create-sinks';
 import { snsSinkFor } from '../sinks/sns-sink';
 import { invokeDetector, type InvocationResult } from './invoke';
 import { loadFunctionConfig } from './load-function-config';
-import { createS3Fetcher } from './s3-fetch';
+import { createS3Fetcher, s3ClientsByRegion } from './s3-fetch';
 
 export interface LambdaContext {
   awsRequestId?: string;
@@ -47,24 +46,9 @@ export function createLambdaHandler<Config>(
   // and publishes nothing never pays for them.
   // S3 and CloudWatch live in the function's region (ALERT_REGION is the topic's, which may differ).
   const functionRegion = readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? sinkConfig.region;
-  const s3Clients = new Map<string, Promise<S3Client>>();
-  const fetchObject = createS3Fetcher((bucketRegion) => {
-    const region = bucketRegion ?? functionRegion ?? 'us-east-1';
-    let client = s3Clients.get(region);
-    if (!client) {
-      client = import('@aws-sdk/client-s3').then(
-        // followRegionRedirects: a trail bucket in another region answers with a redirect, not the object.
-        ({ S3Client }) =>
-          new S3Client({
-            region,
-            followRegionRedirects: true,
-            ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
-          }),
-      );
-      s3Clients.set(region, client);
-    }
-    return client;
-  });
+  const fetchObject = createS3Fetcher(
+    s3ClientsByRegion({ defaultRegion: functionRegion ?? 'us-east-1', endpoint: s3Endpoint }),
+  );
   const metricEndpoint = readEnv(env, 'METRIC_ENDPOINT')?.value;
   let cloudWatch: Promise<CloudWatchClient> | undefined;
   const emfPublisher = (settings: MetricSettings) =>

@@ -42,3 +42,34 @@ export function createS3Fetcher(client: (region: string | undefined) => Promise<
     }
   };
 }
+
+export interface S3ClientOptions {
+  /** Region of a bucket whose notification does not name one. */
+  defaultRegion: string;
+  /** Endpoint override (an emulator, a VPC endpoint): path-style addressing. */
+  endpoint?: string;
+}
+
+/**
+ * One S3 client per region, created (and the SDK loaded) on first use. `followRegionRedirects`: a trail
+ * bucket in another region answers with a redirect, not the object.
+ */
+export function s3ClientsByRegion(options: S3ClientOptions): (region: string | undefined) => Promise<S3Client> {
+  const clients = new Map<string, Promise<S3Client>>();
+  return (bucketRegion) => {
+    const region = bucketRegion ?? options.defaultRegion;
+    let client = clients.get(region);
+    if (!client) {
+      client = import('@aws-sdk/client-s3').then(
+        ({ S3Client }) =>
+          new S3Client({
+            region,
+            followRegionRedirects: true,
+            ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+          }),
+      );
+      clients.set(region, client);
+    }
+    return client;
+  };
+}
