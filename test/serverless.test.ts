@@ -634,6 +634,40 @@ describe('EventBridge rules filter at the rule', () => {
     ).toBe(false);
   });
 
+  it('every rule accepts aws.* sources only, so a PutEvents from another source cannot forge an alert', () => {
+    const samples = [
+      'aws/envelope-eventbridge-api-call-access-denied.json',
+      'aws/envelope-eventbridge-console-signin.json',
+      'aws/envelope-eventbridge-console-signin-alt-spelling.json',
+      'aws/envelope-config-compliance-change-eventbridge.json',
+    ].map((path) => fixture(path) as Json);
+    for (const run of [defaults, everything, s3Path]) {
+      const rules = ofType(deployed(run.template), 'AWS::Events::Rule');
+      expect(rules.length).toBeGreaterThanOrEqual(3);
+      for (const [id, rule] of rules) {
+        const sources: unknown[] = rule.EventPattern.source ?? [];
+        expect({ id, sources: sources.length }).not.toEqual({ id, sources: 0 });
+        for (const matcher of sources)
+          expect({ id, matcher, aws: typeof matcher === 'string' ? matcher.startsWith('aws.') : matcher }).toEqual({
+            id,
+            matcher,
+            aws: typeof matcher === 'string' ? true : { prefix: 'aws.' },
+          });
+      }
+      // Each genuine sample reaches its rule; the same event from another source reaches none.
+      for (const sample of samples) {
+        expect(rules.some(([, rule]) => matchesPattern(rule.EventPattern, sample))).toBe(true);
+        for (const source of ['com.attacker.app', 'aws', 'awsx.ec2', 'AWS.ec2'])
+          expect({
+            source,
+            matched: rules
+              .filter(([, rule]) => matchesPattern(rule.EventPattern, { ...sample, source }))
+              .map(([id]) => id),
+          }).toEqual({ source, matched: [] });
+      }
+    }
+  });
+
   it.each(FUNCTIONS)('EventBridge may invoke %s from its rule only', (fn) => {
     const resources = deployed(defaults.template);
     const [lambdaId] = lambdaOf(resources, fn);
