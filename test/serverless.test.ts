@@ -347,7 +347,7 @@ beforeAll(async () => {
     }),
     packageService({ ipWhitelist: '203.0.113.0/24', logFileSource: 's3', trailBucket: 'org-trail-logs' }),
   ]);
-}, 90_000);
+}, 240_000);
 
 describe('osls package', () => {
   it('runs with dummy credentials and never touches the network', () => {
