@@ -33,7 +33,7 @@ const COLD_START_TIMEOUT_MS = 20_000;
 const COLD_START = `
 const { pathToFileURL } = require('node:url');
 import(pathToFileURL(process.argv[1]).href).then(
-  (module) => process.stdout.write(JSON.stringify({ ok: typeof module.handler === 'function' })),
+  (module) => process.stdout.write(JSON.stringify(typeof module.handler === 'function' ? { ok: true } : { ok: false, message: 'the module exports no handler function' })),
   (error) => process.stdout.write(JSON.stringify({ ok: false, type: error && error.name, message: error && error.message || String(error) })),
 );
 `;
@@ -198,17 +198,17 @@ class TrailguardCheckConfig {
         for (const warning of result.warnings) this.log.warning(`trailguard ${name} at cold start: ${warning}`);
         if (result.ok) return undefined;
         // Which parameters set the variables the message names (else every parameter of this function).
-        const message0 = String(result.message);
+        const text = String(result.message);
         const own = [...fromParameter].filter(([variable]) => fn.environment && variable in fn.environment);
         const named = [...fromParameter].filter(
           ([variable]) =>
             env[variable] !== undefined &&
-            (message0.includes(variable) || (env[variable].length >= 3 && message0.includes(env[variable]))),
+            (text.includes(variable) || (env[variable].length >= 3 && text.includes(env[variable]))),
         );
         const hints = (named.length ? named : own).map(([variable, param]) => `${variable} from --param="${param}=…"`);
-        const message = String(result.message).startsWith(`${name}:`)
-          ? result.message
-          : `${name}: cold start failed (${result.type || 'error'}): ${result.message}`;
+        const message = text.startsWith(`${name}:`)
+          ? text
+          : `${name}: cold start failed (${result.type || 'error'}): ${text}`;
         return `${message}${hints.length ? `\n  (set by the deploy parameters: ${hints.join(', ')})` : ''}`;
       });
     const failures = (await Promise.all(checks)).filter(Boolean);
