@@ -5,6 +5,7 @@
  * bundles) as well as filtered by every rule of serverless.yml (test/serverless.test.ts).
  */
 import { spawnSync } from 'node:child_process';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { fixture } from './support/fixtures';
@@ -58,6 +59,38 @@ describe('the envelope code', () => {
       Records: [{ EventSource: 'aws:sns', Sns: { Type: 'Notification', Message: JSON.stringify(forged) } }],
     };
     expect(unwrapEnvelope(sns, 'event')).toEqual([expect.objectContaining({ type: 'rejected', recordId: 'forged-1' })]);
+  });
+
+  it('property: any source outside aws.* is rejected, any aws.* source is read, for every CloudTrail and Config detail-type', () => {
+    const genuine = fixture('aws/envelope-eventbridge-api-call-access-denied.json') as Json;
+    const detailTypes = [
+      'AWS API Call via CloudTrail',
+      'AWS Console Sign In via CloudTrail',
+      'AWS Console Signin via CloudTrail',
+      'AWS Service Event via CloudTrail',
+      'Config Rules Compliance Change',
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...detailTypes),
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('aws', 'AWS.iam', 'aws-iam', 'aws_.x')),
+        (detailType, source) => {
+          const forged = source.startsWith('aws.');
+          const items = unwrapEnvelope({ ...genuine, 'detail-type': detailType, source }, 'event');
+          return forged
+            ? items.every((item) => item.type !== 'rejected' || !/only AWS services/.test(item.reason))
+            : items.length === 1 && items[0].type === 'rejected' && /only AWS services/.test(items[0].reason);
+        },
+      ),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...detailTypes), fc.string(), (detailType, rest) => {
+        const items = unwrapEnvelope({ ...genuine, 'detail-type': detailType, source: `aws.${rest}` }, 'event');
+        return items.length === 1 && items[0].type === 'record';
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('other detail-types are skipped as before, whatever their source', () => {
