@@ -10,7 +10,8 @@
  * - bundle sizes (with an esbuild metafile breakdown) and `require` time of each bundle in a fresh
  *   process against an empty module.
  *
- * Targets are printed with PASS/FAIL; nothing here is a test assertion. Results go to bench/results.md.
+ * Targets are printed with PASS/FAIL; nothing here is a test assertion. Results are printed; with
+ * `--write` (`npm run bench -- --write`) they also replace bench/results.md.
  *
  * Environment: BENCH_SIZES=1,10 (CloudTrail sizes, MiB uncompressed), BENCH_CTS_SIZES=1,10,
  * BENCH_SEED=42, BENCH_FUNCTIONS=login-whitelist,unauthorized-api, BENCH_LOAD_RUNS=15, BENCH_JQ=0 to skip jq.
@@ -672,9 +673,12 @@ async function main(): Promise<void> {
     `Run time ${((Date.now() - started) / 1000).toFixed(0)} s.`,
     '',
   ];
-  writeFileSync(RESULTS, md.join('\n'));
   process.stdout.write(`${md.join('\n')}\n`);
-  log(`wrote ${relative(ROOT, RESULTS)}`);
+  // bench/results.md is tracked: rewrite it only when asked (`npm run bench -- --write`).
+  if (process.argv.includes('--write')) {
+    writeFileSync(RESULTS, md.join('\n'));
+    log(`wrote ${relative(ROOT, RESULTS)}`);
+  } else log(`${relative(ROOT, RESULTS)} left as it is (npm run bench -- --write to rewrite it)`);
 }
 
 main().catch((error: unknown) => {

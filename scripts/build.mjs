@@ -30,6 +30,8 @@ const common = {
   minify: true,
   sourcemap: true,
   legalComments: 'none',
+  // Class and function names survive minification: logs report err.type (ConfigError, SinkError…) as written.
+  keepNames: true,
   logLevel: 'warning',
   absWorkingDir: root,
   write: false,
@@ -139,9 +141,10 @@ if (!quiet) {
     const size = statSync(join(root, entry.out)).size;
     console.log(`  ${entry.out.padEnd(44)} ${(size / 1024).toFixed(1).padStart(8)} KB`);
   }
-  console.log('deployment packages (zip, with source maps):');
-  for (const entry of entries.filter((e) => e.zip)) {
-    const size = statSync(join(root, entry.zip)).size;
-    console.log(`  ${entry.zip.padEnd(44)} ${(size / 1024).toFixed(1).padStart(8)} KB`);
+  console.log('deployment packages written (zip, with source maps):');
+  const zips = [...functions.map((fn) => `dist/aws/${fn}.zip`), ...entries.filter((e) => e.zip).map((e) => e.zip)];
+  for (const zip of zips) {
+    const size = statSync(join(root, zip)).size;
+    console.log(`  ${zip.padEnd(44)} ${(size / 1024).toFixed(1).padStart(8)} KB`);
   }
 }

@@ -230,7 +230,25 @@ function unwrapRecordsElement(element: unknown, elementPosition: string, depth: 
 
 function unwrapEventBridge(event: Json, position: string, _depth: number, out: Out): void {
   const detailType = own(event, 'detail-type') as string;
-  if (detailType === CONFIG_COMPLIANCE_CHANGE) {
+  const source = own(event, 'source');
+  // Only AWS services emit `aws.*` sources (PutEvents refuses them): a CloudTrail or Config event from any
+  // other source was sent by someone with events:PutEvents, and would forge an alert. EventBridge always
+  // sets `source`; an event without one did not come through a bus (whoever can invoke the function
+  // directly can send the bare record just as well), and is read as before.
+  if (
+    (detailType === CONFIG_COMPLIANCE_CHANGE || CLOUDTRAIL_DETAIL_TYPES.has(detailType)) &&
+    source !== undefined &&
+    !(typeof source === 'string' && source.startsWith('aws.'))
+  ) {
+    const shown = typeof source === 'string' ? quote(source) : describe(source);
+    out.push(
+      rejected(
+        position,
+        `${quote(detailType)} event whose source is ${shown}: only AWS services (source aws.*) send these`,
+        ownString(event, 'id'),
+      ),
+    );
+  } else if (detailType === CONFIG_COMPLIANCE_CHANGE) {
     out.push(record('aws-config', event, position));
   } else if (CLOUDTRAIL_DETAIL_TYPES.has(detailType)) {
     const detail = own(event, 'detail');
