@@ -17,7 +17,11 @@ ${MATCH_USAGE}`;
 export type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 /** Commands registered by later parts (match, demo) without touching the dispatcher. */
-export const COMMANDS: Record<string, Command> = { replay, match };
+export const COMMANDS: Record<string, Command> = {
+  replay,
+  match,
+  verify: (a, o) => import('./verify').then((m) => m.verify(a, o)),
+};
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;
