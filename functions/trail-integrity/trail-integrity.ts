@@ -123,6 +123,8 @@ export interface IntegrityFacts {
   region?: string;
   trail?: string;
   lastSeen?: string;
+  /** Findings with the same group become one alert (every missing log file of one digest, say). */
+  group?: string;
 }
 
 const ACTION_BY_KIND = { digest: 'DigestVerification', gap: 'DeliveryGap', resumed: 'DeliveryResumed' } as const;
@@ -159,7 +161,7 @@ export function integrityFinding(facts: IntegrityFacts, event: TraceEvent): Find
     facts.kind === 'digest' ? RULE_DIGEST_FAILURE : facts.kind === 'gap' ? RULE_DELIVERY_GAP : RULE_DELIVERY_RESUMED;
   const severity: Severity =
     facts.kind === 'resumed' ? 'low' : facts.kind === 'gap' ? 'high' : facts.status === 'invalid' ? 'critical' : 'high';
-  return { rule, severity, event, groupKey: `${rule}\u0000${facts.subject}` };
+  return { rule, severity, event, groupKey: `${rule}\u0000${facts.group ?? facts.subject}` };
 }
 
 // --- the detector ----------------------------------------------------------------------------------
@@ -178,6 +180,13 @@ export function detectTrailTampering(event: TraceEvent, config: TrailIntegrityCo
       groupKey: `${finding.rule}\u0000${event.outcome}\u0000${finding.target}\u0000${event.action}\u0000${who}`,
     },
   ];
+}
+
+/** Every file of one digest that failed the same way shares an alert; the ids are the file names. */
+function filesLine(group: FindingGroup): string {
+  const listed = group.eventIds.slice(0, 5).map((id) => inlineValue(id, 300));
+  const more = group.count - listed.length;
+  return `Files: ${group.count} (first: ${listed.join(', ')}${more > 0 ? `, and ${more} more` : ''})`;
 }
 
 function describeIntegrity(group: FindingGroup, facts: IntegrityFacts): { subject: string; message: string } {
@@ -201,6 +210,7 @@ function describeIntegrity(group: FindingGroup, facts: IntegrityFacts): { subjec
           ['Where', describeWhere(group.first)],
           ['Checked', group.first.time],
         ]),
+        ...(group.count > 1 ? [filesLine(group)] : []),
       ].join('\n'),
     };
   }

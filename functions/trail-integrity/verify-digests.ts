@@ -48,6 +48,16 @@ export interface ArchiveEntry {
   key: string;
 }
 
+/** What a reader throws for a file that is not there: reported as `missing`. */
+export class MissingFileError extends Error {
+  override readonly name = 'MissingFileError';
+}
+
+/** A read failure that may pass on retry (throttling, network): not a verdict on the file, so it propagates. */
+function isTransient(error: unknown): boolean {
+  return (error as { retryable?: unknown })?.retryable === true;
+}
+
 export interface ArchiveReader {
   /** The stored bytes (gzip as delivered). */
   read(entry: ArchiveEntry): Promise<Uint8Array>;
@@ -132,6 +142,11 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number) => void;
   /** How many log files are read at once. */
   concurrency?: number;
+  /**
+   * The entries are everything the digests reference (the function checking one arrived digest): a
+   * previous digest not among them is missing, whatever folder it is in.
+   */
+  expectAll?: boolean;
 }
 
 /** Verifies every digest and trail file of an archive. Files that are neither are ignored. */
@@ -170,12 +185,22 @@ export async function verifyArchive(
           `digest says it is ${loaded.digest.bucket}/${loaded.digest.object}`,
         );
     } catch (error) {
-      const why = error instanceof DigestFormatError ? `not a readable digest: ${error.message}` : errorMessage(error);
-      loaded.result = result(entry.name, 'digest', 'invalid', why);
+      if (isTransient(error)) throw error;
+      if (error instanceof MissingFileError) {
+        loaded.result = result(entry.name, 'digest', 'missing', errorMessage(error));
+        loaded.stored = undefined;
+        continue;
+      }
+      loaded.result =
+        error instanceof DigestFormatError
+          ? result(entry.name, 'digest', 'invalid', `not a readable digest: ${error.message}`)
+          : result(entry.name, 'digest', 'unverifiable', `cannot be read: ${errorMessage(error)}`);
     }
   }
   const byLocation = new Map<string, LoadedDigest>();
-  for (const loaded of digests) byLocation.set(locate(loaded.entry.bucket, loaded.entry.key, options.local), loaded);
+  for (const loaded of digests)
+    if (loaded.result?.status !== 'missing')
+      byLocation.set(locate(loaded.entry.bucket, loaded.entry.key, options.local), loaded);
   const folders = new Set(entries.map((entry) => canonicalKey(entry.key).replace(/[^/]*$/, '')));
 
   // 2. Chain links: each digest names its predecessor's hash and signature.
@@ -184,7 +209,9 @@ export async function verifyArchive(
     if (!previous || !loaded.digest) continue;
     const target = byLocation.get(locate(previous.bucket, previous.object, options.local));
     if (!target) {
-      const inArchive = folders.has(canonicalKey(previous.object).replace(/[^/]*$/, ''));
+      const inArchive = options.expectAll || folders.has(canonicalKey(previous.object).replace(/[^/]*$/, ''));
+      if (options.expectAll && digests.some((d) => d.result?.status === 'missing' && d.entry.key === previous.object))
+        continue;
       results.push(
         inArchive
           ? result(previous.object, 'digest', 'missing', `chained from ${loaded.entry.name}, but absent`)
@@ -381,7 +408,10 @@ async function checkLogFile(
   try {
     actual = hashHex(listing.algorithm, hashedBytes(facts.format, await reader.read(entry)));
   } catch (error) {
-    return result(entry.name, 'log', 'invalid', `cannot be read: ${errorMessage(error)}`);
+    if (isTransient(error)) throw error;
+    if (error instanceof MissingFileError)
+      return result(entry.name, 'log', 'missing', `listed in ${listing.by.entry.name}, but absent`);
+    return result(entry.name, 'log', 'unverifiable', `cannot be read: ${errorMessage(error)}`);
   }
   if (actual === undefined)
     return result(entry.name, 'log', 'unverifiable', `unknown hash algorithm ${listing.algorithm}`);

@@ -38,6 +38,8 @@ export type IntakeItem =
       type: 'skipped';
       reason: string;
       position: string;
+      /** A CloudTrail digest file: skipped by the log-file path, verified by trail-integrity. */
+      digest?: { bucket: string; key: string; region?: string };
     }
   | {
       /** Input that could not be understood. Reported (log + counter); the rest of the batch goes on. */
