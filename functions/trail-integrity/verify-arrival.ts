@@ -66,7 +66,7 @@ export async function verifyArrivedDigest(
           : undefined;
       },
     },
-    { local: false, resolveKey, expectAll: true, concurrency: 4 },
+    { local: false, resolveKey, focus: self, concurrency: 4 },
   );
   // CloudTrail signs every digest it delivers: one without a signature was not written by CloudTrail.
   return results.map((r) =>

@@ -143,10 +143,10 @@ export interface VerifyOptions {
   /** How many log files are read at once. */
   concurrency?: number;
   /**
-   * The entries are everything the digests reference (the function checking one arrived digest): a
-   * previous digest not among them is missing, whatever folder it is in.
+   * Check one digest (the function, when a digest arrives): only its link to the previous digest and
+   * its own log files; the entries are everything it references, so one not among them is missing.
    */
-  expectAll?: boolean;
+  focus?: ArchiveEntry;
 }
 
 /** Verifies every digest and trail file of an archive. Files that are neither are ignored. */
@@ -208,9 +208,10 @@ export async function verifyArchive(
     const previous = loaded.digest?.previous;
     if (!previous || !loaded.digest) continue;
     const target = byLocation.get(locate(previous.bucket, previous.object, options.local));
+    if (options.focus && loaded.entry !== options.focus) continue;
     if (!target) {
-      const inArchive = options.expectAll || folders.has(canonicalKey(previous.object).replace(/[^/]*$/, ''));
-      if (options.expectAll && digests.some((d) => d.result?.status === 'missing' && d.entry.key === previous.object))
+      const inArchive = options.focus || folders.has(canonicalKey(previous.object).replace(/[^/]*$/, ''));
+      if (options.focus && digests.some((d) => d.result?.status === 'missing' && d.entry.key === previous.object))
         continue;
       results.push(
         inArchive
@@ -264,6 +265,7 @@ export async function verifyArchive(
   // 4. Log files: every listed one hashed, every unlisted one inside the covered period flagged.
   const listed = new Map<string, Listing>();
   for (const loaded of digests) {
+    if (options.focus && loaded.entry !== options.focus) continue;
     for (const file of loaded.digest?.logFiles ?? [])
       listed.set(locate(file.bucket, file.object, options.local), {
         object: file.object,
