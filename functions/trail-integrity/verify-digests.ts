@@ -290,6 +290,9 @@ export async function verifyArchive(
     if (!present.has(where))
       results.push(result(info.object, 'log', 'missing', `listed in ${info.by.entry.name}, but absent`));
   }
+  // Deterministic output whatever order the reads finished in: by the key from AWSLogs/ on.
+  const order = (r: FileResult) => canonicalKey(r.file);
+  results.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   return { results, summary: summarize(results, digests, coverage) };
 }
 
