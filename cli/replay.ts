@@ -40,7 +40,8 @@ options:
 Configuration comes from the same environment variables as the deployed function:
   login-whitelist     IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE
   unauthorized-api    RULE_SETS, CUSTOM_RULES, FILTER_PATTERN, CTS_RULE
-  config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS`;
+  config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS
+  trail-integrity     TRAIL_BUCKETS, TRAIL_KMS_KEYS (tamper events; digests: trailguard verify)`;
 
 const FLAGS = {
   json: 'boolean',
