@@ -3,6 +3,7 @@
  * style), on realistic records from events/, normalized the way every intake path normalizes them.
  */
 import { ConfigError } from '../shared/errors';
+import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { DetectionRun } from '../shared/pipeline';
 import { normalizeCloudTrail, normalizeCts } from '../shared/normalize';
 import {
@@ -243,5 +244,19 @@ describe('trail-integrity alerts', () => {
       bare,
     ).message;
     expect(text).toContain('Details: management events are filtered (readOnly or eventSource conditions)');
+  });
+});
+
+describe('digest notifications in the shared intake', () => {
+  it('stay skipped for every function, and carry the pointer trail-integrity verifies', () => {
+    const [item] = unwrapEnvelope(fixture('aws/envelope-s3-digest-created.json'), 'event');
+    expect(item).toMatchObject({
+      type: 'skipped',
+      digest: {
+        bucket: 'trailguard-demo-trail',
+        key: expect.stringContaining('/CloudTrail-Digest/us-east-1/'),
+        region: 'us-east-1',
+      },
+    });
   });
 });
