@@ -6,11 +6,12 @@ import type { CliCommand } from './command';
 import { processIo, type CliIo } from './io';
 import { matchCommand } from './match';
 import { replayCommand } from './replay';
+import { verifyCommand } from './verify';
 
 export type { CliCommand } from './command';
 
 /** Every command, in the order `trailguard --help` lists them: adding a command is one line here. */
-export const COMMANDS: readonly CliCommand[] = [replayCommand, matchCommand, checkConfigCommand];
+export const COMMANDS: readonly CliCommand[] = [replayCommand, matchCommand, checkConfigCommand, verifyCommand];
 
 /** Exit codes (README): 0 ran fine, 1 some input could not be processed, 2 usage or configuration error. */
 function exitCodeOf(error: CommanderError): number {

@@ -35,6 +35,7 @@ Configuration comes from the same environment variables as the deployed function
   login-whitelist     IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE
   unauthorized-api    RULE_SETS, CUSTOM_RULES, FILTER_PATTERN, CTS_RULE
   config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS
+  trail-integrity     TRAIL_BUCKETS, TRAIL_KMS_KEYS (tamper events; digests: trailguard verify)
   every function      MAX_DECOMPRESSED_MB, LOG_LEVEL (with --sink: structured log lines at that level)
 
 Exit codes: 0 ran fine (alerts or not), 2 usage or configuration error, 1 some input could not be

@@ -14,6 +14,7 @@ const VALID: Record<FunctionName, Record<string, string>> = {
   'login-whitelist': { IP_WHITELIST: '203.0.113.0/24', ALERT_TOPIC: TOPIC },
   'unauthorized-api': { ALERT_TOPIC: TOPIC, RULE_SETS: 'cis' },
   'config-compliance': { ALERT_TOPIC: TOPIC, NOTIFY_ON: 'NON_COMPLIANT,COMPLIANT' },
+  'trail-integrity': { ALERT_TOPIC: TOPIC },
 };
 
 describe('checkFunctionConfig', () => {

@@ -15,7 +15,7 @@ import { readZip } from './support/unzip';
 import { functionGraphContext, type AgencyAuth } from './support/functiongraph-context';
 
 const ROOT = join(__dirname, '..');
-const FUNCTIONS = ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const;
+const FUNCTIONS = ['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';

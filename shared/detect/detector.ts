@@ -1,7 +1,7 @@
 import type { Severity } from '../alert/alert';
 import type { TraceEvent } from '../normalize/trace-event';
 
-export const FUNCTION_NAMES = ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const;
+export const FUNCTION_NAMES = ['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** One thing a detector found in one event. Pure data; alert text is built later, per group. */

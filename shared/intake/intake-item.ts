@@ -40,6 +40,8 @@ export type IntakeItem =
       position: string;
       /** A short constant naming the kind of skip, counted in summaries (`digest`, `unfetched`). */
       label?: string;
+      /** A CloudTrail digest file: skipped by the log-file path, verified by trail-integrity. */
+      digest?: { bucket: string; key: string; region?: string };
     }
   | {
       /** Input that could not be understood. Reported (log + counter); the rest of the batch goes on. */

@@ -406,7 +406,14 @@ function unwrapCloudTrailSnsDelivery(value: Json, position: string, _depth: numb
 }
 
 function pushFetch(bucket: string, key: string, region: string | undefined, position: string, out: Out): void {
-  if (DIGEST_KEY.test(key)) out.push(skipped(position, `CloudTrail digest file s3://${bucket}/${key}`, 'digest'));
+  if (DIGEST_KEY.test(key))
+    out.push({
+      type: 'skipped',
+      reason: `CloudTrail digest file s3://${bucket}/${key}`,
+      position,
+      label: 'digest',
+      digest: { bucket, key, region },
+    });
   else if (region === undefined) out.push({ type: 'fetch', bucket, key, position });
   else out.push({ type: 'fetch', bucket, key, region, position });
 }

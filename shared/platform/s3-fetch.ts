@@ -73,3 +73,42 @@ export function s3ClientsByRegion(options: S3ClientOptions): (region: string | u
     return client;
   };
 }
+
+/** An object with its user metadata (`x-amz-meta-*`, keys without the prefix): digest signatures live there. */
+export type FetchObjectWithMetadata = (
+  bucket: string,
+  key: string,
+  region?: string,
+) => Promise<{ bytes: Uint8Array; metadata: Record<string, string> }>;
+
+/** Whether a FetchError means the object is not there (as opposed to not readable). */
+export function isMissingObject(error: unknown): boolean {
+  const name = (error as { cause?: { name?: string } })?.cause?.name;
+  return name === 'NoSuchKey' || name === 'NotFound';
+}
+
+/** Like createS3Fetcher, with the object's metadata; the same errors and limits. */
+export function createS3MetadataFetcher(
+  client: (region: string | undefined) => Promise<S3Client>,
+): FetchObjectWithMetadata {
+  return async (bucket, key, region) => {
+    try {
+      const [{ GetObjectCommand }, s3] = await Promise.all([import('@aws-sdk/client-s3'), client(region)]);
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (response.ContentLength !== undefined && response.ContentLength > MAX_OBJECT_BYTES) {
+        throw new FetchError(
+          `object is ${response.ContentLength} bytes, more than the ${MAX_OBJECT_BYTES} accepted`,
+          false,
+        );
+      }
+      if (!response.Body) throw new FetchError('object has no body', false);
+      return { bytes: await response.Body.transformToByteArray(), metadata: response.Metadata ?? {} };
+    } catch (error) {
+      if (error instanceof FetchError) throw error;
+      const name = (error as { name?: string })?.name ?? '';
+      throw new FetchError(`${name || 'error'}: ${errorMessage(error)}`, !PERMANENT_S3_ERRORS.has(name), {
+        cause: error,
+      });
+    }
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * One trail-integrity invocation, on any platform:
+ * - a scheduled event (EventBridge `Scheduled Event`, FunctionGraph timer) flushes liveness: gap and
+ *   resume alerts;
+ * - anything else goes through the usual pipeline for tamper events (EventBridge, log files fetched from
+ *   S3, CloudWatch Logs, CTS triggers), and, first, every S3 notification in it is recorded for liveness
+ *   and every CloudTrail digest it announces is verified.
+ * All alerts of the invocation are published together; a failed publish or a retryable read fails the
+ * invocation after everything else was done, like invokeDetector. A failing state store fails open: it
+ * is logged, and the invocation goes on.
+ */
+import type { Alert } from '../../shared/alert/alert';
+import type { FindingGroup } from '../../shared/detect/detector';
+import { errorMessage, isRetryable, SinkError } from '../../shared/errors';
+import { unwrapEnvelope } from '../../shared/intake/unwrap-envelope';
+import type { TraceEvent } from '../../shared/normalize/trace-event';
+import { buildAlert, DetectionRun } from '../../shared/pipeline';
+import type { InvocationDeps, InvocationResult } from '../../shared/platform/invoke';
+import type { FetchObjectWithMetadata } from '../../shared/platform/s3-fetch';
+import { publishAlerts } from '../../shared/sinks/publish-alerts';
+import { keyFacts } from './digest-format';
+import { flushLiveness, isScheduledEvent, type KeyValueStore, recordArrival } from './liveness';
+import type { KeyResolver } from './public-keys';
+import { detectTrailTampering, integrityEvent, trailIntegrity, type TrailIntegrityConfig } from './trail-integrity';
+import { type DigestPointer, verifyArrivedDigest } from './verify-arrival';
+
+export interface TrailIntegrityDeps extends InvocationDeps {
+  /** Reads digests with their signature metadata; without it digests are not verified. */
+  fetchWithMetadata?: FetchObjectWithMetadata;
+  resolveKey?: KeyResolver;
+  /** The alert-memory state store; without it there is no liveness. */
+  store?: KeyValueStore;
+}
+
+export interface TrailIntegrityResult extends InvocationResult {
+  digestsVerified: number;
+  verificationFailures: number;
+  unverifiable: number;
+  arrivalsRecorded: number;
+  livenessAlerts: number;
+}
+
+const FAILING = new Set(['invalid', 'missing', 'unlisted']);
+
+export async function invokeTrailIntegrity(
+  config: TrailIntegrityConfig,
+  event: unknown,
+  deps: TrailIntegrityDeps,
+): Promise<TrailIntegrityResult> {
+  const { log } = deps;
+  const now = (deps.now ?? (() => new Date()))();
+  const extra: TraceEvent[] = [];
+  const counts = {
+    digestsVerified: 0,
+    verificationFailures: 0,
+    unverifiable: 0,
+    arrivalsRecorded: 0,
+    livenessAlerts: 0,
+  };
+  let ingestFailure: unknown;
+  let run: DetectionRun<TrailIntegrityConfig> | undefined;
+
+  if (isScheduledEvent(event)) {
+    if (!deps.store) log.warn({}, 'liveness flush without a state store: nothing to check');
+    else {
+      try {
+        const changes = await flushLiveness(deps.store, config, now);
+        counts.livenessAlerts = changes.length;
+        extra.push(...changes);
+      } catch (error) {
+        log.error({ err: error }, 'state store failed: liveness not checked');
+      }
+    }
+  } else {
+    const items = unwrapEnvelope(event, 'event');
+    for (const item of items) {
+      const pointer: DigestPointer | undefined =
+        item.type === 'fetch' ? item : item.type === 'skipped' ? item.digest : undefined;
+      if (!pointer) continue;
+      const facts = keyFacts(pointer.key);
+      if (facts && deps.store) {
+        try {
+          await recordArrival(deps.store, pointer.bucket, facts, now);
+          counts.arrivalsRecorded += 1;
+        } catch (error) {
+          log.error({ err: error, key: pointer.key }, 'state store failed: arrival not recorded');
+        }
+      }
+      if (item.type !== 'skipped' || !deps.fetchWithMetadata || !deps.resolveKey) continue;
+      try {
+        const results = await verifyArrivedDigest(pointer, deps.fetchWithMetadata, deps.resolveKey);
+        counts.digestsVerified += 1;
+        for (const r of results) {
+          if (r.status === 'unverifiable') {
+            counts.unverifiable += 1;
+            log.warn({ file: r.file, kind: r.kind, reason: r.reason }, 'trail file unverifiable');
+          }
+          if (!FAILING.has(r.status)) continue;
+          counts.verificationFailures += 1;
+          extra.push(
+            integrityEvent(
+              {
+                kind: 'digest',
+                subject: r.file,
+                fileKind: r.kind,
+                status: r.status,
+                reason: r.reason,
+                region: facts?.region,
+                account: facts?.account,
+                trail: facts?.trail,
+                group: `${pointer.key}\u0000${r.kind}\u0000${r.status}`,
+              },
+              now.toISOString(),
+              r.file,
+            ),
+          );
+        }
+      } catch (error) {
+        log.error({ err: error, key: pointer.key }, 'digest could not be verified');
+        ingestFailure ??= error;
+      }
+    }
+    run = new DetectionRun(trailIntegrity, config, {
+      fetchObject: deps.fetchObject,
+      maxDecompressedBytes: deps.maxDecompressedBytes,
+      onRejected: (rejected) =>
+        log.warn(
+          { position: rejected.position, recordId: rejected.recordId, reason: rejected.reason },
+          'record rejected',
+        ),
+    });
+    try {
+      await run.ingest(event, 'event');
+    } catch (error) {
+      ingestFailure ??= error;
+    }
+  }
+
+  const alerts: Alert[] = [...(run?.alerts() ?? []), ...integrityAlerts(config, extra)];
+  let delivered = 0;
+  let failure: unknown;
+  if (alerts.length > 0) {
+    try {
+      delivered = (await publishAlerts(alerts, deps.sinks(), log)).delivered;
+    } catch (error) {
+      failure = error;
+    }
+  }
+  const stats = run?.stats;
+  if (failure || ingestFailure) {
+    const error =
+      failure === undefined
+        ? ingestFailure
+        : failure instanceof SinkError
+          ? failure
+          : new SinkError(errorMessage(failure), 'unknown', true, { cause: failure });
+    log.error(
+      { err: error, retryable: isRetryable(error), alerts: alerts.length, records: stats?.records ?? 0, ...counts },
+      'invocation failed',
+    );
+    throw error;
+  }
+  const result: TrailIntegrityResult = {
+    function: trailIntegrity.name,
+    records: stats?.records ?? 0,
+    alerts: alerts.length,
+    delivered,
+    rejected: stats?.rejected ?? 0,
+    skipped: stats?.skipped ?? 0,
+    duplicates: stats?.duplicates ?? 0,
+    ...counts,
+  };
+  log.info(result, 'invocation done');
+  return result;
+}
+
+/** Digest failures and liveness changes as alerts, grouped like the pipeline groups findings. */
+function integrityAlerts(config: TrailIntegrityConfig, events: readonly TraceEvent[]): Alert[] {
+  const groups = new Map<string, FindingGroup>();
+  for (const event of events) {
+    for (const finding of detectTrailTampering(event, config)) {
+      const group = groups.get(finding.groupKey);
+      if (group) {
+        group.count += 1;
+        if (group.eventIds.length < 100) group.eventIds.push(event.id);
+      } else {
+        groups.set(finding.groupKey, {
+          rule: finding.rule,
+          severity: finding.severity,
+          groupKey: finding.groupKey,
+          first: event,
+          eventIds: [event.id],
+          count: 1,
+        });
+      }
+    }
+  }
+  return [...groups.values()].map((group) => buildAlert(trailIntegrity, config, group));
+}

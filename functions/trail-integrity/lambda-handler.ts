@@ -1,0 +1,92 @@
+/**
+ * trail-integrity on AWS Lambda: the shared config and sinks, plus what only this function needs: S3
+ * reads with metadata (digest signatures), CloudTrail ListPublicKeys (cached per instance, per region
+ * and fingerprint), and the state store for liveness. Config is checked at cold start.
+ */
+import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { readEnv, type Env } from '../../shared/platform/env-config';
+import {
+  accountFromFunctionArn,
+  AWS_CREDENTIAL_VARIABLES,
+  type HandlerOptions,
+  type LambdaContext,
+} from '../../shared/platform/lambda-handler';
+import { loadFunctionConfig } from '../../shared/platform/load-function-config';
+import { createLogger } from '../../shared/platform/logger';
+import { createS3Fetcher, createS3MetadataFetcher } from '../../shared/platform/s3-fetch';
+import { createAlertSinks } from '../../shared/sinks/create-sinks';
+import { snsSinkFor } from '../../shared/sinks/sns-sink';
+import { invokeTrailIntegrity, type TrailIntegrityResult } from './invoke-trail-integrity';
+import type { KeyValueStore } from './liveness';
+import { listPublicKeysResolver } from './public-keys';
+import { trailIntegrity } from './trail-integrity';
+
+export interface TrailIntegrityHandlerOptions extends HandlerOptions {
+  /** The alert-memory state store (liveness); without one, liveness is off and the cold start says so. */
+  store?: KeyValueStore;
+  now?: () => Date;
+}
+
+export function createTrailIntegrityLambdaHandler(env: Env = process.env, options: TrailIntegrityHandlerOptions = {}) {
+  const { config, sinkConfig, maxDecompressedBytes, logLevel } = loadFunctionConfig(trailIntegrity, env, 'aws');
+  const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
+  const log = createLogger({ level: logLevel, name: trailIntegrity.name, secrets }, options.logDestination);
+  if (!options.store) log.warn({}, 'no state store: liveness (DELIVERY_GAP) is off');
+  const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
+  const cloudTrailEndpoint = readEnv(env, 'CLOUDTRAIL_ENDPOINT')?.value;
+  const functionRegion = readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? sinkConfig.region ?? 'us-east-1';
+  const s3Clients = new Map<string, Promise<S3Client>>();
+  const s3For = (bucketRegion: string | undefined) => {
+    const region = bucketRegion ?? functionRegion;
+    let client = s3Clients.get(region);
+    if (!client) {
+      client = import('@aws-sdk/client-s3').then(
+        ({ S3Client }) =>
+          new S3Client({
+            region,
+            followRegionRedirects: true,
+            ...(s3Endpoint ? { endpoint: s3Endpoint, forcePathStyle: true } : {}),
+          }),
+      );
+      s3Clients.set(region, client);
+    }
+    return client;
+  };
+  const cloudTrailClients = new Map<string, Promise<CloudTrailClient>>();
+  // Per instance: the keys of a region change about once a year, digests arrive every hour.
+  const resolveKey = listPublicKeysResolver((region) => {
+    let client = cloudTrailClients.get(region);
+    if (!client) {
+      client = import('@aws-sdk/client-cloudtrail').then(
+        ({ CloudTrailClient }) =>
+          new CloudTrailClient({
+            region,
+            maxAttempts: 4,
+            ...(cloudTrailEndpoint ? { endpoint: cloudTrailEndpoint } : {}),
+          }),
+      );
+      cloudTrailClients.set(region, client);
+    }
+    return client;
+  });
+  const fetchObject = createS3Fetcher(s3For);
+  const fetchWithMetadata = createS3MetadataFetcher(s3For);
+
+  return async function handler(event: unknown, context: LambdaContext = {}): Promise<TrailIntegrityResult> {
+    return invokeTrailIntegrity(config, event, {
+      log: log.child({ requestId: context.awsRequestId }),
+      fetchObject,
+      fetchWithMetadata,
+      resolveKey,
+      store: options.store,
+      now: options.now,
+      maxDecompressedBytes,
+      sinks: () =>
+        createAlertSinks(sinkConfig, {
+          account: accountFromFunctionArn(context.invokedFunctionArn),
+          snsSink: snsSinkFor,
+        }),
+    });
+  };
+}
