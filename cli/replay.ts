@@ -277,7 +277,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   if (!quiet) {
     for (const skip of stats.skips)
       if (skip.label === 'unfetched')
-        io.err(`skipped: ${inlineValue(skip.position, 600)}: ${inlineValue(skip.reason, 600)}`);
+        io.err(redactText(`skipped: ${inlineValue(skip.position, 600)}: ${inlineValue(skip.reason, 600)}`));
     io.err(
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
         ` (${stats.findings} finding(s)), ${stats.rejected} rejected, ${stats.skipped} skipped${skipDetail(stats)}, ${stats.duplicates} duplicate(s)`,
