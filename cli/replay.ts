@@ -195,6 +195,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   // sink's settings only when replay publishes.
   const checked = loadFunctionConfig(detector, env, 'cli', { sink: options.sink !== undefined });
   const { config, maxDecompressedBytes, logLevel } = checked;
+  for (const warning of checked.warnings) io.err(`warning: ${warning}`);
   const sinks = replaySinks(options.sink !== undefined ? checked.sinkConfig : undefined, io.env);
   const quiet = options.quiet === true;
   const json = options.json === true;

@@ -92,7 +92,8 @@ export function checkDetectorConfig<Config>(
   if (options.sink !== false && platform !== 'cli' && sinkConfig.kind === 'stdout')
     warnings.push('ALERT_SINK=stdout: alerts are written to the function log only, not published');
   if (config !== undefined)
-    warnings.push(...(detector.configWarnings ? detector.configWarnings(config) : configWarnings(config)));
+    for (const warning of detector.configWarnings ? detector.configWarnings(config) : configWarnings(config))
+      warnings.push(warning);
   try {
     problems.throwIfAny(detector.name);
   } catch (error) {
