@@ -21,6 +21,7 @@ import { metricCounter } from '../shared/detect/detector';
 import { parseArgs } from './parse-args';
 import { collectInputFiles, readInput } from './read-inputs';
 import type { CliIo } from './io';
+import { replayMemory } from './replay-memory';
 
 export const REPLAY_USAGE = `usage: trailguard replay <function> <path...> [options]
 
@@ -35,6 +36,7 @@ options:
   --region <name>   region of the topic (default: ALERT_REGION / AWS_REGION)
   --rules <sets>    unauthorized-api only: rule sets or rule ids, comma-separated
                     (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)
+  --state <store>   memory stage state: memory (default) | dynamodb://<table> | redis://host:port
   --quiet           no summary on stderr
 
 Configuration comes from the same environment variables as the deployed function:
@@ -50,6 +52,7 @@ const FLAGS = {
   topic: 'string',
   region: 'string',
   quiet: 'boolean',
+  state: 'string',
   help: 'boolean',
 } as const;
 
@@ -141,7 +144,9 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   const limits = new ConfigProblems();
   const maxDecompressedBytes = maxDecompressedBytesFromEnv(io.env, limits);
   limits.throwIfAny('replay');
+  const memory = replayMemory(flags.get('state'), io.env);
   const run = new DetectionRun(detector, config, {
+    suppress: memory.suppress,
     maxDecompressedBytes,
     onFindings: counter.onFindings,
     // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
@@ -171,7 +176,7 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   }
   if (progress) io.progress('');
 
-  const alerts = run.alerts();
+  const alerts = await memory.remember(detector, config, run.groups());
   for (const alert of alerts) io.out(json ? alertJsonLine(alert) : humanAlert(alert));
   let publishFailed = false;
   if (alerts.length > 0) {
@@ -197,7 +202,9 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
         ` (${stats.findings} finding(s)), ${stats.rejected.length} rejected, ${stats.skipped.length} skipped, ${stats.duplicates} duplicate(s)`,
     );
+    io.err(memory.summaryLine(run.stats.suppressed));
     if (metric) io.err(`${metric.settings(config).name}: ${counter.count()} (not published by replay)`);
   }
+  await memory.close();
   return problems.length > 0 || readFailures > 0 || stats.rejected.length > 0 || publishFailed ? 1 : 0;
 }

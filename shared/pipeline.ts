@@ -49,6 +49,8 @@ export interface RunStats {
   skipped: { position: string; reason: string }[];
   /** S3 objects fetched. */
   fetched: number;
+  /** Findings muted by a suppression (memory stage): counted, never dropped silently. */
+  suppressed: number;
 }
 
 export type FetchObject = (bucket: string, key: string, region?: string) => Promise<Uint8Array>;
@@ -63,10 +65,20 @@ export interface RunOptions {
   onRejected?: (rejected: RejectedInput) => void;
   /** Called once per event that produced findings, with all of them (metrics count events, not rules). */
   onFindings?: (findings: readonly Finding[]) => void;
+  /** The memory stage's suppress step: the findings it keeps (shared/memory). */
+  suppress?: (findings: Finding[]) => Finding[];
 }
 
 export class DetectionRun<Config> {
-  readonly stats: RunStats = { records: 0, duplicates: 0, findings: 0, rejected: [], skipped: [], fetched: 0 };
+  readonly stats: RunStats = {
+    records: 0,
+    duplicates: 0,
+    findings: 0,
+    rejected: [],
+    skipped: [],
+    fetched: 0,
+    suppressed: 0,
+  };
   private readonly groupsByKey = new Map<string, FindingGroup>();
   /** Event ids that produced findings: enough to drop re-delivered duplicates without keeping every id. */
   private readonly alertedEventIds = new Set<string>();
@@ -216,6 +228,12 @@ export class DetectionRun<Config> {
       return;
     }
     this.alertedEventIds.add(event.id);
+    if (this.options.suppress) {
+      const kept = this.options.suppress(findings);
+      this.stats.suppressed += findings.length - kept.length;
+      if (kept.length === 0) return;
+      findings = kept;
+    }
     this.options.onFindings?.(findings);
     for (const finding of findings) this.addFinding(finding);
   }

@@ -3,12 +3,14 @@ import { ConfigProblems, readEnv, type Env } from './env-config';
 import { ConfigError } from '../errors';
 import { maxDecompressedBytesFromEnv } from '../intake/decode-input';
 import { loadSinkConfig, type Platform, type SinkConfig } from '../sinks/sink-config';
+import { loadMemoryConfig, type MemoryConfig, type MemoryConfigOptions } from '../memory/memory-config';
 
 export interface FunctionConfig<Config> {
   config: Config;
   sinkConfig: SinkConfig;
   maxDecompressedBytes: number;
   logLevel?: string;
+  memory: MemoryConfig;
 }
 
 /**
@@ -19,10 +21,14 @@ export function loadFunctionConfig<Config>(
   detector: Detector<Config>,
   env: Env,
   platform: Platform,
+  memoryOptions: MemoryConfigOptions = {},
 ): FunctionConfig<Config> {
   const problems = new ConfigProblems();
   const sinkConfig = loadSinkConfig(env, platform, problems);
   const maxDecompressedBytes = maxDecompressedBytesFromEnv(env, problems);
+  const memory = loadMemoryConfig(env, problems, memoryOptions);
+  if (platform === 'functiongraph' && memory.store.kind === 'dynamodb')
+    problems.add('STATE_STORE: dynamodb:// is for AWS; on FunctionGraph use redis:// or rediss:// (DCS)');
   let config: Config | undefined;
   try {
     config = detector.loadConfig(env);
@@ -31,5 +37,11 @@ export function loadFunctionConfig<Config>(
     for (const problem of error.problems) problems.add(problem);
   }
   problems.throwIfAny(detector.name);
-  return { config: config as Config, sinkConfig, maxDecompressedBytes, logLevel: readEnv(env, 'LOG_LEVEL')?.value };
+  return {
+    config: config as Config,
+    sinkConfig,
+    maxDecompressedBytes,
+    logLevel: readEnv(env, 'LOG_LEVEL')?.value,
+    memory,
+  };
 }
