@@ -29,6 +29,7 @@ export function replayMemory(state: string | true | undefined, env: Env): Replay
         createDynamoDbStore({
           table,
           endpoint: config.endpoint,
+          requestTimeoutMs: Math.max(1_000, config.timeoutMs),
           region: readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? 'us-east-1',
         }),
       ),

@@ -105,7 +105,12 @@ export function createLambdaHandler<Config>(
   const memory = createMemoryStage(loaded.memory, {
     dynamodb: (table, memoryConfig) =>
       import('../memory/dynamodb-store').then(({ createDynamoDbStore }) =>
-        createDynamoDbStore({ table, endpoint: memoryConfig.endpoint, region: functionRegion ?? 'us-east-1' }),
+        createDynamoDbStore({
+          table,
+          endpoint: memoryConfig.endpoint,
+          region: functionRegion ?? 'us-east-1',
+          requestTimeoutMs: Math.max(1_000, memoryConfig.timeoutMs),
+        }),
       ),
     redis: (url, memoryConfig) =>
       import('../memory/redis-store').then(({ createRedisStore }) =>
