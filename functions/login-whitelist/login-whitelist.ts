@@ -9,6 +9,7 @@ import { ConfigError } from '../../shared/errors';
 import { parseWhitelist, type IpWhitelist } from '../../shared/detect/ip-whitelist';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
+import { describeFailedLogins, detectFailedLogins, failedLoginRuleEnabled, RULE_LOGIN_FAILED } from './failed-logins';
 
 export const NON_IP_POLICIES = ['alert', 'ignore'] as const;
 export type NonIpPolicy = (typeof NON_IP_POLICIES)[number];
@@ -22,6 +23,8 @@ export interface LoginWhitelistConfig {
    * be checked against the whitelist, so by default it is reported as its own rule.
    */
   nonIpSource: NonIpPolicy;
+  /** Rule `login-failed` (failed-logins.ts): on when THRESHOLDS gives it a threshold. */
+  failedLogins?: boolean;
 }
 
 export const RULE_OUTSIDE_WHITELIST = 'ip-not-whitelisted';
@@ -46,7 +49,12 @@ export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
   const alertOnFailedLogin = readBoolean(env, 'ALERT_ON_FAILED_LOGIN', false, problems);
   const nonIpSource = readChoice(env, 'NON_IP_SOURCE', NON_IP_POLICIES, 'alert', problems);
   problems.throwIfAny('login-whitelist');
-  return { whitelist: whitelist as IpWhitelist, alertOnFailedLogin, nonIpSource };
+  return {
+    whitelist: whitelist as IpWhitelist,
+    alertOnFailedLogin,
+    nonIpSource,
+    failedLogins: failedLoginRuleEnabled(env),
+  };
 }
 
 function isWatchedLogin(event: TraceEvent, config: LoginWhitelistConfig): boolean {
@@ -137,6 +145,9 @@ export function describeLoginAlert(group: FindingGroup): { subject: string; mess
 export const loginWhitelist: Detector<LoginWhitelistConfig> = {
   name: 'login-whitelist',
   loadConfig: loadLoginWhitelistConfig,
-  detect: detectLoginOutsideWhitelist,
-  describe: describeLoginAlert,
+  detect: (event, config) => [
+    ...detectLoginOutsideWhitelist(event, config),
+    ...detectFailedLogins(event, config.failedLogins),
+  ],
+  describe: (group) => (group.rule === RULE_LOGIN_FAILED ? describeFailedLogins(group) : describeLoginAlert(group)),
 };
