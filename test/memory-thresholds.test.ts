@@ -129,3 +129,28 @@ describe('suppressions in an invocation', () => {
     ).toThrow(/DEDUP_WINDOW: "soon" is not a duration[\s\S]*SUPPRESS entry #1: invalid filter pattern at column 17/);
   });
 });
+
+describe('the EventBridge → SQS → Lambda batching path', () => {
+  it('an SQS batch of EventBridge events is processed and answered with an empty partial batch response', async () => {
+    const refusal = fixture('aws/envelope-eventbridge-api-call-access-denied.json');
+    const handler = createLambdaHandler(unauthorizedApi, {
+      ALERT_TOPIC: 'arn:aws:sns:us-east-1:000000000000:t',
+      AWS_REGION: 'us-east-1',
+      METRIC_MODE: 'off',
+      LOG_LEVEL: 'silent',
+      // Suppressed, so nothing is published: the test is about the envelope and the answer.
+      SUPPRESS: JSON.stringify([{ pattern: '{ $.eventSource = "s3.amazonaws.com" }', reason: 'test' }]),
+    });
+    const result = await handler({
+      Records: [1, 2].map((i) => ({
+        messageId: `m-${i}`,
+        eventSource: 'aws:sqs',
+        body: JSON.stringify({
+          ...(refusal as object),
+          detail: { ...(refusal as { detail: object }).detail, eventID: `b-${i}` },
+        }),
+      })),
+    });
+    expect(result).toMatchObject({ records: 2, suppressed: 2, batchItemFailures: [] });
+  });
+});
