@@ -198,11 +198,11 @@ export async function replay(argv: readonly string[], io: CliIo): Promise<number
   }
   const { stats } = run;
   if (!quiet) {
+    io.err(memory.summaryLine(run.stats.suppressed));
     io.err(
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
         ` (${stats.findings} finding(s)), ${stats.rejected.length} rejected, ${stats.skipped.length} skipped, ${stats.duplicates} duplicate(s)`,
     );
-    io.err(memory.summaryLine(run.stats.suppressed));
     if (metric) io.err(`${metric.settings(config).name}: ${counter.count()} (not published by replay)`);
   }
   await memory.close();

@@ -13,6 +13,8 @@ export function createMemoryStore(clock: () => number = Date.now): StateStore {
   return {
     kind: 'memory',
     async claimEvent(key, ttlMs, now) {
+      // A long-lived warm instance must not grow without bound: drop expired claims now and then.
+      if (events.size >= 100_000) for (const [id, until] of events) if (until <= now) events.delete(id);
       const expiresAt = events.get(key);
       if (expiresAt !== undefined && expiresAt > now) return false;
       events.set(key, now + ttlMs);

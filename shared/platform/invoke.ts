@@ -68,15 +68,19 @@ export async function invokeDetector<Config>(
   const now = (deps.now ?? (() => new Date()))().getTime();
   const metric = detector.metric;
   const counter = metricCounter(detector, config);
+  // Suppressed findings: one debug line each, one info line per invocation with the counts per entry.
+  const suppressedBy = new Map<number, number>();
   const run = new DetectionRun(detector, config, {
     suppress: memory
       ? (findings) => {
           const { kept, suppressed } = suppressFindings(findings, memory.config, now);
-          for (const { finding, index, reason } of suppressed)
-            log.info(
+          for (const { finding, index, reason } of suppressed) {
+            suppressedBy.set(index, (suppressedBy.get(index) ?? 0) + 1);
+            log.debug(
               { rule: finding.rule, eventId: finding.event.id, suppression: index, reason },
               'finding suppressed',
             );
+          }
           return kept;
         }
       : undefined,
@@ -96,6 +100,7 @@ export async function invokeDetector<Config>(
   } catch (error) {
     ingestFailure = error;
   }
+  if (suppressedBy.size > 0) log.info({ suppressed: Object.fromEntries(suppressedBy) }, 'findings suppressed');
   const remembered: MemoryOutcome = memory
     ? await rememberGroups(detector, config, run.groups(), memory, now, log)
     : { alerts: run.alerts(), summary: emptySummary(), claims: [], opened: [] };
