@@ -20,12 +20,13 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: root,
   // The bench analyses the function bundles with esbuild itself; take it from node_modules.
-  external: ['esbuild'],
+  external: ['esbuild', 'dynalite'],
 };
 
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'bench/run-bench.ts')], outfile: join(out, 'run-bench.js') }),
   build({ ...common, entryPoints: [join(root, 'bench/bench-worker.ts')], outfile: join(out, 'bench-worker.js') }),
+  build({ ...common, entryPoints: [join(root, 'bench/memory-bench.ts')], outfile: join(out, 'memory-bench.js') }),
 ]);
 copyFileSync(join(root, 'bench/load-module.cjs'), join(out, 'load-module.cjs'));
 // The reference for cold-start init: a module with nothing in it.

@@ -25,6 +25,7 @@ import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput } from './read-inputs';
 import type { CliCommand } from './command';
 import type { CliIo } from './io';
+import { replayMemory } from './replay-memory';
 
 /** What `replay --help` adds below the options. */
 const REPLAY_HELP_AFTER = `
@@ -52,6 +53,7 @@ interface ReplayOptions {
   quiet?: boolean;
   fetch?: boolean;
   s3Endpoint?: string;
+  state?: string;
 }
 
 /** What replay says about an S3 pointer it does not follow (counted as skipped, not rejected). */
@@ -207,7 +209,9 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const counter = metricCounter(detector, config);
   const s3Endpoint = options.s3Endpoint;
   const fetching = options.fetch === true || typeof s3Endpoint === 'string';
+  const memory = replayMemory(options.state, io.env);
   const run = new DetectionRun(detector, config, {
+    suppress: memory.suppress,
     maxDecompressedBytes,
     ...(fetching
       ? {
@@ -248,7 +252,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   }
   if (progress) io.progress('');
 
-  const alerts = run.alerts();
+  const alerts = await memory.remember(detector, config, run.groups());
   for (const alert of alerts) {
     // The reader of stdout has gone (`| head -1`): nothing more to print, and no error in that.
     if (io.outClosed?.()) break;
@@ -274,17 +278,22 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
       `rejected: … and ${thousands(stats.rejected - stats.rejections.length)} more (only the first ${REPORTED_IN_FULL} are listed)`,
     );
   // Alerts are still published (none may be lost because a pager quit); only the summary is dropped.
-  if (io.outClosed?.()) return publishFailed ? 1 : 0;
+  if (io.outClosed?.()) {
+    await memory.close();
+    return publishFailed ? 1 : 0;
+  }
   if (!quiet) {
     for (const skip of stats.skips)
       if (skip.label === 'unfetched')
         io.err(redactText(`skipped: ${inlineValue(skip.position, 600)}: ${inlineValue(skip.reason, 600)}`));
+    io.err(memory.summaryLine(run.stats.suppressed));
     io.err(
       `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
         ` (${stats.findings} finding(s)), ${stats.rejected} rejected, ${stats.skipped} skipped${skipDetail(stats)}, ${stats.duplicates} duplicate(s)`,
     );
     if (metric) io.err(`${metric.settings(config).name}: ${counter.count()} (not published by replay)`);
   }
+  await memory.close();
   return problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed ? 1 : 0;
 }
 
@@ -319,6 +328,7 @@ export const replayCommand: CliCommand = {
         '--rules <sets>',
         'unauthorized-api only: rule sets or rule ids, comma-separated (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)',
       )
+      .option('--state <store>', 'memory stage state: memory (default) | dynamodb://<table> | redis://host:port')
       .option('--quiet', 'no summary on stderr')
       .option(
         '--fetch',

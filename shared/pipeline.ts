@@ -73,6 +73,8 @@ export interface RunStats {
   fetched: number;
   /** Bytes inflated (gunzip) or decoded (base64) over all inputs; each input's share is capped by MAX_DECOMPRESSED_MB. */
   inflated: number;
+  /** Findings muted by a suppression (memory stage): counted, never dropped silently. */
+  suppressed: number;
 }
 
 export type FetchObject = (bucket: string, key: string, region?: string) => Promise<Uint8Array>;
@@ -92,6 +94,8 @@ export interface RunOptions {
   onRejected?: (rejected: RejectedInput) => void;
   /** Called once per event that produced findings, with all of them (metrics count events, not rules). */
   onFindings?: (findings: readonly Finding[]) => void;
+  /** The memory stage's suppress step: the findings it keeps (shared/memory). */
+  suppress?: (findings: Finding[]) => Finding[];
 }
 
 type FetchItem = Extract<IntakeItem, { type: 'fetch' }>;
@@ -108,6 +112,7 @@ export class DetectionRun<Config> {
     skippedByLabel: {},
     fetched: 0,
     inflated: 0,
+    suppressed: 0,
   };
   private readonly groupsByKey = new Map<string, FindingGroup>();
   /**
@@ -284,6 +289,12 @@ export class DetectionRun<Config> {
       return;
     }
     if (findings.length === 0) return;
+    if (this.options.suppress) {
+      const kept = this.options.suppress(findings);
+      this.stats.suppressed += findings.length - kept.length;
+      if (kept.length === 0) return;
+      findings = kept;
+    }
     this.options.onFindings?.(findings);
     for (const finding of findings) this.addFinding(finding);
   }

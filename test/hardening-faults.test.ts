@@ -327,9 +327,11 @@ describe('re-delivery to a FIFO topic', () => {
   });
 
   it('an aggregated alert (three logins, one alert) re-delivered is received once, with its count', async () => {
-    const { handler } = lambda(undefined, { ALERT_TOPIC: fifoTopic('aggregate') });
-    expect(await handler(aggregated())).toMatchObject({ alerts: 1, delivered: 1 });
-    expect(await handler(aggregated())).toMatchObject({ alerts: 1, delivered: 1 });
+    // Two cold starts: without a shared STATE_STORE each instance remembers only its own invocations.
+    const first = lambda(undefined, { ALERT_TOPIC: fifoTopic('aggregate') });
+    const second = lambda(undefined, { ALERT_TOPIC: fifoTopic('aggregate') });
+    expect(await first.handler(aggregated())).toMatchObject({ alerts: 1, delivered: 1 });
+    expect(await second.handler(aggregated())).toMatchObject({ alerts: 1, delivered: 1 });
     const received = await drainQueue(emulator.address, 'inbox-aggregate.fifo');
     expect(received).toHaveLength(1);
     expect(received[0].Message).toMatch(

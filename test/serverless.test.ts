@@ -221,12 +221,32 @@ const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribut
 
 function ruleFor(resources: Template['Resources'], fn: FunctionName): [string, Json] {
   const [lambdaId] = lambdaOf(resources, fn);
+  // With eventBatching the rule delivers to the queue the function reads from.
+  const targets = [
+    getAtt(lambdaId),
+    ...ofType(resources, 'AWS::Lambda::EventSourceMapping')
+      .filter(([, props]) => JSON.stringify(props.FunctionName) === JSON.stringify(getAtt(lambdaId)))
+      .map(([, props]) => props.EventSourceArn),
+  ].map((arn) => JSON.stringify(arn));
+  // The flush schedules (no EventPattern) target every function too; this is the function's event rule.
   const rules = ofType(resources, 'AWS::Events::Rule').filter(
     ([, props]) =>
-      !props.ScheduleExpression &&
-      props.Targets.some((target: Json) => JSON.stringify(target.Arn) === JSON.stringify(getAtt(lambdaId))),
+      props.EventPattern !== undefined &&
+      props.Targets.some((target: Json) => targets.includes(JSON.stringify(target.Arn))),
   );
   if (rules.length !== 1) throw new Error(`expected one EventBridge rule for ${fn}, found ${rules.length}`);
+  return rules[0];
+}
+
+/** The every-minute schedule that sends the function its flush invocations. */
+function flushScheduleFor(resources: Template['Resources'], fn: FunctionName): [string, Json] {
+  const [lambdaId] = lambdaOf(resources, fn);
+  const rules = ofType(resources, 'AWS::Events::Rule').filter(
+    ([, props]) =>
+      props.ScheduleExpression !== undefined &&
+      props.Targets.some((target: Json) => JSON.stringify(target.Arn) === JSON.stringify(getAtt(lambdaId))),
+  );
+  if (rules.length !== 1) throw new Error(`expected one flush schedule for ${fn}, found ${rules.length}`);
   return rules[0];
 }
 
@@ -346,6 +366,8 @@ beforeAll(async () => {
       alarmThreshold: '5',
       alarmPeriod: '60',
       notifyOn: 'NON_COMPLIANT,COMPLIANT',
+      stateStore: 'redis://cache.internal:6379',
+      eventBatching: 'true',
     }),
     packageService({ ipWhitelist: '203.0.113.0/24', logFileSource: 's3', trailBucket: 'org-trail-logs' }),
   ]);
@@ -677,11 +699,10 @@ describe('EventBridge rules filter at the rule', () => {
     const permissions = ofType(resources, 'AWS::Lambda::Permission').filter(
       ([, props]) => JSON.stringify(props.FunctionName) === JSON.stringify(getAtt(lambdaId)),
     );
-    // trail-integrity also runs on a schedule (its liveness flush).
-    const schedules = fn === 'trail-integrity' ? [['events.amazonaws.com', getAtt('TrailIntegrityFlushRule')]] : [];
+    const [flushId] = flushScheduleFor(resources, fn);
     expect(permissions.map(([, props]) => [props.Principal, props.SourceArn])).toEqual([
       ['events.amazonaws.com', getAtt(ruleId)],
-      ...schedules,
+      ['events.amazonaws.com', getAtt(flushId)],
     ]);
   });
 });
@@ -747,7 +768,9 @@ describe('failed events', () => {
   it("lets EventBridge send to the queue from trailguard's rules only", () => {
     const resources = deployed(defaults.template);
     const [, policy] = ofType(resources, 'AWS::SQS::QueuePolicy')[0];
-    const rules = ofType(resources, 'AWS::Events::Rule').map(([id]) => getAtt(id));
+    const rules = ofType(resources, 'AWS::Events::Rule')
+      .filter(([, props]) => props.EventPattern !== undefined)
+      .map(([id]) => getAtt(id));
     expect(policy.PolicyDocument.Statement).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
@@ -885,6 +908,69 @@ describe('least privilege', () => {
         }
       }
     }
+  });
+});
+
+describe('alert memory', () => {
+  it('creates the state table: on-demand, TTL on expiresAt, the flush index; every function gets STATE_STORE', () => {
+    const resources = deployed(defaults.template);
+    const [[id, table]] = ofType(resources, 'AWS::DynamoDB::Table');
+    expect(table).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      GlobalSecondaryIndexes: [expect.objectContaining({ IndexName: 'idx-pk' })],
+    });
+    for (const fn of FUNCTIONS) {
+      const [, lambda] = lambdaOf(resources, fn);
+      expect(lambda.Environment.Variables.STATE_STORE).toEqual({ 'Fn::Sub': `dynamodb://\${${id}}` });
+      expect(lambda.Environment.Variables.DEDUP_WINDOW).toBe('15m');
+    }
+  });
+
+  it.each(FUNCTIONS)(
+    '%s may read and write the state table and its index only, with the five actions it uses',
+    (fn) => {
+      const resources = deployed(defaults.template);
+      const [[id]] = ofType(resources, 'AWS::DynamoDB::Table');
+      const statement = statementWith(roleOf(resources, fn), 'dynamodb:UpdateItem');
+      expect(statement?.Action).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ]);
+      expect(statement?.Resource).toEqual([getAtt(id), { 'Fn::Sub': `\${${id}.Arn}/index/idx-pk` }]);
+    },
+  );
+
+  it.each(FUNCTIONS)('%s is sent a flush invocation every minute', (fn) => {
+    const [, schedule] = flushScheduleFor(deployed(defaults.template), fn);
+    expect(schedule.ScheduleExpression).toBe('rate(1 minute)');
+    expect(schedule.State).toBe('ENABLED');
+  });
+
+  it('with another STATE_STORE there is no table and no DynamoDB access', () => {
+    const resources = deployed(everything.template);
+    expect(ofType(resources, 'AWS::DynamoDB::Table')).toEqual([]);
+    for (const fn of FUNCTIONS) {
+      expect(statementWith(roleOf(resources, fn), 'dynamodb:UpdateItem')).toBeUndefined();
+      expect(lambdaOf(resources, fn)[1].Environment.Variables.STATE_STORE).toBe('redis://cache.internal:6379');
+    }
+  });
+
+  it('eventBatching=true: each rule feeds a queue read in batches with partial batch responses', () => {
+    const resources = deployed(everything.template);
+    const mappings = ofType(resources, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(FUNCTIONS.length);
+    for (const [, mapping] of mappings)
+      expect(mapping).toMatchObject({
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 60,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    expect(ofType(deployed(defaults.template), 'AWS::Lambda::EventSourceMapping')).toEqual([]);
   });
 });
 

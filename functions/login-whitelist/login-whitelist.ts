@@ -15,6 +15,7 @@ import {
   describeWhere,
   eventIdLines,
 } from '../../shared/alert/alert-fields';
+import { describeFailedLogins, detectFailedLogins, failedLoginRuleEnabled, RULE_LOGIN_FAILED } from './failed-logins';
 
 export const NON_IP_POLICIES = ['alert', 'ignore'] as const;
 export type NonIpPolicy = (typeof NON_IP_POLICIES)[number];
@@ -32,6 +33,8 @@ export interface LoginWhitelistConfig {
   region?: string;
   /** Accepted but worth a look (a whitelist entry that allows every address): logged once at cold start. */
   warnings: string[];
+  /** Rule `login-failed` (failed-logins.ts): on when THRESHOLDS gives it a threshold. */
+  failedLogins?: boolean;
 }
 
 export const RULE_OUTSIDE_WHITELIST = 'ip-not-whitelisted';
@@ -99,6 +102,7 @@ export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
     nonIpSource,
     warnings,
     ...(region ? { region } : {}),
+    failedLogins: failedLoginRuleEnabled(env),
   };
 }
 
@@ -196,6 +200,9 @@ export function describeLoginAlert(
 export const loginWhitelist: Detector<LoginWhitelistConfig> = {
   name: 'login-whitelist',
   loadConfig: loadLoginWhitelistConfig,
-  detect: detectLoginOutsideWhitelist,
-  describe: describeLoginAlert,
+  detect: (event, config) => [
+    ...detectLoginOutsideWhitelist(event, config),
+    ...detectFailedLogins(event, config.failedLogins),
+  ],
+  describe: (group) => (group.rule === RULE_LOGIN_FAILED ? describeFailedLogins(group) : describeLoginAlert(group)),
 };

@@ -168,6 +168,7 @@ export async function invokeTrailIntegrity(
     rejected: stats?.rejected ?? 0,
     skipped: stats?.skipped ?? 0,
     duplicates: stats?.duplicates ?? 0,
+    suppressed: stats?.suppressed ?? 0,
     ...counts,
   };
   log.info(result, 'invocation done');

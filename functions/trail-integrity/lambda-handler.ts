@@ -11,7 +11,10 @@ import {
   AWS_CREDENTIAL_VARIABLES,
   type HandlerOptions,
   type LambdaContext,
+  lambdaStoreLoaders,
 } from '../../shared/platform/lambda-handler';
+import { createMemoryStage, reportMemoryAtColdStart } from '../../shared/memory/create-memory-stage';
+import type { MemoryStage } from '../../shared/memory/memory-stage';
 import { loadFunctionConfig } from '../../shared/platform/load-function-config';
 import { createLogger } from '../../shared/platform/logger';
 import { createS3Fetcher, createS3MetadataFetcher } from '../../shared/platform/s3-fetch';
@@ -23,19 +26,23 @@ import { listPublicKeysResolver } from './public-keys';
 import { trailIntegrity } from './trail-integrity';
 
 export interface TrailIntegrityHandlerOptions extends HandlerOptions {
-  /** The alert-memory state store (liveness); without one, liveness is off and the cold start says so. */
+  /** The state store for liveness; default: the alert-memory stage's store (STATE_STORE). */
   store?: KeyValueStore;
   now?: () => Date;
 }
 
 export function createTrailIntegrityLambdaHandler(env: Env = process.env, options: TrailIntegrityHandlerOptions = {}) {
-  const { config, sinkConfig, maxDecompressedBytes, logLevel } = loadFunctionConfig(trailIntegrity, env, 'aws');
+  const loaded = loadFunctionConfig(trailIntegrity, env, 'aws');
+  const { config, sinkConfig, maxDecompressedBytes, logLevel } = loaded;
   const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
   const log = createLogger({ level: logLevel, name: trailIntegrity.name, secrets }, options.logDestination);
-  if (!options.store) log.warn({}, 'no state store: liveness (DELIVERY_GAP) is off');
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
   const cloudTrailEndpoint = readEnv(env, 'CLOUDTRAIL_ENDPOINT')?.value;
   const functionRegion = readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? sinkConfig.region ?? 'us-east-1';
+  // Liveness keeps "time last seen" in the alert-memory stage's store (STATE_STORE), like the others' dedup state.
+  const store =
+    options.store ?? memoryStageRecords(createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion)));
+  if (!options.store) reportMemoryAtColdStart(log, loaded.memory, Date.now());
   const s3Clients = new Map<string, Promise<S3Client>>();
   const s3For = (bucketRegion: string | undefined) => {
     const region = bucketRegion ?? functionRegion;
@@ -79,7 +86,7 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
       fetchObject,
       fetchWithMetadata,
       resolveKey,
-      store: options.store,
+      store,
       now: options.now,
       maxDecompressedBytes,
       sinks: () =>
@@ -88,5 +95,14 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
           snsSink: snsSinkFor,
         }),
     });
+  };
+}
+
+/** The memory stage's store as the record API liveness uses; the store's client loads on first use. */
+function memoryStageRecords(memory: MemoryStage): KeyValueStore {
+  return {
+    getRecord: async (key) => (await memory.store()).getRecord(key),
+    putRecord: async (key, value, ttlSeconds) => (await memory.store()).putRecord(key, value, ttlSeconds),
+    listRecords: async (prefix) => (await memory.store()).listRecords(prefix),
   };
 }

@@ -12,6 +12,12 @@ import type { HandlerOptions } from './lambda-handler';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
 import { invokeDetector, type InvocationResult } from './invoke';
 import { loadFunctionConfig, type FunctionConfig } from './load-function-config';
+import { readFileSync } from 'node:fs';
+import { storeSecrets } from '../memory/memory-config';
+import { createMemoryStage, reportMemoryAtColdStart } from '../memory/create-memory-stage';
+import type { MemoryStage } from '../memory/memory-stage';
+import { isFlushEvent } from '../memory/flush-event';
+import { flushMemory } from './invoke';
 
 /** The subset of the FunctionGraph context we use; every method is optional (older runtimes, mocks). */
 export interface FunctionGraphContext {
@@ -71,17 +77,34 @@ export function createFunctionGraphHandler<Config>(
   processEnv: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  let loaded: FunctionConfig<Config> | undefined;
+  let loaded: (FunctionConfig<Config> & { memoryStage: MemoryStage }) | undefined;
   let loadError: Error | undefined;
   let warned = false;
 
-  function load(context: FunctionGraphContext): FunctionConfig<Config> {
+  function load(context: FunctionGraphContext): FunctionConfig<Config> & { memoryStage: MemoryStage } {
     if (loaded) return loaded;
     if (loadError) throw loadError;
     try {
-      const config = loadFunctionConfig(detector, functionGraphEnv(context, processEnv), 'functiongraph');
-      loaded = config;
-      return config;
+      const config = loadFunctionConfig(detector, functionGraphEnv(context, processEnv), 'functiongraph', {
+        readFile: (path) => readFileSync(path, 'utf8'),
+      });
+      // DCS (Redis) is the store on Huawei-stack clouds; its client loads on first use.
+      const memoryStage = createMemoryStage(config.memory, {
+        redis: (url, memoryConfig) =>
+          import('../memory/redis-store').then(({ createRedisStore }) =>
+            createRedisStore({ url, password: memoryConfig.password, timeoutMs: memoryConfig.timeoutMs }),
+          ),
+      });
+      reportMemoryAtColdStart(
+        createLogger(
+          { level: config.logLevel, name: detector.name, secrets: storeSecrets(config.memory) },
+          options.logDestination,
+        ),
+        config.memory,
+        Date.now(),
+      );
+      loaded = { ...config, memoryStage };
+      return loaded;
     } catch (error) {
       loadError = error instanceof Error ? error : new Error(errorMessage(error));
       throw loadError;
@@ -89,25 +112,26 @@ export function createFunctionGraphHandler<Config>(
   }
 
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
-    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings } = load(context);
+    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings, memoryStage } = load(context);
     // The agency's credentials of this invocation: scrubbed from every log line.
-    const secrets = (['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map(
-      (method) => call(context, method),
-    );
+    const secrets = [
+      ...(['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map((method) =>
+        call(context, method),
+      ),
+      ...storeSecrets(memoryStage.config),
+    ];
     const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({
       requestId: call(context, 'getRequestID'),
     });
     if (!warned) for (const warning of warnings) log.warn({ warning }, 'configuration warning');
     warned = true;
-    return invokeDetector(detector, config, event, {
-      log,
-      maxDecompressedBytes,
-      sinks: () =>
-        createAlertSinks(sinkConfig, {
-          projectId: call(context, 'getProjectID'),
-          smnAuth: smnAuthFromContext(context),
-        }),
-    });
+    const sinks = () =>
+      createAlertSinks(sinkConfig, {
+        projectId: call(context, 'getProjectID'),
+        smnAuth: smnAuthFromContext(context),
+      });
+    if (isFlushEvent(event)) return flushMemory(detector.name, memoryStage, { log, sinks });
+    return invokeDetector(detector, config, event, { log, maxDecompressedBytes, memory: memoryStage, sinks });
   }
 
   /** FunctionGraph initializer: validates the config before the first event arrives. */

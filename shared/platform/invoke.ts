@@ -11,6 +11,16 @@ import type { Logger } from './logger';
 import type { MetricPublisher } from '../sinks/metrics';
 import { DetectionRun, type FetchObject } from '../pipeline';
 import { publishAlerts } from '../sinks/publish-alerts';
+import {
+  emptySummary,
+  flushWindows,
+  type MemoryOutcome,
+  type MemoryStage,
+  type MemorySummary,
+  rememberGroups,
+  suppressFindings,
+  undoOutcome,
+} from '../memory/memory-stage';
 
 export interface InvocationResult {
   function: string;
@@ -20,6 +30,14 @@ export interface InvocationResult {
   rejected: number;
   skipped: number;
   duplicates: number;
+  /** Findings muted by SUPPRESS / SUPPRESS_FILE. */
+  suppressed: number;
+  /** What the memory stage did: alerts sent at once, findings held for a roll-up, roll-ups sent, … */
+  memory?: MemorySummary;
+  /** A scheduled flush invocation (roll-ups only, no intake). */
+  flush?: boolean;
+  /** SQS partial batch response (ReportBatchItemFailures): always empty, a failure throws instead. */
+  batchItemFailures?: Array<{ itemIdentifier: string }>;
   /** The metric value of this invocation, when the function has a metric. */
   metric?: { name: string; value: number; published: boolean; via: 'api' | 'emf' | 'lost' };
 }
@@ -35,6 +53,8 @@ export interface InvocationDeps {
   now?: () => Date;
   /** Cap on the decompressed size of a fetched log file (gzip bombs); the pipeline's default otherwise. */
   maxDecompressedBytes?: number;
+  /** The memory stage (suppress, dedup, thresholds); without it every group alerts, as before. */
+  memory?: MemoryStage;
 }
 
 export async function invokeDetector<Config>(
@@ -44,9 +64,26 @@ export async function invokeDetector<Config>(
   deps: InvocationDeps,
 ): Promise<InvocationResult> {
   const { log } = deps;
+  const memory = deps.memory;
+  const now = (deps.now ?? (() => new Date()))().getTime();
   const metric = detector.metric;
   const counter = metricCounter(detector, config);
+  // Suppressed findings: one debug line each, one info line per invocation with the counts per entry.
+  const suppressedBy = new Map<number, number>();
   const run = new DetectionRun(detector, config, {
+    suppress: memory
+      ? (findings) => {
+          const { kept, suppressed } = suppressFindings(findings, memory.config, now);
+          for (const { finding, index, reason } of suppressed) {
+            suppressedBy.set(index, (suppressedBy.get(index) ?? 0) + 1);
+            log.debug(
+              { rule: finding.rule, eventId: finding.event.id, suppression: index, reason },
+              'finding suppressed',
+            );
+          }
+          return kept;
+        }
+      : undefined,
     fetchObject: deps.fetchObject,
     maxDecompressedBytes: deps.maxDecompressedBytes,
     onRejected: (rejected) =>
@@ -63,10 +100,14 @@ export async function invokeDetector<Config>(
   } catch (error) {
     ingestFailure = error;
   }
-  const alerts = run.alerts();
   const unlogged = run.stats.rejected - run.stats.rejections.length;
   // Only the first rejections get a line each: a file of a million bad records must not be a million lines.
   if (unlogged > 0) log.warn({ rejected: run.stats.rejected, notLogged: unlogged }, 'more records rejected');
+  if (suppressedBy.size > 0) log.info({ suppressed: Object.fromEntries(suppressedBy) }, 'findings suppressed');
+  const remembered: MemoryOutcome = memory
+    ? await rememberGroups(detector, config, run.groups(), memory, now, log)
+    : { alerts: run.alerts(), summary: emptySummary(), claims: [], opened: [] };
+  const alerts = remembered.alerts;
 
   const settings = metric?.settings(config);
   const publisher = settings && settings.mode !== 'off' ? deps.metricPublisher?.(settings) : undefined;
@@ -90,6 +131,7 @@ export async function invokeDetector<Config>(
     );
   }
   const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : undefined;
+  if (failure && memory) await undoOutcome(detector.name, memory, remembered, log);
   if (failure || ingestFailure) {
     const error =
       failure === undefined
@@ -120,6 +162,8 @@ export async function invokeDetector<Config>(
     rejected: run.stats.rejected,
     skipped: run.stats.skipped,
     duplicates: run.stats.duplicates,
+    suppressed: run.stats.suppressed,
+    ...(memory ? { memory: remembered.summary } : {}),
     ...(settings && settings.mode !== 'off'
       ? {
           metric: {
@@ -132,5 +176,45 @@ export async function invokeDetector<Config>(
       : {}),
   };
   log.info(result, 'invocation done');
+  return result;
+}
+
+/**
+ * A scheduled flush: roll-ups for every ended window of the function, published like any alert. A
+ * failed publish fails the invocation (the window is closed by then: the roll-up is logged with it).
+ */
+export async function flushMemory(
+  name: string,
+  memory: MemoryStage,
+  deps: Pick<InvocationDeps, 'log' | 'sinks' | 'now'>,
+): Promise<InvocationResult> {
+  const { log } = deps;
+  const now = (deps.now ?? (() => new Date()))().getTime();
+  const { alerts, closed } = await flushWindows(name, memory, now, log);
+  let delivered = 0;
+  if (alerts.length > 0) {
+    try {
+      delivered = (await publishAlerts(alerts, deps.sinks(), log)).delivered;
+    } catch (error) {
+      log.error(
+        { err: error, retryable: isRetryable(error), rollUps: alerts.map((a) => ({ rule: a.rule, count: a.count })) },
+        'invocation failed',
+      );
+      throw error;
+    }
+  }
+  const result: InvocationResult = {
+    function: name,
+    flush: true,
+    records: 0,
+    alerts: alerts.length,
+    delivered,
+    rejected: 0,
+    skipped: 0,
+    duplicates: 0,
+    suppressed: 0,
+    memory: { ...emptySummary(), rolledUp: alerts.length },
+  };
+  log.info({ ...result, closed }, 'invocation done');
   return result;
 }

@@ -12,6 +12,11 @@ import { snsSinkFor } from '../sinks/sns-sink';
 import { invokeDetector, type InvocationResult } from './invoke';
 import { loadFunctionConfig } from './load-function-config';
 import { createS3Fetcher, s3ClientsByRegion } from './s3-fetch';
+import { readFileSync } from 'node:fs';
+import { storeSecrets } from '../memory/memory-config';
+import { createMemoryStage, reportMemoryAtColdStart, type StoreLoaders } from '../memory/create-memory-stage';
+import { isFlushEvent } from '../memory/flush-event';
+import { flushMemory } from './invoke';
 
 export interface LambdaContext {
   awsRequestId?: string;
@@ -27,6 +32,13 @@ export function accountFromFunctionArn(arn: string | undefined): string | undefi
 /** The environment variables that hold this process's AWS credentials: scrubbed from every log line. */
 export const AWS_CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
 
+function isSqsBatch(event: unknown): boolean {
+  const records = (event as { Records?: unknown })?.Records;
+  return (
+    Array.isArray(records) && records.length > 0 && (records[0] as { eventSource?: unknown })?.eventSource === 'aws:sqs'
+  );
+}
+
 export interface HandlerOptions {
   /** Where log lines go (default: stderr); tests and embedders capture them here. */
   logDestination?: DestinationStream;
@@ -37,8 +49,12 @@ export function createLambdaHandler<Config>(
   env: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  const { config, sinkConfig, maxDecompressedBytes, logLevel, warnings } = loadFunctionConfig(detector, env, 'aws');
-  const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
+  const loaded = loadFunctionConfig(detector, env, 'aws', { readFile: (path) => readFileSync(path, 'utf8') });
+  const { config, sinkConfig, maxDecompressedBytes, logLevel, warnings } = loaded;
+  const secrets = [
+    ...AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]),
+    ...storeSecrets(loaded.memory),
+  ];
   const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination);
   for (const warning of warnings) log.warn({ warning }, 'configuration warning');
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
@@ -70,19 +86,48 @@ export function createLambdaHandler<Config>(
           settings,
         );
 
+  // The memory stage's store client loads on first use, in its own chunk, like the SDK clients.
+  const memory = createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion));
+  reportMemoryAtColdStart(log, loaded.memory, Date.now());
+
   return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
     const child = log.child({ requestId: context.awsRequestId });
-    return invokeDetector(detector, config, event, {
+    const sinks = () =>
+      createAlertSinks(sinkConfig, {
+        account: accountFromFunctionArn(context.invokedFunctionArn),
+        snsSink: snsSinkFor,
+      });
+    if (isFlushEvent(event)) return flushMemory(detector.name, memory, { log: child, sinks });
+    const result = await invokeDetector(detector, config, event, {
       log: child,
       fetchObject,
       maxDecompressedBytes,
       metricPublisher,
       metricFallback: emfPublisher,
-      sinks: () =>
-        createAlertSinks(sinkConfig, {
-          account: accountFromFunctionArn(context.invokedFunctionArn),
-          snsSink: snsSinkFor,
-        }),
+      memory,
+      sinks,
     });
+    // EventBridge → SQS → Lambda with ReportBatchItemFailures: nothing failed (a failure throws, and the
+    // whole batch is retried; the memory stage makes the retry repeat nothing that was delivered).
+    return isSqsBatch(event) ? { ...result, batchItemFailures: [] } : result;
+  };
+}
+
+/** The DynamoDB and Redis stores on Lambda: each client loads on first use, in its own chunk, like the SDK clients. */
+export function lambdaStoreLoaders(functionRegion: string | undefined): StoreLoaders {
+  return {
+    dynamodb: (table, memoryConfig) =>
+      import('../memory/dynamodb-store').then(({ createDynamoDbStore }) =>
+        createDynamoDbStore({
+          table,
+          endpoint: memoryConfig.endpoint,
+          region: functionRegion ?? 'us-east-1',
+          requestTimeoutMs: Math.max(1_000, memoryConfig.timeoutMs),
+        }),
+      ),
+    redis: (url, memoryConfig) =>
+      import('../memory/redis-store').then(({ createRedisStore }) =>
+        createRedisStore({ url, password: memoryConfig.password, timeoutMs: memoryConfig.timeoutMs }),
+      ),
   };
 }

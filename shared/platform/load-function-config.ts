@@ -4,6 +4,7 @@ import { ConfigError } from '../errors';
 import { maxDecompressedBytesFromEnv } from '../intake/decode-input';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { loadSinkConfig, SINK_ENV, type Platform, type SinkConfig } from '../sinks/sink-config';
+import { loadMemoryConfig, type MemoryConfig, type MemoryConfigOptions } from '../memory/memory-config';
 
 export interface FunctionConfig<Config> {
   config: Config;
@@ -13,6 +14,8 @@ export interface FunctionConfig<Config> {
   logLevel?: LogLevel;
   /** What the check warned about; the handlers log each once at cold start. */
   warnings: string[];
+  /** The memory stage's settings (STATE_STORE, DEDUP_*, THRESHOLDS, SUPPRESS). */
+  memory: MemoryConfig;
 }
 
 /** The outcome of the cold-start check, without throwing: what `check-config` prints and deploy-time checks reuse. */
@@ -28,7 +31,7 @@ export interface FunctionConfigCheck<Config> {
   error?: ConfigError;
 }
 
-export interface CheckOptions {
+export interface CheckOptions extends MemoryConfigOptions {
   /**
    * Whether the sink settings are checked (default true). The replay CLI publishes nothing without
    * `--sink`, so it does not hold a workstation's environment to a deployed function's topic rules.
@@ -80,6 +83,9 @@ export function checkDetectorConfig<Config>(
     options.sink === false ? { kind: 'stdout', smnCloud: 'huaweicloud' } : loadSinkConfig(env, platform, problems);
   const maxDecompressedBytes = maxDecompressedBytesFromEnv(env, problems);
   const logLevel = readLogLevel(env, problems);
+  const memory = loadMemoryConfig(env, problems, options);
+  if (platform === 'functiongraph' && memory.store.kind === 'dynamodb')
+    problems.add('STATE_STORE: dynamodb:// is for AWS; on FunctionGraph use redis:// or rediss:// (DCS)');
   let config: Config | undefined;
   try {
     config = detector.loadConfig(env);
@@ -102,7 +108,7 @@ export function checkDetectorConfig<Config>(
   }
   return {
     ok: true,
-    config: { config: config as Config, sinkConfig, maxDecompressedBytes, logLevel, warnings },
+    config: { config: config as Config, sinkConfig, maxDecompressedBytes, logLevel, warnings, memory },
     problems: [],
     warnings,
   };

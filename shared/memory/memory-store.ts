@@ -1,0 +1,65 @@
+/**
+ * The in-process store: state lives as long as the process (replay, the demo, and a deployed function's
+ * warm instance when no STATE_STORE is set). Every operation is synchronous inside, so it is atomic.
+ */
+import { type AlertWindow, applyWindowAdd, type StateStore, type WindowAdd, type WindowAddResult } from './state-store';
+
+export function createMemoryStore(clock: () => number = Date.now): StateStore {
+  const events = new Map<string, number>();
+  const windows = new Map<string, { scope: string; window: AlertWindow; expiresAt: number }>();
+  const records = new Map<string, { value: Record<string, unknown>; expiresAt: number }>();
+  const copy = <T>(value: T): T => structuredClone(value);
+
+  return {
+    kind: 'memory',
+    async claimEvent(key, ttlMs, now) {
+      // A long-lived warm instance must not grow without bound: drop expired claims now and then.
+      if (events.size >= 100_000) for (const [id, until] of events) if (until <= now) events.delete(id);
+      const expiresAt = events.get(key);
+      if (expiresAt !== undefined && expiresAt > now) return false;
+      events.set(key, now + ttlMs);
+      return true;
+    },
+    async releaseEvent(key) {
+      events.delete(key);
+    },
+    async addToWindow(scope: string, key: string, add: WindowAdd): Promise<WindowAddResult> {
+      const stored = windows.get(`${scope}\u0000${key}`);
+      const result = applyWindowAdd(stored && stored.expiresAt > add.now ? stored.window : undefined, add);
+      windows.set(`${scope}\u0000${key}`, { scope, window: result.window, expiresAt: result.window.end + add.ttlMs });
+      return copy(result);
+    },
+    async listWindows(scope) {
+      const now = clock();
+      const found: Array<{ key: string; window: AlertWindow }> = [];
+      for (const [id, stored] of windows) {
+        if (stored.scope !== scope) continue;
+        if (stored.expiresAt <= now) windows.delete(id);
+        else found.push({ key: id.slice(scope.length + 1), window: copy(stored.window) });
+      }
+      return found;
+    },
+    async closeWindow(scope, key, start) {
+      const id = `${scope}\u0000${key}`;
+      const stored = windows.get(id);
+      if (!stored || stored.window.start !== start) return undefined;
+      windows.delete(id);
+      return stored.window;
+    },
+    async getRecord(key) {
+      const stored = records.get(key);
+      if (!stored || stored.expiresAt <= clock()) return undefined;
+      return copy(stored.value);
+    },
+    async putRecord(key, value, ttlSeconds) {
+      records.set(key, { value: copy(value), expiresAt: clock() + ttlSeconds * 1000 });
+    },
+    async listRecords(prefix) {
+      const now = clock();
+      return [...records]
+        .filter(([key, stored]) => key.startsWith(prefix) && stored.expiresAt > now)
+        .map(([key, stored]) => ({ key, value: copy(stored.value) }));
+    },
+    async close() {},
+  };
+}
