@@ -122,6 +122,8 @@ async function main(): Promise<void> {
       AWS_ACCESS_KEY_ID: 'demo',
       AWS_SECRET_ACCESS_KEY: 'demo',
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      // One process, one warm instance per function: the alert memory of replay and the demo.
+      STATE_STORE: process.env.STATE_STORE ?? 'memory',
       ALERT_TOPIC: `arn:aws:sns:us-east-1:000000000000:${TOPIC}`,
       SINK_ENDPOINT: emulator.address,
       S3_ENDPOINT: emulator.address,
@@ -159,6 +161,10 @@ async function main(): Promise<void> {
       );
       console.log(`  ${fn.padEnd(18)} ${shown.join('; ') || '(defaults)'}`);
     }
+    const memoryShown = ['STATE_STORE', 'DEDUP_WINDOW', 'DEDUP_TTL', 'THRESHOLDS', 'SUPPRESS'].map((name) =>
+      process.env[name] === undefined ? `${name} unset` : `${name}=${process.env[name]}`,
+    );
+    console.log(`  ${'every function'.padEnd(18)} ${memoryShown.join('; ')}`);
 
     const sqs = new SQSClient(client);
     const { QueueUrl: queueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: QUEUE }));
@@ -181,11 +187,13 @@ async function main(): Promise<void> {
 
     const distinct = new Map<string, DistinctAlert>();
     const lambdaTotals = new Map<string, { invocations: number; delivered: number; metric: number }>();
+    const repeatsByFunction = new Map<string, string[]>();
     for (const fn of bundles) {
       const { handler } = (await import(pathToFileURL(join(ROOT, 'dist', 'aws', `${fn}.mjs`)).href)) as {
         handler: (event: unknown, context: object) => Promise<InvocationResult>;
       };
       const totals = { invocations: 0, delivered: 0, metric: 0 };
+      const repeats: string[] = [];
       for (const file of files) {
         const sample = relative(ROOT, file);
         for (const document of decodeInput(readFileSync(file), file).documents) {
@@ -196,6 +204,8 @@ async function main(): Promise<void> {
           totals.invocations++;
           totals.delivered += result.delivered;
           totals.metric += result.metric?.value ?? 0;
+          // The same event through another envelope: the alert memory knows its id and sends nothing again.
+          if ((result.memory?.duplicates ?? 0) > 0 && !repeats.includes(sample)) repeats.push(sample);
           for (const message of await drain(result.delivered)) {
             const subject = message.Subject ?? '(no subject)';
             const text = message.Message ?? '';
@@ -212,6 +222,7 @@ async function main(): Promise<void> {
         }
       }
       lambdaTotals.set(fn, totals);
+      if (repeats.length > 0) repeatsByFunction.set(fn, repeats);
     }
 
     console.log(`\nAlerts the subscriber received, each distinct one once (${distinct.size}):\n`);
@@ -220,6 +231,13 @@ async function main(): Promise<void> {
       console.log(alert.message);
       console.log(`    delivered from: ${alert.samples[0]}`);
       if (alert.samples.length > 1) console.log(`    also delivered as: ${alert.samples.slice(1).join(', ')}`);
+      console.log('');
+    }
+    for (const [fn, samples] of repeatsByFunction) {
+      console.log(
+        `--- ${fn}: events already alerted, held back by the alert memory (same event id, STATE_STORE=memory)`,
+      );
+      console.log(`    also delivered as: ${samples.join(', ')}`);
       console.log('');
     }
 
