@@ -12,6 +12,7 @@ import type { HandlerOptions } from './lambda-handler';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
 import { invokeDetector, type InvocationResult } from './invoke';
 import { loadFunctionConfig, type FunctionConfig } from './load-function-config';
+import { type CesMetricConfig, functionGraphMetricPublisher, withCesMetricConfig } from '../sinks/ces-metric';
 
 /** The subset of the FunctionGraph context we use; every method is optional (older runtimes, mocks). */
 export interface FunctionGraphContext {
@@ -71,14 +72,19 @@ export function createFunctionGraphHandler<Config>(
   processEnv: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  let loaded: FunctionConfig<Config> | undefined;
+  let loaded: (FunctionConfig<Config> & { ces?: CesMetricConfig }) | undefined;
   let loadError: Error | undefined;
 
-  function load(context: FunctionGraphContext): FunctionConfig<Config> {
+  function load(context: FunctionGraphContext): FunctionConfig<Config> & { ces?: CesMetricConfig } {
     if (loaded) return loaded;
     if (loadError) throw loadError;
     try {
-      const config = loadFunctionConfig(detector, functionGraphEnv(context, processEnv), 'functiongraph');
+      const env = functionGraphEnv(context, processEnv);
+      const fromEnv = () => loadFunctionConfig(detector, env, 'functiongraph');
+      // A function with a metric (unauthorized-api) sends it to Cloud Eye: its settings are checked too.
+      const config = detector.metric
+        ? (({ loaded: own, ces }) => ({ ...own, ces }))(withCesMetricConfig(env, detector.name, fromEnv))
+        : fromEnv();
       loaded = config;
       return config;
     } catch (error) {
@@ -88,7 +94,7 @@ export function createFunctionGraphHandler<Config>(
   }
 
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
-    const { config, sinkConfig, logLevel, maxDecompressedBytes } = load(context);
+    const { config, sinkConfig, logLevel, maxDecompressedBytes, ces } = load(context);
     // The agency's credentials of this invocation: scrubbed from every log line.
     const secrets = (['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map(
       (method) => call(context, method),
@@ -96,9 +102,22 @@ export function createFunctionGraphHandler<Config>(
     const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({
       requestId: call(context, 'getRequestID'),
     });
+    const topicRegion = sinkConfig.topic?.startsWith('urn:smn:') ? sinkConfig.topic.split(':')[2] : undefined;
     return invokeDetector(detector, config, event, {
       log,
       maxDecompressedBytes,
+      // Cloud Eye for METRIC_MODE=api; EMF lines mean nothing outside CloudWatch, so emf publishes nothing here.
+      metricPublisher: (settings) =>
+        ces && settings.mode === 'api'
+          ? functionGraphMetricPublisher(settings, {
+              ces,
+              cloud: sinkConfig.smnCloud,
+              region: sinkConfig.region ?? topicRegion,
+              projectId: call(context, 'getProjectID') ?? sinkConfig.projectId,
+              auth: smnAuthFromContext(context),
+              functionName: detector.name,
+            })
+          : undefined,
       sinks: () =>
         createAlertSinks(sinkConfig, {
           projectId: call(context, 'getProjectID'),
