@@ -99,6 +99,11 @@ describe('the unauthorized-api package sends its count to Cloud Eye', () => {
       },
     ]);
     expect(smn.published).toHaveLength(1);
+    // Per-protocol texts: SMS the subject, HTTP(S) the alert as JSON.
+    expect(JSON.parse(smn.published[0].messageStructure?.https as string)).toMatchObject({
+      function: 'unauthorized-api',
+      count: 1,
+    });
   });
 
   it('sends 0 for an invocation without a refused call', async () => {

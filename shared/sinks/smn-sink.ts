@@ -8,6 +8,7 @@ import type { Alert, AlertSink } from '../alert/alert';
 import { SinkError } from '../errors';
 import { signRequest, type AkSkCredentials } from './sign-sdk-hmac-sha256';
 import { parseTopicUrn } from './smn-endpoints';
+import { withMessageStructure } from './smn-message-structure';
 
 /** §5: "The subject cannot exceed 512 bytes" (the OTC text-format page says characters; bytes is the stricter reading). */
 export const SMN_SUBJECT_MAX_BYTES = 512;
@@ -184,7 +185,7 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
   return {
     name: 'smn',
     async publish(alert: Alert): Promise<void> {
-      const body = JSON.stringify(smnPublishBody(alert));
+      const body = JSON.stringify(withMessageStructure(smnPublishBody(alert), alert));
       for (let n = 1; ; n++) {
         const result = await attempt(body);
         if (result.ok) return;

@@ -30,6 +30,8 @@ export interface PublishedMessage {
   topicUrn: string;
   subject?: string;
   message: string;
+  /** `message_structure`, parsed: per-protocol texts, `default` required. */
+  messageStructure?: Record<string, string>;
   headers: Record<string, string>;
 }
 
@@ -81,7 +83,29 @@ function route(req: IncomingMessage): { projectId: string; topicUrn: string } {
 /** Codes the facts do not document are marked as the emulator's own. */
 const badRequest = (message: string) => smnError(400, 'EMULATOR.BAD_REQUEST', message);
 
-function parseBody(headers: Record<string, string>, body: Buffer): { subject?: string; message: string } {
+/** SMN.0021 "MessageStructure invalid": a JSON object of strings with a `default`, at most 256 KB. */
+function parseMessageStructure(value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const invalid = () => smnError(400, 'SMN.0021', 'MessageStructure invalid');
+  if (typeof value !== 'string' || Buffer.byteLength(value) > MESSAGE_MAX_BYTES) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw invalid();
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid();
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  const protocols = new Set(['default', 'email', 'sms', 'http', 'https', 'functionstage']);
+  if (!entries.every(([key, text]) => protocols.has(key) && typeof text === 'string' && text !== '')) throw invalid();
+  if (typeof (parsed as Record<string, unknown>).default !== 'string') throw invalid();
+  return parsed as Record<string, string>;
+}
+
+function parseBody(
+  headers: Record<string, string>,
+  body: Buffer,
+): { subject?: string; message: string; messageStructure?: Record<string, string> } {
   if (!(headers['content-type'] ?? '').startsWith('application/json'))
     throw badRequest('Content-Type must be application/json');
   let parsed: unknown;
@@ -104,9 +128,10 @@ function parseBody(headers: Record<string, string>, body: Buffer): { subject?: s
   ) {
     throw smnError(403, 'SMN.0008', 'Subject invalid');
   }
+  const messageStructure = parseMessageStructure(fields.message_structure);
   if (typeof message !== 'string' || message === '' || Buffer.byteLength(message) > MESSAGE_MAX_BYTES)
     throw smnError(403, 'SMN.0009', 'Message invalid');
-  return { subject, message };
+  return messageStructure ? { subject, message, messageStructure } : { subject, message };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
