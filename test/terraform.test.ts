@@ -212,7 +212,10 @@ describe('the three modules', () => {
   it('offer the same variables, but for how CTS events arrive', () => {
     const names = (cloud: string) =>
       Object.keys((usage.get(cloud)?.files.get('variables.tf')?.variable as Json) ?? {})
-        .filter((name) => !['login_operations', 'unauthorized_api_operations', 'cts_events_topic_name'].includes(name))
+        .filter(
+          (name) =>
+            !['login_operations', 'unauthorized_api_operations', 'cts_events_topic_name', 'key_events'].includes(name),
+        )
         .sort();
     expect(names('opentelekomcloud')).toEqual(names('huaweicloud'));
     expect(names('flexibleengine')).toEqual(names('huaweicloud'));

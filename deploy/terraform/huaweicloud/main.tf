@@ -56,6 +56,7 @@ locals {
     "unauthorized-api" = var.unauthorized_api_operations
   }
   cts_functions = { for fn, ops in local.cts_operations : fn => ops if contains(var.functions, fn) && length(ops) > 0 }
+  key_events    = var.key_events != null && contains(var.functions, "unauthorized-api")
 }
 
 resource "huaweicloud_smn_topic" "alerts" {
@@ -156,6 +157,39 @@ resource "huaweicloud_fgs_function_trigger" "cts" {
     name       = replace("${var.name_prefix}_${each.key}", "-", "_")
     operations = each.value
   })
+}
+
+# Second path: a CTS key event notification (every operation, filtered on the refusal codes) publishes
+# the trace to a topic of its own, whose SMN trigger invokes unauthorized-api. Never the alert topic.
+resource "huaweicloud_smn_topic" "cts_events" {
+  count = local.key_events ? 1 : 0
+
+  name         = var.key_events.topic_name
+  display_name = "CTS key events for trailguard"
+}
+
+resource "huaweicloud_cts_notification" "refusals" {
+  count = local.key_events ? 1 : 0
+
+  name           = replace("${var.name_prefix}_refusals", "-", "_")
+  operation_type = "complete"
+  smn_topic      = huaweicloud_smn_topic.cts_events[0].id
+
+  filter {
+    condition = "OR"
+    rule      = [for c in var.key_events.codes : "code = ${c}"]
+  }
+}
+
+resource "huaweicloud_fgs_trigger" "cts_events" {
+  count = local.key_events ? 1 : 0
+
+  function_urn = huaweicloud_fgs_function.function["unauthorized-api"].urn
+  type         = "SMN"
+
+  smn {
+    topic_urn = huaweicloud_smn_topic.cts_events[0].id
+  }
 }
 
 # Config (RMS) or Cloud Eye event-alarm notifications reach config-compliance through an SMN trigger.

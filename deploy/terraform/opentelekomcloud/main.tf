@@ -56,6 +56,7 @@ locals {
     "unauthorized-api" = var.unauthorized_api_operations
   }
   cts_functions = { for fn, ops in local.cts_operations : fn => ops if contains(var.functions, fn) && length(ops) > 0 }
+  key_events    = var.key_events != null && contains(var.functions, "unauthorized-api")
 }
 
 resource "opentelekomcloud_smn_topic_v2" "alerts" {
@@ -151,6 +152,37 @@ resource "opentelekomcloud_fgs_trigger_v2" "cts" {
     name       = replace("${var.name_prefix}_${each.key}", "-", "_")
     operations = each.value
   })
+}
+
+# Second path: a CTS key event notification (every operation, filtered on the refusal codes) publishes
+# the trace to a topic of its own, whose SMN trigger invokes unauthorized-api. Never the alert topic.
+resource "opentelekomcloud_smn_topic_v2" "cts_events" {
+  count = local.key_events ? 1 : 0
+
+  name         = var.key_events.topic_name
+  display_name = "CTS key events for trailguard"
+}
+
+resource "opentelekomcloud_cts_event_notification_v3" "refusals" {
+  count = local.key_events ? 1 : 0
+
+  notification_name = replace("${var.name_prefix}_refusals", "-", "_")
+  operation_type    = "complete"
+  topic_id          = opentelekomcloud_smn_topic_v2.cts_events[0].topic_urn
+  status            = "enabled"
+
+  filter {
+    condition = "OR"
+    rule      = [for c in var.key_events.codes : "code = ${c}"]
+  }
+}
+
+resource "opentelekomcloud_fgs_trigger_v2" "cts_events" {
+  count = local.key_events ? 1 : 0
+
+  function_urn = opentelekomcloud_fgs_function_v2.function["unauthorized-api"].urn
+  type         = "SMN"
+  event_data   = jsonencode({ topic_urn = opentelekomcloud_smn_topic_v2.cts_events[0].topic_urn })
 }
 
 # Config (RMS) or Cloud Eye event-alarm notifications reach config-compliance through an SMN trigger.

@@ -405,6 +405,20 @@ variable "unauthorized_api_operations" {
   }
 }
 
+variable "key_events" {
+  description = "Second path for unauthorized-api: a CTS key event notification on every operation whose code is one of codes, published to an SMN topic of its own that triggers the function. Catches refusals of operations the CTS trigger does not list."
+  type = object({
+    topic_name = optional(string, "trailguard-cts-events")
+    codes      = optional(list(string), ["401", "403"])
+  })
+  default = null
+
+  validation {
+    condition     = var.key_events == null || try(alltrue([for c in var.key_events.codes : can(regex("^[0-9A-Za-z._-]{1,256}$", c))]) && length(var.key_events.codes) > 0, false)
+    error_message = "codes lists the response codes to notify on, e.g. [\"401\", \"403\"]."
+  }
+}
+
 variable "memory_flush" {
   description = "Add the timer trigger that flushes the alert-memory stage (every flush_schedule) to every function."
   type        = bool
