@@ -164,6 +164,19 @@ describe('the Cloud Eye publisher against the local endpoint', () => {
     expect(ces.requests).toHaveLength(1);
   });
 
+  it('redacts the credentials the gateway echoes back, and nothing else', async () => {
+    const error = (await rejection(
+      publisher({
+        accessKey: 'HPUAUNKNOWNKEY0001',
+        secretKey: 'wrong-secret-key-for-test',
+        securityToken: 'temporary-security-token',
+      }).publish(1, new Date()),
+    )) as SinkError;
+    expect(error.message).toMatch(/ak \[redacted\] not exist/);
+    expect(error.message).not.toContain('HPUAUNKNOWNKEY0001');
+    expect(error.message).toContain('Incorrect IAM authentication information');
+  });
+
   it('retries a 503 and a dropped connection, then succeeds', async () => {
     ces.setFault({ kind: 'status', status: 503, times: 1 });
     await publisher({ token: TOKEN }).publish(2, new Date());

@@ -223,8 +223,10 @@ export function createCesMetricPublisher(options: CesMetricOptions): MetricPubli
   const { auth, settings, dimensions } = options;
   const problems = cesMetricProblems(settings.namespace, settings.name, dimensions);
   if (!PROJECT_ID.test(options.projectId)) problems.push('the project id must be 1-64 letters, digits or -');
-  const secrets = 'token' in auth ? [auth.token] : [auth.accessKey, auth.secretKey, auth.securityToken ?? 'x'];
-  if (!secrets.every((secret) => typeof secret === 'string' && CREDENTIAL.test(secret)))
+  const given: unknown[] = 'token' in auth ? [auth.token] : [auth.accessKey, auth.secretKey];
+  if (!('token' in auth) && auth.securityToken !== undefined) given.push(auth.securityToken);
+  const secrets = given.filter((secret): secret is string => typeof secret === 'string' && secret !== '');
+  if (!given.every((secret) => typeof secret === 'string' && CREDENTIAL.test(secret)))
     problems.push('the credentials are missing or contain characters that cannot go into an HTTP header');
   if (problems.length) throw new SinkError(`Cloud Eye metric: ${problems.join('; ')}`, 'ces', false);
 
