@@ -156,6 +156,8 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
     expect(main).toMatch(/handler\s+= "index\.handler"/);
     expect(main).toMatch(/initializer_handler\s+= "index\.initializer"/);
     expect(variables.runtime[0].default).toBe('Node.js20.15');
+    // An empty whitelist is refused at plan time, as the function refuses it at cold start.
+    expect(main).toContain('each.key != "login-whitelist" || length(var.ip_whitelist) > 0');
   });
 
   it('passes every variable the functions read (README) to them', () => {

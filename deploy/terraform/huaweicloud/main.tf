@@ -144,6 +144,14 @@ resource "huaweicloud_fgs_function" "function" {
   user_data = jsonencode({
     for k, v in merge(local.common_environment, local.function_environment[each.key], var.extra_environment) : k => v if v != null
   })
+
+  lifecycle {
+    # The function refuses to start without a whitelist; say so at plan time instead.
+    precondition {
+      condition     = each.key != "login-whitelist" || length(var.ip_whitelist) > 0
+      error_message = "login-whitelist needs ip_whitelist: at least one address or CIDR range."
+    }
+  }
 }
 
 # CTS trigger: the function is invoked with {"cts": <trace>} for each listed operation.
