@@ -18,6 +18,7 @@ import { createMemoryStage, reportMemoryAtColdStart } from '../memory/create-mem
 import type { MemoryStage } from '../memory/memory-stage';
 import { isFlushEvent } from '../memory/flush-event';
 import { flushMemory } from './invoke';
+import { type CesMetricConfig, functionGraphMetricPublisher, withCesMetricConfig } from '../sinks/ces-metric';
 
 /** The subset of the FunctionGraph context we use; every method is optional (older runtimes, mocks). */
 export interface FunctionGraphContext {
@@ -77,17 +78,23 @@ export function createFunctionGraphHandler<Config>(
   processEnv: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  let loaded: (FunctionConfig<Config> & { memoryStage: MemoryStage }) | undefined;
+  let loaded: (FunctionConfig<Config> & { memoryStage: MemoryStage; ces?: CesMetricConfig }) | undefined;
   let loadError: Error | undefined;
   let warned = false;
 
-  function load(context: FunctionGraphContext): FunctionConfig<Config> & { memoryStage: MemoryStage } {
+  function load(
+    context: FunctionGraphContext,
+  ): FunctionConfig<Config> & { memoryStage: MemoryStage; ces?: CesMetricConfig } {
     if (loaded) return loaded;
     if (loadError) throw loadError;
     try {
-      const config = loadFunctionConfig(detector, functionGraphEnv(context, processEnv), 'functiongraph', {
-        readFile: (path) => readFileSync(path, 'utf8'),
-      });
+      const env = functionGraphEnv(context, processEnv);
+      const fromEnv = () =>
+        loadFunctionConfig(detector, env, 'functiongraph', { readFile: (path) => readFileSync(path, 'utf8') });
+      // A function with a metric (unauthorized-api) sends it to Cloud Eye: its settings are checked too.
+      const { loaded: config, ces } = detector.metric
+        ? withCesMetricConfig(env, detector.name, fromEnv)
+        : { loaded: fromEnv(), ces: undefined };
       // DCS (Redis) is the store on Huawei-stack clouds; its client loads on first use.
       const memoryStage = createMemoryStage(config.memory, {
         redis: (url, memoryConfig) =>
@@ -103,7 +110,7 @@ export function createFunctionGraphHandler<Config>(
         config.memory,
         Date.now(),
       );
-      loaded = { ...config, memoryStage };
+      loaded = { ...config, memoryStage, ...(ces ? { ces } : {}) };
       return loaded;
     } catch (error) {
       loadError = error instanceof Error ? error : new Error(errorMessage(error));
@@ -112,7 +119,7 @@ export function createFunctionGraphHandler<Config>(
   }
 
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
-    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings, memoryStage } = load(context);
+    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings, memoryStage, ces } = load(context);
     // The agency's credentials of this invocation: scrubbed from every log line.
     const secrets = [
       ...(['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map((method) =>
@@ -131,7 +138,25 @@ export function createFunctionGraphHandler<Config>(
         smnAuth: smnAuthFromContext(context),
       });
     if (isFlushEvent(event)) return flushMemory(detector.name, memoryStage, { log, sinks });
-    return invokeDetector(detector, config, event, { log, maxDecompressedBytes, memory: memoryStage, sinks });
+    const topicRegion = sinkConfig.topic?.startsWith('urn:smn:') ? sinkConfig.topic.split(':')[2] : undefined;
+    return invokeDetector(detector, config, event, {
+      log,
+      maxDecompressedBytes,
+      memory: memoryStage,
+      // Cloud Eye for METRIC_MODE=api; EMF lines mean nothing outside CloudWatch, so emf publishes nothing here.
+      metricPublisher: (settings) =>
+        ces && settings.mode === 'api'
+          ? functionGraphMetricPublisher(settings, {
+              ces,
+              cloud: sinkConfig.smnCloud,
+              region: sinkConfig.region ?? topicRegion,
+              projectId: call(context, 'getProjectID') ?? sinkConfig.projectId,
+              auth: smnAuthFromContext(context),
+              functionName: detector.name,
+            })
+          : undefined,
+      sinks,
+    });
   }
 
   /** FunctionGraph initializer: validates the config before the first event arrives. */

@@ -9,6 +9,7 @@ import { escapeLoneSurrogates } from '../alert/alert-text';
 import { SinkError } from '../errors';
 import { signRequest, type AkSkCredentials } from './sign-sdk-hmac-sha256';
 import { parseTopicUrn } from './smn-endpoints';
+import { withMessageStructure } from './smn-message-structure';
 
 /** §5: "The subject cannot exceed 512 bytes" (the OTC text-format page says characters; bytes is the stricter reading). */
 export const SMN_SUBJECT_MAX_BYTES = 512;
@@ -250,7 +251,7 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
   return {
     name: 'smn',
     async publish(alert: Alert): Promise<void> {
-      const body = JSON.stringify(smnPublishBody(alert));
+      const body = JSON.stringify(withMessageStructure(smnPublishBody(alert), alert));
       for (let n = 1; ; n++) {
         const result = await attempt(body);
         if (result.ok) return;

@@ -4,14 +4,8 @@
  * (canonicalization shared with the signer, the HMAC computed here). Faults can be injected to
  * exercise retries.
  */
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  canonicalRequest,
-  MAX_SDK_DATE_SKEW_MS,
-  parseSdkDate,
-  stringToSign,
-} from '../../shared/sinks/sign-sdk-hmac-sha256';
+import { authenticate, gatewayRequestId as requestId, Reject, stringHeaders } from './huawei-gateway-auth';
 import { parseTopicUrn } from '../../shared/sinks/smn-endpoints';
 import { listenOnLoopback } from './loopback-server';
 
@@ -36,6 +30,8 @@ export interface PublishedMessage {
   topicUrn: string;
   subject?: string;
   message: string;
+  /** `message_structure`, parsed: per-protocol texts, `default` required. */
+  messageStructure?: Record<string, string>;
   headers: Record<string, string>;
 }
 
@@ -60,93 +56,9 @@ const BODY_FIELDS = new Set([
   'time_to_live',
 ]);
 const PUBLISH_PATH = /^\/v2\/([^/]+)\/notifications\/topics\/([^/]+)\/publish$/;
-const AUTHORIZATION = /^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
-
-const requestId = () => randomUUID().replace(/-/g, '');
-
-class Reject {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, string>,
-  ) {}
-}
 
 const smnError = (status: number, code: string, message: string) =>
   new Reject(status, { request_id: requestId(), code, message });
-const gatewayAuthError = (reason: string) =>
-  new Reject(401, {
-    request_id: requestId(),
-    error_code: 'APIGW.0301',
-    error_msg: `Incorrect IAM authentication information: ${reason}`,
-  });
-
-function sameSecret(received: string, expected: string): boolean {
-  const a = Buffer.from(received);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function stringHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
-  return headers;
-}
-
-function authenticate(
-  req: IncomingMessage,
-  headers: Record<string, string>,
-  body: Buffer,
-  options: SmnServerOptions,
-): void {
-  const token = headers['x-auth-token'];
-  if (token !== undefined) {
-    if (!options.token || !sameSecret(token, options.token)) throw gatewayAuthError('token verification failed');
-    return;
-  }
-  const authorization = headers.authorization;
-  const keys = options.credentials;
-  if (authorization === undefined || !keys) throw gatewayAuthError('no X-Auth-Token and no AK/SK signature');
-  const match = AUTHORIZATION.exec(authorization);
-  if (!match) throw gatewayAuthError('malformed Authorization header');
-  const [, access, signedList, signature] = match;
-  // Echoing the access key, as gateways do, lets tests check that the sink redacts it.
-  if (access !== keys.accessKey) throw gatewayAuthError(`ak ${access} not exist`);
-
-  const signedHeaders = signedList.split(';');
-  const sorted = [...signedHeaders].sort();
-  if (signedHeaders.some((name, i) => name !== sorted[i] || name === sorted[i - 1]))
-    throw gatewayAuthError('SignedHeaders not sorted or repeated');
-  for (const required of ['host', 'x-sdk-date', ...(keys.securityToken ? ['x-security-token'] : [])]) {
-    if (!signedHeaders.includes(required)) throw gatewayAuthError(`header ${required} is not signed`);
-  }
-  if (keys.securityToken && !sameSecret(headers['x-security-token'] ?? '', keys.securityToken))
-    throw gatewayAuthError('security token verification failed');
-  if (headers['x-sdk-content-sha256'] !== undefined)
-    throw gatewayAuthError('X-Sdk-Content-Sha256 is not accepted here');
-
-  const sdkDate = headers['x-sdk-date'];
-  const signedAt = parseSdkDate(sdkDate);
-  const now = (options.now ?? (() => new Date()))().getTime();
-  if (signedAt === undefined || Math.abs(now - signedAt) > MAX_SDK_DATE_SKEW_MS)
-    throw gatewayAuthError(`X-Sdk-Date ${sdkDate} is not within 15 minutes of the server time`);
-
-  let canonical: string;
-  try {
-    canonical = canonicalRequest(
-      { method: req.method ?? '', url: `http://${headers.host}${req.url}`, headers, body },
-      signedHeaders,
-    );
-  } catch (error) {
-    throw gatewayAuthError(`cannot canonicalize the request: ${(error as Error).message}`);
-  }
-  const expected = createHmac('sha256', keys.secretKey).update(stringToSign(canonical, sdkDate)).digest();
-  if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
-    throw gatewayAuthError(
-      `verify aksk signature fail, ak:${access}, canonicalRequest:${canonical.replace(/\n/g, '|')}`,
-    );
-  }
-}
-
 /** The route first, as the gateway does: an unknown path is a 404 before any authentication. */
 function route(req: IncomingMessage): { projectId: string; topicUrn: string } {
   const { pathname } = new URL(req.url ?? '/', 'http://localhost');
@@ -171,7 +83,29 @@ function route(req: IncomingMessage): { projectId: string; topicUrn: string } {
 /** Codes the facts do not document are marked as the emulator's own. */
 const badRequest = (message: string) => smnError(400, 'EMULATOR.BAD_REQUEST', message);
 
-function parseBody(headers: Record<string, string>, body: Buffer): { subject?: string; message: string } {
+/** SMN.0021 "MessageStructure invalid": a JSON object of strings with a `default`, at most 256 KB. */
+function parseMessageStructure(value: unknown): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  const invalid = () => smnError(400, 'SMN.0021', 'MessageStructure invalid');
+  if (typeof value !== 'string' || Buffer.byteLength(value) > MESSAGE_MAX_BYTES) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw invalid();
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid();
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  const protocols = new Set(['default', 'email', 'sms', 'http', 'https', 'functionstage']);
+  if (!entries.every(([key, text]) => protocols.has(key) && typeof text === 'string' && text !== '')) throw invalid();
+  if (typeof (parsed as Record<string, unknown>).default !== 'string') throw invalid();
+  return parsed as Record<string, string>;
+}
+
+function parseBody(
+  headers: Record<string, string>,
+  body: Buffer,
+): { subject?: string; message: string; messageStructure?: Record<string, string> } {
   if (!(headers['content-type'] ?? '').startsWith('application/json'))
     throw badRequest('Content-Type must be application/json');
   let parsed: unknown;
@@ -194,9 +128,10 @@ function parseBody(headers: Record<string, string>, body: Buffer): { subject?: s
   ) {
     throw smnError(403, 'SMN.0008', 'Subject invalid');
   }
+  const messageStructure = parseMessageStructure(fields.message_structure);
   if (typeof message !== 'string' || message === '' || Buffer.byteLength(message) > MESSAGE_MAX_BYTES)
     throw smnError(403, 'SMN.0009', 'Message invalid');
-  return { subject, message };
+  return messageStructure ? { subject, message, messageStructure } : { subject, message };
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -1,0 +1,244 @@
+locals {
+  package_dir = coalesce(var.package_dir, "${path.module}/../../../dist/functiongraph")
+  topic_urn   = var.existing_topic_urn != null ? var.existing_topic_urn : flexibleengine_smn_topic_v2.alerts[0].topic_urn
+
+  # Variables every function reads (README, "Variables every function reads"); unset ones are left out.
+  common_environment = {
+    ALERT_TOPIC         = local.topic_urn
+    ALERT_REGION        = var.region
+    SMN_CLOUD           = "flexibleengine"
+    SINK_ENDPOINT       = var.sink_endpoint
+    PROJECT_ID          = var.project_id
+    LOG_LEVEL           = var.log_level
+    MAX_DECOMPRESSED_MB = var.max_decompressed_mb == null ? null : tostring(var.max_decompressed_mb)
+  }
+
+  function_environment = {
+    "login-whitelist" = {
+      IP_WHITELIST          = join(", ", var.ip_whitelist)
+      ALERT_ON_FAILED_LOGIN = tostring(var.alert_on_failed_login)
+      NON_IP_SOURCE         = var.non_ip_source
+    }
+    "unauthorized-api" = {
+      RULE_SETS        = join(",", var.rule_sets)
+      CUSTOM_RULES     = var.custom_rules
+      FILTER_PATTERN   = var.filter_pattern
+      FILTER_RULE_NAME = var.filter_rule_name
+      FILTER_SEVERITY  = var.filter_severity
+      CTS_RULE         = tostring(var.cts_rule)
+      METRIC_MODE      = var.metric_mode
+      METRIC_NAMESPACE = var.metric_namespace
+      METRIC_NAME      = var.metric_name
+      METRIC_ENDPOINT  = var.metric_endpoint
+    }
+    "config-compliance" = {
+      NOTIFY_ON                = join(",", var.notify_on)
+      RULE_INCLUDE             = length(var.rule_include) > 0 ? join(",", var.rule_include) : null
+      RULE_EXCLUDE             = length(var.rule_exclude) > 0 ? join(",", var.rule_exclude) : null
+      ALERT_ON_PUT_EVALUATIONS = tostring(var.alert_on_put_evaluations)
+      HUAWEI_CONSOLE_URL       = var.huawei_console_url
+    }
+  }
+
+  # Least privilege per function: publish to SMN; unauthorized-api also writes its Cloud Eye metric.
+  project_actions = {
+    "login-whitelist"   = ["smn:topic:publish"]
+    "unauthorized-api"  = ["smn:topic:publish", "ces:metricData:create"]
+    "config-compliance" = ["smn:topic:publish"]
+  }
+  # FunctionGraph's VPC access (for the DCS state store) needs the agency to manage the function's ports.
+  vpc_actions       = ["vpc:vpcs:get", "vpc:subnets:get", "vpc:ports:get", "vpc:ports:create", "vpc:ports:delete"]
+  reads_trace_files = ["login-whitelist", "unauthorized-api"]
+  obs_functions     = var.trace_bucket == null ? [] : [for fn in local.reads_trace_files : fn if contains(var.functions, fn)]
+
+  # No CTS trigger on Flexible Engine: CTS key event notifications publish to an SMN topic, and these
+  # functions get an SMN trigger on it (docs/deploy-functiongraph.md, "CTS key event notifications").
+  cts_functions = toset([for fn in ["login-whitelist", "unauthorized-api"] : fn if contains(var.functions, fn)])
+}
+
+resource "flexibleengine_smn_topic_v2" "alerts" {
+  count = var.existing_topic_urn == null ? 1 : 0
+
+  name         = var.alert_topic_name
+  display_name = "trailguard alerts"
+}
+
+resource "flexibleengine_smn_subscription_v2" "alerts" {
+  count = length(var.subscriptions)
+
+  topic_urn = local.topic_urn
+  protocol  = var.subscriptions[count.index].protocol
+  endpoint  = var.subscriptions[count.index].endpoint
+  remark    = "trailguard alerts"
+}
+
+resource "flexibleengine_identity_role_v3" "function" {
+  for_each = var.functions
+
+  name        = "${var.name_prefix}-${each.key}"
+  description = "trailguard ${each.key}: what the function calls, nothing more"
+  type        = "XA"
+
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = [{
+      Effect = "Allow"
+      Action = concat(local.project_actions[each.key], var.dcs == null ? [] : local.vpc_actions)
+    }]
+  })
+}
+
+resource "flexibleengine_identity_role_v3" "trace_bucket_read" {
+  count = length(local.obs_functions) > 0 ? 1 : 0
+
+  name        = "${var.name_prefix}-trace-bucket-read"
+  description = "trailguard: read the CTS trace files of one bucket"
+  type        = "AX"
+
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["obs:object:GetObject", "obs:bucket:ListBucket"]
+      Resource = ["OBS:*:*:bucket:${var.trace_bucket}", "OBS:*:*:object:${var.trace_bucket}/*"]
+    }]
+  })
+}
+
+resource "flexibleengine_identity_agency_v3" "function" {
+  for_each = var.functions
+
+  name                   = "${var.name_prefix}-${each.key}"
+  description            = "FunctionGraph agency of trailguard ${each.key}"
+  delegated_service_name = "op_svc_cff"
+  domain_roles           = contains(local.obs_functions, each.key) ? [flexibleengine_identity_role_v3.trace_bucket_read[0].name] : []
+
+  project_role {
+    project = var.region
+    roles   = [flexibleengine_identity_role_v3.function[each.key].name]
+  }
+}
+
+resource "flexibleengine_fgs_function" "function" {
+  for_each = var.functions
+
+  name                = "${var.name_prefix}-${each.key}"
+  app                 = "default"
+  description         = "trailguard ${each.key}"
+  runtime             = var.runtime
+  handler             = "index.handler"
+  initializer_handler = "index.initializer"
+  initializer_timeout = 30
+  memory_size         = var.memory_size
+  timeout             = var.timeout
+  code_type           = "zip"
+  code_filename       = "${each.key}.zip"
+  func_code           = filebase64("${local.package_dir}/${each.key}.zip")
+  agency              = flexibleengine_identity_agency_v3.function[each.key].name
+  vpc_id              = var.dcs == null ? null : var.dcs.vpc_id
+  network_id          = var.dcs == null ? null : var.dcs.subnet_id
+
+  user_data = jsonencode({
+    for k, v in merge(local.common_environment, local.function_environment[each.key], var.extra_environment) : k => v if v != null
+  })
+
+  lifecycle {
+    # The function refuses to start without a whitelist; say so at plan time instead.
+    precondition {
+      condition     = each.key != "login-whitelist" || length(var.ip_whitelist) > 0
+      error_message = "login-whitelist needs ip_whitelist: at least one address or CIDR range."
+    }
+  }
+}
+
+resource "flexibleengine_smn_topic_v2" "cts_events" {
+  count = length(local.cts_functions) > 0 ? 1 : 0
+
+  name         = var.cts_events_topic_name
+  display_name = "CTS key events for trailguard"
+}
+
+# Each key event notification arrives as an SMN trigger event whose message holds the trace.
+resource "flexibleengine_fgs_trigger" "cts_events" {
+  for_each = local.cts_functions
+
+  function_urn = flexibleengine_fgs_function.function[each.key].urn
+  type         = "SMN"
+
+  smn {
+    topic_urn = flexibleengine_smn_topic_v2.cts_events[0].topic_urn
+  }
+}
+
+# Config (RMS) or Cloud Eye event-alarm notifications reach config-compliance through an SMN trigger.
+resource "flexibleengine_fgs_trigger" "config_notifications" {
+  count = var.config_topic_urn != null && contains(var.functions, "config-compliance") ? 1 : 0
+
+  function_urn = flexibleengine_fgs_function.function["config-compliance"].urn
+  type         = "SMN"
+
+  smn {
+    topic_urn = var.config_topic_urn
+  }
+}
+
+# The alert-memory stage flushes what it holds back on a timer.
+resource "flexibleengine_fgs_trigger" "flush" {
+  for_each = var.memory_flush ? var.functions : toset([])
+
+  function_urn = flexibleengine_fgs_function.function[each.key].urn
+  type         = "TIMER"
+
+  timer {
+    name                   = replace("${var.name_prefix}_${each.key}_flush", "-", "_")
+    schedule_type          = "Rate"
+    schedule               = var.flush_schedule
+    additional_information = var.flush_user_event
+  }
+}
+
+resource "flexibleengine_ces_alarmrule" "authorization_failures" {
+  count = var.alarm_enabled && var.metric_mode == "api" && contains(var.functions, "unauthorized-api") ? 1 : 0
+
+  alarm_name        = "${var.name_prefix}-authorization-failures"
+  alarm_description = "Refused API calls seen by trailguard unauthorized-api"
+  alarm_level       = 2
+
+  metric {
+    namespace   = var.metric_namespace
+    metric_name = var.metric_name
+
+    dimensions {
+      name  = "function"
+      value = "unauthorized-api"
+    }
+  }
+
+  condition {
+    period              = 300
+    filter              = "sum"
+    comparison_operator = ">="
+    value               = var.alarm_threshold
+    unit                = "count"
+    count               = 1
+  }
+
+  alarm_actions {
+    type              = "notification"
+    notification_list = [local.topic_urn]
+  }
+}
+
+resource "flexibleengine_dcs_instance_v1" "state" {
+  count = var.dcs == null ? 0 : 1
+
+  name            = "${var.name_prefix}-state"
+  engine          = "Redis"
+  engine_version  = var.dcs.engine_version
+  capacity        = var.dcs.capacity
+  product_id      = var.dcs.product_id
+  password        = var.dcs.password
+  vpc_id          = var.dcs.vpc_id
+  network_id      = var.dcs.subnet_id
+  available_zones = var.dcs.availability_zones
+}

@@ -1,0 +1,264 @@
+locals {
+  package_dir = coalesce(var.package_dir, "${path.module}/../../../dist/functiongraph")
+  topic_urn   = var.existing_topic_urn != null ? var.existing_topic_urn : opentelekomcloud_smn_topic_v2.alerts[0].topic_urn
+
+  # Variables every function reads (README, "Variables every function reads"); unset ones are left out.
+  common_environment = {
+    ALERT_TOPIC         = local.topic_urn
+    ALERT_REGION        = var.region
+    SMN_CLOUD           = "otc"
+    SINK_ENDPOINT       = var.sink_endpoint
+    PROJECT_ID          = var.project_id
+    LOG_LEVEL           = var.log_level
+    MAX_DECOMPRESSED_MB = var.max_decompressed_mb == null ? null : tostring(var.max_decompressed_mb)
+  }
+
+  function_environment = {
+    "login-whitelist" = {
+      IP_WHITELIST          = join(", ", var.ip_whitelist)
+      ALERT_ON_FAILED_LOGIN = tostring(var.alert_on_failed_login)
+      NON_IP_SOURCE         = var.non_ip_source
+    }
+    "unauthorized-api" = {
+      RULE_SETS        = join(",", var.rule_sets)
+      CUSTOM_RULES     = var.custom_rules
+      FILTER_PATTERN   = var.filter_pattern
+      FILTER_RULE_NAME = var.filter_rule_name
+      FILTER_SEVERITY  = var.filter_severity
+      CTS_RULE         = tostring(var.cts_rule)
+      METRIC_MODE      = var.metric_mode
+      METRIC_NAMESPACE = var.metric_namespace
+      METRIC_NAME      = var.metric_name
+      METRIC_ENDPOINT  = var.metric_endpoint
+    }
+    "config-compliance" = {
+      NOTIFY_ON                = join(",", var.notify_on)
+      RULE_INCLUDE             = length(var.rule_include) > 0 ? join(",", var.rule_include) : null
+      RULE_EXCLUDE             = length(var.rule_exclude) > 0 ? join(",", var.rule_exclude) : null
+      ALERT_ON_PUT_EVALUATIONS = tostring(var.alert_on_put_evaluations)
+      HUAWEI_CONSOLE_URL       = var.huawei_console_url
+    }
+  }
+
+  # Least privilege per function: publish to SMN; unauthorized-api also writes its Cloud Eye metric.
+  project_actions = {
+    "login-whitelist"   = ["smn:topic:publish"]
+    "unauthorized-api"  = ["smn:topic:publish", "ces:metricData:create"]
+    "config-compliance" = ["smn:topic:publish"]
+  }
+  # FunctionGraph's VPC access (for the DCS state store) needs the agency to manage the function's ports.
+  vpc_actions       = ["vpc:vpcs:get", "vpc:subnets:get", "vpc:ports:get", "vpc:ports:create", "vpc:ports:delete"]
+  reads_trace_files = ["login-whitelist", "unauthorized-api"]
+  obs_functions     = var.trace_bucket == null ? [] : [for fn in local.reads_trace_files : fn if contains(var.functions, fn)]
+
+  cts_operations = {
+    "login-whitelist"  = var.login_operations
+    "unauthorized-api" = var.unauthorized_api_operations
+  }
+  cts_functions = { for fn, ops in local.cts_operations : fn => ops if contains(var.functions, fn) && length(ops) > 0 }
+  key_events    = var.key_events != null && contains(var.functions, "unauthorized-api")
+}
+
+resource "opentelekomcloud_smn_topic_v2" "alerts" {
+  count = var.existing_topic_urn == null ? 1 : 0
+
+  name         = var.alert_topic_name
+  display_name = "trailguard alerts"
+}
+
+resource "opentelekomcloud_smn_subscription_v2" "alerts" {
+  count = length(var.subscriptions)
+
+  topic_urn = local.topic_urn
+  protocol  = var.subscriptions[count.index].protocol
+  endpoint  = var.subscriptions[count.index].endpoint
+  remark    = "trailguard alerts"
+}
+
+# OTC custom roles list actions only (no resource field): the OBS read is not scoped to the bucket here;
+# narrow it with a bucket policy on the trace bucket if other buckets must stay out of reach.
+resource "opentelekomcloud_identity_role_v3" "function" {
+  for_each = var.functions
+
+  display_name  = "${var.name_prefix}-${each.key}"
+  description   = "trailguard ${each.key}: what the function calls, nothing more"
+  display_layer = "project"
+
+  statement {
+    effect = "Allow"
+    action = concat(local.project_actions[each.key], var.dcs == null ? [] : local.vpc_actions)
+  }
+}
+
+resource "opentelekomcloud_identity_role_v3" "trace_bucket_read" {
+  count = length(local.obs_functions) > 0 ? 1 : 0
+
+  display_name  = "${var.name_prefix}-trace-bucket-read"
+  description   = "trailguard: read CTS trace files"
+  display_layer = "domain"
+
+  statement {
+    effect = "Allow"
+    action = ["obs:object:GetObject", "obs:bucket:ListBucket"]
+  }
+}
+
+resource "opentelekomcloud_identity_agency_v3" "function" {
+  for_each = var.functions
+
+  name                  = "${var.name_prefix}-${each.key}"
+  description           = "FunctionGraph agency of trailguard ${each.key}"
+  delegated_domain_name = "op_svc_cff"
+  domain_roles          = contains(local.obs_functions, each.key) ? [opentelekomcloud_identity_role_v3.trace_bucket_read[0].display_name] : []
+
+  project_role {
+    project = var.region
+    roles   = [opentelekomcloud_identity_role_v3.function[each.key].display_name]
+  }
+}
+
+resource "opentelekomcloud_fgs_function_v2" "function" {
+  for_each = var.functions
+
+  name                = "${var.name_prefix}-${each.key}"
+  app                 = "default"
+  description         = "trailguard ${each.key}"
+  runtime             = var.runtime
+  handler             = "index.handler"
+  initializer_handler = "index.initializer"
+  initializer_timeout = 30
+  memory_size         = var.memory_size
+  timeout             = var.timeout
+  code_type           = "zip"
+  code_filename       = "${each.key}.zip"
+  func_code           = filebase64("${local.package_dir}/${each.key}.zip")
+  agency              = opentelekomcloud_identity_agency_v3.function[each.key].name
+  vpc_id              = var.dcs == null ? null : var.dcs.vpc_id
+  network_id          = var.dcs == null ? null : var.dcs.subnet_id
+
+  user_data = jsonencode({
+    for k, v in merge(local.common_environment, local.function_environment[each.key], var.extra_environment) : k => v if v != null
+  })
+
+  lifecycle {
+    # The function refuses to start without a whitelist; say so at plan time instead.
+    precondition {
+      condition     = each.key != "login-whitelist" || length(var.ip_whitelist) > 0
+      error_message = "login-whitelist needs ip_whitelist: at least one address or CIDR range."
+    }
+  }
+}
+
+# CTS trigger: the function is invoked with {"cts": <trace>} for each listed operation.
+resource "opentelekomcloud_fgs_trigger_v2" "cts" {
+  for_each = local.cts_functions
+
+  function_urn = opentelekomcloud_fgs_function_v2.function[each.key].urn
+  type         = "CTS"
+
+  event_data = jsonencode({
+    name       = replace("${var.name_prefix}_${each.key}", "-", "_")
+    operations = each.value
+  })
+}
+
+# Second path: a CTS key event notification (every operation, filtered on the refusal codes) publishes
+# the trace to a topic of its own, whose SMN trigger invokes unauthorized-api. Never the alert topic.
+resource "opentelekomcloud_smn_topic_v2" "cts_events" {
+  count = local.key_events ? 1 : 0
+
+  name         = var.key_events.topic_name
+  display_name = "CTS key events for trailguard"
+}
+
+resource "opentelekomcloud_cts_event_notification_v3" "refusals" {
+  count = local.key_events ? 1 : 0
+
+  notification_name = replace("${var.name_prefix}_refusals", "-", "_")
+  operation_type    = "complete"
+  topic_id          = opentelekomcloud_smn_topic_v2.cts_events[0].topic_urn
+  status            = "enabled"
+
+  filter {
+    condition = "OR"
+    rule      = [for c in var.key_events.codes : "code = ${c}"]
+  }
+}
+
+resource "opentelekomcloud_fgs_trigger_v2" "cts_events" {
+  count = local.key_events ? 1 : 0
+
+  function_urn = opentelekomcloud_fgs_function_v2.function["unauthorized-api"].urn
+  type         = "SMN"
+  event_data   = jsonencode({ topic_urn = opentelekomcloud_smn_topic_v2.cts_events[0].topic_urn })
+}
+
+# Config (RMS) or Cloud Eye event-alarm notifications reach config-compliance through an SMN trigger.
+resource "opentelekomcloud_fgs_trigger_v2" "config_notifications" {
+  count = var.config_topic_urn != null && contains(var.functions, "config-compliance") ? 1 : 0
+
+  function_urn = opentelekomcloud_fgs_function_v2.function["config-compliance"].urn
+  type         = "SMN"
+  event_data   = jsonencode({ topic_urn = var.config_topic_urn })
+}
+
+# The alert-memory stage flushes what it holds back on a timer.
+resource "opentelekomcloud_fgs_trigger_v2" "flush" {
+  for_each = var.memory_flush ? var.functions : toset([])
+
+  function_urn = opentelekomcloud_fgs_function_v2.function[each.key].urn
+  type         = "TIMER"
+
+  event_data = jsonencode({
+    name          = replace("${var.name_prefix}_${each.key}_flush", "-", "_")
+    schedule_type = "Rate"
+    schedule      = var.flush_schedule
+    user_event    = var.flush_user_event
+  })
+}
+
+resource "opentelekomcloud_ces_alarmrule" "authorization_failures" {
+  count = var.alarm_enabled && var.metric_mode == "api" && contains(var.functions, "unauthorized-api") ? 1 : 0
+
+  alarm_name        = "${var.name_prefix}-authorization-failures"
+  alarm_description = "Refused API calls seen by trailguard unauthorized-api"
+  alarm_level       = 2
+
+  metric {
+    namespace   = var.metric_namespace
+    metric_name = var.metric_name
+
+    dimensions {
+      name  = "function"
+      value = "unauthorized-api"
+    }
+  }
+
+  condition {
+    period              = 300
+    filter              = "sum"
+    comparison_operator = ">="
+    value               = var.alarm_threshold
+    unit                = "count"
+    count               = 1
+  }
+
+  alarm_actions {
+    type              = "notification"
+    notification_list = [local.topic_urn]
+  }
+}
+
+resource "opentelekomcloud_dcs_instance_v2" "state" {
+  count = var.dcs == null ? 0 : 1
+
+  name               = "${var.name_prefix}-state"
+  engine             = "Redis"
+  engine_version     = var.dcs.engine_version
+  capacity           = var.dcs.capacity
+  flavor             = var.dcs.flavor
+  password           = var.dcs.password
+  vpc_id             = var.dcs.vpc_id
+  subnet_id          = var.dcs.subnet_id
+  availability_zones = var.dcs.availability_zones
+}

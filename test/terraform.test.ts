@@ -1,0 +1,243 @@
+/**
+ * The Terraform modules under deploy/terraform, checked offline (they cannot be applied here): they
+ * parse with HashiCorp's HCL parser; every resource type and argument they use is in
+ * docs/terraform-resources.md with its provider documentation source; they follow `terraform fmt`
+ * layout; every variable the functions read (README) is wired; the three clouds offer the same knobs.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FUNCTION_NAMES } from '../shared/detect/detector';
+import { parseHcl, readTerraformModules, type TerraformUsage } from './support/terraform-usage';
+
+const ROOT = join(__dirname, '..');
+const CLOUDS = ['huaweicloud', 'opentelekomcloud', 'flexibleengine'] as const;
+const PROVIDERS = {
+  huaweicloud: 'huaweicloud/huaweicloud',
+  opentelekomcloud: 'opentelekomcloud/opentelekomcloud',
+  flexibleengine: 'FlexibleEngineCloud/flexibleengine',
+};
+const moduleDir = (cloud: string) => join(ROOT, 'deploy', 'terraform', cloud);
+
+type Json = Record<string, unknown>;
+
+const parsedModules = readTerraformModules(CLOUDS.map(moduleDir));
+const usage = new Map<string, TerraformUsage>(
+  CLOUDS.map((cloud) => [cloud, parsedModules.get(moduleDir(cloud)) as TerraformUsage]),
+);
+
+/** docs/terraform-resources.md: `| \`type\` | \`arg\`, \`arg.nested\` | source |` rows. */
+function documentedResources(): Map<string, { args: Set<string>; source: string }> {
+  const table = new Map<string, { args: Set<string>; source: string }>();
+  for (const line of readFileSync(join(ROOT, 'docs', 'terraform-resources.md'), 'utf8').split('\n')) {
+    const cells = line.split('|').map((cell) => cell.trim());
+    const type = /^`([a-z0-9_]+)`$/.exec(cells[1] ?? '')?.[1];
+    if (!type || !/_/.test(type) || cells.length < 5) continue;
+    const args = new Set([...cells[2].matchAll(/`([a-z0-9_.]+)`/g)].map((m) => m[1]));
+    table.set(type, { args, source: cells[3] });
+  }
+  return table;
+}
+
+/** Variables named in README's variable tables (first column, every backticked NAME and alias). */
+function readmeVariables(): Set<string> {
+  const names = new Set<string>();
+  for (const line of readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n')) {
+    const first = line.split('|')[1] ?? '';
+    if (!line.startsWith('| `')) continue;
+    for (const m of first.matchAll(/`([A-Z][A-Z0-9_]+)`/g)) names.add(m[1]);
+  }
+  return names;
+}
+
+function tfFiles(cloud: string): Array<{ name: string; text: string }> {
+  return readdirSync(moduleDir(cloud))
+    .filter((name) => name.endsWith('.tf'))
+    .map((name) => ({ name: `${cloud}/${name}`, text: readFileSync(join(moduleDir(cloud), name), 'utf8') }));
+}
+
+/**
+ * `terraform fmt` layout, re-implemented from hclwrite's formatter (hashicorp/hcl hclwrite/format.go):
+ * a line's indent is two spaces per open bracket group (a line opening several brackets opens one
+ * level); a line `name = <one-line expression>` joins the run of such lines around it, whose `=`
+ * all sit one space after the longest name; a multi-line expression, a blank line, a comment or a
+ * bracket line ends the run. Also: no tabs, no trailing blanks, one final newline.
+ */
+function fmtProblems(name: string, text: string): string[] {
+  const problems: string[] = [];
+  if (!text.endsWith('\n') || text.endsWith('\n\n')) problems.push(`${name}: must end with exactly one newline`);
+  const lines = text.split('\n').slice(0, -1);
+  const indents: number[] = [];
+  let chain: Array<{ line: number; leadEnd: number; eq: number }> = [];
+  const closeChain = () => {
+    const want = Math.max(...chain.map((c) => c.leadEnd)) + 1;
+    for (const c of chain)
+      if (c.eq !== want) problems.push(`${name}:${c.line}: "=" at column ${c.eq}, expected ${want}`);
+    chain = [];
+  };
+  const net = (code: string) => (code.match(/[{[(]|\$\{/g) ?? []).length - (code.match(/[}\])]/g) ?? []).length;
+  lines.forEach((raw, i) => {
+    const n = i + 1;
+    if (/\t/.test(raw)) problems.push(`${name}:${n}: tab`);
+    if (/\s+$/.test(raw)) problems.push(`${name}:${n}: trailing white space`);
+    const line = raw.trim();
+    // Strings (with their interpolations) and comments do not open or close anything.
+    const code = line.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/(^|\s)#.*$/, '');
+    const lineNet = net(code);
+    if (line !== '') {
+      if (lineNet < 0) {
+        let closed = -lineNet;
+        while (closed > 0 && indents.length > 0) {
+          const top = indents[indents.length - 1];
+          if (closed > top) {
+            closed -= top;
+            indents.pop();
+          } else if (closed < top) {
+            indents[indents.length - 1] -= closed;
+            closed = 0;
+          } else {
+            indents.pop();
+            closed = 0;
+          }
+        }
+      }
+      const want = 2 * indents.length;
+      const have = raw.length - raw.trimStart().length;
+      if (have !== want) problems.push(`${name}:${n}: indent ${have}, expected ${want}`);
+      if (lineNet > 0) indents.push(lineNet);
+    }
+    const attr = /^(\s*[A-Za-z0-9_"-]+)(\s*)=(?!=)/.exec(raw);
+    const rhsNet = attr ? net(code.slice(code.indexOf('=') + 1)) : 0;
+    if (attr && rhsNet === 0) {
+      chain.push({ line: n, leadEnd: attr[1].length, eq: attr[1].length + attr[2].length });
+    } else {
+      if (chain.length) closeChain();
+      if (attr && attr[2] !== ' ') problems.push(`${name}:${n}: one space before "=" of a multi-line value`);
+    }
+  });
+  if (chain.length) closeChain();
+  if (indents.length !== 0) problems.push(`${name}: unbalanced brackets`);
+  return problems;
+}
+
+describe.each(CLOUDS)('the %s module', (cloud) => {
+  const used = usage.get(cloud) as TerraformUsage;
+  const table = documentedResources();
+
+  it('parses, and requires its own provider only', () => {
+    expect(used.files.size).toBeGreaterThanOrEqual(3);
+    expect([...used.providers]).toEqual([[cloud, PROVIDERS[cloud]]]);
+    for (const type of used.resources.keys()) expect(type.startsWith(`${cloud}_`)).toBe(true);
+  });
+
+  it('uses only resource types and arguments listed in docs/terraform-resources.md, each with a source', () => {
+    const missing: string[] = [];
+    for (const [type, args] of used.resources) {
+      const row = table.get(type);
+      if (!row) {
+        missing.push(`${type} (no row)`);
+        continue;
+      }
+      expect(row.source).toMatch(new RegExp(`^${cloud}: docs/resources/[a-z0-9_]+\\.md @ [0-9a-f]{8}`));
+      for (const arg of args) if (!row.args.has(arg)) missing.push(`${type}.${arg}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('follows terraform fmt layout', () => {
+    expect(tfFiles(cloud).flatMap((file) => fmtProblems(file.name, file.text))).toEqual([]);
+  });
+
+  it('deploys every function from its zip in dist/functiongraph, with initializer and Node.js 20', () => {
+    const variables = used.files.get('variables.tf')?.variable as Record<string, Json[]>;
+    expect(variables.functions[0].default).toEqual([...FUNCTION_NAMES]);
+    const main = readFileSync(join(moduleDir(cloud), 'main.tf'), 'utf8');
+    expect(main).toContain('filebase64("${local.package_dir}/${each.key}.zip")');
+    expect(main).toContain('"${path.module}/../../../dist/functiongraph"');
+    expect(main).toMatch(/handler\s+= "index\.handler"/);
+    expect(main).toMatch(/initializer_handler\s+= "index\.initializer"/);
+    expect(variables.runtime[0].default).toBe('Node.js20.15');
+    // An empty whitelist is refused at plan time, as the function refuses it at cold start.
+    expect(main).toContain('each.key != "login-whitelist" || length(var.ip_whitelist) > 0');
+  });
+
+  it('passes every variable the functions read (README) to them', () => {
+    const locals = ((used.files.get('main.tf') as Json).locals as Json[])[0];
+    const wired = new Set([
+      ...Object.keys(locals.common_environment as Json),
+      ...Object.values(locals.function_environment as Record<string, Json>).flatMap((env) => Object.keys(env)),
+    ]);
+    // Lambda-only or platform-default settings, and aliases of names that are wired.
+    const notForFunctionGraph = new Set([
+      'ALERT_SINK',
+      'S3_ENDPOINT',
+      'SNS_TOPIC_ARN',
+      'AWS_REGION',
+      'IP',
+      'SMN_Topic',
+    ]);
+    const aliases = new Set(['SMN_TOPIC_URN', 'RegionName']);
+    const wanted = [...readmeVariables()].filter((name) => !notForFunctionGraph.has(name) && !aliases.has(name));
+    expect(wanted).toEqual(
+      expect.arrayContaining(['IP_WHITELIST', 'RULE_SETS', 'METRIC_NAMESPACE', 'NOTIFY_ON', 'LOG_LEVEL']),
+    );
+    expect(wanted.filter((name) => !wired.has(name))).toEqual([]);
+    expect(wired.has('FILTER_RULE_NAME') && wired.has('FILTER_SEVERITY')).toBe(true);
+  });
+
+  it('checks the IP whitelist and the other checkable variables with validation blocks', () => {
+    const variables = used.files.get('variables.tf')?.variable as Record<string, Json[]>;
+    const validated = Object.entries(variables)
+      .filter(([, [body]]) => Array.isArray(body.validation))
+      .map(([name]) => name);
+    expect(validated).toEqual(
+      expect.arrayContaining([
+        'ip_whitelist',
+        'region',
+        'non_ip_source',
+        'metric_namespace',
+        'metric_name',
+        'notify_on',
+        'log_level',
+        'subscriptions',
+        'custom_rules',
+        'flush_schedule',
+      ]),
+    );
+    for (const [name, [body]] of Object.entries(variables))
+      expect([name, typeof body.description]).toEqual([name, 'string']);
+    const ipChecks = (variables.ip_whitelist[0].validation as Json[]).map((v) => String(v.condition));
+    expect(ipChecks.join(' ')).toMatch(/cidrhost/);
+  });
+});
+
+describe('the three modules', () => {
+  it('offer the same variables, but for how CTS events arrive', () => {
+    const names = (cloud: string) =>
+      Object.keys((usage.get(cloud)?.files.get('variables.tf')?.variable as Json) ?? {})
+        .filter(
+          (name) =>
+            !['login_operations', 'unauthorized_api_operations', 'cts_events_topic_name', 'key_events'].includes(name),
+        )
+        .sort();
+    expect(names('opentelekomcloud')).toEqual(names('huaweicloud'));
+    expect(names('flexibleengine')).toEqual(names('huaweicloud'));
+  });
+
+  it('every row of docs/terraform-resources.md is used by a module (no stale rows)', () => {
+    const usedTypes = new Set(CLOUDS.flatMap((cloud) => [...(usage.get(cloud)?.resources.keys() ?? [])]));
+    expect([...documentedResources().keys()].filter((type) => !usedTypes.has(type))).toEqual([]);
+  });
+
+  it('the fmt check itself catches a misaligned "=" and a wrong indent', () => {
+    const bad = 'resource "a_b" "c" {\n  name = "x"\n  description = "y"\n   type = "z"\n}\n';
+    expect(fmtProblems('bad.tf', bad)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/bad\.tf:2: "="/), expect.stringMatching(/bad\.tf:4: indent 3/)]),
+    );
+    expect(fmtProblems('good.tf', 'resource "a_b" "c" {\n  name        = "x"\n  description = "y"\n}\n')).toEqual([]);
+  });
+
+  it('the HCL parser refuses a broken file, so a passing parse means something', () => {
+    const result = parseHcl([{ name: 'broken.tf', text: 'resource "a" "b" {\n' }]).get('broken.tf');
+    expect(result).toEqual({ error: expect.stringMatching(/Unclosed configuration block/) });
+  });
+});
