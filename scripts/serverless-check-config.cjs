@@ -159,6 +159,8 @@ class TrailguardCheckConfig {
       ALERT_TOPIC:
         String(params.alertTopicArn || '').trim() ||
         `arn:aws:sns:${region}:000000000000:${serviceName}-${stage}-alerts`,
+      // '' = the table the stack creates (serverless.yml, StateTable).
+      STATE_STORE: String(params.stateStore || '').trim() || `dynamodb://${serviceName}-${stage}-state`,
       ...(custom.deployTimeValues || {}),
     };
     const fromParameter = parameterOfVariable(this.serverless.serviceDir, this.serverless.configurationFilename);

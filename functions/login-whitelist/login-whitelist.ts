@@ -204,5 +204,6 @@ export const loginWhitelist: Detector<LoginWhitelistConfig> = {
     ...detectLoginOutsideWhitelist(event, config),
     ...detectFailedLogins(event, config.failedLogins),
   ],
-  describe: (group) => (group.rule === RULE_LOGIN_FAILED ? describeFailedLogins(group) : describeLoginAlert(group)),
+  describe: (group, config) =>
+    group.rule === RULE_LOGIN_FAILED ? describeFailedLogins(group) : describeLoginAlert(group, config),
 };

@@ -215,6 +215,9 @@ export function isRefusedCtsCall(event: TraceEvent): boolean {
     const status = String(member('code') ?? '');
     if (status === '401' || status === '403') return true;
   }
+  // The HTTP status, when the trace has one, outranks wording: a call answered below 400 was not refused.
+  const httpStatus = Number(member('code'));
+  if (Number.isInteger(httpStatus) && httpStatus >= 100 && httpStatus < 400) return false;
   return (
     CTS_REFUSAL.test(code) ||
     CTS_REFUSAL.test(event.error?.message ?? '') ||

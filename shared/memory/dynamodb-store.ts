@@ -100,7 +100,7 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
           ExclusiveStartKey,
         }),
       );
-      items.push(...(output.Items ?? []));
+      for (const item of output.Items ?? []) items.push(item);
       ExclusiveStartKey = output.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     return items;

@@ -93,7 +93,7 @@ export function loadMemoryConfig(env: Env, problems: ConfigProblems, options: Me
   const thresholds = thresholdText ? parseThresholds(thresholdText.value, list) : [];
   const suppressions: Suppression[] = [];
   const inline = readEnv(env, 'SUPPRESS');
-  if (inline) suppressions.push(...parseSuppressions(inline.value, 'SUPPRESS', list));
+  if (inline) for (const entry of parseSuppressions(inline.value, 'SUPPRESS', list)) suppressions.push(entry);
   const file = readEnv(env, 'SUPPRESS_FILE');
   if (file) {
     let text: string | undefined;

@@ -169,7 +169,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
           string[],
         ];
         cursor = next;
-        keys.push(...batch);
+        for (const key of batch) keys.push(key);
       } while (cursor !== '0');
       if (keys.length === 0) return [];
       const values = (await run(['MGET', ...keys])) as Array<string | null>;

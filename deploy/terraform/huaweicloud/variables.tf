@@ -474,3 +474,69 @@ variable "dcs" {
     error_message = "The DCS password is 8-32 characters with three of: lower case, upper case, digits, special characters."
   }
 }
+
+# --- Alert memory (README "Alert memory"): where state lives and how repeats are folded.
+
+variable "state_store" {
+  description = "STATE_STORE: memory, or redis://host:port / rediss://host:port (a DCS instance; the function then needs VPC access). Unset: memory across warm invocations only."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.state_store == null || can(regex("^(memory|rediss?://[^\\s]+)$", var.state_store))
+    error_message = "STATE_STORE on FunctionGraph is memory, redis://... or rediss://... (dynamodb:// is AWS only)."
+  }
+}
+
+variable "state_password" {
+  description = "STATE_PASSWORD: the DCS (Redis) password, if it is not in the URL."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "state_timeout" {
+  description = "STATE_TIMEOUT: how long one state-store call may take before the alert is sent without memory (fail open), e.g. 300ms."
+  type        = string
+  default     = null
+}
+
+variable "dedup_ttl" {
+  description = "DEDUP_TTL: how long an event id is remembered (idempotency), e.g. 24h."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dedup_ttl == null || can(regex("^[0-9]+(ms|s|m|h|d)$", var.dedup_ttl))
+    error_message = "DEDUP_TTL is a duration like 30s, 15m, 1h or 24h."
+  }
+}
+
+variable "dedup_window" {
+  description = "DEDUP_WINDOW: findings of one group key within this window are held for one roll-up; 0 turns it off, e.g. 15m."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dedup_window == null || can(regex("^(0|[0-9]+(ms|s|m|h|d))$", var.dedup_window))
+    error_message = "DEDUP_WINDOW is 0 or a duration like 30s, 15m, 1h."
+  }
+}
+
+variable "thresholds" {
+  description = "THRESHOLDS: rule=N/period pairs, e.g. login-failed=5/10m,unauthorized-api-calls=20/1h."
+  type        = string
+  default     = null
+}
+
+variable "suppress" {
+  description = "SUPPRESS: a JSON list of suppressions ({pattern, rules, reason, expires})."
+  type        = string
+  default     = null
+}
+
+variable "suppress_file" {
+  description = "SUPPRESS_FILE: path of a JSON file of suppressions inside the function package."
+  type        = string
+  default     = null
+}

@@ -11,6 +11,14 @@ locals {
     PROJECT_ID          = var.project_id
     LOG_LEVEL           = var.log_level
     MAX_DECOMPRESSED_MB = var.max_decompressed_mb == null ? null : tostring(var.max_decompressed_mb)
+    STATE_STORE         = var.state_store
+    STATE_PASSWORD      = var.state_password
+    STATE_TIMEOUT       = var.state_timeout
+    DEDUP_TTL           = var.dedup_ttl
+    DEDUP_WINDOW        = var.dedup_window
+    THRESHOLDS          = var.thresholds
+    SUPPRESS            = var.suppress
+    SUPPRESS_FILE       = var.suppress_file
   }
 
   function_environment = {
