@@ -15,7 +15,8 @@ import { errorMessage, isRetryable, SinkError } from '../../shared/errors';
 import { unwrapEnvelope } from '../../shared/intake/unwrap-envelope';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { buildAlert, DetectionRun } from '../../shared/pipeline';
-import type { InvocationDeps, InvocationResult } from '../../shared/platform/invoke';
+import { flushMemory, type InvocationDeps, type InvocationResult } from '../../shared/platform/invoke';
+import { rememberGroups, suppressFindings, undoOutcome } from '../../shared/memory/memory-stage';
 import type { FetchObjectWithMetadata } from '../../shared/platform/s3-fetch';
 import { publishAlerts } from '../../shared/sinks/publish-alerts';
 import { keyFacts } from './digest-format';
@@ -59,8 +60,12 @@ export async function invokeTrailIntegrity(
   };
   let ingestFailure: unknown;
   let run: DetectionRun<TrailIntegrityConfig> | undefined;
+  /** Roll-ups of the alert memory's ended windows, sent by the scheduled flush like every function's. */
+  let rolledUpDelivered = 0;
+  const memory = deps.memory;
 
   if (isScheduledEvent(event)) {
+    if (memory) rolledUpDelivered = (await flushMemory(trailIntegrity.name, memory, deps)).delivered;
     if (!deps.store) log.warn({}, 'liveness flush without a state store: nothing to check');
     else {
       try {
@@ -121,6 +126,7 @@ export async function invokeTrailIntegrity(
       }
     }
     run = new DetectionRun(trailIntegrity, config, {
+      suppress: memory ? (findings) => suppressFindings(findings, memory.config, now.getTime()).kept : undefined,
       fetchObject: deps.fetchObject,
       maxDecompressedBytes: deps.maxDecompressedBytes,
       onRejected: (rejected) =>
@@ -136,14 +142,21 @@ export async function invokeTrailIntegrity(
     }
   }
 
-  const alerts: Alert[] = [...(run?.alerts() ?? []), ...integrityAlerts(config, extra)];
-  let delivered = 0;
+  // Tamper alerts go through the alert memory (repeats, dedup window, thresholds), like every function's.
+  const remembered =
+    run && memory ? await rememberGroups(trailIntegrity, config, run.groups(), memory, now.getTime(), log) : undefined;
+  const alerts: Alert[] = [
+    ...(remembered ? remembered.alerts : (run?.alerts() ?? [])),
+    ...integrityAlerts(config, extra),
+  ];
+  let delivered = rolledUpDelivered;
   let failure: unknown;
   if (alerts.length > 0) {
     try {
-      delivered = (await publishAlerts(alerts, deps.sinks(), log)).delivered;
+      delivered += (await publishAlerts(alerts, deps.sinks(), log)).delivered;
     } catch (error) {
       failure = error;
+      if (remembered && memory) await undoOutcome(trailIntegrity.name, memory, remembered, log);
     }
   }
   const stats = run?.stats;

@@ -40,9 +40,10 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
   const cloudTrailEndpoint = readEnv(env, 'CLOUDTRAIL_ENDPOINT')?.value;
   const functionRegion = readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? sinkConfig.region ?? 'us-east-1';
   // Liveness keeps "time last seen" in the alert-memory stage's store (STATE_STORE), like the others' dedup state.
-  const store =
-    options.store ?? memoryStageRecords(createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion)));
-  if (!options.store) reportMemoryAtColdStart(log, loaded.memory, Date.now());
+  // Tamper alerts go through that stage too (repeats, dedup window, thresholds, suppressions).
+  const memory = createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion));
+  const store = options.store ?? memoryStageRecords(memory);
+  reportMemoryAtColdStart(log, loaded.memory, Date.now());
   const s3Clients = new Map<string, Promise<S3Client>>();
   const s3For = (bucketRegion: string | undefined) => {
     const region = bucketRegion ?? functionRegion;
@@ -87,6 +88,7 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
       fetchWithMetadata,
       resolveKey,
       store,
+      memory,
       now: options.now,
       maxDecompressedBytes,
       sinks: () =>
