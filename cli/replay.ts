@@ -9,7 +9,7 @@ import type { Alert, AlertSink } from '../shared/alert/alert';
 import { Command, Option } from 'commander';
 import { readEnv, type Env } from '../shared/platform/env-config';
 import { ConfigError, errorMessage } from '../shared/errors';
-import { inlineValue } from '../shared/alert/alert-text';
+import { capMessage, inlineValue } from '../shared/alert/alert-text';
 import { createLogger, type LogLevel, redactText } from '../shared/platform/logger';
 import { loadFunctionConfig } from '../shared/platform/load-function-config';
 import { DetectionRun } from '../shared/pipeline';
@@ -26,6 +26,7 @@ import { collectInputFiles, readInput } from './read-inputs';
 import type { CliCommand } from './command';
 import type { CliIo } from './io';
 import { replayMemory } from './replay-memory';
+import { checkReplayedFiles, type ReplayIntegrity } from './verify';
 
 /** What `replay --help` adds below the options. */
 const REPLAY_HELP_AFTER = `
@@ -37,10 +38,13 @@ Configuration comes from the same environment variables as the deployed function
   unauthorized-api    RULE_SETS, CUSTOM_RULES, FILTER_PATTERN, CTS_RULE
   config-compliance   NOTIFY_ON, RULE_INCLUDE, RULE_EXCLUDE, ALERT_ON_PUT_EVALUATIONS
   trail-integrity     TRAIL_BUCKETS, TRAIL_KMS_KEYS (tamper events; digests: trailguard verify)
+  every function      with --verify: the digests among the inputs are checked first, and each alert
+                      says whether the log file its record came from is valid, invalid or unlisted
   every function      MAX_DECOMPRESSED_MB, LOG_LEVEL (with --sink: structured log lines at that level)
 
 Exit codes: 0 ran fine (alerts or not), 2 usage or configuration error, 1 some input could not be
-processed or a publish failed (everything else was still processed and reported).`;
+processed or a publish failed (everything else was still processed and reported); with --verify,
+also 1 when a file is invalid, missing or unlisted.`;
 
 /** The options commander parses for replay (camel-cased long names). */
 interface ReplayOptions {
@@ -54,6 +58,8 @@ interface ReplayOptions {
   fetch?: boolean;
   s3Endpoint?: string;
   state?: string;
+  verify?: boolean;
+  publicKeys?: string;
 }
 
 /** What replay says about an S3 pointer it does not follow (counted as skipped, not rejected). */
@@ -69,6 +75,9 @@ const CLI_SECRET_VARIABLES = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
 ];
+
+/** An alert as `--verify` prints and publishes it: which log file its record came from, and that file's verdict. */
+type CheckedAlert = Alert & { integrity?: { file: string; status: string; reason: string } };
 
 function humanAlert(alert: Alert): string {
   return [
@@ -202,9 +211,29 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const quiet = options.quiet === true;
   const json = options.json === true;
 
+  if (options.publicKeys !== undefined && options.verify !== true)
+    throw new ConfigError('--public-keys needs --verify');
   const { files, problems, warnings } = await collectInputFiles(paths);
   for (const problem of problems) io.err(`error: ${problem}`);
   for (const warning of warnings) io.err(`warning: ${warning}`);
+  // --verify: the digests among the inputs are checked before any record is, so each alert can say
+  // whether the log file behind it is one the digests vouch for.
+  const integrity: ReplayIntegrity | undefined = options.verify
+    ? await checkReplayedFiles(
+        files.map((file) => file.path).filter((path) => path !== '-'),
+        { publicKeys: options.publicKeys },
+        io,
+      )
+    : undefined;
+  if (integrity)
+    for (const r of integrity.results)
+      if (r.status !== 'valid' && (r.status !== 'unverifiable' || !quiet))
+        io.err(
+          redactText(`integrity: ${r.status} ${r.kind} ${inlineValue(r.file, 600)}: ${inlineValue(r.reason, 600)}`),
+        );
+  /** Which input file each event that produced findings was read from (first reading wins, as duplicates do). */
+  const fileOfEvent = new Map<string, string>();
+  let currentFile = '';
   const metric = detector.metric;
   const counter = metricCounter(detector, config);
   const s3Endpoint = options.s3Endpoint;
@@ -223,7 +252,13 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           ),
         }
       : { unfetchedHint: UNFETCHED_HINT }),
-    onFindings: counter.onFindings,
+    onFindings: integrity
+      ? (findings) => {
+          for (const finding of findings)
+            if (!fileOfEvent.has(finding.event.id)) fileOfEvent.set(finding.event.id, currentFile);
+          counter.onFindings?.(findings);
+        }
+      : counter.onFindings,
     // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
     onRejected: (rejected) =>
       io.err(
@@ -242,6 +277,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
       io.progress(
         `[${index + 1}/${files.length}] ${Math.round(doneBytes / 1e6)}/${Math.round(totalBytes / 1e6)} MB, ${run.stats.records} records`,
       );
+    currentFile = file.path;
     try {
       await run.ingestBytes(await readInput(file), file.path === '-' ? 'stdin' : file.path);
     } catch (error) {
@@ -252,11 +288,12 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   }
   if (progress) io.progress('');
 
-  const alerts = await memory.remember(detector, config, run.groups());
+  const remembered = await memory.remember(detector, config, run.groups());
+  const alerts = integrity ? remembered.map((alert) => withIntegrity(alert, fileOfEvent, integrity)) : remembered;
   for (const alert of alerts) {
     // The reader of stdout has gone (`| head -1`): nothing more to print, and no error in that.
     if (io.outClosed?.()) break;
-    io.out(json ? alertJsonLine(alert) : humanAlert(alert));
+    io.out(json ? checkedAlertJsonLine(alert) : humanAlert(alert));
     const draining = io.drain?.();
     if (draining) await draining;
   }
@@ -292,9 +329,52 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
         ` (${stats.findings} finding(s)), ${stats.rejected} rejected, ${stats.skipped} skipped${skipDetail(stats)}, ${stats.duplicates} duplicate(s)`,
     );
     if (metric) io.err(`${metric.settings(config).name}: ${counter.count()} (not published by replay)`);
+    if (integrity) io.err(integrity.summaryLine);
   }
   await memory.close();
-  return problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed ? 1 : 0;
+  const failed = problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed;
+  return failed || integrity?.failed ? 1 : 0;
+}
+
+/** Worst first: what an alert built from several files reports. */
+const STATUS_RANK: Record<string, number> = { invalid: 0, unlisted: 1, missing: 2, unverifiable: 3, valid: 4 };
+/** Integrity lines an alert carries at most (one per doubtful file); the count of the rest follows. */
+const INTEGRITY_LINES = 5;
+
+/**
+ * The alert with the verdict on the log file(s) its records came from: `integrity` (the worst of them)
+ * for --json, and one `Trail integrity: …` line per file that is not valid at the top of the message.
+ */
+function withIntegrity(
+  alert: Alert,
+  fileOfEvent: ReadonlyMap<string, string>,
+  integrity: ReplayIntegrity,
+): CheckedAlert {
+  const verdicts = new Map<string, { file: string; status: string; reason: string }>();
+  for (const id of alert.eventIds) {
+    const file = fileOfEvent.get(id);
+    if (file === undefined || verdicts.has(file)) continue;
+    verdicts.set(file, integrity.verdictOf(file));
+  }
+  const sorted = [...verdicts.values()].sort((a, b) => (STATUS_RANK[a.status] ?? 9) - (STATUS_RANK[b.status] ?? 9));
+  if (sorted.length === 0) return alert;
+  const doubtful = sorted.filter((v) => v.status !== 'valid');
+  const lines = doubtful
+    .slice(0, INTEGRITY_LINES)
+    .map(
+      (v) =>
+        `Trail integrity: log file ${inlineValue(v.file, 600)} is ${v.status.toUpperCase()}: ${inlineValue(v.reason, 600)}`,
+    );
+  if (doubtful.length > INTEGRITY_LINES)
+    lines.push(`Trail integrity: … and ${doubtful.length - INTEGRITY_LINES} more file(s)`);
+  const message = lines.length > 0 ? capMessage(`${lines.join('\n')}\n\n${alert.message}`) : alert.message;
+  return { ...alert, message, integrity: sorted[0] };
+}
+
+function checkedAlertJsonLine(alert: CheckedAlert): string {
+  if (!alert.integrity) return alertJsonLine(alert);
+  const line = alertJsonLine(alert);
+  return `${line.slice(0, -1)},"integrity":${JSON.stringify(alert.integrity)}}`;
 }
 
 function thousands(count: number): string {
@@ -329,6 +409,14 @@ export const replayCommand: CliCommand = {
         'unauthorized-api only: rule sets or rule ids, comma-separated (unauthorized, unauthorized-v1.4, cis, cis-v1.4, all, CloudWatch.1, …)',
       )
       .option('--state <store>', 'memory stage state: memory (default) | dynamodb://<table> | redis://host:port')
+      .option(
+        '--verify',
+        'check the digests among the inputs first; each alert says whether its log file is valid, invalid or unlisted',
+      )
+      .option(
+        '--public-keys <file>',
+        'with --verify: the JSON "aws cloudtrail list-public-keys" prints (default: ListPublicKeys)',
+      )
       .option('--quiet', 'no summary on stderr')
       .option(
         '--fetch',

@@ -117,6 +117,55 @@ export async function runVerify(options: VerifyOptions, io: CliIo): Promise<numb
   return hasFailures(results) ? 1 : 0;
 }
 
+/** What `replay --verify` learned about its input files before replaying them. */
+export interface ReplayIntegrity {
+  results: FileResult[];
+  /** Something is invalid, missing or unlisted. */
+  failed: boolean;
+  /** The verdict on one replayed file (a path as replay read it). */
+  verdictOf(path: string): { file: string; status: FileResult['status']; reason: string };
+  summaryLine: string;
+}
+
+/**
+ * `replay --verify`: the files replay is about to read, verified as one local archive (digests and log
+ * files matched by their `AWSLogs/…` path), with the keys `verify` would use.
+ */
+export async function checkReplayedFiles(
+  paths: readonly string[],
+  options: Pick<VerifyOptions, 'publicKeys' | 'endpoint' | 'region'>,
+  io: CliIo,
+): Promise<ReplayIntegrity> {
+  const region = options.region ?? io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const resolveKey = await keyResolver({ target: '', ...options }, region);
+  const entries: ArchiveEntry[] = paths.map((path) => ({ name: path, key: path.split('\\').join('/') }));
+  const { results, summary } = await verifyArchive(
+    entries,
+    { read: async (entry) => readFile(entry.name) },
+    { local: true, resolveKey, concurrency: 2 },
+  );
+  const byFile = new Map(results.map((r) => [r.file, r]));
+  return {
+    results,
+    failed: hasFailures(results),
+    verdictOf: (path) => {
+      const found = byFile.get(path);
+      if (found) return { file: found.file, status: found.status, reason: found.reason };
+      return {
+        file: path === '-' ? 'stdin' : path,
+        status: 'unverifiable',
+        reason: path === '-' ? 'read from stdin' : 'not a CloudTrail or CTS log file',
+      };
+    },
+    summaryLine:
+      `verify: ${summary.digests} digest(s), ${summary.logFiles} log file(s); ` +
+      (Object.entries(summary.byStatus)
+        .filter(([, n]) => n > 0)
+        .map(([status, n]) => `${n} ${status}`)
+        .join(', ') || 'nothing to check'),
+  };
+}
+
 async function keyResolver(options: VerifyOptions, region: string): Promise<KeyResolver> {
   if (options.publicKeys !== undefined) {
     let text: string;
