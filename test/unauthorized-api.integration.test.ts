@@ -91,6 +91,18 @@ describe('unauthorized-api on Lambda', () => {
     expect(cloudWatch.calls[0].body.MetricData?.[0].Value).toBe(300);
   });
 
+  it('suppressed refusals are not dropped: a second datum of the same metric with Outcome=suppressed', async () => {
+    const suppress = JSON.stringify([{ pattern: '{ $.eventID != "denied-0" }', reason: 'known probe' }]);
+    const result = await handler({ SUPPRESS: suppress })(refusals(3), CONTEXT);
+    expect(result).toMatchObject({ suppressed: 2, metric: { value: 1, suppressed: 2, published: true } });
+    expect(cloudWatch.calls).toHaveLength(1);
+    expect(cloudWatch.calls[0].body.MetricData).toMatchObject([
+      { MetricName: 'AuthorizationFailureCount', Value: 1 },
+      { MetricName: 'AuthorizationFailureCount', Value: 2, Dimensions: [{ Name: 'Outcome', Value: 'suppressed' }] },
+    ]);
+    expect(cloudWatch.calls[0].body.MetricData?.[0]).not.toHaveProperty('Dimensions');
+  });
+
   it('an event matched by two unauthorized rules counts once', async () => {
     await handler({ RULE_SETS: 'unauthorized,unauthorized-v1.4' })(refusals(1), CONTEXT);
     expect(cloudWatch.calls[0].body.MetricData?.[0].Value).toBe(1);

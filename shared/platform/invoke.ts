@@ -39,7 +39,14 @@ export interface InvocationResult {
   /** SQS partial batch response (ReportBatchItemFailures): always empty, a failure throws instead. */
   batchItemFailures?: Array<{ itemIdentifier: string }>;
   /** The metric value of this invocation, when the function has a metric. */
-  metric?: { name: string; value: number; published: boolean; via: 'api' | 'emf' | 'lost' };
+  metric?: {
+    name: string;
+    value: number;
+    /** Events muted by a suppression, sent as the same metric with the dimension Outcome=suppressed (when above 0). */
+    suppressed: number;
+    published: boolean;
+    via: 'api' | 'emf' | 'lost';
+  };
 }
 
 export interface InvocationDeps {
@@ -70,10 +77,18 @@ export async function invokeDetector<Config>(
   const counter = metricCounter(detector, config);
   // Suppressed findings: one debug line each, one info line per invocation with the counts per entry.
   const suppressedBy = new Map<number, number>();
+  // Events the metric would have counted but a suppression muted: the metric's `Outcome=suppressed` datum.
+  let suppressedMetric = 0;
   const run = new DetectionRun(detector, config, {
     suppress: memory
       ? (findings) => {
           const { kept, suppressed } = suppressFindings(findings, memory.config, now);
+          if (
+            metric &&
+            !kept.some((finding) => metric.counts(finding, config)) &&
+            suppressed.some(({ finding }) => metric.counts(finding, config))
+          )
+            suppressedMetric += 1;
           for (const { finding, index, reason } of suppressed) {
             suppressedBy.set(index, (suppressedBy.get(index) ?? 0) + 1);
             log.debug(
@@ -116,7 +131,9 @@ export async function invokeDetector<Config>(
     alerts.length > 0
       ? Promise.resolve().then(() => publishAlerts(alerts, deps.sinks(), log))
       : Promise.resolve({ delivered: 0 }),
-    publisher ? publisher.publish(counter.count(), (deps.now ?? (() => new Date()))()) : Promise.resolve(),
+    publisher
+      ? publisher.publish(counter.count(), (deps.now ?? (() => new Date()))(), { suppressed: suppressedMetric })
+      : Promise.resolve(),
   ]);
   // A failed metric call never fails the invocation: a retry would send every delivered alert again.
   // The count goes out as an EMF line instead (same namespace and name), so the alarm still sees it.
@@ -124,7 +141,8 @@ export async function invokeDetector<Config>(
   if (metricOutcome.status === 'rejected' && settings) {
     const fallback = deps.metricFallback?.(settings);
     metricVia = fallback ? 'emf' : 'lost';
-    if (fallback) await fallback.publish(counter.count(), (deps.now ?? (() => new Date()))());
+    if (fallback)
+      await fallback.publish(counter.count(), (deps.now ?? (() => new Date()))(), { suppressed: suppressedMetric });
     log.error(
       { err: metricOutcome.reason, metric: settings.name, value: counter.count(), fallback: metricVia },
       'metric publish failed',
@@ -169,6 +187,7 @@ export async function invokeDetector<Config>(
           metric: {
             name: settings.name,
             value: counter.count(),
+            suppressed: suppressedMetric,
             published: publisher !== undefined && metricVia !== 'lost',
             via: metricVia,
           },

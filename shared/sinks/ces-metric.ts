@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { MetricSettings } from '../detect/detector';
 import { ConfigError, SinkError } from '../errors';
 import { ConfigProblems, readEnv, type Env } from '../platform/env-config';
-import type { MetricPublisher } from './metrics';
+import { type MetricPublisher, OUTCOME_DIMENSION, SUPPRESSED_OUTCOME } from './metrics';
 import { type AkSkCredentials, signRequest } from './sign-sdk-hmac-sha256';
 import type { SmnCloud } from './sink-config';
 
@@ -79,16 +79,22 @@ export function cesMetricBody(
   dimensions: CesDimension[],
   count: number,
   timestamp: Date,
+  suppressed = 0,
 ): CesDatum[] {
+  const datum = (value: number, dims: CesDimension[]): CesDatum => ({
+    metric: { namespace, metric_name: metricName, dimensions: dims },
+    ttl: CES_TTL_SECONDS,
+    collect_time: timestamp.getTime(),
+    value,
+    unit: 'count',
+    type: 'int',
+  });
+  // Suppressed events: a second datum with one more dimension (a separate Cloud Eye metric, so an alarm
+  // rule on the function's datum is unchanged). Dropped when the dimensions are already full.
+  if (suppressed <= 0 || dimensions.length >= CES_MAX_DIMENSIONS) return [datum(count, dimensions)];
   return [
-    {
-      metric: { namespace, metric_name: metricName, dimensions },
-      ttl: CES_TTL_SECONDS,
-      collect_time: timestamp.getTime(),
-      value: count,
-      unit: 'count',
-      type: 'int',
-    },
+    datum(count, dimensions),
+    datum(suppressed, [...dimensions, { name: OUTCOME_DIMENSION, value: SUPPRESSED_OUTCOME }]),
   ];
 }
 
@@ -247,8 +253,10 @@ export function createCesMetricPublisher(options: CesMetricOptions): MetricPubli
   }
 
   return {
-    async publish(count, timestamp) {
-      const body = JSON.stringify(cesMetricBody(settings.namespace, settings.name, dimensions, count, timestamp));
+    async publish(count, timestamp, counts = {}) {
+      const body = JSON.stringify(
+        cesMetricBody(settings.namespace, settings.name, dimensions, count, timestamp, counts.suppressed ?? 0),
+      );
       for (let attempt = 1; ; attempt++) {
         let detail: string;
         let retryable: boolean;
