@@ -112,7 +112,13 @@ export function signDigest(
  * `hours` hourly digests starting at `start`, each listing `logsPerHour[i]` log files (0 gives an empty
  * digest). The first digest is a starting digest (null previous fields).
  */
-export function buildChain(key: SigningKey, start: number, logsPerHour: number[], prefix = ''): Chain {
+export function buildChain(
+  key: SigningKey,
+  start: number,
+  logsPerHour: number[],
+  prefix = '',
+  logBytes: (at: number, i: number) => Buffer = (at, i) => logFileBytes(at, 3 + i),
+): Chain {
   const files: ChainFile[] = [];
   let previous: { key: string; json: Buffer; signature: string } | undefined;
   logsPerHour.forEach((count, hour) => {
@@ -122,7 +128,7 @@ export function buildChain(key: SigningKey, start: number, logsPerHour: number[]
       const at = from + (i + 1) * 600_000;
       const log: ChainFile = {
         key: logKey(at, `u${hour}x${i}abcdefghijkl`.slice(0, 16), prefix),
-        bytes: logFileBytes(at, 3 + i),
+        bytes: logBytes(at, i),
         kind: 'log',
       };
       files.push(log);
