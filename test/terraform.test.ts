@@ -4,7 +4,9 @@
  * docs/terraform-resources.md with its provider documentation source; they follow `terraform fmt`
  * layout; every variable the functions read (README) is wired; the three clouds offer the same knobs.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FUNCTION_NAMES } from '../shared/detect/detector';
 import { parseHcl, readTerraformModules, type TerraformUsage } from './support/terraform-usage';
@@ -20,6 +22,39 @@ const moduleDir = (cloud: string) => join(ROOT, 'deploy', 'terraform', cloud);
 
 type Json = Record<string, unknown>;
 
+/** The real `terraform` binary, when installed: fmt and variable validation run offline (no providers). */
+const terraform = (args: string[], cwd: string) =>
+  spawnSync('terraform', args, {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' },
+  });
+const HAVE_TERRAFORM = terraform(['version'], ROOT).status === 0;
+if (!HAVE_TERRAFORM)
+  console.warn('terraform is not installed: `terraform fmt -check` and the validation-block runs are SKIPPED');
+const withTerraform = HAVE_TERRAFORM ? it : it.skip;
+
+/** The resource types of the module's DCS instance: the attributes the module reads from it. */
+const DCS_TYPES = {
+  huaweicloud: 'huaweicloud_dcs_instance',
+  opentelekomcloud: 'opentelekomcloud_dcs_instance_v2',
+  flexibleengine: 'flexibleengine_dcs_instance_v1',
+};
+
+/** docs/terraform-resources.md, section "Attributes read": type → attributes. */
+function documentedAttributes(): Map<string, Set<string>> {
+  const text = readFileSync(join(ROOT, 'docs', 'terraform-resources.md'), 'utf8');
+  const section = text.split(/^## /m).find((part) => part.startsWith('Attributes read')) ?? '';
+  const table = new Map<string, Set<string>>();
+  for (const line of section.split('\n')) {
+    const cells = line.split('|').map((cell) => cell.trim());
+    const type = /^`([a-z0-9_]+)`$/.exec(cells[1] ?? '')?.[1];
+    if (type) table.set(type, new Set([...cells[2].matchAll(/`([a-z0-9_]+)`/g)].map((m) => m[1])));
+  }
+  return table;
+}
+
 const parsedModules = readTerraformModules(CLOUDS.map(moduleDir));
 const usage = new Map<string, TerraformUsage>(
   CLOUDS.map((cloud) => [cloud, parsedModules.get(moduleDir(cloud)) as TerraformUsage]),
@@ -28,7 +63,8 @@ const usage = new Map<string, TerraformUsage>(
 /** docs/terraform-resources.md: `| \`type\` | \`arg\`, \`arg.nested\` | source |` rows. */
 function documentedResources(): Map<string, { args: Set<string>; source: string }> {
   const table = new Map<string, { args: Set<string>; source: string }>();
-  for (const line of readFileSync(join(ROOT, 'docs', 'terraform-resources.md'), 'utf8').split('\n')) {
+  const text = readFileSync(join(ROOT, 'docs', 'terraform-resources.md'), 'utf8');
+  for (const line of text.split(/^## Attributes read/m)[0].split('\n')) {
     const cells = line.split('|').map((cell) => cell.trim());
     const type = /^`([a-z0-9_]+)`$/.exec(cells[1] ?? '')?.[1];
     if (!type || !/_/.test(type) || cells.length < 5) continue;
@@ -149,8 +185,7 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
 
   it('deploys every function from its zip in dist/functiongraph, with initializer and Node.js 20', () => {
     const variables = used.files.get('variables.tf')?.variable as Record<string, Json[]>;
-    // trail-integrity is not in the Terraform modules yet (docs/deploy-functiongraph.md: console steps).
-    expect(variables.functions[0].default).toEqual(FUNCTION_NAMES.filter((fn) => fn !== 'trail-integrity'));
+    expect(variables.functions[0].default).toEqual([...FUNCTION_NAMES]);
     const main = readFileSync(join(moduleDir(cloud), 'main.tf'), 'utf8');
     expect(main).toContain('filebase64("${local.package_dir}/${each.key}.zip")');
     expect(main).toContain('"${path.module}/../../../dist/functiongraph"');
@@ -178,10 +213,9 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
       // DynamoDB and CloudTrail endpoints: AWS only.
       'STATE_ENDPOINT',
       'CLOUDTRAIL_ENDPOINT',
-      // trail-integrity is not in the Terraform modules yet (console steps in docs/deploy-functiongraph.md).
+      // trail-integrity's S3 bucket and KMS key rules: AWS only (on CTS it watches the CTS service).
       'TRAIL_BUCKETS',
       'TRAIL_KMS_KEYS',
-      'DELIVERY_GAP',
     ]);
     const aliases = new Set(['SMN_TOPIC_URN', 'RegionName']);
     const wanted = [...readmeVariables()].filter((name) => !notForFunctionGraph.has(name) && !aliases.has(name));
@@ -190,6 +224,9 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
     );
     expect(wanted.filter((name) => !wired.has(name))).toEqual([]);
     expect(wired.has('FILTER_RULE_NAME') && wired.has('FILTER_SEVERITY')).toBe(true);
+    expect(Object.keys((locals.function_environment as Record<string, Json>)['trail-integrity'])).toEqual([
+      'DELIVERY_GAP',
+    ]);
   });
 
   it('checks the IP whitelist and the other checkable variables with validation blocks', () => {
@@ -209,6 +246,7 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
         'subscriptions',
         'custom_rules',
         'flush_schedule',
+        'delivery_gap',
       ]),
     );
     for (const [name, [body]] of Object.entries(variables))
@@ -218,13 +256,123 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
   });
 });
 
+describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, terraform itself', (cloud) => {
+  const used = usage.get(cloud) as TerraformUsage;
+  const main = readFileSync(join(moduleDir(cloud), 'main.tf'), 'utf8');
+  const locals = () => ((used.files.get('main.tf') as Json).locals as Json[])[0];
+  const variables = () => used.files.get('variables.tf')?.variable as Record<string, Json[]>;
+
+  it('deploys trail-integrity: SMN publish, OBS read of trace_bucket, CTS operations on CTS, always a timer', () => {
+    expect((locals().project_actions as Json)['trail-integrity']).toEqual(['smn:topic:publish']);
+    expect(locals().reads_trace_files).toEqual(expect.arrayContaining(['trail-integrity']));
+    // The flush timer is how delivery gaps are found: trail-integrity has it whatever memory_flush says.
+    expect(locals().flush_functions).toBe(
+      '${var.memory_flush ? var.functions : setintersection(var.functions, ["trail-integrity"])}',
+    );
+    expect(main).toMatch(/"flush" \{\n {2}for_each = local\.flush_functions\n/);
+    if (cloud === 'flexibleengine') {
+      // No CTS trigger: the key-event topic's SMN trigger reaches trail-integrity too.
+      expect(String(locals().cts_functions)).toContain('"trail-integrity"');
+      expect(variables().trail_integrity_operations).toBeUndefined();
+    } else {
+      expect((locals().cts_operations as Json)['trail-integrity']).toBe('${var.trail_integrity_operations}');
+      expect(variables().trail_integrity_operations[0].default).toEqual([
+        'CTS:tracker;notification:deleteTracker;updateTracker;deleteNotification;updateNotification;updateNotificationStatus',
+      ]);
+    }
+  });
+
+  it('points STATE_STORE / STATE_PASSWORD at the DCS instance it creates, reading only documented attributes', () => {
+    const type = DCS_TYPES[cloud];
+    const env = locals().common_environment as Json;
+    expect([env.STATE_STORE, env.STATE_PASSWORD]).toEqual(['${local.state_store}', '${local.state_password}']);
+    expect(locals().state_store).toBe('${var.state_store != null ? var.state_store : local.dcs_address}');
+    expect(locals().state_password).toBe(
+      '${var.state_password != null ? var.state_password : (var.dcs == null || var.state_store != null ? null : var.dcs.password)}',
+    );
+    const host = cloud === 'flexibleengine' ? 'ip' : 'domain_name';
+    expect(locals().dcs_address).toBe(
+      `\${var.dcs == null ? null : "redis://\${${type}.state[0].${host}}:\${coalesce(${type}.state[0].port, 6379)}"}`,
+    );
+    const documented = documentedAttributes().get(type);
+    expect(documented).toBeDefined();
+    const text = tfFiles(cloud)
+      .map((file) => file.text)
+      .join('\n');
+    const read = [...text.matchAll(new RegExp(`\\b${type}\\.[a-z0-9_]+(?:\\[[^\\]]*\\])?\\.([a-z0-9_]+)`, 'g'))].map(
+      (m) => m[1],
+    );
+    expect(read.length).toBeGreaterThan(0);
+    expect(read.filter((attr) => !documented?.has(attr))).toEqual([]);
+  });
+
+  withTerraform('is as `terraform fmt -check` wants it (the real binary)', () => {
+    const result = terraform(['fmt', '-check', '-recursive', '-no-color', '.'], moduleDir(cloud));
+    expect([result.status, result.stdout.trim()]).toEqual([0, '']);
+  });
+
+  withTerraform('its validation blocks pass good values and refuse bad ones (terraform plan of variables.tf)', () => {
+    const dir = mkdtempSync(join(tmpdir(), `tg-tf-${cloud}-`));
+    try {
+      cpSync(join(moduleDir(cloud), 'variables.tf'), join(dir, 'variables.tf'));
+      expect(terraform(['init', '-input=false', '-no-color'], dir).status).toBe(0);
+      const plan = (vars: Json) => {
+        writeFileSync(join(dir, 'case.tfvars.json'), JSON.stringify(vars));
+        const r = terraform(['plan', '-input=false', '-no-color', '-var-file=case.tfvars.json'], dir);
+        return { status: r.status, out: `${r.stdout}${r.stderr}`.replace(/[│╷╵]/g, '').replace(/\s+/g, ' ') };
+      };
+      const region =
+        cloud === 'opentelekomcloud' ? 'eu-de' : cloud === 'flexibleengine' ? 'eu-west-0' : 'ap-southeast-1';
+      const good = plan({
+        region,
+        functions: [...FUNCTION_NAMES],
+        ip_whitelist: ['203.0.113.0/24', '198.51.100.7', '2001:db8::/48'],
+        delivery_gap: 'logs=2h, digests=90m',
+        subscriptions: [{ protocol: 'email', endpoint: 'secops@example.com' }],
+        dcs: { vpc_id: 'v', subnet_id: 's', password: 'Secret_123', availability_zones: ['a'], product_id: 'p' },
+      });
+      expect(good).toEqual({ status: 0, out: expect.stringContaining('No changes') });
+      const bad = plan({
+        region: 'Mars',
+        functions: ['trail-integrity', 'nope'],
+        ip_whitelist: ['10.0.0.300'],
+        delivery_gap: 'digests=30m',
+        log_level: 'loud',
+        flush_schedule: '90m',
+      });
+      expect(bad.status).not.toBe(0);
+      for (const message of [
+        'The region must be a region name',
+        'The functions are login-whitelist, unauthorized-api, config-compliance and trail-integrity.',
+        'Every whitelist entry must be an IPv4 or IPv6 address or a CIDR range.',
+        'DELIVERY_GAP: digests are delivered hourly',
+        'The log level is one of',
+        'The rate is 1m to 60m.',
+      ])
+        expect(bad.out).toContain(message);
+      for (const gap of ['0', 'soon', 'logs=30x', 'digests=59m'])
+        expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 1]);
+      for (const gap of ['30m', '45', 'logs=30m,digests=2h', 'digests=1d'])
+        expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 0]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the three modules', () => {
   it('offer the same variables, but for how CTS events arrive', () => {
     const names = (cloud: string) =>
       Object.keys((usage.get(cloud)?.files.get('variables.tf')?.variable as Json) ?? {})
         .filter(
           (name) =>
-            !['login_operations', 'unauthorized_api_operations', 'cts_events_topic_name', 'key_events'].includes(name),
+            ![
+              'login_operations',
+              'unauthorized_api_operations',
+              'trail_integrity_operations',
+              'cts_events_topic_name',
+              'key_events',
+            ].includes(name),
         )
         .sort();
     expect(names('opentelekomcloud')).toEqual(names('huaweicloud'));

@@ -2,6 +2,12 @@ locals {
   package_dir = coalesce(var.package_dir, "${path.module}/../../../dist/functiongraph")
   topic_urn   = var.existing_topic_urn != null ? var.existing_topic_urn : flexibleengine_smn_topic_v2.alerts[0].topic_urn
 
+  # The DCS instance, when created here, is the state store unless state_store says otherwise. The port
+  # is the instance's (6379 unless customised); its attribute may be unknown until apply.
+  dcs_address    = var.dcs == null ? null : "redis://${flexibleengine_dcs_instance_v1.state[0].ip}:${coalesce(flexibleengine_dcs_instance_v1.state[0].port, 6379)}"
+  state_store    = var.state_store != null ? var.state_store : local.dcs_address
+  state_password = var.state_password != null ? var.state_password : (var.dcs == null || var.state_store != null ? null : var.dcs.password)
+
   # Variables every function reads (README, "Variables every function reads"); unset ones are left out.
   common_environment = {
     ALERT_TOPIC         = local.topic_urn
@@ -11,8 +17,8 @@ locals {
     PROJECT_ID          = var.project_id
     LOG_LEVEL           = var.log_level
     MAX_DECOMPRESSED_MB = var.max_decompressed_mb == null ? null : tostring(var.max_decompressed_mb)
-    STATE_STORE         = var.state_store
-    STATE_PASSWORD      = var.state_password
+    STATE_STORE         = local.state_store
+    STATE_PASSWORD      = local.state_password
     STATE_TIMEOUT       = var.state_timeout
     DEDUP_TTL           = var.dedup_ttl
     DEDUP_WINDOW        = var.dedup_window
@@ -46,6 +52,10 @@ locals {
       ALERT_ON_PUT_EVALUATIONS = tostring(var.alert_on_put_evaluations)
       HUAWEI_CONSOLE_URL       = var.huawei_console_url
     }
+    # TRAIL_BUCKETS and TRAIL_KMS_KEYS name S3 buckets and KMS keys: AWS only.
+    "trail-integrity" = {
+      DELIVERY_GAP = var.delivery_gap
+    }
   }
 
   # Least privilege per function: publish to SMN; unauthorized-api also writes its Cloud Eye metric.
@@ -53,15 +63,18 @@ locals {
     "login-whitelist"   = ["smn:topic:publish"]
     "unauthorized-api"  = ["smn:topic:publish", "ces:metricData:create"]
     "config-compliance" = ["smn:topic:publish"]
+    "trail-integrity"   = ["smn:topic:publish"]
   }
   # FunctionGraph's VPC access (for the DCS state store) needs the agency to manage the function's ports.
   vpc_actions       = ["vpc:vpcs:get", "vpc:subnets:get", "vpc:ports:get", "vpc:ports:create", "vpc:ports:delete"]
-  reads_trace_files = ["login-whitelist", "unauthorized-api"]
+  reads_trace_files = ["login-whitelist", "unauthorized-api", "trail-integrity"]
   obs_functions     = var.trace_bucket == null ? [] : [for fn in local.reads_trace_files : fn if contains(var.functions, fn)]
 
   # No CTS trigger on Flexible Engine: CTS key event notifications publish to an SMN topic, and these
   # functions get an SMN trigger on it (docs/deploy-functiongraph.md, "CTS key event notifications").
-  cts_functions = toset([for fn in ["login-whitelist", "unauthorized-api"] : fn if contains(var.functions, fn)])
+  # trail-integrity always gets the timer: its delivery-gap check runs on it.
+  flush_functions = var.memory_flush ? var.functions : setintersection(var.functions, ["trail-integrity"])
+  cts_functions   = toset([for fn in ["login-whitelist", "unauthorized-api", "trail-integrity"] : fn if contains(var.functions, fn)])
 }
 
 resource "flexibleengine_smn_topic_v2" "alerts" {
@@ -190,9 +203,9 @@ resource "flexibleengine_fgs_trigger" "config_notifications" {
   }
 }
 
-# The alert-memory stage flushes what it holds back on a timer.
+# The alert-memory stage flushes what it holds back on a timer; trail-integrity checks delivery gaps on it.
 resource "flexibleengine_fgs_trigger" "flush" {
-  for_each = var.memory_flush ? var.functions : toset([])
+  for_each = local.flush_functions
 
   function_urn = flexibleengine_fgs_function.function[each.key].urn
   type         = "TIMER"

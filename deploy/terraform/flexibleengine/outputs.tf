@@ -9,8 +9,8 @@ output "function_urns" {
 }
 
 output "state_store_address" {
-  description = "host:port of the DCS instance, when created: give it to the alert-memory stage through extra_environment."
-  value       = var.dcs == null ? null : "${flexibleengine_dcs_instance_v1.state[0].ip}:${flexibleengine_dcs_instance_v1.state[0].port}"
+  description = "redis://host:port of the DCS instance, when created: the functions' STATE_STORE unless state_store is set."
+  value       = local.dcs_address
 }
 
 output "cts_events_topic_urn" {

@@ -24,11 +24,11 @@ variable "name_prefix" {
 variable "functions" {
   description = "Which functions to deploy."
   type        = set(string)
-  default     = ["login-whitelist", "unauthorized-api", "config-compliance"]
+  default     = ["login-whitelist", "unauthorized-api", "config-compliance", "trail-integrity"]
 
   validation {
-    condition     = length(setsubtract(var.functions, ["login-whitelist", "unauthorized-api", "config-compliance"])) == 0
-    error_message = "The functions are login-whitelist, unauthorized-api and config-compliance."
+    condition     = length(setsubtract(var.functions, ["login-whitelist", "unauthorized-api", "config-compliance", "trail-integrity"])) == 0
+    error_message = "The functions are login-whitelist, unauthorized-api, config-compliance and trail-integrity."
   }
 }
 
@@ -381,10 +381,33 @@ variable "config_topic_urn" {
   }
 }
 
+# trail-integrity.
+
+variable "delivery_gap" {
+  description = "DELIVERY_GAP: quiet time before a delivery-gap alert: one duration (log files) or logs=30m,digests=2h; digests at least 1h. Unset: logs=30m,digests=2h."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.delivery_gap == null || try(alltrue([for part in split(",", var.delivery_gap) : (
+      can(regex("^(?i)\\s*((logs|digests)\\s*=\\s*)?[0-9]{1,6}\\s*[smhd]?\\s*$", part)) && tonumber(regex("[0-9]+", part)) > 0
+    )]), false)
+    error_message = "DELIVERY_GAP is one duration like 30m or 2h (a bare number is minutes), or logs=30m,digests=2h."
+  }
+
+  validation {
+    condition = var.delivery_gap == null || try(alltrue([for part in split(",", var.delivery_gap) : (
+      !can(regex("^(?i)\\s*digests", part)) ||
+      tonumber(regex("[0-9]+", part)) * lookup({ s = 1, m = 60, h = 3600, d = 86400 }, lower(regex("([smhdSMHD]?)\\s*$", part)[0]), 60) >= 3600
+    )]), false)
+    error_message = "DELIVERY_GAP: digests are delivered hourly; a digest gap under 1h would alert every hour."
+  }
+}
+
 # Triggers.
 
 variable "cts_events_topic_name" {
-  description = "SMN topic that CTS key event notifications publish traces to (Flexible Engine has no CTS trigger): login-whitelist and unauthorized-api get an SMN trigger on it."
+  description = "SMN topic that CTS key event notifications publish traces to (Flexible Engine has no CTS trigger): login-whitelist, unauthorized-api and trail-integrity get an SMN trigger on it."
   type        = string
   default     = "trailguard-cts-events"
 
@@ -395,7 +418,7 @@ variable "cts_events_topic_name" {
 }
 
 variable "memory_flush" {
-  description = "Add the timer trigger that flushes the alert-memory stage (every flush_schedule) to every function."
+  description = "Add the timer trigger that flushes the alert-memory stage (every flush_schedule) to every function. trail-integrity always has it: its delivery-gap check runs on it."
   type        = bool
   default     = false
 }
@@ -420,7 +443,7 @@ variable "flush_user_event" {
 # Trace files in OBS, and the state store.
 
 variable "trace_bucket" {
-  description = "OBS bucket of CTS trace files, when a function reads them: login-whitelist and unauthorized-api get read access to it."
+  description = "OBS bucket of CTS trace files, when a function reads them: login-whitelist, unauthorized-api and trail-integrity get read access to it."
   type        = string
   default     = null
 
@@ -431,7 +454,7 @@ variable "trace_bucket" {
 }
 
 variable "dcs" {
-  description = "Create a DCS (Redis) instance for the alert-memory state store, in this VPC and subnet; the functions get VPC access to it."
+  description = "Create a DCS (Redis) instance for the alert-memory state store, in this VPC and subnet; the functions get VPC access to it, and STATE_STORE / STATE_PASSWORD point at it unless state_store / state_password are set."
   type = object({
     vpc_id             = string
     subnet_id          = string

@@ -9,6 +9,6 @@ output "function_urns" {
 }
 
 output "state_store_address" {
-  description = "host:port of the DCS instance, when created: give it to the alert-memory stage through extra_environment."
-  value       = var.dcs == null ? null : "${huaweicloud_dcs_instance.state[0].ip}:${huaweicloud_dcs_instance.state[0].port}"
+  description = "redis://host:port of the DCS instance, when created: the functions' STATE_STORE unless state_store is set."
+  value       = local.dcs_address
 }

@@ -24,11 +24,11 @@ variable "name_prefix" {
 variable "functions" {
   description = "Which functions to deploy."
   type        = set(string)
-  default     = ["login-whitelist", "unauthorized-api", "config-compliance"]
+  default     = ["login-whitelist", "unauthorized-api", "config-compliance", "trail-integrity"]
 
   validation {
-    condition     = length(setsubtract(var.functions, ["login-whitelist", "unauthorized-api", "config-compliance"])) == 0
-    error_message = "The functions are login-whitelist, unauthorized-api and config-compliance."
+    condition     = length(setsubtract(var.functions, ["login-whitelist", "unauthorized-api", "config-compliance", "trail-integrity"])) == 0
+    error_message = "The functions are login-whitelist, unauthorized-api, config-compliance and trail-integrity."
   }
 }
 
@@ -381,6 +381,29 @@ variable "config_topic_urn" {
   }
 }
 
+# trail-integrity.
+
+variable "delivery_gap" {
+  description = "DELIVERY_GAP: quiet time before a delivery-gap alert: one duration (log files) or logs=30m,digests=2h; digests at least 1h. Unset: logs=30m,digests=2h."
+  type        = string
+  default     = null
+
+  validation {
+    condition = var.delivery_gap == null || try(alltrue([for part in split(",", var.delivery_gap) : (
+      can(regex("^(?i)\\s*((logs|digests)\\s*=\\s*)?[0-9]{1,6}\\s*[smhd]?\\s*$", part)) && tonumber(regex("[0-9]+", part)) > 0
+    )]), false)
+    error_message = "DELIVERY_GAP is one duration like 30m or 2h (a bare number is minutes), or logs=30m,digests=2h."
+  }
+
+  validation {
+    condition = var.delivery_gap == null || try(alltrue([for part in split(",", var.delivery_gap) : (
+      !can(regex("^(?i)\\s*digests", part)) ||
+      tonumber(regex("[0-9]+", part)) * lookup({ s = 1, m = 60, h = 3600, d = 86400 }, lower(regex("([smhdSMHD]?)\\s*$", part)[0]), 60) >= 3600
+    )]), false)
+    error_message = "DELIVERY_GAP: digests are delivered hourly; a digest gap under 1h would alert every hour."
+  }
+}
+
 # Triggers.
 
 variable "login_operations" {
@@ -405,6 +428,17 @@ variable "unauthorized_api_operations" {
   }
 }
 
+variable "trail_integrity_operations" {
+  description = "CTS trigger operations of trail-integrity: the CTS calls that delete, weaken or silence a tracker or a key event notification."
+  type        = list(string)
+  default     = ["CTS:tracker;notification:deleteTracker;updateTracker;deleteNotification;updateNotification;updateNotificationStatus"]
+
+  validation {
+    condition     = length(var.trail_integrity_operations) <= 10 && alltrue([for o in var.trail_integrity_operations : can(regex("^[A-Za-z0-9_]+:[A-Za-z0-9_;-]+:[A-Za-z0-9_;-]+$", o))])
+    error_message = "At most 10 operations entries, each service:resource types:trace names."
+  }
+}
+
 variable "key_events" {
   description = "Second path for unauthorized-api: a CTS key event notification on every operation whose code is one of codes, published to an SMN topic of its own that triggers the function. Catches refusals of operations the CTS trigger does not list."
   type = object({
@@ -420,7 +454,7 @@ variable "key_events" {
 }
 
 variable "memory_flush" {
-  description = "Add the timer trigger that flushes the alert-memory stage (every flush_schedule) to every function."
+  description = "Add the timer trigger that flushes the alert-memory stage (every flush_schedule) to every function. trail-integrity always has it: its delivery-gap check runs on it."
   type        = bool
   default     = false
 }
@@ -445,7 +479,7 @@ variable "flush_user_event" {
 # Trace files in OBS, and the state store.
 
 variable "trace_bucket" {
-  description = "OBS bucket of CTS trace files, when a function reads them: login-whitelist and unauthorized-api get read access to it."
+  description = "OBS bucket of CTS trace files, when a function reads them: login-whitelist, unauthorized-api and trail-integrity get read access to it."
   type        = string
   default     = null
 
@@ -456,13 +490,13 @@ variable "trace_bucket" {
 }
 
 variable "dcs" {
-  description = "Create a DCS (Redis) instance for the alert-memory state store, in this VPC and subnet; the functions get VPC access to it."
+  description = "Create a DCS (Redis) instance for the alert-memory state store, in this VPC and subnet; the functions get VPC access to it, and STATE_STORE / STATE_PASSWORD point at it unless state_store / state_password are set."
   type = object({
     vpc_id             = string
     subnet_id          = string
     password           = string
     availability_zones = list(string)
-    product_id         = optional(string, "redis.ha.xu1.large.r2.1")
+    flavor             = optional(string, "redis.ha.xu1.large.r2.1")
     capacity           = optional(number, 1)
     engine_version     = optional(string, "5.0")
   })
