@@ -60,6 +60,18 @@ const usage = new Map<string, TerraformUsage>(
   CLOUDS.map((cloud) => [cloud, parsedModules.get(moduleDir(cloud)) as TerraformUsage]),
 );
 
+/** Every `variable` of a module, from all its files (variables.tf and the generated shared_variables.tf). */
+function variablesOf(cloud: string): Record<string, Json[]> {
+  const files = [...(usage.get(cloud)?.files.values() ?? [])];
+  return Object.assign({}, ...files.map((json) => (json.variable as Json | undefined) ?? {}));
+}
+
+/** Every local of a module, merged over its `locals` blocks (main.tf and shared_locals.tf). */
+function localsOf(cloud: string): Json {
+  const files = [...(usage.get(cloud)?.files.values() ?? [])];
+  return Object.assign({}, ...files.flatMap((json) => (json.locals as Json[] | undefined) ?? []));
+}
+
 /** docs/terraform-resources.md: `| \`type\` | \`arg\`, \`arg.nested\` | source |` rows. */
 function documentedResources(): Map<string, { args: Set<string>; source: string }> {
   const table = new Map<string, { args: Set<string>; source: string }>();
@@ -184,11 +196,13 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
   });
 
   it('deploys every function from its zip in dist/functiongraph, with initializer and Node.js 20', () => {
-    const variables = used.files.get('variables.tf')?.variable as Record<string, Json[]>;
+    const variables = variablesOf(cloud);
     expect(variables.functions[0].default).toEqual([...FUNCTION_NAMES]);
     const main = readFileSync(join(moduleDir(cloud), 'main.tf'), 'utf8');
     expect(main).toContain('filebase64("${local.package_dir}/${each.key}.zip")');
-    expect(main).toContain('"${path.module}/../../../dist/functiongraph"');
+    expect(localsOf(cloud).package_dir).toBe(
+      '${coalesce(var.package_dir, "${path.module}/../../../dist/functiongraph")}',
+    );
     expect(main).toMatch(/handler\s+= "index\.handler"/);
     expect(main).toMatch(/initializer_handler\s+= "index\.initializer"/);
     expect(variables.runtime[0].default).toBe('Node.js20.15');
@@ -197,7 +211,7 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
   });
 
   it('passes every variable the functions read (README) to them', () => {
-    const locals = ((used.files.get('main.tf') as Json).locals as Json[])[0];
+    const locals = localsOf(cloud);
     const wired = new Set([
       ...Object.keys(locals.common_environment as Json),
       ...Object.values(locals.function_environment as Record<string, Json>).flatMap((env) => Object.keys(env)),
@@ -230,7 +244,7 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
   });
 
   it('checks the IP whitelist and the other checkable variables with validation blocks', () => {
-    const variables = used.files.get('variables.tf')?.variable as Record<string, Json[]>;
+    const variables = variablesOf(cloud);
     const validated = Object.entries(variables)
       .filter(([, [body]]) => Array.isArray(body.validation))
       .map(([name]) => name);
@@ -257,10 +271,9 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
 });
 
 describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, terraform itself', (cloud) => {
-  const used = usage.get(cloud) as TerraformUsage;
   const main = readFileSync(join(moduleDir(cloud), 'main.tf'), 'utf8');
-  const locals = () => ((used.files.get('main.tf') as Json).locals as Json[])[0];
-  const variables = () => used.files.get('variables.tf')?.variable as Record<string, Json[]>;
+  const locals = () => localsOf(cloud);
+  const variables = () => variablesOf(cloud);
 
   it('deploys trail-integrity: SMN publish, OBS read of trace_bucket, CTS operations on CTS, always a timer', () => {
     expect((locals().project_actions as Json)['trail-integrity']).toEqual(['smn:topic:publish']);
@@ -311,59 +324,63 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
     expect([result.status, result.stdout.trim()]).toEqual([0, '']);
   });
 
-  withTerraform('its validation blocks pass good values and refuse bad ones (terraform plan of variables.tf)', () => {
-    const dir = mkdtempSync(join(tmpdir(), `tg-tf-${cloud}-`));
-    try {
-      cpSync(join(moduleDir(cloud), 'variables.tf'), join(dir, 'variables.tf'));
-      expect(terraform(['init', '-input=false', '-no-color'], dir).status).toBe(0);
-      const plan = (vars: Json) => {
-        writeFileSync(join(dir, 'case.tfvars.json'), JSON.stringify(vars));
-        const r = terraform(['plan', '-input=false', '-no-color', '-var-file=case.tfvars.json'], dir);
-        return { status: r.status, out: `${r.stdout}${r.stderr}`.replace(/[│╷╵]/g, '').replace(/\s+/g, ' ') };
-      };
-      const region =
-        cloud === 'opentelekomcloud' ? 'eu-de' : cloud === 'flexibleengine' ? 'eu-west-0' : 'ap-southeast-1';
-      const good = plan({
-        region,
-        functions: [...FUNCTION_NAMES],
-        ip_whitelist: ['203.0.113.0/24', '198.51.100.7', '2001:db8::/48'],
-        delivery_gap: 'logs=2h, digests=90m',
-        subscriptions: [{ protocol: 'email', endpoint: 'secops@example.com' }],
-        dcs: { vpc_id: 'v', subnet_id: 's', password: 'Secret_123', availability_zones: ['a'], product_id: 'p' },
-      });
-      expect(good).toEqual({ status: 0, out: expect.stringContaining('No changes') });
-      const bad = plan({
-        region: 'Mars',
-        functions: ['trail-integrity', 'nope'],
-        ip_whitelist: ['10.0.0.300'],
-        delivery_gap: 'digests=30m',
-        log_level: 'loud',
-        flush_schedule: '90m',
-      });
-      expect(bad.status).not.toBe(0);
-      for (const message of [
-        'The region must be a region name',
-        'The functions are login-whitelist, unauthorized-api, config-compliance and trail-integrity.',
-        'Every whitelist entry must be an IPv4 or IPv6 address or a CIDR range.',
-        'DELIVERY_GAP: digests are delivered hourly',
-        'The log level is one of',
-        'The rate is 1m to 60m.',
-      ])
-        expect(bad.out).toContain(message);
-      for (const gap of ['0', 'soon', 'logs=30x', 'digests=59m'])
-        expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 1]);
-      for (const gap of ['30m', '45', 'logs=30m,digests=2h', 'digests=1d'])
-        expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 0]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  withTerraform(
+    'its validation blocks pass good values and refuse bad ones (terraform plan of the variable files)',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), `tg-tf-${cloud}-`));
+      try {
+        for (const name of ['variables.tf', 'shared_variables.tf'])
+          cpSync(join(moduleDir(cloud), name), join(dir, name));
+        expect(terraform(['init', '-input=false', '-no-color'], dir).status).toBe(0);
+        const plan = (vars: Json) => {
+          writeFileSync(join(dir, 'case.tfvars.json'), JSON.stringify(vars));
+          const r = terraform(['plan', '-input=false', '-no-color', '-var-file=case.tfvars.json'], dir);
+          return { status: r.status, out: `${r.stdout}${r.stderr}`.replace(/[│╷╵]/g, '').replace(/\s+/g, ' ') };
+        };
+        const region =
+          cloud === 'opentelekomcloud' ? 'eu-de' : cloud === 'flexibleengine' ? 'eu-west-0' : 'ap-southeast-1';
+        const good = plan({
+          region,
+          functions: [...FUNCTION_NAMES],
+          ip_whitelist: ['203.0.113.0/24', '198.51.100.7', '2001:db8::/48'],
+          delivery_gap: 'logs=2h, digests=90m',
+          subscriptions: [{ protocol: 'email', endpoint: 'secops@example.com' }],
+          dcs: { vpc_id: 'v', subnet_id: 's', password: 'Secret_123', availability_zones: ['a'], product_id: 'p' },
+        });
+        expect(good).toEqual({ status: 0, out: expect.stringContaining('No changes') });
+        const bad = plan({
+          region: 'Mars',
+          functions: ['trail-integrity', 'nope'],
+          ip_whitelist: ['10.0.0.300'],
+          delivery_gap: 'digests=30m',
+          log_level: 'loud',
+          flush_schedule: '90m',
+        });
+        expect(bad.status).not.toBe(0);
+        for (const message of [
+          'The region must be a region name',
+          'The functions are login-whitelist, unauthorized-api, config-compliance and trail-integrity.',
+          'Every whitelist entry must be an IPv4 or IPv6 address or a CIDR range.',
+          'DELIVERY_GAP: digests are delivered hourly',
+          'The log level is one of',
+          'The rate is 1m to 60m.',
+        ])
+          expect(bad.out).toContain(message);
+        for (const gap of ['0', 'soon', 'logs=30x', 'digests=59m'])
+          expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 1]);
+        for (const gap of ['30m', '45', 'logs=30m,digests=2h', 'digests=1d'])
+          expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 0]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe('the three modules', () => {
   it('offer the same variables, but for how CTS events arrive', () => {
     const names = (cloud: string) =>
-      Object.keys((usage.get(cloud)?.files.get('variables.tf')?.variable as Json) ?? {})
+      Object.keys(variablesOf(cloud))
         .filter(
           (name) =>
             ![
@@ -377,6 +394,31 @@ describe('the three modules', () => {
         .sort();
     expect(names('opentelekomcloud')).toEqual(names('huaweicloud'));
     expect(names('flexibleengine')).toEqual(names('huaweicloud'));
+  });
+
+  it('share one source of their common variables and locals (deploy/terraform/_shared), copied in sync', () => {
+    const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'terraform-sync.mjs'), '--check'], {
+      encoding: 'utf8',
+    });
+    expect([result.status, result.stderr]).toEqual([0, '']);
+    for (const cloud of CLOUDS)
+      for (const name of ['variables.tf', 'locals.tf']) {
+        const copy = readFileSync(join(moduleDir(cloud), `shared_${name}`), 'utf8');
+        const source = readFileSync(join(ROOT, 'deploy', 'terraform', '_shared', name), 'utf8');
+        expect(copy).toBe(
+          `# GENERATED from deploy/terraform/_shared/${name} by \`node scripts/terraform-sync.mjs\`: edit that file, then run it.\n\n${source}`,
+        );
+      }
+    // What stays per module is what differs: provider resources, the region, the console URL, the DCS
+    // flavour argument, and how CTS events arrive.
+    for (const cloud of CLOUDS)
+      expect(Object.keys((usage.get(cloud)?.files.get('variables.tf')?.variable as Json) ?? {}).length).toBeLessThan(8);
+    expect(
+      fmtProblems('_shared/variables.tf', readFileSync(join(ROOT, 'deploy/terraform/_shared/variables.tf'), 'utf8')),
+    ).toEqual([]);
+    expect(
+      fmtProblems('_shared/locals.tf', readFileSync(join(ROOT, 'deploy/terraform/_shared/locals.tf'), 'utf8')),
+    ).toEqual([]);
   });
 
   it('every row of docs/terraform-resources.md is used by a module (no stale rows)', () => {
