@@ -377,6 +377,121 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
   );
 });
 
+describe('the shared locals, evaluated by terraform (huaweicloud variables; the locals are one copy)', () => {
+  // The module's variable files and shared_locals.tf, with the three provider-derived locals stubbed and
+  // outputs of what the functions would get: `terraform apply` of outputs only needs no provider.
+  const STUB = `locals {
+  smn_cloud   = "test"
+  topic_urn   = "urn:smn:ap-southeast-1:0123456789abcdef:trailguard-alerts"
+  dcs_address = var.dcs == null ? null : "redis://dcs.example.internal:6379"
+}
+
+output "env" {
+  sensitive = true
+  value = { for fn in var.functions : fn => {
+    for k, v in merge(local.common_environment, local.function_environment[fn], var.extra_environment) : k => v if v != null
+  } }
+}
+
+output "flush" {
+  value = local.flush_functions
+}
+
+output "obs" {
+  value = local.obs_functions
+}
+`;
+  const cases: Array<{ name: string; vars: Json; check: (out: Record<string, Json>) => void }> = [
+    {
+      name: 'defaults: trail-integrity alone has the timer, no state store',
+      vars: {},
+      check: (out) => {
+        expect(out.flush).toEqual(['trail-integrity']);
+        expect(out.obs).toEqual([]);
+        const env = out.env as Record<string, Json>;
+        expect(Object.keys(env).sort()).toEqual([...FUNCTION_NAMES].sort());
+        expect(env['trail-integrity']).not.toHaveProperty('DELIVERY_GAP');
+        expect(env['trail-integrity']).not.toHaveProperty('STATE_STORE');
+        expect(env['trail-integrity'].SMN_CLOUD).toBe('test');
+      },
+    },
+    {
+      name: 'a DCS instance becomes STATE_STORE, its password STATE_PASSWORD',
+      vars: {
+        dcs: { vpc_id: 'v', subnet_id: 's', password: 'Secret_123', availability_zones: ['a'] },
+        delivery_gap: 'logs=2h,digests=3h',
+        memory_flush: true,
+        trace_bucket: 'cts-traces',
+      },
+      check: (out) => {
+        const env = out.env as Record<string, Json>;
+        for (const fn of FUNCTION_NAMES) {
+          expect(env[fn].STATE_STORE).toBe('redis://dcs.example.internal:6379');
+          expect(env[fn].STATE_PASSWORD).toBe('Secret_123');
+        }
+        expect(env['trail-integrity'].DELIVERY_GAP).toBe('logs=2h,digests=3h');
+        expect((out.flush as unknown as string[]).sort()).toEqual([...FUNCTION_NAMES].sort());
+        expect((out.obs as unknown as string[]).sort()).toEqual([
+          'login-whitelist',
+          'trail-integrity',
+          'unauthorized-api',
+        ]);
+      },
+    },
+    {
+      name: 'state_store wins over the DCS instance, and then its password is not sent',
+      vars: {
+        dcs: { vpc_id: 'v', subnet_id: 's', password: 'Secret_123', availability_zones: ['a'] },
+        state_store: 'rediss://other.example:6380',
+        functions: ['login-whitelist'],
+      },
+      check: (out) => {
+        const env = (out.env as Record<string, Json>)['login-whitelist'];
+        expect(env.STATE_STORE).toBe('rediss://other.example:6380');
+        expect(env).not.toHaveProperty('STATE_PASSWORD');
+        expect(out.flush).toEqual([]);
+      },
+    },
+    {
+      name: 'state_password wins over the DCS password',
+      vars: {
+        dcs: { vpc_id: 'v', subnet_id: 's', password: 'Secret_123', availability_zones: ['a'] },
+        state_password: 'Other_456',
+      },
+      check: (out) => {
+        const env = (out.env as Record<string, Json>)['config-compliance'];
+        expect([env.STATE_STORE, env.STATE_PASSWORD]).toEqual(['redis://dcs.example.internal:6379', 'Other_456']);
+      },
+    },
+  ];
+
+  withTerraform.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-tf-locals-'));
+    try {
+      for (const name of ['variables.tf', 'shared_variables.tf', 'shared_locals.tf'])
+        cpSync(join(moduleDir('huaweicloud'), name), join(dir, name));
+      writeFileSync(join(dir, 'stub.tf'), STUB);
+      writeFileSync(
+        join(dir, 'case.tfvars.json'),
+        JSON.stringify({ region: 'ap-southeast-1', ip_whitelist: ['203.0.113.0/24'], ...c.vars }),
+      );
+      expect(terraform(['init', '-input=false', '-no-color'], dir).status).toBe(0);
+      const apply = terraform(
+        ['apply', '-auto-approve', '-input=false', '-no-color', '-var-file=case.tfvars.json'],
+        dir,
+      );
+      expect([apply.status, apply.stderr]).toEqual([0, expect.any(String)]);
+      const out = JSON.parse(terraform(['output', '-json', '-no-color'], dir).stdout) as Record<
+        string,
+        { value: Json }
+      >;
+      c.check(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value])));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the three modules', () => {
   it('offer the same variables, but for how CTS events arrive', () => {
     const names = (cloud: string) =>
