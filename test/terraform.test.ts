@@ -366,10 +366,17 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
           'The rate is 1m to 60m.',
         ])
           expect(bad.out).toContain(message);
-        for (const gap of ['0', 'soon', 'logs=30x', 'digests=59m'])
-          expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 1]);
-        for (const gap of ['30m', '45', 'logs=30m,digests=2h', 'digests=1d'])
-          expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 0]);
+        // delivery_gap is in shared_variables.tf, the same bytes in every module: its cases once.
+        if (cloud === 'huaweicloud') {
+          for (const gap of ['0', 'soon', 'logs=30x', 'digests=59m'])
+            expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 1]);
+          for (const gap of ['30m', '45', 'logs=30m,digests=2h', 'digests=1d'])
+            expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 0]);
+        }
+        if (cloud !== 'flexibleengine')
+          expect(plan({ region, trail_integrity_operations: ['CTS deleteTracker'] }).out).toContain(
+            'At most 10 operations entries',
+          );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
