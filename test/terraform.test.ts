@@ -191,6 +191,21 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
     expect(missing).toEqual([]);
   });
 
+  it('declares every var.* and local.* it references (the files of one module share them)', () => {
+    const text = tfFiles(cloud)
+      .map((file) => file.text.replace(/^\s*#.*$/gm, ''))
+      .join('\n');
+    const declaredVars = new Set(Object.keys(variablesOf(cloud)));
+    const declaredLocals = new Set(Object.keys(localsOf(cloud)));
+    const refs = (kind: string) =>
+      new Set([...text.matchAll(new RegExp(`\\b${kind}\\.([a-z0-9_]+)`, 'g'))].map((m) => m[1]));
+    expect([...refs('var')].filter((name) => !declaredVars.has(name))).toEqual([]);
+    expect([...refs('local')].filter((name) => !declaredLocals.has(name))).toEqual([]);
+    // and nothing declared goes unused
+    expect([...declaredVars].filter((name) => !refs('var').has(name))).toEqual([]);
+    expect([...declaredLocals].filter((name) => !refs('local').has(name))).toEqual([]);
+  });
+
   it('follows terraform fmt layout', () => {
     expect(tfFiles(cloud).flatMap((file) => fmtProblems(file.name, file.text))).toEqual([]);
   });

@@ -1,3 +1,6 @@
+# What differs per cloud. The variables every module shares are in shared_variables.tf, generated from
+# deploy/terraform/_shared/variables.tf (node scripts/terraform-sync.mjs).
+
 # Deployment settings.
 
 variable "region" {
