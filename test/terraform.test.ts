@@ -5,11 +5,13 @@
  * layout; every variable the functions read (README) is wired; the three clouds offer the same knobs.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FUNCTION_NAMES } from '../shared/detect/detector';
+import { functionGraphContext } from './support/functiongraph-context';
 import { parseHcl, readTerraformModules, type TerraformUsage } from './support/terraform-usage';
+import { readZip } from './support/unzip';
 
 const ROOT = join(__dirname, '..');
 const CLOUDS = ['huaweicloud', 'opentelekomcloud', 'flexibleengine'] as const;
@@ -403,7 +405,7 @@ describe('the shared locals, evaluated by terraform (huaweicloud variables; the 
   // The module's variable files and shared_locals.tf, with the three provider-derived locals stubbed and
   // outputs of what the functions would get: `terraform apply` of outputs only needs no provider.
   const STUB = `locals {
-  smn_cloud   = "test"
+  smn_cloud   = "huaweicloud"
   topic_urn   = "urn:smn:ap-southeast-1:0123456789abcdef:trailguard-alerts"
   dcs_address = var.dcs == null ? null : "redis://dcs.example.internal:6379"
 }
@@ -434,7 +436,7 @@ output "obs" {
         expect(Object.keys(env).sort()).toEqual([...FUNCTION_NAMES].sort());
         expect(env['trail-integrity']).not.toHaveProperty('DELIVERY_GAP');
         expect(env['trail-integrity']).not.toHaveProperty('STATE_STORE');
-        expect(env['trail-integrity'].SMN_CLOUD).toBe('test');
+        expect(env['trail-integrity'].SMN_CLOUD).toBe('huaweicloud');
       },
     },
     {
@@ -487,7 +489,8 @@ output "obs" {
     },
   ];
 
-  withTerraform.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
+  /** The outputs of `terraform apply` of the stubbed locals for these variables. */
+  function evaluate(vars: Json): Record<string, Json> {
     const dir = mkdtempSync(join(tmpdir(), 'tg-tf-locals-'));
     try {
       for (const name of ['variables.tf', 'shared_variables.tf', 'shared_locals.tf'])
@@ -495,7 +498,7 @@ output "obs" {
       writeFileSync(join(dir, 'stub.tf'), STUB);
       writeFileSync(
         join(dir, 'case.tfvars.json'),
-        JSON.stringify({ region: 'ap-southeast-1', ip_whitelist: ['203.0.113.0/24'], ...c.vars }),
+        JSON.stringify({ region: 'ap-southeast-1', ip_whitelist: ['203.0.113.0/24'], ...vars }),
       );
       expect(terraform(['init', '-input=false', '-no-color'], dir).status).toBe(0);
       const apply = terraform(
@@ -507,11 +510,79 @@ output "obs" {
         string,
         { value: Json }
       >;
-      c.check(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value])));
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.value]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }
+
+  withTerraform.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => c.check(evaluate(c.vars)));
+
+  // What the module hands each function (user_data) must pass that function's configuration check at
+  // cold start, in the package that is uploaded: build, unzip, run its initializer with those variables.
+  withTerraform(
+    'the shipped packages (dist/functiongraph/<fn>.zip) start with the variables the module gives them',
+    () => {
+      const env = evaluate({
+        ip_whitelist: ['203.0.113.0/24', '2001:db8::/48'],
+        alert_on_failed_login: true,
+        non_ip_source: 'ignore',
+        rule_sets: ['unauthorized', 'cis'],
+        custom_rules: JSON.stringify([
+          { name: 'root-use', pattern: '{ $.userIdentity.type = "Root" }', severity: 'high' },
+        ]),
+        filter_pattern: '{ $.errorCode = "AccessDenied" }',
+        filter_rule_name: 'denied',
+        filter_severity: 'medium',
+        metric_namespace: 'ACME.Trail',
+        notify_on: ['NON_COMPLIANT', 'COMPLIANT'],
+        rule_include: ['iam-*'],
+        delivery_gap: 'logs=2h,digests=3h',
+        max_decompressed_mb: 64,
+        state_store: 'memory',
+        dedup_ttl: '24h',
+        dedup_window: '15m',
+        log_level: 'silent',
+        sink_endpoint: 'http://127.0.0.1:9',
+        project_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+      }).env as Record<string, Record<string, string>>;
+      const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      expect([built.status, built.stderr]).toEqual([0, '']);
+      const unpacked = mkdtempSync(join(tmpdir(), 'tg-tf-packages-'));
+      try {
+        for (const fn of FUNCTION_NAMES) {
+          const dir = join(unpacked, fn);
+          mkdirSync(dir);
+          for (const entry of readZip(readFileSync(join(ROOT, 'dist', 'functiongraph', `${fn}.zip`))))
+            writeFileSync(join(dir, entry.name), entry.data);
+          let mod: { initializer: (ctx: unknown, cb: (error: Error | null) => void) => void } | undefined;
+          jest.isolateModules(() => {
+            mod = require(join(dir, 'index.js'));
+          });
+          const userData = env[fn];
+          let outcome: Error | null | undefined;
+          mod?.initializer(
+            functionGraphContext({
+              userData,
+              projectId: userData.PROJECT_ID,
+              token: 'MIIZfake-token',
+              keys: { accessKey: 'AK', secretKey: 'SK' },
+            }),
+            (error) => {
+              outcome = error;
+            },
+          );
+          expect([fn, outcome?.message ?? outcome]).toEqual([fn, null]);
+        }
+      } finally {
+        rmSync(unpacked, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
 });
 
 describe('the three modules', () => {
