@@ -425,7 +425,7 @@ export const replayCommand: CliCommand = {
       )
       .option(
         '--cloudtrail-endpoint <url>',
-        'with --verify: the CloudTrail endpoint ListPublicKeys is called on (verify --endpoint; --endpoint is the sink\'s)',
+        "with --verify: the CloudTrail endpoint ListPublicKeys is called on (verify --endpoint; --endpoint is the sink's)",
       )
       .option('--quiet', 'no summary on stderr')
       .option(
