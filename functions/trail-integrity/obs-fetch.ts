@@ -1,6 +1,6 @@
 /**
  * A small OBS GET for FunctionGraph (no AWS SDK in its bundle): the object's bytes and its user metadata,
- * signed with OBS's own header signature (docs/trail-integrity.md, "OBS reads", for the sources):
+ * signed with OBS's own header signature (docs/trail-integrity-obs.md for the sources):
  *   Authorization: OBS <AK>:Base64(HMAC-SHA1(SK, StringToSign))
  *   StringToSign = VERB \n Content-MD5 \n Content-Type \n Date \n CanonicalizedHeaders CanonicalizedResource
  * CanonicalizedHeaders are the `x-obs-*` headers (lower-case, sorted, `name:value\n`), here only
