@@ -224,6 +224,26 @@ describe('trail-integrity FunctionGraph package: CTS digests on OBS', () => {
     expect(smn.published[0].message).toMatch(reason);
   });
 
+  it('a listed trace file deleted from the bucket alerts as missing', async () => {
+    const d2 = upload();
+    for (const name of [...obs.objects.keys()]) if (name.includes('_1fab86bc40071243')) obs.objects.delete(name);
+    const result = await coldStart().handler(obsEvent(d2.key), context());
+    expect(result).toMatchObject({ digestsVerified: 1, verificationFailures: 1, alerts: 1, delivered: 1 });
+    expect(smn.published[0].message).toMatch(/Status: missing/);
+  });
+
+  it('a bad OBS_ENDPOINT or CTS_PUBLIC_KEY is listed with the shared problems in one cold-start error', async () => {
+    const bad = context({ OBS_ENDPOINT: 'obs.example', CTS_PUBLIC_KEY: 'bm90IGEga2V5', DELIVERY_GAP: 'soon' });
+    const error = await coldStart()
+      .handler(obsEvent('x'), bad)
+      .catch((e: Error) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/3 configuration problem/);
+    expect((error as Error).message).toMatch(/OBS_ENDPOINT/);
+    expect((error as Error).message).toMatch(/CTS_PUBLIC_KEY/);
+    expect((error as Error).message).toMatch(/DELIVERY_GAP/);
+  });
+
   it('without temporary AK/SK the digest is not read, and the invocation fails clearly', async () => {
     const d2 = upload();
     const ctx = { ...context(), getSecurityAccessKey: () => '', getSecuritySecretKey: () => '' };

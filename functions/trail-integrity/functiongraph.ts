@@ -10,7 +10,7 @@ import { ConfigError, errorMessage } from '../../shared/errors';
 import { createMemoryStage, reportMemoryAtColdStart } from '../../shared/memory/create-memory-stage';
 import { storeSecrets } from '../../shared/memory/memory-config';
 import type { MemoryStage } from '../../shared/memory/memory-stage';
-import { readEnv, type Env } from '../../shared/platform/env-config';
+import { ConfigProblems, readEnv, type Env } from '../../shared/platform/env-config';
 import {
   call,
   type FunctionGraphContext,
@@ -63,24 +63,34 @@ export function createTrailIntegrityFunctionGraphHandler(
     if (loadError) throw loadError;
     try {
       const env = functionGraphEnv(context, processEnv);
-      const config = loadFunctionConfig(trailIntegrity, env, 'functiongraph', {
-        readFile: (path) => readFileSync(path, 'utf8'),
-      });
+      // This package's own variables are checked with the shared ones: one error lists every problem.
+      const own = new ConfigProblems();
       const obsEndpoint = readEnv(env, 'OBS_ENDPOINT')?.value;
       if (obsEndpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(obsEndpoint))
-        throw new ConfigError(`OBS_ENDPOINT ${JSON.stringify(obsEndpoint)} is not an http(s) URL`);
+        own.add(`OBS_ENDPOINT ${JSON.stringify(obsEndpoint)} is not an http(s) URL`);
       // CTS_PUBLIC_KEY: base64 DER of another CTS key (a cloud whose key differs: UNVERIFIED for OTC / FE).
       const ctsKeyText = readEnv(env, 'CTS_PUBLIC_KEY')?.value;
       let resolveKey: KeyResolver = staticKeyResolver([]);
       if (ctsKeyText !== undefined) {
-        let key: ReturnType<typeof derPublicKey>;
         try {
-          key = derPublicKey(Buffer.from(ctsKeyText, 'base64'));
+          const key = derPublicKey(Buffer.from(ctsKeyText, 'base64'));
+          resolveKey = async (_region, digest) => (digest.format === 'cts' ? key : undefined);
         } catch (error) {
-          throw new ConfigError(`CTS_PUBLIC_KEY is not a base64 DER RSA public key: ${errorMessage(error)}`);
+          own.add(`CTS_PUBLIC_KEY is not a base64 DER RSA public key: ${errorMessage(error)}`);
         }
-        resolveKey = async (_region, digest) => (digest.format === 'cts' ? key : undefined);
       }
+      let config: FunctionConfig<TrailIntegrityConfig>;
+      try {
+        config = loadFunctionConfig(trailIntegrity, env, 'functiongraph', {
+          readFile: (path) => readFileSync(path, 'utf8'),
+        });
+      } catch (error) {
+        if (!(error instanceof ConfigError) || own.problems.length === 0) throw error;
+        for (const problem of error.problems) own.add(problem);
+        own.throwIfAny(trailIntegrity.name);
+        throw error;
+      }
+      own.throwIfAny(trailIntegrity.name);
       const memoryStage = createMemoryStage(config.memory, functionGraphStoreLoaders);
       reportMemoryAtColdStart(
         createLogger(
