@@ -39,14 +39,17 @@ function coldStart(): Module {
 interface ObsServer extends LoopbackServer {
   objects: Map<string, { body: Buffer; meta: Record<string, string> }>;
   rejected: string[];
+  gets: string[];
 }
 
 /** OBS path-style GET; the Authorization header is checked against OBS's documented string to sign. */
 async function startObsServer(): Promise<ObsServer> {
   const objects = new Map<string, { body: Buffer; meta: Record<string, string> }>();
   const rejected: string[] = [];
+  const gets: string[] = [];
   const server = await listenOnLoopback(async (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
+    gets.push(path);
     const date = String(req.headers.date ?? '');
     const token = req.headers['x-obs-security-token'];
     const toSign = `GET\n\n\n${date}\n${token ? `x-obs-security-token:${token}\n` : ''}${path}`;
@@ -68,7 +71,7 @@ async function startObsServer(): Promise<ObsServer> {
     for (const [name, value] of Object.entries(object.meta)) headers[`x-obs-meta-${name}`] = value;
     res.writeHead(200, headers).end(object.body);
   }, new Set());
-  return Object.assign(server, { objects, rejected });
+  return Object.assign(server, { objects, rejected, gets });
 }
 
 const ctsTime = (ms: number) =>
@@ -207,8 +210,12 @@ describe('trail-integrity FunctionGraph package: CTS digests on OBS', () => {
 
   it('verifies an arriving digest (signature, previous digest, listed trace files) read with the OBS signature', async () => {
     const d2 = upload();
+    obs.gets.length = 0;
     const result = await coldStart().handler(obsEvent(d2.key), context());
     expect(obs.rejected).toEqual([]);
+    // The digest, its predecessor, the trace file it lists: each read once.
+    expect(obs.gets.filter((path) => path.includes('CloudTrace-Digest_eu-de_2026-12-01T10-00-00Z'))).toHaveLength(1);
+    expect(obs.gets).toHaveLength(3);
     expect(result).toMatchObject({ digestsVerified: 1, verificationFailures: 0, unverifiable: 0, alerts: 0 });
   });
 

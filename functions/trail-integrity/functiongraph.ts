@@ -22,6 +22,7 @@ import type { HandlerOptions } from '../../shared/platform/lambda-handler';
 import { type FunctionConfig, loadFunctionConfig } from '../../shared/platform/load-function-config';
 import { createLogger } from '../../shared/platform/logger';
 import { createAlertSinks } from '../../shared/sinks/create-sinks';
+import { keyFacts } from './digest-format';
 import { invokeTrailIntegrity, type TrailIntegrityResult } from './invoke-trail-integrity';
 import { type KeyValueStore, memoryStageRecords } from './liveness';
 import { createObsFetcher, createObsMetadataFetcher, type ObsCredentials, type ObsFetchOptions } from './obs-fetch';
@@ -144,10 +145,20 @@ export function createTrailIntegrityFunctionGraphHandler(
       ...(obsEndpoint ? { endpoint: obsEndpoint } : {}),
       ...(region ? { region } : {}),
     };
+    // A CTS digest in the event is read twice: verified, then by the trace-file intake (which skips it by its
+    // content). The second read is served from the first; only digests are kept (small, one per hour).
+    const digests = new Map<string, Uint8Array>();
+    const readWithMetadata = createObsMetadataFetcher(obs);
+    const readObject = createObsFetcher(obs);
     return invokeTrailIntegrity(config, event, {
       log,
-      fetchObject: createObsFetcher(obs),
-      fetchWithMetadata: createObsMetadataFetcher(obs),
+      fetchObject: async (bucket, key, bucketRegion) =>
+        digests.get(`${bucket}/${key}`) ?? readObject(bucket, key, bucketRegion),
+      fetchWithMetadata: async (bucket, key, bucketRegion) => {
+        const object = await readWithMetadata(bucket, key, bucketRegion);
+        if (keyFacts(key)?.kind === 'digest') digests.set(`${bucket}/${key}`, object.bytes);
+        return object;
+      },
       // CTS: the one key Huawei publishes (or CTS_PUBLIC_KEY); CloudTrail digests do not reach FunctionGraph.
       resolveKey,
       store: options.store ?? memoryStageRecords(memoryStage),
