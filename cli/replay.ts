@@ -59,6 +59,8 @@ interface ReplayOptions {
   s3Endpoint?: string;
   state?: string;
   verify?: boolean;
+  /** --verify: where ListPublicKeys is called (`verify --endpoint`); --endpoint stays the sink's. */
+  cloudtrailEndpoint?: string;
   publicKeys?: string;
 }
 
@@ -213,6 +215,10 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
 
   if (options.publicKeys !== undefined && options.verify !== true)
     throw new ConfigError('--public-keys needs --verify');
+  if (options.cloudtrailEndpoint !== undefined && options.verify !== true)
+    throw new ConfigError('--cloudtrail-endpoint needs --verify');
+  if (options.cloudtrailEndpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.cloudtrailEndpoint))
+    throw new ConfigError(`--cloudtrail-endpoint ${JSON.stringify(options.cloudtrailEndpoint)} is not an http(s) URL`);
   const { files, problems, warnings } = await collectInputFiles(paths);
   for (const problem of problems) io.err(`error: ${problem}`);
   for (const warning of warnings) io.err(`warning: ${warning}`);
@@ -221,7 +227,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const integrity: ReplayIntegrity | undefined = options.verify
     ? await checkReplayedFiles(
         files.map((file) => file.path).filter((path) => path !== '-'),
-        { publicKeys: options.publicKeys },
+        { publicKeys: options.publicKeys, endpoint: options.cloudtrailEndpoint },
         io,
       )
     : undefined;
@@ -416,6 +422,10 @@ export const replayCommand: CliCommand = {
       .option(
         '--public-keys <file>',
         'with --verify: the JSON "aws cloudtrail list-public-keys" prints (default: ListPublicKeys)',
+      )
+      .option(
+        '--cloudtrail-endpoint <url>',
+        "with --verify: the CloudTrail endpoint ListPublicKeys is called on (verify --endpoint; --endpoint is the sink's)",
       )
       .option('--quiet', 'no summary on stderr')
       .option(

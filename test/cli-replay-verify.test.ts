@@ -16,6 +16,7 @@ import {
   signingKey,
   writeChain,
 } from './support/digest-chain';
+import { startCloudTrailEndpoint } from './support/cloudtrail-endpoint';
 import { runCli } from './support/run-cli';
 
 const key = signingKey();
@@ -93,5 +94,31 @@ describe('trailguard replay --verify (built CLI)', () => {
     const usage = await runCli(['replay', 'trail-integrity', join(root, 'copy'), '--public-keys', 'x.json']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--public-keys needs --verify');
+  });
+
+  it('--cloudtrail-endpoint takes the keys from ListPublicKeys on that endpoint, and needs --verify', async () => {
+    const endpoint = await startCloudTrailEndpoint([signingKey(), key]);
+    try {
+      const good = join(root, 'good');
+      writeChain(good, buildChain(key, START, [1, 1]).files);
+      const env = { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'example-secret', AWS_REGION: REGION };
+      const run = await runCli(
+        ['replay', 'trail-integrity', good, '--verify', '--cloudtrail-endpoint', endpoint.url, '--json'],
+        { env },
+      );
+      expect(run.stderr).not.toContain('invalid');
+      expect(run.code).toBe(0);
+      expect(endpoint.calls.length).toBeGreaterThan(0);
+      expect(endpoint.calls.every((c) => c.region === REGION)).toBe(true);
+      const usage = await runCli(['replay', 'trail-integrity', good, '--cloudtrail-endpoint', endpoint.url], { env });
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toContain('--cloudtrail-endpoint needs --verify');
+      const bad = await runCli(['replay', 'trail-integrity', good, '--verify', '--cloudtrail-endpoint', 'ftp://x'], {
+        env,
+      });
+      expect(bad.code).toBe(2);
+    } finally {
+      await endpoint.close();
+    }
   });
 });

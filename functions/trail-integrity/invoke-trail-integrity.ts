@@ -91,7 +91,9 @@ export async function invokeTrailIntegrity(
           log.error({ err: error, key: pointer.key }, 'state store failed: arrival not recorded');
         }
       }
-      if (item.type !== 'skipped' || !deps.fetchWithMetadata || !deps.resolveKey) continue;
+      // CloudTrail digests come skipped by the intake; CTS digests on OBS (`…/Digest/…_CloudTrace-Digest_…`) as fetches.
+      const isDigest = item.type === 'skipped' || (facts?.kind === 'digest' && facts.format === 'cts');
+      if (!isDigest || !deps.fetchWithMetadata || !deps.resolveKey) continue;
       try {
         const results = await verifyArrivedDigest(pointer, deps.fetchWithMetadata, deps.resolveKey);
         counts.digestsVerified += 1;

@@ -14,14 +14,13 @@ import {
   lambdaStoreLoaders,
 } from '../../shared/platform/lambda-handler';
 import { createMemoryStage, reportMemoryAtColdStart } from '../../shared/memory/create-memory-stage';
-import type { MemoryStage } from '../../shared/memory/memory-stage';
 import { loadFunctionConfig } from '../../shared/platform/load-function-config';
 import { createLogger } from '../../shared/platform/logger';
 import { createS3Fetcher, createS3MetadataFetcher } from '../../shared/platform/s3-fetch';
 import { createAlertSinks } from '../../shared/sinks/create-sinks';
 import { snsSinkFor } from '../../shared/sinks/sns-sink';
 import { invokeTrailIntegrity, type TrailIntegrityResult } from './invoke-trail-integrity';
-import type { KeyValueStore } from './liveness';
+import { type KeyValueStore, memoryStageRecords } from './liveness';
 import { listPublicKeysResolver } from './public-keys';
 import { trailIntegrity } from './trail-integrity';
 
@@ -97,14 +96,5 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
           snsSink: snsSinkFor,
         }),
     });
-  };
-}
-
-/** The memory stage's store as the record API liveness uses; the store's client loads on first use. */
-function memoryStageRecords(memory: MemoryStage): KeyValueStore {
-  return {
-    getRecord: async (key) => (await memory.store()).getRecord(key),
-    putRecord: async (key, value, ttlSeconds) => (await memory.store()).putRecord(key, value, ttlSeconds),
-    listRecords: async (prefix) => (await memory.store()).listRecords(prefix),
   };
 }

@@ -10,6 +10,7 @@ import { integrityEvent, type IntegrityFacts, type TrailIntegrityConfig } from '
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import type { FileKind, KeyFacts } from './digest-format';
 import { own } from '../../shared/normalize/read-fields';
+import type { MemoryStage } from '../../shared/memory/memory-stage';
 
 export interface KeyValueStore {
   getRecord(key: string): Promise<Record<string, unknown> | undefined>;
@@ -159,4 +160,13 @@ export function createMemoryStore(clock: () => Date = () => new Date()): KeyValu
 export function isScheduledEvent(event: unknown): boolean {
   if (own(event, 'source') === 'aws.events' && own(event, 'detail-type') === 'Scheduled Event') return true;
   return own(event, 'trigger_type') === 'TIMER';
+}
+
+/** The memory stage's store as the record API liveness uses; the store's client loads on first use. */
+export function memoryStageRecords(memory: MemoryStage): KeyValueStore {
+  return {
+    getRecord: async (key) => (await memory.store()).getRecord(key),
+    putRecord: async (key, value, ttlSeconds) => (await memory.store()).putRecord(key, value, ttlSeconds),
+    listRecords: async (prefix) => (await memory.store()).listRecords(prefix),
+  };
 }

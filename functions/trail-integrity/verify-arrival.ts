@@ -23,7 +23,9 @@ export async function verifyArrivedDigest(
 ): Promise<FileResult[]> {
   const facts = keyFacts(pointer.key);
   if (facts?.kind !== 'digest')
-    return [{ file: pointer.key, kind: 'digest', status: 'unverifiable', reason: 'not a CloudTrail digest key' }];
+    return [
+      { file: pointer.key, kind: 'digest', status: 'unverifiable', reason: 'not a CloudTrail or CTS digest key' },
+    ];
   const metadata = new Map<string, Record<string, string>>();
   const read = async (entry: ArchiveEntry): Promise<Uint8Array> => {
     try {
@@ -46,6 +48,7 @@ export async function verifyArrivedDigest(
   }
   const entries: ArchiveEntry[] = [self];
   try {
+    // Both are read uncompressed (hashedBytes('cloudtrail') gunzips); CTS hashes the stored bytes.
     const digest = parseDigest(facts.format, Buffer.from(hashedBytes('cloudtrail', stored)).toString('utf8'));
     if (digest.previous)
       entries.push({ name: digest.previous.object, bucket: digest.previous.bucket, key: digest.previous.object });
@@ -53,7 +56,13 @@ export async function verifyArrivedDigest(
   } catch {
     // verifyArchive reports the unreadable digest itself.
   }
-  const signature = (entry: ArchiveEntry) => metadata.get(`${entry.bucket}/${entry.key}`)?.signature;
+  // CloudTrail: x-amz-meta-signature. CTS: "meta-signature" (huawei-facts §8), read as x-obs-meta-signature;
+  // a literal `meta-signature` metadata name is accepted too (UNVERIFIED which one CTS writes).
+  const meta = (entry: ArchiveEntry, name: string) => {
+    const found = metadata.get(`${entry.bucket}/${entry.key}`);
+    return found?.[name] ?? found?.[`meta-${name}`];
+  };
+  const signature = (entry: ArchiveEntry) => meta(entry, 'signature');
   const { results } = await verifyArchive(
     entries,
     {
@@ -61,9 +70,7 @@ export async function verifyArrivedDigest(
         entry === self || (entry.key === self.key && entry.bucket === self.bucket) ? stored : read(entry),
       signatureOf: async (entry) => {
         const hex = signature(entry);
-        return hex
-          ? { signature: hex, algorithm: metadata.get(`${entry.bucket}/${entry.key}`)?.['signature-algorithm'] }
-          : undefined;
+        return hex ? { signature: hex, algorithm: meta(entry, 'signature-algorithm') } : undefined;
       },
     },
     { local: false, resolveKey, focus: self, concurrency: 4 },
@@ -71,7 +78,11 @@ export async function verifyArrivedDigest(
   // CloudTrail signs every digest it delivers: one without a signature was not written by CloudTrail.
   return results.map((r) =>
     r.file === pointer.key && r.kind === 'digest' && r.status === 'unverifiable' && !signature(self)
-      ? { ...r, status: 'invalid', reason: 'no signature in its object metadata (x-amz-meta-signature)' }
+      ? {
+          ...r,
+          status: 'invalid',
+          reason: `no signature in its object metadata (${facts.format === 'cts' ? 'x-obs-meta-signature' : 'x-amz-meta-signature'})`,
+        }
       : r,
   );
 }

@@ -31,7 +31,12 @@ export interface FunctionGraphContext {
   getSecurityToken?(): string | undefined;
 }
 
-function call(context: FunctionGraphContext, method: keyof FunctionGraphContext, arg?: string): string | undefined {
+/** One context getter's non-empty string, or undefined (missing method, throwing getter, blank value). */
+export function call(
+  context: FunctionGraphContext,
+  method: keyof FunctionGraphContext,
+  arg?: string,
+): string | undefined {
   const fn = context[method] as ((key?: string) => unknown) | undefined;
   if (typeof fn !== 'function') return undefined;
   try {
@@ -73,6 +78,14 @@ export function smnAuthFromContext(context: FunctionGraphContext): SmnAuth | und
   return undefined;
 }
 
+/** DCS (Redis) is the store on Huawei-stack clouds; its client loads on first use (trail-integrity's liveness too). */
+export const functionGraphStoreLoaders: Parameters<typeof createMemoryStage>[1] = {
+  redis: (url, memoryConfig) =>
+    import('../memory/redis-store').then(({ createRedisStore }) =>
+      createRedisStore({ url, password: memoryConfig.password, timeoutMs: memoryConfig.timeoutMs }),
+    ),
+};
+
 export function createFunctionGraphHandler<Config>(
   detector: Detector<Config>,
   processEnv: Env = process.env,
@@ -95,13 +108,7 @@ export function createFunctionGraphHandler<Config>(
       const { loaded: config, ces } = detector.metric
         ? withCesMetricConfig(env, detector.name, fromEnv)
         : { loaded: fromEnv(), ces: undefined };
-      // DCS (Redis) is the store on Huawei-stack clouds; its client loads on first use.
-      const memoryStage = createMemoryStage(config.memory, {
-        redis: (url, memoryConfig) =>
-          import('../memory/redis-store').then(({ createRedisStore }) =>
-            createRedisStore({ url, password: memoryConfig.password, timeoutMs: memoryConfig.timeoutMs }),
-          ),
-      });
+      const memoryStage = createMemoryStage(config.memory, functionGraphStoreLoaders);
       reportMemoryAtColdStart(
         createLogger(
           { level: config.logLevel, name: detector.name, secrets: storeSecrets(config.memory) },
