@@ -144,7 +144,7 @@ export function createWebhookSink(options: WebhookSinkOptions): AlertSink {
       const started = clock();
       for (let n = 1; ; n++) {
         const left = deadlineMs - (clock() - started);
-        const result = await attempt(body, Math.max(1, Math.min(timeoutMs, left)));
+        const result = await attempt(body, Math.max(1, Math.floor(Math.min(timeoutMs, left))));
         if (result.ok) return;
         const tries = `${n} attempt${n === 1 ? '' : 's'}`;
         if (!result.retryable)
