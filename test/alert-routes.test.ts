@@ -18,6 +18,8 @@ import { fixture } from './support/fixtures';
 import { traceEvent } from './support/trace-events';
 import { startWebhookServer, type WebhookServer } from './support/webhook-server';
 import { thrown } from './support/thrown';
+import { captureIo } from './support/cli-io';
+import { main } from '../cli/main';
 
 const AWS: RouteDefaults = { platform: 'aws', bareTopicKind: 'sns' };
 const HIGH = 'arn:aws:sns:us-east-1:111122223333:sec-high';
@@ -197,6 +199,25 @@ describe('problems are all listed, each naming its route', () => {
       source: 'WEBHOOK_URL_OPS',
       format: 'slack',
     });
+  });
+});
+
+describe('trailguard check-config', () => {
+  it('shows the routes with each webhook URL masked to its scheme and host', async () => {
+    const io = captureIo({
+      IP_WHITELIST: '10.0.0.0/8',
+      ALERT_SINK: 'webhook',
+      WEBHOOK_URL: 'https://prod-1.westus.logic.azure.com/workflows/abc/triggers?sig=SigSecretValue456',
+      ROUTES: JSON.stringify([{ match: { severity: 'critical' }, topics: ['webhook:ops'] }]),
+      WEBHOOK_URL_OPS: 'https://hooks.slack.com/services/T0SECRET/B0SECRET/xyz',
+    });
+    expect(await main(['check-config', 'login-whitelist'], io)).toBe(0);
+    const out = io.stdout.join('\n');
+    expect(out).toContain('"webhookUrl": "https://hooks.slack.com/****"');
+    expect(out).toContain('"webhookUrl": "https://prod-1.westus.logic.azure.com/****"');
+    expect(out).toContain('"format": "teams"');
+    expect(out).not.toContain('T0SECRET');
+    expect(out).not.toContain('SigSecretValue456');
   });
 });
 
