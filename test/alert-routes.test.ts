@@ -3,6 +3,7 @@
  * routing by account, region, function, rule and severity, and delivery through the Lambda handler
  * to several SNS topics (fauxqs) and a webhook (a local server) at once.
  */
+import fc from 'fast-check';
 import type { Alert } from '../shared/alert/alert';
 import { ConfigProblems } from '../shared/platform/env-config';
 import { withoutRaw } from '../shared/normalize/trace-event';
@@ -199,6 +200,52 @@ describe('problems are all listed, each naming its route', () => {
       source: 'WEBHOOK_URL_OPS',
       format: 'slack',
     });
+  });
+});
+
+describe('any ROUTES value', () => {
+  it('is parsed without throwing, and no problem quotes a webhook URL from the environment', () => {
+    const env = { WEBHOOK_URL_OPS: 'http://hooks.example.com/ENVSECRET', WEBHOOK_URL: 'https://h.example.com/ENVSECRET' };
+    const value = fc.oneof(
+      fc.string(),
+      fc.constantFrom(
+        'webhook',
+        'webhook:ops',
+        HIGH,
+        'urn:smn:eu-de:abc:t',
+        'https://x/T0SECRET',
+        '>=high',
+        'critical',
+      ),
+      fc.integer(),
+      fc.constant(null),
+    );
+    const target = fc.oneof(value, fc.record({ topic: value, format: value }, { requiredKeys: [] }));
+    const route = fc.oneof(
+      value,
+      fc.record(
+        {
+          name: value,
+          match: fc.oneof(
+            value,
+            fc.dictionary(
+              fc.constantFrom('account', 'region', 'function', 'rule', 'severity', 'x'),
+              fc.oneof(value, fc.array(value)),
+            ),
+          ),
+          topics: fc.oneof(value, fc.array(target)),
+          format: value,
+        },
+        { requiredKeys: [] },
+      ),
+    );
+    fc.assert(
+      fc.property(fc.oneof(fc.array(route), route), (routes) => {
+        const { problems } = parse(routes, env);
+        for (const problem of problems) expect(problem).not.toContain('ENVSECRET');
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
