@@ -20,6 +20,9 @@ import { traceEvent } from './support/trace-events';
 import { startWebhookServer, type WebhookServer } from './support/webhook-server';
 import { thrown } from './support/thrown';
 import { captureIo } from './support/cli-io';
+import { createFunctionGraphHandler } from '../shared/platform/functiongraph-handler';
+import { functionGraphContext } from './support/functiongraph-context';
+import { startSmnServer, type SmnServer } from './support/smn-server';
 import { main } from '../cli/main';
 
 const AWS: RouteDefaults = { platform: 'aws', bareTopicKind: 'sns' };
@@ -205,7 +208,10 @@ describe('problems are all listed, each naming its route', () => {
 
 describe('any ROUTES value', () => {
   it('is parsed without throwing, and no problem quotes a webhook URL from the environment', () => {
-    const env = { WEBHOOK_URL_OPS: 'http://hooks.example.com/ENVSECRET', WEBHOOK_URL: 'https://h.example.com/ENVSECRET' };
+    const env = {
+      WEBHOOK_URL_OPS: 'http://hooks.example.com/ENVSECRET',
+      WEBHOOK_URL: 'https://h.example.com/ENVSECRET',
+    };
     const value = fc.oneof(
       fc.string(),
       fc.constantFrom(
@@ -363,5 +369,37 @@ describe('through the Lambda handler: SNS topics and a webhook at once', () => {
     expect(fallback[0].Message).toMatch(/^Illegal operation/);
     expect(await drainQueue(emulator.address, 'r-high-q')).toHaveLength(0);
     expect(webhook.received).toHaveLength(0);
+  });
+});
+
+describe('through the FunctionGraph handler: SMN topics', () => {
+  const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+  const TOKEN = 'MIIZfake-token-for-route-tests';
+  let smn: SmnServer;
+  beforeAll(async () => {
+    smn = await startSmnServer({ token: TOKEN });
+  });
+  afterAll(async () => smn?.close());
+
+  it('a route sends the CTS login alert to its SMN topic as text; the default topic gets nothing', async () => {
+    const userData = {
+      IP_WHITELIST: '203.0.113.0/24',
+      SMN_Topic: 'default_alerts',
+      RegionName: 'eu-de',
+      SINK_ENDPOINT: smn.url,
+      ROUTES: JSON.stringify([{ match: { rule: 'ip-not-whitelisted' }, topics: ['login_alerts'], format: 'text' }]),
+      LOG_LEVEL: 'silent',
+    };
+    const { handler } = createFunctionGraphHandler(loginWhitelist, {});
+    const context = functionGraphContext({
+      userData,
+      projectId: PROJECT,
+      token: TOKEN,
+      keys: { accessKey: 'AK', secretKey: 'SK' },
+    });
+    const result = await handler(fixture('huaweicloud/envelope-functiongraph-cts-trigger-login.json'), context);
+    expect(result).toMatchObject({ alerts: 1, delivered: 1 });
+    expect(smn.published.map((p) => p.topicUrn)).toEqual([`urn:smn:eu-de:${PROJECT}:login_alerts`]);
+    expect(smn.published[0].messageStructure).toBeUndefined();
   });
 });
