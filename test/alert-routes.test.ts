@@ -141,6 +141,11 @@ describe('problems are all listed, each naming its route', () => {
       [{ topics: ['https://hooks.slack.com/services/T0SECRET/B0SECRET'] }],
       /is a URL; put webhook URLs in WEBHOOK_URL_<NAME>/,
     ],
+    [
+      'a catch-all before other routes',
+      [{ topics: [HIGH] }, { match: { rule: 'x' }, topics: [PROD] }],
+      /route 1 has no "match", so it takes every alert and the 1 route\(s\) after it are never used/,
+    ],
     ['too many routes', Array.from({ length: 101 }, () => ({ topics: [HIGH] })), /at most 100/],
   ])('%s', (_, routes, problem) => {
     const { problems } = parse(routes);
@@ -150,7 +155,10 @@ describe('problems are all listed, each naming its route', () => {
 
   it('an SNS topic on FunctionGraph, and chatbot on an SMN topic there', () => {
     const { problems } = parse(
-      [{ topics: [HIGH] }, { topics: ['urn:smn:eu-de:0a1b2c:alerts'], format: 'chatbot' }],
+      [
+        { match: { rule: 'a' }, topics: [HIGH] },
+        { topics: ['urn:smn:eu-de:0a1b2c:alerts'], format: 'chatbot' },
+      ],
       {},
       { platform: 'functiongraph', bareTopicKind: 'smn' },
     );

@@ -263,6 +263,12 @@ export function parseRoutes(text: string, env: Env, defaults: RouteDefaults, pro
       .filter((target): target is RouteTarget => target !== undefined);
     if (targets.length === topics.length) routes.push({ name, match, targets });
   });
+  // A route without match takes every alert: one after it would never be used, which is surely not what was meant.
+  const catchAll = list.slice(0, MAX_ROUTES).findIndex((raw) => isRecord(raw) && raw.match === undefined);
+  if (catchAll >= 0 && catchAll < Math.min(list.length, MAX_ROUTES) - 1)
+    problems.add(
+      `ROUTES route ${catchAll + 1} has no "match", so it takes every alert and the ${Math.min(list.length, MAX_ROUTES) - catchAll - 1} route(s) after it are never used: move it last`,
+    );
   return routes;
 }
 
