@@ -27,6 +27,8 @@ const PLUGIN = 'scripts/serverless-check-config.cjs';
 
 const TRAIL_TOPIC = 'arn:aws:sns:us-east-1:111122223333:cloudtrail-delivery';
 const EXISTING_TOPIC = 'arn:aws:sns:us-east-1:111122223333:security-alerts';
+const ONCALL_TOPIC = 'arn:aws:sns:us-east-1:111122223333:oncall';
+const ROUTES = JSON.stringify([{ match: { severity: 'critical' }, topics: [ONCALL_TOPIC] }]);
 const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
 type Json = Record<string, any>;
@@ -368,6 +370,9 @@ beforeAll(async () => {
       notifyOn: 'NON_COMPLIANT,COMPLIANT',
       stateStore: 'redis://cache.internal:6379',
       eventBatching: 'true',
+      alertFormat: 'structured',
+      routes: ROUTES,
+      routeTopicArns: ONCALL_TOPIC,
     }),
     packageService({ ipWhitelist: '203.0.113.0/24', logFileSource: 's3', trailBucket: 'org-trail-logs' }),
   ]);
@@ -584,7 +589,18 @@ describe('the functions', () => {
     });
     expect(lambdaOf(resources, 'config-compliance')[1].Environment.Variables).toMatchObject({
       NOTIFY_ON: 'NON_COMPLIANT,COMPLIANT',
+      ALERT_FORMAT: 'structured',
+      ROUTES,
     });
+  });
+
+  it('may publish to the topics ROUTES names (routeTopicArns) besides the alert topic, and only to the alert topic by default', () => {
+    for (const fn of ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const) {
+      const routed = statementWith(roleOf(deployed(everything.template), fn), 'sns:Publish');
+      expect(routed?.Resource).toEqual({ 'Fn::Split': [',', { 'Fn::Join': [',', [EXISTING_TOPIC, ONCALL_TOPIC]] }] });
+      const plain = statementWith(roleOf(deployed(defaults.template), fn), 'sns:Publish');
+      expect(plain?.Resource).toEqual({ Ref: 'AlertTopic' });
+    }
   });
 });
 

@@ -39,13 +39,13 @@ beforeEach(() => {
 });
 
 describe('the message structure', () => {
-  it('gives e-mail and default the full text, SMS the subject, HTTP(S) the alert as JSON', () => {
+  it('gives e-mail and default the full text, SMS the severity and subject on one line, HTTP(S) the alert as JSON', () => {
     const a = alert();
     const structure = JSON.parse(smnMessageStructure({ subject: a.subject, message: a.message }, a) as string);
     expect(Object.keys(structure).sort()).toEqual(['default', 'email', 'http', 'https', 'sms']);
     expect(structure.default).toBe(a.message);
     expect(structure.email).toBe(a.message);
-    expect(structure.sms).toBe(a.subject);
+    expect(structure.sms).toBe(`HIGH: ${a.subject}`);
     expect(structure.https).toBe(structure.http);
     expect(JSON.parse(structure.http)).toMatchObject({
       function: 'login-whitelist',
@@ -60,7 +60,7 @@ describe('the message structure', () => {
   it('without a subject, SMS gets the first line of the message', () => {
     const a = alert();
     const structure = JSON.parse(smnMessageStructure({ message: a.message }, a) as string);
-    expect(structure.sms).toBe('Illegal operation[IP:10.65.56.139, Action:login]');
+    expect(structure.sms).toBe('HIGH: Illegal operation[IP:10.65.56.139, Action:login]');
   });
 
   it('is left out when it would pass 256 KB, so the plain message still goes', () => {
@@ -76,7 +76,21 @@ describe('the SMN sink sends it', () => {
     await sink.publish(alert());
     const [published] = server.published;
     expect(published.message).toMatch(/^Illegal operation/);
-    expect(published.messageStructure?.sms).toBe('trailguard: login from 10.65.56.139 outside IP whitelist');
+    expect(published.messageStructure?.sms).toBe('HIGH: trailguard: login from 10.65.56.139 outside IP whitelist');
     expect(JSON.parse(published.messageStructure?.https as string).rule).toBe('ip-not-whitelisted');
+  });
+
+  it('ALERT_FORMAT=text (structured: false) sends the plain message only', async () => {
+    const sink = createSmnSink({
+      endpoint: server.url,
+      projectId: PROJECT,
+      topicUrn: TOPIC,
+      auth: { token: TOKEN },
+      structured: false,
+    });
+    await sink.publish(alert());
+    const [published] = server.published;
+    expect(published.message).toMatch(/^Illegal operation/);
+    expect(published.messageStructure).toBeUndefined();
   });
 });

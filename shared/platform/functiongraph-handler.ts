@@ -10,6 +10,7 @@ import { errorMessage } from '../errors';
 import { createLogger } from './logger';
 import type { HandlerOptions } from './lambda-handler';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
+import { sinkSecrets } from '../sinks/sink-config';
 import { invokeDetector, type InvocationResult } from './invoke';
 import { loadFunctionConfig, type FunctionConfig } from './load-function-config';
 import { readFileSync } from 'node:fs';
@@ -133,6 +134,7 @@ export function createFunctionGraphHandler<Config>(
         call(context, method),
       ),
       ...storeSecrets(memoryStage.config),
+      ...sinkSecrets(sinkConfig),
     ];
     const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination).child({
       requestId: call(context, 'getRequestID'),

@@ -8,6 +8,7 @@ import { readEnv, type Env } from './env-config';
 import { createLogger, type DestinationStream } from './logger';
 import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../sinks/metrics';
 import { createAlertSinks } from '../sinks/create-sinks';
+import { sinkSecrets } from '../sinks/sink-config';
 import { snsSinkFor } from '../sinks/sns-sink';
 import { invokeDetector, type InvocationResult } from './invoke';
 import { loadFunctionConfig } from './load-function-config';
@@ -54,6 +55,7 @@ export function createLambdaHandler<Config>(
   const secrets = [
     ...AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]),
     ...storeSecrets(loaded.memory),
+    ...sinkSecrets(sinkConfig),
   ];
   const log = createLogger({ level: logLevel, name: detector.name, secrets }, options.logDestination);
   for (const warning of warnings) log.warn({ warning }, 'configuration warning');

@@ -3,8 +3,12 @@
  * (see create-sinks.ts) from this description.
  */
 import { type ConfigProblems, readChoice, readEnv, type Env } from '../platform/env-config';
+import { TOPIC_FORMATS, type TopicFormat } from './alert-channels';
+import { parseRoutes, type Route, WEBHOOK_URL_PREFIX, webhookFormatFor } from './routes';
+import { WEBHOOK_FORMATS, type WebhookFormat } from './webhook-payloads';
+import { webhookUrlProblems } from './webhook-sink';
 
-export const SINK_KINDS = ['sns', 'smn', 'stdout'] as const;
+export const SINK_KINDS = ['sns', 'smn', 'stdout', 'webhook'] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 
 export const SMN_CLOUDS = ['huaweicloud', 'otc', 'flexibleengine'] as const;
@@ -24,6 +28,34 @@ export interface SinkConfig {
   projectId?: string;
   /** Where the sink runs: errors name what to set there (CLI variables vs. a function's agency or role). */
   platform?: Platform;
+  /** ALERT_FORMAT: how alerts are written to SNS/SMN topics (default: text on SNS, structured on SMN). */
+  format?: TopicFormat;
+  /** ALERT_SINK=webhook: the URL (a secret) and the body format. */
+  webhook?: { webhookUrl: string; source: string; format: WebhookFormat };
+  /** ROUTES: first match wins; the default sink above takes what no route matches. */
+  routes?: Route[];
+}
+
+/** Every webhook URL the config holds (default and routes): secrets the logger scrubs. */
+export function sinkSecrets(config: SinkConfig | undefined): string[] {
+  const urls = [
+    config?.webhook?.webhookUrl,
+    ...(config?.routes ?? []).flatMap((route) =>
+      route.targets.flatMap((target) => (target.kind === 'webhook' ? [target.webhookUrl] : [])),
+    ),
+  ].filter((url): url is string => typeof url === 'string');
+  return [
+    ...new Set(
+      urls.flatMap((url) => {
+        try {
+          const parsed = new URL(url);
+          return [url, parsed.href, parsed.pathname + parsed.search, parsed.search];
+        } catch {
+          return [url];
+        }
+      }),
+    ),
+  ].filter((secret) => secret.length >= 8);
 }
 
 /** The names each setting is read from: the documented one first, then aliases (Huawei's sample uses SMN_Topic and RegionName). */
@@ -57,7 +89,43 @@ export function loadSinkConfig(env: Env, platform: Platform, problems: ConfigPro
   const smnCloud = readChoice(env, 'SMN_CLOUD', SMN_CLOUDS, 'huaweicloud', problems);
   const projectId = readEnv(env, ...SINK_ENV.projectId)?.value;
 
-  if (kind !== 'stdout' && !topic)
+  const formatSet = readEnv(env, 'ALERT_FORMAT') !== undefined;
+  const format = formatSet ? readChoice(env, 'ALERT_FORMAT', TOPIC_FORMATS, 'text', problems) : undefined;
+  if (format === 'chatbot' && kind === 'smn')
+    problems.add('ALERT_FORMAT=chatbot is for SNS topics (AWS Chatbot reads SNS), not SMN: use text or structured');
+  const webhookFormat = readEnv(env, 'WEBHOOK_FORMAT')
+    ? readChoice(env, 'WEBHOOK_FORMAT', WEBHOOK_FORMATS, 'json', problems)
+    : undefined;
+  let webhook: SinkConfig['webhook'];
+  if (kind === 'webhook') {
+    const url = readEnv(env, WEBHOOK_URL_PREFIX)?.value;
+    if (!url) problems.add('ALERT_SINK=webhook needs WEBHOOK_URL (the Slack, Teams Workflows or HTTPS endpoint URL)');
+    for (const problem of url ? webhookUrlProblems(url, WEBHOOK_URL_PREFIX) : []) problems.add(problem);
+    if (url) webhook = { webhookUrl: url, source: WEBHOOK_URL_PREFIX, format: webhookFormat ?? webhookFormatFor(url) };
+  }
+  const routesText = readEnv(env, 'ROUTES')?.value;
+  const routes = routesText
+    ? parseRoutes(
+        routesText,
+        env,
+        {
+          platform,
+          bareTopicKind:
+            kind === 'sns' || kind === 'smn'
+              ? kind
+              : platform === 'aws'
+                ? 'sns'
+                : platform === 'functiongraph'
+                  ? 'smn'
+                  : undefined,
+          topicFormat: format,
+          webhookFormat,
+        },
+        problems,
+      )
+    : undefined;
+
+  if ((kind === 'sns' || kind === 'smn') && !topic)
     problems.add(`ALERT_TOPIC is not set: alerts need a topic (an SNS topic ARN or name, or an SMN topic URN or name)`);
   if (kind === 'sns' && topic?.startsWith('urn:'))
     problems.add(`ALERT_TOPIC=${topic} is an SMN topic URN but the sink is SNS`);
@@ -75,5 +143,16 @@ export function loadSinkConfig(env: Env, platform: Platform, problems: ConfigPro
     if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
       problems.add(`SINK_ENDPOINT must be an http(s) URL, got ${url.protocol}`);
   }
-  return { kind, topic, region, endpoint, smnCloud, projectId, platform };
+  return {
+    kind,
+    topic,
+    region,
+    endpoint,
+    smnCloud,
+    projectId,
+    platform,
+    ...(format ? { format } : {}),
+    ...(webhook ? { webhook } : {}),
+    ...(routes ? { routes } : {}),
+  };
 }

@@ -5,6 +5,7 @@
  * body as well, so an endpoint that ignores the structure still gets the text.
  */
 import type { Alert } from '../alert/alert';
+import { alertSmsLine } from './alert-channels';
 import { alertJsonLine } from './stdout-sink';
 
 /** "the whole JSON ≤ 256 KB": read as 256,000 bytes, as for `message`. */
@@ -20,15 +21,15 @@ export interface SmnMessageStructure {
 
 /**
  * The `message_structure` string for an alert, or undefined when it would pass SMN's size limit (the
- * plain `message` then goes alone). The SMS text is the subject: ASCII and under 100 characters, so
- * one SMS on every Huawei-stack cloud.
+ * plain `message` then goes alone). The SMS text is the same one line as on SNS (alert-channels.ts):
+ * severity and subject, printable ASCII, at most 140 characters, so one SMS on every Huawei-stack cloud.
  */
 export function smnMessageStructure(body: { subject?: string; message: string }, alert: Alert): string | undefined {
   const json = alertJsonLine(alert);
   const structure: SmnMessageStructure = {
     default: body.message,
     email: body.message,
-    sms: body.subject ?? body.message.split('\n')[0].slice(0, 140),
+    sms: alertSmsLine({ severity: alert.severity, subject: body.subject ?? '', message: body.message }),
     http: json,
     https: json,
   };

@@ -38,6 +38,8 @@ export interface SmnSinkOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Per attempt, covering the response body too. */
   timeoutMs?: number;
+  /** Per-protocol `message_structure` (default true); false sends the plain `message` only (ALERT_FORMAT=text). */
+  structured?: boolean;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 200, maxDelayMs: 2000 };
@@ -251,7 +253,8 @@ export function createSmnSink(options: SmnSinkOptions): AlertSink {
   return {
     name: 'smn',
     async publish(alert: Alert): Promise<void> {
-      const body = JSON.stringify(withMessageStructure(smnPublishBody(alert), alert));
+      const plain = smnPublishBody(alert);
+      const body = JSON.stringify(options.structured === false ? plain : withMessageStructure(plain, alert));
       for (let n = 1; ; n++) {
         const result = await attempt(body);
         if (result.ok) return;

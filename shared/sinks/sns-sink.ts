@@ -4,6 +4,28 @@ import type { Alert, AlertSink } from '../alert/alert';
 import { escapeLoneSurrogates } from '../alert/alert-text';
 import { errorMessage, SinkError } from '../errors';
 import { redactText } from '../platform/logger';
+import { chatbotNotification, snsMessageStructure, type TopicFormat } from './alert-channels';
+
+/** SNS counts the message and its attributes against 256 KiB; the attributes stay well under 6 KiB. */
+const SNS_STRUCTURED_MAX_BYTES = 250 * 1024;
+
+/**
+ * What goes into Publish for each format. `structured` falls back to the plain text when the per-protocol
+ * JSON would pass SNS's size limit (the text alone is capped below it): a big alert still arrives.
+ */
+export function snsMessageFor(
+  alert: Alert,
+  format: TopicFormat,
+  text: (value: string) => string = escapeLoneSurrogates,
+): { Message: string; MessageStructure?: 'json' } {
+  if (format === 'chatbot') return { Message: chatbotNotification(alert) };
+  if (format === 'structured') {
+    const structure = JSON.stringify(snsMessageStructure(alert, text(alert.message)));
+    if (Buffer.byteLength(structure) <= SNS_STRUCTURED_MAX_BYTES)
+      return { Message: structure, MessageStructure: 'json' };
+  }
+  return { Message: text(alert.message) };
+}
 
 /** SNS errors that a retry of the invocation will not fix: fix the topic or the permissions. */
 const PERMANENT_SNS_ERRORS = new Set([
@@ -93,8 +115,14 @@ function truncateText(text: string): string {
  * A publish counts only when SNS answered as SNS does, with a MessageId: anything else that answers
  * HTTP 200 (a captive proxy, a web server at a mistyped SINK_ENDPOINT) is a failed delivery.
  */
-export function createSnsSink(options: { client: SNSClient | Promise<SNSClient>; topicArn: string }): AlertSink {
+export function createSnsSink(options: {
+  client: SNSClient | Promise<SNSClient>;
+  topicArn: string;
+  /** `text` (default): one message for every subscriber; `structured`: per protocol; `chatbot`: AWS Chatbot's event. */
+  format?: TopicFormat;
+}): AlertSink {
   const fifo = options.topicArn.endsWith('.fifo');
+  const format = options.format ?? 'text';
   return {
     name: 'sns',
     async publish(alert: Alert): Promise<void> {
@@ -110,7 +138,7 @@ export function createSnsSink(options: { client: SNSClient | Promise<SNSClient>;
         const command = new PublishCommand({
           TopicArn: options.topicArn,
           Subject: text(alert.subject),
-          Message: text(alert.message),
+          ...snsMessageFor(alert, format, text),
           MessageAttributes: {
             function: { DataType: 'String', StringValue: text(alert.function) },
             rule: { DataType: 'String', StringValue: text(alert.rule) },
@@ -224,6 +252,11 @@ export function resetSnsClients(): void {
 }
 
 /** The `snsSink` factory the Lambda adapter and the CLI hand to createAlertSinks. */
-export function snsSinkFor(topicArn: string, region: string, endpoint: string | undefined): AlertSink {
-  return createSnsSink({ client: snsClientFor(region, endpoint), topicArn });
+export function snsSinkFor(
+  topicArn: string,
+  region: string,
+  endpoint: string | undefined,
+  format?: TopicFormat,
+): AlertSink {
+  return createSnsSink({ client: snsClientFor(region, endpoint), topicArn, format });
 }

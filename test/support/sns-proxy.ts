@@ -68,6 +68,23 @@ export function publishProblem(params: URLSearchParams): string | undefined {
     if (/^MessageAttributes\.entry\.\d+\.Value\.(StringValue|DataType)$/.test(key)) size += Buffer.byteLength(value);
   }
   if (message === '') return 'Message is required';
+  const structure = params.get('MessageStructure');
+  if (structure !== null) {
+    // SNS Publish: with MessageStructure=json, Message is a JSON object with a string `default` (fauxqs does not check).
+    if (structure !== 'json') return 'MessageStructure must be json';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      return 'Message Structure - JSON message body failed to parse';
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+      return 'Message Structure - the message must be a JSON object';
+    if (typeof (parsed as { default?: unknown }).default !== 'string')
+      return 'Message Structure - No default entry in JSON message body';
+    if (!Object.values(parsed).every((value) => typeof value === 'string'))
+      return 'Message Structure - every protocol message must be a string';
+  }
   if (size > SNS_MESSAGE_MAX_BYTES) return `Message too long: ${size} bytes with attributes`;
   for (const id of ['MessageGroupId', 'MessageDeduplicationId']) {
     const value = params.get(id);
