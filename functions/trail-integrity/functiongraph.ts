@@ -21,6 +21,7 @@ import {
 import type { HandlerOptions } from '../../shared/platform/lambda-handler';
 import { type FunctionConfig, loadFunctionConfig } from '../../shared/platform/load-function-config';
 import { createLogger } from '../../shared/platform/logger';
+import { sinkSecrets } from '../../shared/sinks/sink-config';
 import { createAlertSinks } from '../../shared/sinks/create-sinks';
 import { keyFacts } from './digest-format';
 import { invokeTrailIntegrity, type TrailIntegrityResult } from './invoke-trail-integrity';
@@ -134,6 +135,7 @@ export function createTrailIntegrityFunctionGraphHandler(
         call(context, method),
       ),
       ...storeSecrets(memoryStage.config),
+      ...sinkSecrets(sinkConfig),
     ];
     const log = createLogger({ level: logLevel, name: trailIntegrity.name, secrets }, options.logDestination).child({
       requestId: call(context, 'getRequestID'),

@@ -16,6 +16,8 @@ import {
 import { createMemoryStage, reportMemoryAtColdStart } from '../../shared/memory/create-memory-stage';
 import { loadFunctionConfig } from '../../shared/platform/load-function-config';
 import { createLogger } from '../../shared/platform/logger';
+import { storeSecrets } from '../../shared/memory/memory-config';
+import { sinkSecrets } from '../../shared/sinks/sink-config';
 import { createS3Fetcher, createS3MetadataFetcher } from '../../shared/platform/s3-fetch';
 import { createAlertSinks } from '../../shared/sinks/create-sinks';
 import { snsSinkFor } from '../../shared/sinks/sns-sink';
@@ -33,7 +35,11 @@ export interface TrailIntegrityHandlerOptions extends HandlerOptions {
 export function createTrailIntegrityLambdaHandler(env: Env = process.env, options: TrailIntegrityHandlerOptions = {}) {
   const loaded = loadFunctionConfig(trailIntegrity, env, 'aws');
   const { config, sinkConfig, maxDecompressedBytes, logLevel } = loaded;
-  const secrets = AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]);
+  const secrets = [
+    ...AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]),
+    ...storeSecrets(loaded.memory),
+    ...sinkSecrets(sinkConfig),
+  ];
   const log = createLogger({ level: logLevel, name: trailIntegrity.name, secrets }, options.logDestination);
   const s3Endpoint = readEnv(env, 'S3_ENDPOINT')?.value ?? sinkConfig.endpoint;
   const cloudTrailEndpoint = readEnv(env, 'CLOUDTRAIL_ENDPOINT')?.value;
