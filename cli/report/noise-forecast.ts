@@ -1,0 +1,74 @@
+/**
+ * The noise forecast: how many alerts this configuration would have sent over the replayed period,
+ * per UTC day and rule. The replay itself folds every finding of a group key into one alert (one
+ * invocation); a deployed function sees the trail in batches as it is written. So the forecast runs
+ * the real memory stage (dedup window, thresholds, roll-ups) on an in-process store, batch by batch
+ * (5-minute slices of event time), with the clock at each batch's latest event, and a flush once the
+ * longest window after a batch has ended (so roll-ups are dated when a flush timer would send them).
+ */
+import type { Detector, FindingGroup } from '../../shared/detect/detector';
+import { createMemoryStage } from '../../shared/memory/create-memory-stage';
+import type { MemoryConfig } from '../../shared/memory/memory-config';
+import { flushWindows, rememberGroups } from '../../shared/memory/memory-stage';
+import type { Collected } from './report-collector';
+
+export interface Forecast {
+  /** Alerts per UTC day and rule with this configuration. */
+  byDay: Map<string, Map<string, number>>;
+  /** Alerts without the memory stage: one per group key per batch. */
+  withoutMemory: Map<string, number>;
+  /** Findings the forecast left out (too many batches × groups); the forecast then says it is partial. */
+  partial: boolean;
+}
+
+function addTo(byDay: Map<string, Map<string, number>>, at: number, rule: string): void {
+  const day = new Date(at).toISOString().slice(0, 10);
+  let byRule = byDay.get(day);
+  if (!byRule) {
+    byRule = new Map();
+    byDay.set(day, byRule);
+  }
+  byRule.set(rule, (byRule.get(rule) ?? 0) + 1);
+}
+
+export async function forecastNoise<Config>(
+  detector: Detector<Config>,
+  config: Config,
+  memory: MemoryConfig,
+  collected: Collected,
+): Promise<Forecast> {
+  // The replay's store may be shared (DynamoDB, Redis): the forecast never touches it.
+  const stage = createMemoryStage({ ...memory, store: { kind: 'memory' }, timeoutMs: 10_000 });
+  const longest = Math.max(memory.dedupWindowMs, ...memory.thresholds.map((threshold) => threshold.periodMs));
+  const byDay = new Map<string, Map<string, number>>();
+  const withoutMemory = new Map<string, number>();
+  const flush = async (at: number) => {
+    for (const alert of (await flushWindows(detector.name, stage, at)).alerts) addTo(byDay, at, alert.rule);
+  };
+  let previous: number | undefined;
+  const order = [...collected.slices.keys()].sort((a, b) => a - b);
+  for (const index of order) {
+    const slice = collected.slices.get(index);
+    if (!slice) continue;
+    if (previous !== undefined && longest > 0) await flush(Math.min(slice.at, previous + longest));
+    const groups: FindingGroup[] = [];
+    for (const group of slice.groups.values()) {
+      const first = collected.firstEvents.get(group.groupKey);
+      if (!first) continue;
+      withoutMemory.set(group.rule, (withoutMemory.get(group.rule) ?? 0) + 1);
+      groups.push({
+        rule: group.rule,
+        severity: group.severity,
+        groupKey: group.groupKey,
+        first: { ...first, id: group.firstId },
+        eventIds: [group.firstId],
+        count: group.count,
+      });
+    }
+    const outcome = await rememberGroups(detector, config, groups, stage, slice.at);
+    for (const alert of outcome.alerts) addTo(byDay, slice.at, alert.rule);
+    previous = slice.at;
+  }
+  if (previous !== undefined && longest > 0) await flush(previous + longest);
+  return { byDay, withoutMemory, partial: collected.partial };
+}
