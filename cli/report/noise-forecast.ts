@@ -7,9 +7,9 @@
  * longest window after a batch has ended (so roll-ups are dated when a flush timer would send them).
  */
 import type { Detector, FindingGroup } from '../../shared/detect/detector';
-import { createMemoryStage } from '../../shared/memory/create-memory-stage';
 import type { MemoryConfig } from '../../shared/memory/memory-config';
-import { flushWindows, rememberGroups } from '../../shared/memory/memory-stage';
+import { flushWindows, type MemoryStage, rememberGroups } from '../../shared/memory/memory-stage';
+import { createMemoryStore } from '../../shared/memory/memory-store';
 import type { Collected } from './report-collector';
 
 export interface Forecast {
@@ -38,11 +38,18 @@ export async function forecastNoise<Config>(
   collected: Collected,
 ): Promise<Forecast> {
   // The replay's store may be shared (DynamoDB, Redis): the forecast never touches it.
-  const stage = createMemoryStage({ ...memory, store: { kind: 'memory' }, timeoutMs: 10_000 });
+  // Its clock is the simulated one: expiry (DEDUP_TTL after a window) is judged in event time too.
+  let clock = 0;
+  const store = Promise.resolve(createMemoryStore(() => clock));
+  const stage: MemoryStage = {
+    config: { ...memory, store: { kind: 'memory' }, timeoutMs: 10_000 },
+    store: () => store,
+  };
   const longest = Math.max(memory.dedupWindowMs, ...memory.thresholds.map((threshold) => threshold.periodMs));
   const byDay = new Map<string, Map<string, number>>();
   const withoutMemory = new Map<string, number>();
   const flush = async (at: number) => {
+    clock = at;
     for (const alert of (await flushWindows(detector.name, stage, at)).alerts) addTo(byDay, at, alert.rule);
   };
   let previous: number | undefined;
@@ -65,6 +72,7 @@ export async function forecastNoise<Config>(
         count: group.count,
       });
     }
+    clock = slice.at;
     const outcome = await rememberGroups(detector, config, groups, stage, slice.at);
     for (const alert of outcome.alerts) addTo(byDay, slice.at, alert.rule);
     previous = slice.at;

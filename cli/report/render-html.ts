@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { inlineValue } from '../../shared/alert/alert-text';
-import type { DaySeries, ReplayReport, Top } from './report-model';
+import { type DaySeries, formatRate, type ReplayReport, type Top } from './report-model';
 
 const CELL_CHARS = 200;
 /** Bars a chart draws at most; longer periods are drawn in buckets of several days. */
@@ -196,7 +196,7 @@ ${suppressedRows ? `<table id="suppressed-by"><thead><tr><th>Suppression</th><th
 </section>
 <section id="forecast">
 <h2>Noise forecast</h2>
-<p>This configuration would have sent <b data-count="forecast">${n(forecast.total)}</b> alert(s) over ${n(forecast.days)} day(s): <b data-count="forecast-per-day">${escapeHtml(forecast.perDay.toFixed(1))}</b> per day${forecast.peakDay ? `, at most ${n(forecast.peak)} on ${escapeHtml(forecast.peakDay)}` : ''}. Without the memory stage (dedup window, thresholds): <b data-count="forecast-without-memory">${n(forecast.withoutMemory)}</b>.</p>
+<p>This configuration would have sent <b data-count="forecast">${n(forecast.total)}</b> alert(s) over ${n(forecast.days)} day(s): <b data-count="forecast-per-day">${escapeHtml(formatRate(forecast.perDay))}</b> per day${forecast.peakDay ? `, at most ${n(forecast.peak)} on ${escapeHtml(forecast.peakDay)}` : ''}. Without the memory stage (dedup window, thresholds): <b data-count="forecast-without-memory">${n(forecast.withoutMemory)}</b>.</p>
 <p class="sub">The forecast runs the memory stage with this configuration on the findings in ${forecast.sliceMinutes}-minute batches of event time (CloudTrail writes a log file about every 5 minutes), its clock at each batch's last event; roll-ups are counted when their window ends. The replay above folds each group into one alert instead.</p>
 ${partial}
 ${barChart(forecast.byDay, 'Alerts per day by rule (forecast)')}

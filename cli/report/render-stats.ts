@@ -3,18 +3,14 @@
  * summary). Trail values are escaped to one safe line each (inlineValue), as everywhere on a terminal.
  */
 import { inlineValue } from '../../shared/alert/alert-text';
-import type { ReplayReport, Top } from './report-model';
+import { formatRate, type ReplayReport, type Top } from './report-model';
 
-/** Days the per-day forecast lists; the rest are summed up in one line. */
+/** Days with alerts the per-day forecast lists; the rest are summed up in one line. */
 export const STATS_DAYS = 31;
 const VALUE_CHARS = 120;
 
 function n(count: number): string {
   return count.toLocaleString('en-US');
-}
-
-function perDay(value: number): string {
-  return value >= 10 || value === 0 ? n(Math.round(value)) : value.toFixed(1);
 }
 
 function topLines(title: string, top: Top): string[] {
@@ -57,7 +53,7 @@ export function renderStats(report: ReplayReport): string[] {
     );
   lines.push(
     `noise forecast (${forecast.sliceMinutes}-minute batches): ${n(forecast.total)} alert(s) over ${n(forecast.days)} day(s), ` +
-      `${perDay(forecast.perDay)}/day` +
+      `${formatRate(forecast.perDay)}/day` +
       (forecast.peakDay ? `, peak ${n(forecast.peak)} on ${forecast.peakDay}` : '') +
       `; without the memory stage ${n(forecast.withoutMemory)}` +
       (forecast.partial ? ' (partial: too many distinct groups, later ones left out)' : ''),
@@ -69,20 +65,19 @@ export function renderStats(report: ReplayReport): string[] {
         `${n(row.withoutMemory)}, ${n(row.forecast)}, ${n(row.peak)}${row.peakDay ? ` on ${row.peakDay}` : ''}`,
     );
   const { days, rules, counts } = forecast.byDay;
-  if (days.length > 0) {
-    lines.push('forecast per day:');
-    const shown = Math.min(days.length, STATS_DAYS);
-    for (let index = 0; index < shown; index += 1) {
+  const busy = days.map((day, index) => ({ day, row: counts[index] })).filter(({ row }) => row.some((c) => c > 0));
+  if (busy.length > 0) {
+    lines.push('forecast per day (days with alerts):');
+    for (const { day, row } of busy.slice(0, STATS_DAYS)) {
       const parts = rules
-        .map((rule, ruleIndex) => [rule, counts[index][ruleIndex]] as const)
+        .map((rule, ruleIndex) => [rule, row[ruleIndex]] as const)
         .filter(([, count]) => count > 0)
         .map(([rule, count]) => `${inlineValue(rule, VALUE_CHARS)} ${n(count)}`);
-      const total = counts[index].reduce((sum, count) => sum + count, 0);
-      lines.push(`  ${days[index]} ${n(total)}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`);
+      lines.push(`  ${day} ${n(row.reduce((sum, count) => sum + count, 0))}: ${parts.join(', ')}`);
     }
-    if (days.length > shown) {
-      const rest = counts.slice(shown).reduce((sum, row) => sum + row.reduce((a, b) => a + b, 0), 0);
-      lines.push(`  … ${n(days.length - shown)} more day(s): ${n(rest)} alert(s)`);
+    if (busy.length > STATS_DAYS) {
+      const rest = busy.slice(STATS_DAYS).reduce((sum, { row }) => sum + row.reduce((a, b) => a + b, 0), 0);
+      lines.push(`  … ${n(busy.length - STATS_DAYS)} more day(s): ${n(rest)} alert(s)`);
     }
   }
   lines.push(...topLines('top principals', report.top.principals));

@@ -162,6 +162,13 @@ function topOf(entries: Iterable<{ value: string; detail?: string; events: numbe
 
 export const UNKNOWN = 'unknown';
 
+/** Alerts per day as both renderers print it: `0`, `0.03`, `2.5`, `24`. */
+export function formatRate(perDay: number): string {
+  if (perDay === 0) return '0';
+  if (perDay >= 10) return Math.round(perDay).toLocaleString('en-US');
+  return perDay.toFixed(perDay >= 1 ? 1 : 2);
+}
+
 export function principalOf(alert: Alert): string {
   const { actor } = alert.event;
   return actor.arn || actor.name || actor.id || actor.type || UNKNOWN;
