@@ -43,14 +43,14 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .card b{display:block;font-size:20px}.card span{color:#5b6475;font-size:12px}
 table{border-collapse:collapse;width:100%;margin:6px 0}th,td{border-bottom:1px solid #eceff4;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f5f7fa;font-weight:600}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:16px}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:16px}.grid>section{min-width:0}.grid td{overflow-wrap:anywhere}
 .legend{display:flex;flex-wrap:wrap;gap:12px;font-size:12px;margin:4px 0}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px;border-radius:2px}
 .note{color:#8a5a00;background:#fff7e0;border:1px solid #f0dca0;border-radius:4px;padding:6px 10px}
 .ids{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 .sev-critical,.sev-high{color:#b00020;font-weight:600}.sev-medium{color:#8a5a00}
 input[type=search]{font:inherit;padding:4px 8px;width:320px;max-width:100%}
-svg{max-width:100%;height:auto}svg text{font:11px system-ui,sans-serif;fill:#5b6475}
-#alerts td{word-break:break-word}
+svg{width:100%;height:auto}svg text{font:11px system-ui,sans-serif;fill:#5b6475}
+#alerts{font-size:13px}#alerts td{overflow-wrap:anywhere}#alerts td:nth-child(-n+3){white-space:nowrap}.scroll{overflow-x:auto}
 `;
 
 function card(label: string, value: number, key: string): string {
@@ -222,10 +222,10 @@ ${topTable('Accounts', 'top-accounts', report.top.accounts)}
 <h2>Alerts</h2>
 ${capped}
 <p><label>Filter <input type="search" id="filter" placeholder="rule, principal, address, event id…" autocomplete="off"></label> <span class="sub"><span id="shown">${report.alerts.length}</span> shown</span></p>
-<table id="alerts"><thead><tr><th>First event</th><th>Rule</th><th>Severity</th><th class="num">Events</th><th>Principal</th><th>Source</th><th>Country</th><th>Account</th><th>Subject</th><th>Event ids</th></tr></thead>
+<div class="scroll"><table id="alerts"><thead><tr><th>First event</th><th>Rule</th><th>Severity</th><th class="num">Events</th><th>Principal</th><th>Source</th><th>Country</th><th>Account</th><th>Subject</th><th>Event ids</th></tr></thead>
 <tbody>
 ${alertRows}
-</tbody></table>
+</tbody></table></div>
 </section>
 <script>${FILTER_SCRIPT}</script>
 </body>
