@@ -42,7 +42,9 @@ function random(seed) {
 
 function sampleRecords() {
   const denied = JSON.parse(readFileSync(join(ROOT, 'events', 'aws', 'cloudtrail-access-denied.json'), 'utf8'));
-  const ec2 = JSON.parse(readFileSync(join(ROOT, 'events', 'aws', 'cloudtrail-ec2-unauthorized-operation.json'), 'utf8'));
+  const ec2 = JSON.parse(
+    readFileSync(join(ROOT, 'events', 'aws', 'cloudtrail-ec2-unauthorized-operation.json'), 'utf8'),
+  );
   const next = random(14);
   const people = [
     { user: 'build-bot', account: '444455556666', ip: '198.51.100.77', template: denied, weight: 0.45 },

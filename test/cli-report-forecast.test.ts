@@ -52,7 +52,7 @@ function forecastLine(lines: string[]): string {
 describe('the noise forecast', () => {
   const twoHours = logFile(storm(120));
 
-  it.each([
+  it.each<[Record<string, string>, number, string]>([
     // [settings, alerts it would have sent, why]
     [{ DEDUP_WINDOW: '0' }, 24, 'no window: one alert per 5-minute batch'],
     [{ DEDUP_WINDOW: '15m' }, 16, 'an alert and a roll-up per 15-minute window'],

@@ -50,7 +50,7 @@ th{background:#f5f7fa;font-weight:600}td.num,th.num{text-align:right;font-varian
 .sev-critical,.sev-high{color:#b00020;font-weight:600}.sev-medium{color:#8a5a00}
 input[type=search]{font:inherit;padding:4px 8px;width:320px;max-width:100%}
 svg{width:100%;height:auto}svg text{font:11px system-ui,sans-serif;fill:#5b6475}
-#alerts{font-size:13px}#alerts td{overflow-wrap:anywhere}#alerts td:nth-child(-n+3){white-space:nowrap}.scroll{overflow-x:auto}
+#alerts{font-size:13px}#alerts td{overflow-wrap:anywhere}#alerts td:nth-child(-n+3),#alerts td:nth-child(n+6):nth-child(-n+8){white-space:nowrap}.scroll{overflow-x:auto}
 `;
 
 function card(label: string, value: number, key: string): string {
