@@ -77,6 +77,12 @@ describe('the noise forecast', () => {
     ]);
   });
 
+  it('counts a roll-up on the day its window ends', async () => {
+    const lines = await stats(logFile(storm(20, START + 23.5 * 3_600_000)), { DEDUP_WINDOW: '1h' });
+    expect(lines).toContain('  2024-06-03 1: unauthorized-api-calls 1');
+    expect(lines).toContain('  2024-06-04 1: unauthorized-api-calls 1');
+  });
+
   it('leaves suppressed findings out, and says which suppression muted them', async () => {
     const suppress = JSON.stringify([
       { pattern: '{ $.userIdentity.userName = "build-bot" }', reason: 'known CI', rules: ['unauthorized-api-calls'] },
