@@ -83,6 +83,27 @@ describe('the noise forecast', () => {
     expect(lines).toContain('  2024-06-04 1: unauthorized-api-calls 1');
   });
 
+  it('keeps every count when event times span ten thousand years, and says the chart stops', async () => {
+    const path = logFile(
+      ['0001-01-01T00:00:00Z', '2024-01-01T00:00:00Z', '9999-12-31T23:59:59Z'].map((eventTime, i) => ({
+        ...DENIED,
+        eventID: `far-${i}`,
+        eventTime,
+      })),
+    );
+    const report = join(mkdtempSync(join(tmpdir(), 'trailguard-forecast-')), 'far.html');
+    const io = captureIo({});
+    expect(await main(['replay', 'unauthorized-api', path, '--quiet', '--stats', '--report', report], io)).toBe(0);
+    expect(forecastLine(io.stderr)).toMatch(
+      /^noise forecast \(5-minute batches\): 3 alert\(s\) over 3,652,059 day\(s\)/,
+    );
+    const html = readFileSync(report, 'utf8');
+    expect(html.length).toBeLessThan(200_000);
+    const page = parseHtml(html);
+    expect(textOf(byId(page, 'forecast'))).toContain('The chart stops after 20,000 days; the totals count every day.');
+    expect(elements(byId(page, 'forecast'), 'rect').length).toBeLessThanOrEqual(120);
+  });
+
   it('leaves suppressed findings out, and says which suppression muted them', async () => {
     const suppress = JSON.stringify([
       { pattern: '{ $.userIdentity.userName = "build-bot" }', reason: 'known CI', rules: ['unauthorized-api-calls'] },

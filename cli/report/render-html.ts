@@ -117,7 +117,9 @@ function barChart(series: DaySeries, label: string): string {
         `<text x="${(x + barWidth / 2).toFixed(1)}" y="${height - 10}" text-anchor="middle">${escapeHtml(bucket.from.slice(5))}</text>`,
       );
   });
-  const bucketNote = size > 1 ? `<p class="sub">Each bar is ${size} days.</p>` : '';
+  const bucketNote =
+    (size > 1 ? `<p class="sub">Each bar is ${size} days.</p>` : '') +
+    (series.cut ? `<p class="note">The chart stops after ${n(days.length)} days; the totals count every day.</p>` : '');
   return `<svg viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${escapeHtml(label)}">${parts.join('')}</svg>${legend(rules)}${bucketNote}`;
 }
 

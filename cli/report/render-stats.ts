@@ -79,6 +79,7 @@ export function renderStats(report: ReplayReport): string[] {
       const rest = busy.slice(STATS_DAYS).reduce((sum, { row }) => sum + row.reduce((a, b) => a + b, 0), 0);
       lines.push(`  … ${n(busy.length - STATS_DAYS)} more day(s): ${n(rest)} alert(s)`);
     }
+    if (forecast.byDay.cut) lines.push(`  (days after ${days.at(-1)} are not listed; the totals count them)`);
   }
   lines.push(...topLines('top principals', report.top.principals));
   lines.push(...topLines('top source addresses', report.top.sources));

@@ -39,6 +39,8 @@ export interface DaySeries {
   rules: string[];
   /** counts[day][rule], in the order of `days` and `rules`. */
   counts: number[][];
+  /** Whether the period was longer than MAX_SERIES_DAYS (hostile event times): the series stops there, totals do not. */
+  cut: boolean;
 }
 
 export interface RuleRow {
@@ -120,9 +122,15 @@ export interface ReportInput {
 }
 
 const DAY_MS = 86_400_000;
+/** Days a series holds at most (55 years). */
+export const MAX_SERIES_DAYS = 20_000;
+
+function dayCount(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS) + 1;
+}
 
 /** Every UTC day from `from` to `to` (both `YYYY-MM-DD`), at most `limit` of them. */
-function daysBetween(from: string, to: string, limit = 20_000): string[] {
+function daysBetween(from: string, to: string, limit = MAX_SERIES_DAYS): string[] {
   const days: string[] = [];
   const end = Date.parse(`${to}T00:00:00Z`);
   for (let at = Date.parse(`${from}T00:00:00Z`); at <= end && days.length < limit; at += DAY_MS)
@@ -131,9 +139,11 @@ function daysBetween(from: string, to: string, limit = 20_000): string[] {
 }
 
 function seriesOf(byDay: Map<string, Map<string, number>>, days: string[], rules: string[]): DaySeries {
+  const last = days.at(-1);
   return {
     days,
     rules,
+    cut: last !== undefined && [...byDay.keys()].some((day) => day > last),
     counts: days.map((day) => rules.map((rule) => byDay.get(day)?.get(rule) ?? 0)),
   };
 }
@@ -220,7 +230,7 @@ export function buildReport(input: ReportInput): ReplayReport {
   const days =
     firstDay !== undefined ? daysBetween(firstDay, [lastDay ?? firstDay, ...allDays].sort().at(-1) as string) : [];
   // The replayed period: from the first to the last finding (suppressed ones included).
-  const periodDays = firstDay !== undefined && lastDay !== undefined ? daysBetween(firstDay, lastDay).length : 0;
+  const periodDays = firstDay !== undefined && lastDay !== undefined ? dayCount(firstDay, lastDay) : 0;
 
   const ruleNames = new Set<string>([...collected.rules.keys()]);
   for (const alert of alerts) ruleNames.add(alert.rule);
@@ -230,7 +240,11 @@ export function buildReport(input: ReportInput): ReplayReport {
   const findingsByDay = seriesOf(collected.findingsByDay, days, rules);
   const forecastByDay = seriesOf(forecast.byDay, days, rules);
   const dayTotals = forecastByDay.counts.map((row) => row.reduce((sum, count) => sum + count, 0));
-  const total = dayTotals.reduce((sum, count) => sum + count, 0);
+  // Totals from the counts themselves, not from the series (which a hostile period may cut).
+  const forecastOf = new Map<string, number>();
+  for (const byRule of forecast.byDay.values())
+    for (const [rule, count] of byRule) forecastOf.set(rule, (forecastOf.get(rule) ?? 0) + count);
+  const total = [...forecastOf.values()].reduce((sum, count) => sum + count, 0);
 
   const alertsOfRule = new Map<string, { alerts: number; events: number }>();
   for (const alert of alerts) {
@@ -248,7 +262,7 @@ export function buildReport(input: ReportInput): ReplayReport {
       alerts: alertsOfRule.get(rule)?.alerts ?? 0,
       alertEvents: alertsOfRule.get(rule)?.events ?? 0,
       withoutMemory: forecast.withoutMemory.get(rule) ?? 0,
-      forecast: counts.reduce((sum, count) => sum + count, 0),
+      forecast: forecastOf.get(rule) ?? 0,
       ...peakOf(counts, days),
     };
   });
