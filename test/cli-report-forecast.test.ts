@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
 import { main } from '../cli/main';
 import { forecastNoise } from '../cli/report/noise-forecast';
 import { createReportCollector } from '../cli/report/report-collector';
@@ -186,5 +187,31 @@ describe('the report columns of enrichment', () => {
       ['unknown', 'unknown'],
     ]);
     expect(renderStats(report)).toContain('         2 event(s)      2 alert(s)  US');
+
+    // The page's own filter script, run against the rows as parsed: typing hides what does not match.
+    const rows = elements(byId(page, 'alerts'), 'tr')
+      .slice(1)
+      .map((row) => ({ textContent: textOf(row), hidden: false }));
+    const filter = {
+      value: '',
+      onInput: (): void => undefined,
+      addEventListener(_type: string, fn: () => void) {
+        this.onInput = fn;
+      },
+    };
+    const shown = { textContent: '' };
+    const document = {
+      getElementById: (id: string) => (id === 'filter' ? filter : id === 'shown' ? shown : null),
+      querySelectorAll: (selector: string) => (selector === '#alerts tbody tr' ? rows : []),
+    };
+    runInNewContext(textOf(elements(page, 'script')[0]), { document });
+    filter.value = 'PROD-payments';
+    filter.onInput();
+    expect(rows.map((row) => row.hidden)).toEqual([false, true, true]);
+    expect(shown.textContent).toBe('1');
+    filter.value = '';
+    filter.onInput();
+    expect(rows.map((row) => row.hidden)).toEqual([false, false, false]);
+    expect(shown.textContent).toBe('3');
   });
 });
