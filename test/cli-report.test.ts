@@ -261,6 +261,28 @@ describe('replay --report', () => {
     expect(statSync(report).size).toBeLessThan(3 * 1024 * 1024);
   });
 
+  it('stays within a small heap on 5,000 alerts with 4 KB principals, and writes a bounded page', async () => {
+    const big = join(dir, 'big-names.json.gz');
+    const name = (i: number) => `${'n'.repeat(4096)}${i}`;
+    writeFileSync(
+      big,
+      gzipSync(
+        JSON.stringify({
+          Records: Array.from({ length: 5000 }, (_, i) => refused(`b-${i}`, START + i * 1000, name(i))),
+        }),
+      ),
+    );
+    const report = join(dir, 'big-names.html');
+    const run = await runCli(['replay', 'unauthorized-api', big, '--report', report, '--stats', '--quiet'], {
+      env: { NODE_OPTIONS: '--max-old-space-size=256' },
+      timeoutMs: 90_000,
+    });
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/noise forecast \(5-minute batches\): 5,000 alert\(s\)/);
+    expect(statSync(report).size).toBeLessThan(4 * 1024 * 1024);
+  });
+
   it('exits 1 when the report cannot be written, and still prints every alert', async () => {
     const run = await runCli([
       'replay',
