@@ -105,6 +105,16 @@ describe('the noise forecast', () => {
     expect(elements(byId(page, 'forecast'), 'rect').length).toBeLessThanOrEqual(120);
   });
 
+  it('says how many alerts went out without memory when the replay store is unreachable; the forecast does not use it', async () => {
+    const io = captureIo({});
+    const args = ['replay', 'unauthorized-api', twoHours, '--state', 'redis://127.0.0.1:1', '--quiet', '--stats'];
+    expect(await main(args, io)).toBe(0);
+    expect(io.stderr.find((line) => line.startsWith('memory (redis)'))).toContain(
+      ', 1 without memory (state unavailable)',
+    );
+    expect(forecastLine(io.stderr)).toMatch(/: 16 alert\(s\)/);
+  });
+
   it('leaves suppressed findings out, and says which suppression muted them', async () => {
     const suppress = JSON.stringify([
       { pattern: '{ $.userIdentity.userName = "build-bot" }', reason: 'known CI', rules: ['unauthorized-api-calls'] },

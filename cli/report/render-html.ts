@@ -192,7 +192,7 @@ ${card('file(s)', run.files, 'files')}${card('record(s)', run.records, 'records'
 <h2>What the memory stage removed</h2>
 <p class="sub">Store ${escapeHtml(memory.store)}, dedup window ${escapeHtml(memory.dedupWindow)}, dedup TTL ${escapeHtml(memory.dedupTtl)}, thresholds ${memory.thresholds.length > 0 ? memory.thresholds.map((t) => text(t)).join(', ') : 'none'}, ${n(memory.suppressions)} suppression(s).</p>
 <div class="cards">
-${card('sent', memory.sent, 'sent')}${card('held for roll-up', memory.held, 'held')}${card('rolled up', memory.rolledUp, 'rolledUp')}${card('suppressed', memory.suppressed, 'suppressed')}${card('below threshold', memory.belowThreshold, 'belowThreshold')}${card('already seen', memory.duplicates, 'alreadySeen')}
+${card('sent', memory.sent, 'sent')}${card('held for roll-up', memory.held, 'held')}${card('rolled up', memory.rolledUp, 'rolledUp')}${card('suppressed', memory.suppressed, 'suppressed')}${card('below threshold', memory.belowThreshold, 'belowThreshold')}${card('already seen', memory.duplicates, 'alreadySeen')}${memory.unavailable > 0 ? card('sent without memory (state unavailable)', memory.unavailable, 'unavailable') : ''}
 </div>
 ${suppressedRows ? `<table id="suppressed-by"><thead><tr><th>Suppression</th><th>Reason</th><th class="num">Findings muted</th></tr></thead><tbody>${suppressedRows}</tbody></table>` : ''}
 </section>

@@ -40,7 +40,8 @@ export function renderStats(report: ReplayReport): string[] {
   );
   lines.push(
     `memory (${memory.store}): ${n(memory.sent)} sent, ${n(memory.held)} held for roll-up, ${n(memory.rolledUp)} rolled up, ` +
-      `${n(memory.suppressed)} suppressed, ${n(memory.belowThreshold)} below threshold, ${n(memory.duplicates)} already seen`,
+      `${n(memory.suppressed)} suppressed, ${n(memory.belowThreshold)} below threshold, ${n(memory.duplicates)} already seen` +
+      (memory.unavailable > 0 ? `, ${n(memory.unavailable)} without memory (state unavailable)` : ''),
   );
   lines.push(
     `  dedup window ${memory.dedupWindow}, dedup TTL ${memory.dedupTtl}, thresholds ${
