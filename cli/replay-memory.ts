@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Alert } from '../shared/alert/alert';
 import type { Detector, Finding, FindingGroup } from '../shared/detect/detector';
 import { createMemoryStage } from '../shared/memory/create-memory-stage';
-import { loadMemoryConfig } from '../shared/memory/memory-config';
+import { loadMemoryConfig, type MemoryConfig } from '../shared/memory/memory-config';
 import { emptySummary, type MemorySummary, rememberGroups, suppressFindings } from '../shared/memory/memory-stage';
 import { ConfigProblems, type Env, readEnv } from '../shared/platform/env-config';
 
@@ -15,6 +15,9 @@ export interface ReplayMemory {
   suppress: (findings: Finding[]) => Finding[];
   remember<Config>(detector: Detector<Config>, config: Config, groups: FindingGroup[]): Promise<Alert[]>;
   summaryLine(suppressed: number): string;
+  /** The settings and the counts of the remember step (replay --report / --stats). */
+  readonly config: MemoryConfig;
+  summary(): MemorySummary;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,8 @@ export function replayMemory(state: string | true | undefined, env: Env): Replay
       summary = outcome.summary;
       return outcome.alerts;
     },
+    config: memoryConfig,
+    summary: () => summary,
     summaryLine: (suppressed) =>
       `memory (${memoryConfig.store.kind}): ${summary.sent} alert(s) sent, ${summary.held} held for roll-up, ` +
       `${summary.rolledUp} rolled up, ${suppressed} suppressed, ${summary.belowThreshold} below threshold` +

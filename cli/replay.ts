@@ -27,6 +27,7 @@ import type { CliCommand } from './command';
 import type { CliIo } from './io';
 import { replayMemory } from './replay-memory';
 import { checkReplayedFiles, type ReplayIntegrity } from './verify';
+import { createReplayReporter } from './report/replay-report';
 
 /** What `replay --help` adds below the options. */
 const REPLAY_HELP_AFTER = `
@@ -62,6 +63,8 @@ interface ReplayOptions {
   /** --verify: where ListPublicKeys is called (`verify --endpoint`); --endpoint stays the sink's. */
   cloudtrailEndpoint?: string;
   publicKeys?: string;
+  report?: string;
+  stats?: boolean;
 }
 
 /** What replay says about an S3 pointer it does not follow (counted as skipped, not rejected). */
@@ -241,12 +244,16 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const fileOfEvent = new Map<string, string>();
   let currentFile = '';
   const metric = detector.metric;
-  const counter = metricCounter(detector, config);
   const s3Endpoint = options.s3Endpoint;
   const fetching = options.fetch === true || typeof s3Endpoint === 'string';
   const memory = replayMemory(options.state, io.env);
+  const reporter =
+    options.report !== undefined || options.stats
+      ? createReplayReporter(detector, config, memory.config, { path: options.report, stats: !!options.stats, quiet })
+      : undefined;
+  const counter = reporter?.watchCounter(metricCounter(detector, config)) ?? metricCounter(detector, config);
   const run = new DetectionRun(detector, config, {
-    suppress: memory.suppress,
+    suppress: reporter?.watchSuppress(memory.suppress) ?? memory.suppress,
     maxDecompressedBytes,
     ...(fetching
       ? {
@@ -315,6 +322,9 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     else if (!quiet) io.err(`published ${published.delivered} alert(s) to ${published.names.join(', ')}`);
   }
   const { stats } = run;
+  const reportWritten = reporter
+    ? await reporter.finish({ files: files.length, stats, alerts, memorySummary: memory.summary() }, io)
+    : true;
   // Rejections beyond the first few were counted, not printed: say how many.
   if (stats.rejected > stats.rejections.length)
     io.err(
@@ -338,7 +348,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     if (integrity) io.err(integrity.summaryLine);
   }
   await memory.close();
-  const failed = problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed;
+  const failed = problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed || !reportWritten;
   return failed || integrity?.failed ? 1 : 0;
 }
 
@@ -427,6 +437,8 @@ export const replayCommand: CliCommand = {
         '--cloudtrail-endpoint <url>',
         "with --verify: the CloudTrail endpoint ListPublicKeys is called on (verify --endpoint; --endpoint is the sink's)",
       )
+      .option('--report <file>', 'also write an HTML report: alerts over time, top sources, noise forecast')
+      .option('--stats', "print the report's numbers as text on stderr (also with --quiet)")
       .option('--quiet', 'no summary on stderr')
       .option(
         '--fetch',

@@ -23,6 +23,8 @@ export interface Alert {
   count: number;
   /** Stable id for de-duplication on re-delivery (FIFO topics): derived from the rule and event id(s). */
   dedupId: string;
+  geo?: { country?: string; asn?: number; org?: string };
+  accountName?: string;
 }
 
 /** Where alerts go. Implementations retry what is retryable and throw SinkError when they give up. */
