@@ -28,9 +28,10 @@ export interface RollUp {
 export function rollUpOf(window: AlertWindow): RollUp | undefined {
   // A store whose add and alert mark are two writes (DynamoDB) may show a window that reached its
   // threshold without the mark yet: its alert then stood for the threshold's count.
-  // A withdrawn window (its alert failed) that nothing alerted for since: the roll-up stands for all of it.
+  // A withdrawn window (its alert failed) that nothing alerted for since: the roll-up stands for all it
+  // holds, even below a threshold (the threshold was reached once, with the withdrawn findings).
   if (window.withdrawn && window.alerted === 0)
-    return window.count >= window.threshold ? { count: window.count, ids: window.ids } : undefined;
+    return window.count > 0 ? { count: window.count, ids: window.ids } : undefined;
   const alerted = window.alerted || (window.count >= window.threshold ? window.threshold : 0);
   if (alerted === 0 || window.count <= alerted) return undefined;
   return { count: window.count - alerted, ids: window.ids.slice(alerted) };
