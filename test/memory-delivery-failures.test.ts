@@ -261,4 +261,22 @@ describe.each(stores)('%s store', (_name, factory) => {
     await flushMemory(FN, stage, { log, sinks: () => [again], now: () => new Date(T0 + WINDOW + 7_000) });
     expect(again.alerts.filter((alert) => alert.eventIds.some((id) => id.startsWith('to-')))).toEqual([]);
   }, 60_000);
+
+  it('an undelivered alert that stood for others, its window replaced before the undo: the others go back for the flush', async () => {
+    if (skip) return;
+    const principal = 'arn:p:orphans';
+    const [first] = await storm(principal, ['uo-0'], T0 + 6);
+    await storm(principal, ['uo-1'], T0 + 10);
+    await undoOutcome(FN, stage, first, log, T0 + 11);
+    const [reclaim] = await storm(principal, ['uo-2'], T0 + 12);
+    expect(reclaim.alerts.map((alert) => alert.count)).toEqual([2]);
+    // Before its delivery fails, the next invocation after the window replaces it: nothing owed there.
+    const next = await rememberGroups(unauthorizedApi, config, [refusal('uo-3', principal)], stage, T0 + WINDOW + 100);
+    expect(next.rollUps).toEqual([]);
+    await undoOutcome(FN, stage, reclaim, log, T0 + WINDOW + 200);
+    const sink = memorySink();
+    await flushMemory(FN, stage, { log, sinks: () => [sink], now: () => new Date(T0 + 2 * WINDOW + 8_000) });
+    const mine = sink.alerts.filter((alert) => alert.eventIds.some((id) => id.startsWith('uo-')));
+    expect(mine.map((alert) => [alert.count, alert.eventIds])).toEqual([[1, ['uo-1']]]);
+  }, 60_000);
 });

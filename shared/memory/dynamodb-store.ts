@@ -281,7 +281,7 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
             ':own': N(share.count),
           },
         });
-        if (kept !== false) return;
+        if (kept !== false) return true;
         // Nothing else in it: delete it (unless it changed in between, then try again).
         try {
           await client.send(
@@ -293,7 +293,7 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
               ExpressionAttributeValues: { ':start': N(share.start), ':own': N(share.count) },
             }),
           );
-          return;
+          return true;
         } catch (error) {
           if (!isConditionFailure(error)) throw error;
         }
@@ -301,7 +301,7 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
         const { Item } = await client.send(
           new sdk.GetItemCommand({ TableName, Key: { pk: S(key) }, ConsistentRead: true }),
         );
-        if (!Item || num(Item, 'start') !== share.start) return;
+        if (!Item || num(Item, 'start') !== share.start) return false;
       }
       throw new Error('DynamoDB window withdrawal kept conflicting with other invocations');
     },

@@ -65,7 +65,7 @@ export interface MemoryOutcome {
    * The windowed groups this invocation alerts for, with their own share of the window: withdrawn when
    * the alert cannot be delivered, keeping what other invocations counted into the window meanwhile.
    */
-  opened: Array<{ key: string } & WindowShare>;
+  opened: Array<{ key: string; window: AlertWindow } & WindowShare>;
   /** Ended windows this invocation took over, with their roll-ups: put back for the flush when undelivered. */
   rollUps: RollUpEntry[];
 }
@@ -285,6 +285,7 @@ export async function rememberGroups<Config>(
             claims.push(eventKey);
             opened.push({
               key: windowKey,
+              window: result.window,
               start: result.window.start,
               count: group.count,
               ids: group.eventIds.slice(0, KEPT_WINDOW_IDS),
@@ -394,6 +395,15 @@ export async function restoreRollUps(
   return lost;
 }
 
+/** The findings an undelivered alert stood for that were not its invocation's own, as a withdrawn window. */
+function orphansOf(window: AlertWindow, share: WindowShare): AlertWindow | undefined {
+  const count = window.alerted - share.count;
+  if (count <= 0) return undefined;
+  const own = new Set(share.ids);
+  const ids = window.ids.slice(0, window.alerted).filter((id) => !own.has(id));
+  return { ...window, count, alerted: 0, withdrawn: true, ids };
+}
+
 /**
  * After a failed delivery: forget the claims of the groups this invocation alerted for, and withdraw
  * their own findings from their windows, so the platform's retry alerts again instead of finding its
@@ -415,7 +425,18 @@ export async function undoOutcome(
     const store = await bounded(stage.store(), ms, 'connect');
     await Promise.all([
       ...outcome.claims.map((key) => bounded(store.releaseEvent(key), ms, 'release')),
-      ...outcome.opened.map(({ key, ...share }) => bounded(store.withdrawFromWindow(fn, key, share), ms, 'withdraw')),
+      ...outcome.opened.map(async ({ key, window, ...share }) => {
+        if (await bounded(store.withdrawFromWindow(fn, key, share), ms, 'withdraw')) return;
+        // The window was closed or replaced meanwhile, its roll-up counting this alert as sent: what the
+        // alert stood for besides this invocation's own findings goes back as a roll-up of its own.
+        const others = orphansOf(window, share);
+        if (others)
+          await bounded(
+            store.restoreWindow(fn, `${key}~${window.start}.${share.before}`, others, stage.config.dedupTtlMs, now),
+            ms,
+            'restore',
+          );
+      }),
       restoreRollUps(fn, stage, rollUps, now, log),
     ]);
   } catch (error) {

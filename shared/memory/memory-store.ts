@@ -57,10 +57,11 @@ export function createMemoryStore(clock: () => number = Date.now): StateStore {
     async withdrawFromWindow(scope, key, share) {
       const id = `${scope}\u0000${key}`;
       const stored = windows.get(id);
-      if (!stored) return;
+      if (!stored || stored.window.start !== share.start) return false;
       const window = applyWithdraw(stored.window, share);
       if (window) windows.set(id, { ...stored, window });
       else windows.delete(id);
+      return true;
     },
     async restoreWindow(scope, key, window, ttlMs, now) {
       const id = `${scope}\u0000${rollUpKey(key, window.start)}`;

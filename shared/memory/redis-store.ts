@@ -203,7 +203,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     },
     async withdrawFromWindow(scope, key, share) {
       const argument = JSON.stringify({ start: share.start, count: share.count, ids: share.ids });
-      await run(['EVAL', WITHDRAW_SCRIPT, 2, windowKey(scope, key), indexKey(scope), argument]);
+      return (await run(['EVAL', WITHDRAW_SCRIPT, 2, windowKey(scope, key), indexKey(scope), argument])) === 1;
     },
     async restoreWindow(scope, key, window, ttlMs, _now) {
       const stored: StoredWindow = { ...window, sample: JSON.stringify(window.sample) };

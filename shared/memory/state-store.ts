@@ -91,8 +91,9 @@ export interface StateStore extends KeyValueStore {
   /**
    * `applyWithdraw` on the window of `key`, atomically: takes back an alerting add's own findings
    * (its alert could not be delivered), keeping what other invocations counted into the window.
+   * False when the window is gone or no longer the one of `share.start` (closed or replaced).
    */
-  withdrawFromWindow(scope: string, key: string, share: WindowShare): Promise<void>;
+  withdrawFromWindow(scope: string, key: string, share: WindowShare): Promise<boolean>;
   /**
    * Puts a closed window whose roll-up could not be delivered back, under `rollUpKey(key, start)`, for
    * the next flush; lives `ttlMs` from `now`. Only the invocation that closed it calls this.
@@ -144,7 +145,7 @@ export function applyWithdraw(current: AlertWindow, share: WindowShare): AlertWi
 
 /** Where a window whose roll-up could not be delivered waits for the next flush. */
 export function rollUpKey(key: string, start: number): string {
-  return `${baseWindowKey(key)}~${start}`;
+  return key.includes('~') ? key : `${key}~${start}`;
 }
 
 /** The group's window key, for a key that may be a `rollUpKey` (roll-ups keep their dedup id). */
