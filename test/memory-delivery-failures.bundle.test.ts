@@ -14,7 +14,7 @@ import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 
 const ROOT = join(__dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'aws', 'unauthorized-api.mjs');
-const WINDOW_MS = 4_000;
+const WINDOW_MS = 8_000;
 const emulator = useAlertTopicEmulator('undelivered-alerts', 'undelivered-inbox');
 let dynalite: Awaited<ReturnType<typeof startDynalite>>;
 
