@@ -10,7 +10,15 @@ import { ConfigError } from '../shared/errors';
 import { createMemoryStage } from '../shared/memory/create-memory-stage';
 import { isFlushEvent } from '../shared/memory/flush-event';
 import { loadMemoryConfig, type MemoryConfig, parseStoreLocation, redactUrl } from '../shared/memory/memory-config';
-import { flushWindows, type MemoryStage, rememberGroups, suppressFindings } from '../shared/memory/memory-stage';
+import {
+  flushWindows,
+  type MemoryOutcome,
+  type MemoryStage,
+  rememberGroups,
+  restoreRollUps,
+  suppressFindings,
+  undoOutcome,
+} from '../shared/memory/memory-stage';
 import { createMemoryStore } from '../shared/memory/memory-store';
 import { formatDuration, parseDuration } from '../shared/memory/parse-duration';
 import type { StateStore } from '../shared/memory/state-store';
@@ -403,6 +411,76 @@ describe('concurrent invocations (property)', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+
+  it('with delivery failures (undone, then retried by the platform) and a failed flush: still every finding once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.array(
+          fc.record({
+            principal: fc.integer({ min: 0, max: 2 }),
+            at: fc.integer({ min: 0, max: 40 * 60_000 }),
+            size: fc.integer({ min: 1, max: 3 }),
+            fails: fc.boolean(),
+            retryAfter: fc.integer({ min: 0, max: 20 * 60_000 }),
+          }),
+          { minLength: 1, maxLength: 25 },
+        ),
+        fc.constantFrom('', 'unauthorized-api-calls=2/5m'),
+        fc.boolean(),
+        async (s, invocations, thresholds, flushFails) => {
+          const inner = createMemoryStore(() => T0);
+          const store = new Proxy(inner, {
+            get(target, key: keyof StateStore) {
+              const value = target[key];
+              return typeof value === 'function'
+                ? (...args: unknown[]) =>
+                    s.schedule(Promise.resolve()).then(() => (value as (...a: unknown[]) => unknown)(...args))
+                : value;
+            },
+          });
+          const stage = stageWith(store, thresholds ? { THRESHOLDS: thresholds } : {});
+          let n = 0;
+          const groupIds: string[][] = [];
+          const below = new Set<string>();
+          const runs = invocations.map(async (invocation) => {
+            const ids = Array.from({ length: invocation.size }, () => `e${n++}`);
+            groupIds.push(ids);
+            const group = { ...refusal(ids[0], `arn:p${invocation.principal}`), eventIds: ids, count: ids.length };
+            const note = (outcome: MemoryOutcome) => {
+              if (outcome.summary.belowThreshold > 0) for (const id of ids) below.add(id);
+              return outcome;
+            };
+            const first = note(await rememberGroups(unauthorizedApi, config, [group], stage, T0 + invocation.at));
+            if (!invocation.fails || first.alerts.length === 0) return first.alerts;
+            // Its delivery failed: undone, and the platform retries the invocation (later).
+            await undoOutcome('unauthorized-api', stage, first, undefined, T0 + invocation.at);
+            const retried = note(
+              await rememberGroups(unauthorizedApi, config, [group], stage, T0 + invocation.at + invocation.retryAfter),
+            );
+            return retried.alerts;
+          });
+          const delivered = (await s.waitFor(Promise.all(runs))).flat();
+          const flushStage = { ...stage, store: async () => inner };
+          const end = T0 + 10 * 3_600_000;
+          if (flushFails) {
+            const failed = await flushWindows('unauthorized-api', flushStage, end);
+            expect(await restoreRollUps('unauthorized-api', flushStage, failed.rollUps, end)).toBe(0);
+          }
+          const flushed = await flushWindows('unauthorized-api', flushStage, end);
+          expect((await flushWindows('unauthorized-api', flushStage, end)).alerts).toEqual([]);
+          const alerts = [...delivered, ...flushed.alerts];
+          const alertedIds = alerts.flatMap((alert) => alert.eventIds);
+          expect(new Set(alertedIds).size).toBe(alertedIds.length);
+          for (const alert of alerts) expect(alert.eventIds).toHaveLength(alert.count);
+          const missing = groupIds.flat().filter((id) => !alertedIds.includes(id));
+          for (const id of missing) expect(below.has(id)).toBe(true);
+          if (thresholds === '') expect(missing).toEqual([]);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 });

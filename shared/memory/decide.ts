@@ -7,15 +7,14 @@ import type { AlertWindow, WindowAddResult } from './state-store';
 export type WindowDecision = 'alert' | 'held' | 'below-threshold';
 
 /**
- * After an add of `added` findings: the add that makes the window reach its threshold alerts (exactly
- * one add does, since counts only grow atomically); adds after it are held for the roll-up; adds before
- * it are below the threshold.
+ * After an add of `added` findings: the add that set the window's alert mark alerts (exactly one add
+ * does: the mark is set atomically, once, and cleared again only when that alert's delivery failed and
+ * its findings were withdrawn); adds at or above the threshold otherwise are held for the roll-up; adds
+ * before it are below the threshold.
  */
 export function decideAdd(result: WindowAddResult, added: number): WindowDecision {
-  const after = result.before + added;
-  const { threshold } = result.window;
-  if (result.before >= threshold) return 'held';
-  return after >= threshold ? 'alert' : 'below-threshold';
+  if (result.marked) return 'alert';
+  return result.before + added >= result.window.threshold ? 'held' : 'below-threshold';
 }
 
 export interface RollUp {
@@ -29,6 +28,10 @@ export interface RollUp {
 export function rollUpOf(window: AlertWindow): RollUp | undefined {
   // A store whose add and alert mark are two writes (DynamoDB) may show a window that reached its
   // threshold without the mark yet: its alert then stood for the threshold's count.
+  // A withdrawn window (its alert failed) that nothing alerted for since: the roll-up stands for all it
+  // holds, even below a threshold (the threshold was reached once, with the withdrawn findings).
+  if (window.withdrawn && window.alerted === 0)
+    return window.count > 0 ? { count: window.count, ids: window.ids } : undefined;
   const alerted = window.alerted || (window.count >= window.threshold ? window.threshold : 0);
   if (alerted === 0 || window.count <= alerted) return undefined;
   return { count: window.count - alerted, ids: window.ids.slice(alerted) };

@@ -15,7 +15,15 @@ import type {
   PutItemCommandInput,
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { AlertWindow, StateStore, WindowAdd, WindowAddResult, WindowSample } from './state-store';
+import { createHash } from 'node:crypto';
+import {
+  type AlertWindow,
+  rollUpKey,
+  type StateStore,
+  type WindowAdd,
+  type WindowAddResult,
+  type WindowSample,
+} from './state-store';
 
 export const STATE_INDEX = 'idx-pk';
 
@@ -40,6 +48,17 @@ function num(item: Item, key: string): number {
   return Number(item[key]?.N ?? 0);
 }
 
+/**
+ * The map key of one add's ids: the count before the add, then a short hash of its first id (after a
+ * withdrawal the count before an add can repeat; the hash keeps the slots apart).
+ */
+function slotOf(before: number, ids: readonly string[]): string {
+  return `${before}:${createHash('sha256')
+    .update(ids[0] ?? '')
+    .digest('base64url')
+    .slice(0, 12)}`;
+}
+
 function windowOf(item: Item): AlertWindow {
   return {
     start: num(item, 'start'),
@@ -49,9 +68,10 @@ function windowOf(item: Item): AlertWindow {
     alerted: num(item, 'alerted'),
     // Slots keyed by the count before each add, in count order.
     ids: Object.entries(item.ids?.M ?? {})
-      .sort(([a], [b]) => Number(a) - Number(b))
+      .sort(([a], [b]) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
       .flatMap(([, slot]) => (slot.L ?? []).map((value) => value.S ?? '')),
     sample: JSON.parse(item.sample?.S ?? '{}') as WindowSample,
+    ...(item.withdrawn?.BOOL ? { withdrawn: true } : {}),
   };
 }
 
@@ -110,18 +130,31 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
   async function afterIncrement(pk: string, item: Item, add: WindowAdd): Promise<WindowAddResult> {
     const window = windowOf(item);
     const before = window.count - add.count;
-    if (window.alerted === 0 && window.count >= window.threshold && before < window.threshold) {
-      // Only the add that crossed the threshold marks it; a flush in between falls back to the threshold (decide.ts).
-      await update({
+    if (window.alerted !== 0 || window.count < window.threshold) return { window, before, marked: false };
+    if (window.withdrawn) {
+      // Its alert was withdrawn: the first add to take the mark back alerts for everything counted so far.
+      const marked = await update({
         Key: { pk: S(pk) },
-        UpdateExpression: 'SET #alerted = :count',
-        ConditionExpression: '#alerted = :zero AND #start = :start',
-        ExpressionAttributeNames: { '#alerted': 'alerted', '#start': 'start' },
+        UpdateExpression: 'SET #alerted = :count REMOVE #withdrawn',
+        ConditionExpression: '#alerted = :zero AND #start = :start AND attribute_exists(#withdrawn)',
+        ExpressionAttributeNames: { '#alerted': 'alerted', '#start': 'start', '#withdrawn': 'withdrawn' },
         ExpressionAttributeValues: { ':count': N(window.count), ':zero': N(0), ':start': N(window.start) },
       });
-      window.alerted = window.count;
+      if (!marked) return { window, before, marked: false };
+      const { withdrawn: _withdrawn, ...rest } = window;
+      return { window: { ...rest, alerted: window.count }, before, marked: true };
     }
-    return { window, before };
+    if (before >= window.threshold) return { window, before, marked: false }; // another add crossed it
+    // Only the add that crossed the threshold marks it; a flush in between falls back to the threshold (decide.ts).
+    await update({
+      Key: { pk: S(pk) },
+      UpdateExpression: 'SET #alerted = :count',
+      ConditionExpression: '#alerted = :zero AND #start = :start',
+      ExpressionAttributeNames: { '#alerted': 'alerted', '#start': 'start' },
+      ExpressionAttributeValues: { ':count': N(window.count), ':zero': N(0), ':start': N(window.start) },
+    });
+    window.alerted = window.count;
+    return { window, before, marked: true };
   }
 
   return {
@@ -157,7 +190,7 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
               Key: { pk: S(key) },
               UpdateExpression: 'SET #ids.#slot = :ids',
               ConditionExpression: '#start = :start',
-              ExpressionAttributeNames: { '#ids': 'ids', '#slot': String(before), '#start': 'start' },
+              ExpressionAttributeNames: { '#ids': 'ids', '#slot': slotOf(before, add.ids), '#start': 'start' },
               ExpressionAttributeValues: { ':ids': { L: ids }, ':start': item.start ?? N(0) },
             });
             if (stored) item.ids = stored.ids;
@@ -176,7 +209,7 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
             threshold: N(add.threshold),
             count: N(add.count),
             alerted: N(alerted),
-            ids: { M: { '0': { L: ids } } },
+            ids: { M: { [slotOf(0, add.ids)]: { L: ids } } },
             sample: S(JSON.stringify(add.sample)),
             expiresAt: N(seconds(end + add.ttlMs)),
           },
@@ -196,7 +229,8 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
           sample: add.sample,
         };
         const replaced = old?.start && num(old, 'expiresAt') * 1000 > add.now ? windowOf(old) : undefined;
-        return replaced ? { window, before: 0, replaced } : { window, before: 0 };
+        const marked = alerted > 0;
+        return replaced ? { window, before: 0, replaced, marked } : { window, before: 0, marked };
       }
       throw new Error('DynamoDB window update kept conflicting with other invocations');
     },
@@ -223,6 +257,71 @@ export async function createDynamoDbStore(options: DynamoDbStoreOptions): Promis
         if (isConditionFailure(error)) return undefined;
         throw error;
       }
+    },
+    async withdrawFromWindow(_scope, key, share) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        // Others counted into the window too: take this add's count and ids out, clear the alert mark.
+        const kept = await update({
+          Key: { pk: S(key) },
+          UpdateExpression: 'ADD #count :minus SET #alerted = :zero, #withdrawn = :yes REMOVE #ids.#slot',
+          ConditionExpression: '#start = :start AND #count > :own',
+          ExpressionAttributeNames: {
+            '#count': 'count',
+            '#alerted': 'alerted',
+            '#withdrawn': 'withdrawn',
+            '#ids': 'ids',
+            '#slot': slotOf(share.before, share.ids),
+            '#start': 'start',
+          },
+          ExpressionAttributeValues: {
+            ':minus': N(-share.count),
+            ':zero': N(0),
+            ':yes': { BOOL: true },
+            ':start': N(share.start),
+            ':own': N(share.count),
+          },
+        });
+        if (kept !== false) return true;
+        // Nothing else in it: delete it (unless it changed in between, then try again).
+        try {
+          await client.send(
+            new sdk.DeleteItemCommand({
+              TableName,
+              Key: { pk: S(key) },
+              ConditionExpression: '#start = :start AND #count <= :own',
+              ExpressionAttributeNames: { '#start': 'start', '#count': 'count' },
+              ExpressionAttributeValues: { ':start': N(share.start), ':own': N(share.count) },
+            }),
+          );
+          return true;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+        // Neither applied: gone or replaced (nothing to take back), or counted into meanwhile (try again).
+        const { Item } = await client.send(
+          new sdk.GetItemCommand({ TableName, Key: { pk: S(key) }, ConsistentRead: true }),
+        );
+        if (!Item || num(Item, 'start') !== share.start) return false;
+      }
+      throw new Error('DynamoDB window withdrawal kept conflicting with other invocations');
+    },
+    async restoreWindow(scope, key, window, ttlMs, now) {
+      await put({
+        Item: {
+          pk: S(rollUpKey(key, window.start)),
+          idx: S(`w#${scope}`),
+          start: N(window.start),
+          end: N(window.end),
+          threshold: N(window.threshold),
+          count: N(window.count),
+          alerted: N(window.alerted),
+          ids: { M: { [slotOf(0, window.ids)]: { L: window.ids.map(S) } } },
+          sample: S(JSON.stringify(window.sample)),
+          ...(window.withdrawn ? { withdrawn: { BOOL: true } } : {}),
+          expiresAt: N(seconds(now + ttlMs)),
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
     },
     async getRecord(key) {
       const output = await client.send(

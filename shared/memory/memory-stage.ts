@@ -17,7 +17,7 @@ import type { Logger } from '../platform/logger';
 import { decideAdd, type RollUp, rollUpOf, windowHasEnded } from './decide';
 import type { MemoryConfig } from './memory-config';
 import { formatDuration } from './parse-duration';
-import type { AlertWindow, StateStore, WindowSample } from './state-store';
+import { type AlertWindow, baseWindowKey, type StateStore, type WindowSample, type WindowShare } from './state-store';
 import { suppressionFor } from './suppressions';
 import type { Threshold } from './thresholds';
 
@@ -55,10 +55,26 @@ export interface MemoryStage {
 export interface MemoryOutcome {
   alerts: Alert[];
   summary: MemorySummary;
-  /** Event keys this invocation claimed: released when its alerts cannot be delivered, so a retry alerts. */
+  /**
+   * Event keys of the groups this invocation alerts for: released when its alerts cannot be delivered,
+   * so a retry alerts. (A held or below-threshold group keeps its claim: it is counted in its window,
+   * and the window's alert or roll-up reports it, so a retry must not count it again.)
+   */
   claims: string[];
-  /** Windows this invocation opened with an alert: closed again when it cannot be delivered, so the retry alerts at once. */
-  opened: Array<{ key: string; start: number }>;
+  /**
+   * The windowed groups this invocation alerts for, with their own share of the window: withdrawn when
+   * the alert cannot be delivered, keeping what other invocations counted into the window meanwhile.
+   */
+  opened: Array<{ key: string; window: AlertWindow } & WindowShare>;
+  /** Ended windows this invocation took over, with their roll-ups: put back for the flush when undelivered. */
+  rollUps: RollUpEntry[];
+}
+
+/** A closed window and the roll-up alert built from it. */
+export interface RollUpEntry {
+  key: string;
+  window: AlertWindow;
+  alert: Alert;
 }
 
 /** Store keys: the function, then a hash (group keys and ids are attacker-influenced and unbounded). */
@@ -119,8 +135,12 @@ function listIds(ids: readonly string[], count: number): string {
 export function buildRollUpAlert(key: string, window: AlertWindow, rollUp: RollUp): Alert {
   const { sample } = window;
   const since = isoSeconds(window.start);
+  // A withdrawn window: its first alert could not be delivered and nothing alerted since.
+  const unalerted = window.withdrawn === true && window.alerted === 0;
+  const more = unalerted ? '' : 'more ';
   const message = [
-    `${rollUp.count} more events like this since ${since}, first ids: ${listIds(rollUp.ids, rollUp.count)}`,
+    `${rollUp.count} ${more}events like this since ${since}, first ids: ${listIds(rollUp.ids, rollUp.count)}`,
+    ...(unalerted ? ['(the alert for the first of them could not be delivered)'] : []),
     '',
     `Rule: ${inlineValue(sample.rule)}`,
     `First alert: ${inlineValue(sample.subject)}`,
@@ -131,13 +151,15 @@ export function buildRollUpAlert(key: string, window: AlertWindow, rollUp: RollU
     function: sample.function,
     rule: sample.rule,
     severity: sample.severity,
-    subject: safeSubject(`trailguard: ${rollUp.count} more: ${sample.subject.replace(/^trailguard: /, '')}`),
+    subject: safeSubject(
+      `trailguard: ${rollUp.count} ${unalerted ? 'events' : 'more'}: ${sample.subject.replace(/^trailguard: /, '')}`,
+    ),
     message: capMessage(message),
     event: sample.event,
     eventIds: rollUp.ids,
     count: rollUp.count,
     dedupId: createHash('sha256')
-      .update(`${sample.function}\u0000roll-up\u0000${key}\u0000${window.start}`)
+      .update(`${sample.function}\u0000roll-up\u0000${baseWindowKey(key)}\u0000${window.start}`)
       .digest('hex'),
   };
 }
@@ -157,6 +179,24 @@ function thresholdAlert<Config>(
   });
   alert.message = capMessage(
     `${alert.message}\nThreshold: ${count} events within ${formatDuration(window.end - window.start)} since ${isoSeconds(window.start)} (${threshold.rule}=${threshold.text})`,
+  );
+  return alert;
+}
+
+/** The alert of an add that took the mark back from a withdrawn window: it stands for all counted so far. */
+function reclaimedAlert<Config>(
+  detector: Detector<Config>,
+  config: Config,
+  group: FindingGroup,
+  window: AlertWindow,
+): Alert {
+  const alert = buildAlert(detector, config, {
+    ...group,
+    count: window.alerted,
+    eventIds: window.ids.length > 0 ? window.ids.slice(0, KEPT_WINDOW_IDS) : group.eventIds,
+  });
+  alert.message = capMessage(
+    `${alert.message}\nIncludes: ${window.alerted - group.count} earlier events of this window since ${isoSeconds(window.start)}, whose alert could not be delivered`,
   );
   return alert;
 }
@@ -187,7 +227,8 @@ export async function rememberGroups<Config>(
   const rollUps: Alert[] = [];
   const alerts: Alert[] = [];
   const claims: string[] = [];
-  const opened: Array<{ key: string; start: number }> = [];
+  const opened: MemoryOutcome['opened'] = [];
+  const taken: RollUpEntry[] = [];
   const ms = memory.timeoutMs;
   await Promise.all(
     groups.map(async (group) => {
@@ -204,8 +245,8 @@ export async function rememberGroups<Config>(
           return;
         }
         claimed = true;
-        claims.push(eventKey);
         if (lengthMs === 0) {
+          claims.push(eventKey);
           alerts.push(alert);
           summary.sent += 1;
           return;
@@ -234,16 +275,35 @@ export async function rememberGroups<Config>(
         );
         const owed = result.replaced && rollUpOf(result.replaced);
         if (result.replaced && owed) {
-          rollUps.push(buildRollUpAlert(windowKey, result.replaced, owed));
+          const rollUp = buildRollUpAlert(windowKey, result.replaced, owed);
+          rollUps.push(rollUp);
+          taken.push({ key: windowKey, window: result.replaced, alert: rollUp });
           summary.rolledUp += 1;
         }
         switch (decideAdd(result, group.count)) {
           case 'alert':
-            if (result.before === 0) opened.push({ key: windowKey, start: result.window.start });
+            claims.push(eventKey);
+            opened.push({
+              key: windowKey,
+              window: result.window,
+              start: result.window.start,
+              count: group.count,
+              ids: group.eventIds.slice(0, KEPT_WINDOW_IDS),
+              before: result.before,
+            });
             alerts.push(
               threshold && threshold.count > 1
-                ? thresholdAlert(detector, config, group, result.window, result.before + group.count, threshold)
-                : alert,
+                ? thresholdAlert(
+                    detector,
+                    config,
+                    group,
+                    result.window,
+                    result.window.alerted || result.before + group.count,
+                    threshold,
+                  )
+                : result.before > 0
+                  ? reclaimedAlert(detector, config, group, result.window)
+                  : alert,
             );
             summary.sent += 1;
             break;
@@ -255,7 +315,8 @@ export async function rememberGroups<Config>(
             break;
         }
       } catch (error) {
-        // Fail open: the alert goes out; a claim that did succeed stays (a retry would be a repeat).
+        // Fail open: the alert goes out; a claim that did succeed is released if it cannot be delivered.
+        if (claimed && !claims.includes(eventKey)) claims.push(eventKey);
         log?.error(
           { err: error, rule: group.rule, eventId: group.eventIds[0], claimed },
           'dedup state unavailable, alerting anyway',
@@ -266,20 +327,24 @@ export async function rememberGroups<Config>(
       }
     }),
   );
-  return { alerts: [...rollUps, ...alerts], summary, claims, opened };
+  return { alerts: [...rollUps, ...alerts], summary, claims, opened, rollUps: taken };
 }
 
-/** The scheduled flush: a roll-up for every ended window of this function that held findings. */
+/**
+ * The scheduled flush: a roll-up for every ended window of this function that held findings. Each
+ * window is closed (atomically: of two flushers, one gets it) before its roll-up is returned; a roll-up
+ * that then cannot be delivered goes back with `restoreRollUps`, so the next flush sends it.
+ */
 export async function flushWindows(
   fn: string,
   stage: MemoryStage,
   now: number,
   log?: Logger,
-): Promise<{ alerts: Alert[]; closed: number }> {
+): Promise<{ alerts: Alert[]; closed: number; rollUps: RollUpEntry[] }> {
   const ms = stage.config.timeoutMs * 10;
   const store = await bounded(stage.store(), ms, 'connect');
   const windows = await bounded(store.listWindows(fn), ms, 'list');
-  const alerts: Alert[] = [];
+  const rollUps: RollUpEntry[] = [];
   let closed = 0;
   for (const { key, window } of windows) {
     if (!windowHasEnded(window, now)) continue;
@@ -293,29 +358,86 @@ export async function flushWindows(
     if (!final) continue; // another invocation closed or replaced it, and owns its roll-up
     closed += 1;
     const owed = rollUpOf(final);
-    if (owed) alerts.push(buildRollUpAlert(key, final, owed));
+    if (owed) rollUps.push({ key, window: final, alert: buildRollUpAlert(key, final, owed) });
   }
-  return { alerts, closed };
+  return { alerts: rollUps.map((entry) => entry.alert), closed, rollUps };
 }
 
 /**
- * After a failed delivery: forget this invocation's claims and close the windows it opened, so the
- * platform's retry alerts again instead of finding its own events already seen. (A finding another
- * invocation held in such a window meanwhile is lost with it: a failing sink and a concurrent storm.)
+ * Puts closed windows back whose roll-ups could not be delivered, for the next flush (under a key of
+ * their own: the group's key may hold a new window by now). Returns how many could not be put back;
+ * each of those is logged with its count, as it is lost.
+ */
+export async function restoreRollUps(
+  fn: string,
+  stage: MemoryStage,
+  rollUps: readonly RollUpEntry[],
+  now: number,
+  log?: Logger,
+): Promise<number> {
+  if (rollUps.length === 0) return 0;
+  const ms = stage.config.timeoutMs * 10;
+  let lost = 0;
+  await Promise.all(
+    rollUps.map(async ({ key, window, alert }) => {
+      try {
+        const store = await bounded(stage.store(), ms, 'connect');
+        await bounded(store.restoreWindow(fn, key, window, stage.config.dedupTtlMs, now), ms, 'restore');
+      } catch (error) {
+        lost += 1;
+        log?.error(
+          { err: error, rule: alert.rule, count: alert.count, eventIds: alert.eventIds.slice(0, 10) },
+          'undelivered roll-up could not be put back',
+        );
+      }
+    }),
+  );
+  return lost;
+}
+
+/** The findings an undelivered alert stood for that were not its invocation's own, as a withdrawn window. */
+function orphansOf(window: AlertWindow, share: WindowShare): AlertWindow | undefined {
+  const count = window.alerted - share.count;
+  if (count <= 0) return undefined;
+  const own = new Set(share.ids);
+  const ids = window.ids.slice(0, window.alerted).filter((id) => !own.has(id));
+  return { ...window, count, alerted: 0, withdrawn: true, ids };
+}
+
+/**
+ * After a failed delivery: forget the claims of the groups this invocation alerted for, and withdraw
+ * their own findings from their windows, so the platform's retry alerts again instead of finding its
+ * own events already seen. What other invocations counted into such a window stays: the next add
+ * alerts for all of it, or the roll-up does (see `applyWithdraw`). Roll-ups of windows it took over
+ * go back for the flush (pass `rollUps: []` when they were delivered or restored separately).
  */
 export async function undoOutcome(
   fn: string,
   stage: MemoryStage,
-  outcome: Pick<MemoryOutcome, 'claims' | 'opened'>,
+  outcome: Pick<MemoryOutcome, 'claims' | 'opened'> & Partial<Pick<MemoryOutcome, 'rollUps'>>,
   log?: Logger,
+  now: number = Date.now(),
 ): Promise<void> {
-  if (outcome.claims.length === 0 && outcome.opened.length === 0) return;
+  const rollUps = outcome.rollUps ?? [];
+  if (outcome.claims.length === 0 && outcome.opened.length === 0 && rollUps.length === 0) return;
   const ms = stage.config.timeoutMs;
   try {
     const store = await bounded(stage.store(), ms, 'connect');
     await Promise.all([
       ...outcome.claims.map((key) => bounded(store.releaseEvent(key), ms, 'release')),
-      ...outcome.opened.map(({ key, start }) => bounded(store.closeWindow(fn, key, start), ms, 'close')),
+      ...outcome.opened.map(async ({ key, window, ...share }) => {
+        if (await bounded(store.withdrawFromWindow(fn, key, share), ms, 'withdraw')) return;
+        // The window was closed or replaced meanwhile, its roll-up counting this alert as sent: what the
+        // alert stood for besides this invocation's own findings goes back as a roll-up of its own.
+        const others = orphansOf(window, share);
+        if (others)
+          await bounded(
+            store.restoreWindow(fn, `${key}~${window.start}.${share.before}`, others, stage.config.dedupTtlMs, now),
+            ms,
+            'restore',
+          );
+      }),
+      restoreRollUps(fn, stage, rollUps, now, log),
     ]);
   } catch (error) {
     log?.error({ err: error, claims: outcome.claims.length }, 'could not undo the memory of a failed delivery');

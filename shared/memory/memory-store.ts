@@ -2,7 +2,15 @@
  * The in-process store: state lives as long as the process (replay, the demo, and a deployed function's
  * warm instance when no STATE_STORE is set). Every operation is synchronous inside, so it is atomic.
  */
-import { type AlertWindow, applyWindowAdd, type StateStore, type WindowAdd, type WindowAddResult } from './state-store';
+import {
+  type AlertWindow,
+  applyWindowAdd,
+  applyWithdraw,
+  rollUpKey,
+  type StateStore,
+  type WindowAdd,
+  type WindowAddResult,
+} from './state-store';
 
 export function createMemoryStore(clock: () => number = Date.now): StateStore {
   const events = new Map<string, number>();
@@ -45,6 +53,19 @@ export function createMemoryStore(clock: () => number = Date.now): StateStore {
       if (!stored || stored.window.start !== start) return undefined;
       windows.delete(id);
       return stored.window;
+    },
+    async withdrawFromWindow(scope, key, share) {
+      const id = `${scope}\u0000${key}`;
+      const stored = windows.get(id);
+      if (!stored || stored.window.start !== share.start) return false;
+      const window = applyWithdraw(stored.window, share);
+      if (window) windows.set(id, { ...stored, window });
+      else windows.delete(id);
+      return true;
+    },
+    async restoreWindow(scope, key, window, ttlMs, now) {
+      const id = `${scope}\u0000${rollUpKey(key, window.start)}`;
+      if (!windows.has(id)) windows.set(id, { scope, window: copy(window), expiresAt: now + ttlMs });
     },
     async getRecord(key) {
       const stored = records.get(key);

@@ -5,7 +5,7 @@
  * tag (`{tg:<function>}`), so the scripts also run on a Redis Cluster.
  */
 import { connectResp, type RespClient, type RespValue } from './resp-client';
-import type { AlertWindow, StateStore, WindowAddResult } from './state-store';
+import { type AlertWindow, rollUpKey, type StateStore, type WindowAddResult } from './state-store';
 
 export interface RedisStoreOptions {
   url: string;
@@ -25,15 +25,20 @@ if current == nil or add.now >= current['end'] then
   if add.count >= add.threshold then alerted = add.count end
   local window = { start = add.now, ['end'] = add.now + add.lengthMs, threshold = add.threshold,
     count = add.count, alerted = alerted, ids = add.ids, sample = add.sample }
-  result = { window = window, before = 0, replaced = current }
+  result = { window = window, before = 0, replaced = current, marked = alerted > 0 }
 else
   local before = current.count
+  local marked = false
   current.count = before + add.count
-  if current.alerted == 0 and current.count >= current.threshold then current.alerted = current.count end
+  if current.alerted == 0 and current.count >= current.threshold then
+    current.alerted = current.count
+    current.withdrawn = nil
+    marked = true
+  end
   if type(current.ids) ~= 'table' then current.ids = {} end
   local room = add.keepIds - #current.ids
   for i = 1, math.min(room, #add.ids) do table.insert(current.ids, add.ids[i]) end
-  result = { window = current, before = before }
+  result = { window = current, before = before, marked = marked }
 end
 redis.call('SET', KEYS[1], cjson.encode(result.window), 'PX', result.window['end'] - add.now + add.ttlMs)
 redis.call('SADD', KEYS[2], KEYS[1])
@@ -59,6 +64,40 @@ if window.start ~= tonumber(ARGV[1]) then return false end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], KEYS[1])
 return raw
+`;
+
+// Takes an alerting add's own findings back out of its window (applyWithdraw in state-store.ts).
+const WITHDRAW_SCRIPT = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local window = cjson.decode(raw)
+local share = cjson.decode(ARGV[1])
+if window.start ~= share.start then return 0 end
+local count = window.count - share.count
+if count <= 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', KEYS[2], KEYS[1])
+  return 1
+end
+local own = {}
+for _, id in ipairs(share.ids) do own[id] = true end
+local ids = {}
+if type(window.ids) == 'table' then
+  for _, id in ipairs(window.ids) do if not own[id] then table.insert(ids, id) end end
+end
+window.ids = ids
+window.count = count
+window.alerted = 0
+window.withdrawn = true
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('SET', KEYS[1], cjson.encode(window), 'PX', ttl)
+else redis.call('SET', KEYS[1], cjson.encode(window)) end
+return 1
+`;
+
+const RESTORE_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then redis.call('SADD', KEYS[2], KEYS[1]) end
+return 1
 `;
 
 interface StoredWindow extends Omit<AlertWindow, 'sample' | 'ids'> {
@@ -131,8 +170,17 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
         ids: add.ids.slice(0, add.keepIds),
       });
       const reply = await run(['EVAL', ADD_SCRIPT, 2, windowKey(scope, key), indexKey(scope), argument]);
-      const parsed = JSON.parse(String(reply)) as { window: StoredWindow; before: number; replaced?: StoredWindow };
-      const result: WindowAddResult = { window: windowOf(parsed.window), before: parsed.before };
+      const parsed = JSON.parse(String(reply)) as {
+        window: StoredWindow;
+        before: number;
+        replaced?: StoredWindow;
+        marked: boolean;
+      };
+      const result: WindowAddResult = {
+        window: windowOf(parsed.window),
+        before: parsed.before,
+        marked: parsed.marked === true,
+      };
       if (parsed.replaced) result.replaced = windowOf(parsed.replaced);
       return result;
     },
@@ -152,6 +200,16 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stat
     async closeWindow(scope, key, start) {
       const reply = await run(['EVAL', CLOSE_SCRIPT, 2, windowKey(scope, key), indexKey(scope), String(start)]);
       return typeof reply === 'string' ? windowOf(JSON.parse(reply)) : undefined;
+    },
+    async withdrawFromWindow(scope, key, share) {
+      const argument = JSON.stringify({ start: share.start, count: share.count, ids: share.ids });
+      return (await run(['EVAL', WITHDRAW_SCRIPT, 2, windowKey(scope, key), indexKey(scope), argument])) === 1;
+    },
+    async restoreWindow(scope, key, window, ttlMs, _now) {
+      const stored: StoredWindow = { ...window, sample: JSON.stringify(window.sample) };
+      const target = windowKey(scope, rollUpKey(key, window.start));
+      const ttl = Math.max(1, Math.round(ttlMs));
+      await run(['EVAL', RESTORE_SCRIPT, 2, target, indexKey(scope), JSON.stringify(stored), ttl]);
     },
     async getRecord(key) {
       const value = await run(['GET', `tg:r:${key}`]);

@@ -32,6 +32,22 @@ export interface AlertWindow {
   /** The first ids added, in order (at most the `keepIds` of the adds, give or take one add). */
   ids: string[];
   sample: WindowSample;
+  /**
+   * Set when the invocation that alerted for this window could not deliver its alert and withdrew its
+   * own findings: what others held since is not covered by any alert, so the next add alerts for all of
+   * them, or, if none comes, the roll-up stands for the whole count.
+   */
+  withdrawn?: boolean;
+}
+
+/** One add's own contribution, to withdraw it after its alert could not be delivered. */
+export interface WindowShare {
+  /** The window's `start`: a window that has been closed or replaced since is left alone. */
+  start: number;
+  count: number;
+  ids: readonly string[];
+  /** The window's count before the add (DynamoDB keeps each add's ids under it). */
+  before: number;
 }
 
 export interface WindowAdd {
@@ -55,6 +71,8 @@ export interface WindowAddResult {
   before: number;
   /** An ended window this add replaced: whoever replaces it owns its roll-up. */
   replaced?: AlertWindow;
+  /** This add set the window's alert mark: it is the one add that alerts. */
+  marked: boolean;
 }
 
 /** Atomic operations of the memory stage; every method may throw (the stage then fails open). */
@@ -70,6 +88,17 @@ export interface StateStore extends KeyValueStore {
   listWindows(scope: string): Promise<Array<{ key: string; window: AlertWindow }>>;
   /** Deletes the window of `key` if it is still the one that started at `start`; returns it, or undefined when another invocation got there first. */
   closeWindow(scope: string, key: string, start: number): Promise<AlertWindow | undefined>;
+  /**
+   * `applyWithdraw` on the window of `key`, atomically: takes back an alerting add's own findings
+   * (its alert could not be delivered), keeping what other invocations counted into the window.
+   * False when the window is gone or no longer the one of `share.start` (closed or replaced).
+   */
+  withdrawFromWindow(scope: string, key: string, share: WindowShare): Promise<boolean>;
+  /**
+   * Puts a closed window whose roll-up could not be delivered back, under `rollUpKey(key, start)`, for
+   * the next flush; lives `ttlMs` from `now`. Only the invocation that closed it calls this.
+   */
+  restoreWindow(scope: string, key: string, window: AlertWindow, ttlMs: number, now: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,15 +114,42 @@ export function applyWindowAdd(current: AlertWindow | undefined, add: WindowAdd)
       ids: add.ids.slice(0, add.keepIds),
       sample: add.sample,
     };
-    return current === undefined ? { window, before: 0 } : { window, before: 0, replaced: current };
+    const marked = window.alerted > 0;
+    return current === undefined ? { window, before: 0, marked } : { window, before: 0, replaced: current, marked };
   }
   const count = current.count + add.count;
   const room = Math.max(0, add.keepIds - current.ids.length);
+  const marked = current.alerted === 0 && count >= current.threshold;
+  const { withdrawn: _withdrawn, ...rest } = current;
   const window: AlertWindow = {
-    ...current,
+    ...(marked ? rest : current),
     count,
-    alerted: current.alerted === 0 && count >= current.threshold ? count : current.alerted,
+    alerted: marked ? count : current.alerted,
     ids: room > 0 ? [...current.ids, ...add.ids.slice(0, room)] : current.ids,
   };
-  return { window, before: current.count };
+  return { window, before: current.count, marked };
+}
+
+/**
+ * What withdrawing an alerting add does: its count and ids come out, the alert mark is cleared and the
+ * window marked `withdrawn`; a window nothing else was counted into is deleted (undefined). A window
+ * that is no longer the one the add went to is returned unchanged.
+ */
+export function applyWithdraw(current: AlertWindow, share: WindowShare): AlertWindow | undefined {
+  if (current.start !== share.start) return current;
+  const count = current.count - share.count;
+  if (count <= 0) return undefined;
+  const own = new Set(share.ids);
+  return { ...current, count, alerted: 0, withdrawn: true, ids: current.ids.filter((id) => !own.has(id)) };
+}
+
+/** Where a window whose roll-up could not be delivered waits for the next flush. */
+export function rollUpKey(key: string, start: number): string {
+  return key.includes('~') ? key : `${key}~${start}`;
+}
+
+/** The group's window key, for a key that may be a `rollUpKey` (roll-ups keep their dedup id). */
+export function baseWindowKey(key: string): string {
+  const at = key.indexOf('~');
+  return at === -1 ? key : key.slice(0, at);
 }

@@ -18,6 +18,8 @@ import {
   type MemoryStage,
   type MemorySummary,
   rememberGroups,
+  restoreRollUps,
+  type RollUpEntry,
   suppressFindings,
   undoOutcome,
 } from '../memory/memory-stage';
@@ -121,15 +123,18 @@ export async function invokeDetector<Config>(
   if (suppressedBy.size > 0) log.info({ suppressed: Object.fromEntries(suppressedBy) }, 'findings suppressed');
   const remembered: MemoryOutcome = memory
     ? await rememberGroups(detector, config, run.groups(), memory, now, log)
-    : { alerts: run.alerts(), summary: emptySummary(), claims: [], opened: [] };
+    : { alerts: run.alerts(), summary: emptySummary(), claims: [], opened: [], rollUps: [] };
   const alerts = remembered.alerts;
+  // Roll-ups of windows this invocation took over go out one by one: one that fails goes back for the flush.
+  const rollUpAlerts = new Set(remembered.rollUps.map((entry) => entry.alert));
+  const ownAlerts = alerts.filter((alert) => !rollUpAlerts.has(alert));
 
   const settings = metric?.settings(config);
   const publisher = settings && settings.mode !== 'off' ? deps.metricPublisher?.(settings) : undefined;
   const [alertOutcome, metricOutcome] = await Promise.allSettled([
     // Inside the promise: a sink that cannot even be created (no credentials, bad topic) is a failed delivery too.
-    alerts.length > 0
-      ? Promise.resolve().then(() => publishAlerts(alerts, deps.sinks(), log))
+    ownAlerts.length > 0
+      ? Promise.resolve().then(() => publishAlerts(ownAlerts, deps.sinks(), log))
       : Promise.resolve({ delivered: 0 }),
     publisher
       ? publisher.publish(counter.count(), (deps.now ?? (() => new Date()))(), { suppressed: suppressedMetric })
@@ -148,8 +153,9 @@ export async function invokeDetector<Config>(
       'metric publish failed',
     );
   }
+  const rolledUp = memory ? (await deliverRollUps(detector.name, memory, remembered.rollUps, deps, now)).delivered : 0;
   const failure = alertOutcome.status === 'rejected' ? alertOutcome.reason : undefined;
-  if (failure && memory) await undoOutcome(detector.name, memory, remembered, log);
+  if (failure && memory) await undoOutcome(detector.name, memory, { ...remembered, rollUps: [] }, log, now);
   if (failure || ingestFailure) {
     const error =
       failure === undefined
@@ -176,7 +182,7 @@ export async function invokeDetector<Config>(
     function: detector.name,
     records: run.stats.records,
     alerts: alerts.length,
-    delivered: alertOutcome.status === 'fulfilled' ? alertOutcome.value.delivered : 0,
+    delivered: (alertOutcome.status === 'fulfilled' ? alertOutcome.value.delivered : 0) + rolledUp,
     rejected: run.stats.rejected,
     skipped: run.stats.skipped,
     duplicates: run.stats.duplicates,
@@ -199,8 +205,41 @@ export async function invokeDetector<Config>(
 }
 
 /**
+ * Publishes roll-ups one at a time; each one that fails is put back for the next flush (its window is
+ * closed by then, so nobody else would send it). Returns the deliveries made.
+ */
+async function deliverRollUps(
+  name: string,
+  memory: MemoryStage,
+  rollUps: readonly RollUpEntry[],
+  deps: Pick<InvocationDeps, 'log' | 'sinks'>,
+  now: number,
+): Promise<{ delivered: number; failed: unknown[] }> {
+  let delivered = 0;
+  const failed: unknown[] = [];
+  const undelivered: RollUpEntry[] = [];
+  await Promise.all(
+    rollUps.map(async (entry) => {
+      try {
+        delivered += (await publishAlerts([entry.alert], deps.sinks(), deps.log)).delivered;
+      } catch (error) {
+        failed.push(error);
+        undelivered.push(entry);
+      }
+    }),
+  );
+  const lost = await restoreRollUps(name, memory, undelivered, now, deps.log);
+  if (undelivered.length > 0)
+    deps.log.error(
+      { rollUps: undelivered.map((entry) => ({ rule: entry.alert.rule, count: entry.alert.count })), lost },
+      'roll-up delivery failed, put back for the next flush',
+    );
+  return { delivered, failed };
+}
+
+/**
  * A scheduled flush: roll-ups for every ended window of the function, published like any alert. A
- * failed publish fails the invocation (the window is closed by then: the roll-up is logged with it).
+ * roll-up that cannot be delivered is put back for the next flush, and the invocation fails.
  */
 export async function flushMemory(
   name: string,
@@ -209,18 +248,17 @@ export async function flushMemory(
 ): Promise<InvocationResult> {
   const { log } = deps;
   const now = (deps.now ?? (() => new Date()))().getTime();
-  const { alerts, closed } = await flushWindows(name, memory, now, log);
-  let delivered = 0;
-  if (alerts.length > 0) {
-    try {
-      delivered = (await publishAlerts(alerts, deps.sinks(), log)).delivered;
-    } catch (error) {
-      log.error(
-        { err: error, retryable: isRetryable(error), rollUps: alerts.map((a) => ({ rule: a.rule, count: a.count })) },
-        'invocation failed',
-      );
-      throw error;
-    }
+  const { alerts, closed, rollUps } = await flushWindows(name, memory, now, log);
+  const { delivered, failed } = await deliverRollUps(name, memory, rollUps, deps, now);
+  if (failed.length > 0) {
+    const first = failed[0];
+    const error =
+      first instanceof SinkError ? first : new SinkError(errorMessage(first), 'unknown', true, { cause: first });
+    log.error(
+      { err: error, retryable: isRetryable(error), rollUps: alerts.length, failed: failed.length },
+      'invocation failed',
+    );
+    throw error;
   }
   const result: InvocationResult = {
     function: name,
