@@ -9,6 +9,9 @@ locals {
   # No CTS trigger on Flexible Engine: CTS key event notifications publish to an SMN topic, and these
   # functions get an SMN trigger on it (docs/deploy-functiongraph.md, "CTS key event notifications").
   cts_functions = toset([for fn in ["login-whitelist", "unauthorized-api", "trail-integrity"] : fn if contains(var.functions, fn)])
+
+  # OBS_ENDPOINT unless obs_endpoint is set (UNVERIFIED: the regional endpoint name, docs/huawei-unverified.md).
+  default_obs_endpoint = "https://oss.${var.region}.prod-cloud-ocb.orange-business.com"
 }
 
 resource "flexibleengine_smn_topic_v2" "alerts" {
@@ -134,6 +137,25 @@ resource "flexibleengine_fgs_trigger" "config_notifications" {
 
   smn {
     topic_urn = var.config_topic_urn
+  }
+}
+
+# OBS trigger: each new object under obs_trigger_prefix in trace_bucket invokes trail-integrity with an
+# S3-shaped event; a CTS digest is verified on arrival, a trace file read (docs/trail-integrity-obs.md).
+# The provider's obs block: events ObjectCreated (all of Put, Post, Copy, CompleteMultipartUpload).
+resource "flexibleengine_fgs_trigger" "trace_bucket" {
+  count = local.obs_trigger ? 1 : 0
+
+  function_urn = flexibleengine_fgs_function.function["trail-integrity"].urn
+  type         = "OBS"
+  status       = "ACTIVE"
+
+  obs {
+    bucket_name             = var.trace_bucket
+    event_notification_name = replace("${var.name_prefix}_trail_integrity_digests", "-", "_")
+    events                  = ["ObjectCreated"]
+    prefix                  = var.obs_trigger_prefix
+    suffix                  = var.obs_trigger_suffix
   }
 }
 

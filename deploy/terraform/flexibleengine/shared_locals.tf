@@ -53,7 +53,9 @@ locals {
     }
     # TRAIL_BUCKETS and TRAIL_KMS_KEYS name S3 buckets and KMS keys: AWS only.
     "trail-integrity" = {
-      DELIVERY_GAP = var.delivery_gap
+      DELIVERY_GAP   = var.delivery_gap
+      OBS_ENDPOINT   = var.obs_endpoint != null ? var.obs_endpoint : (var.trace_bucket == null ? null : local.default_obs_endpoint)
+      CTS_PUBLIC_KEY = var.cts_public_key
     }
   }
 
@@ -68,6 +70,9 @@ locals {
   vpc_actions       = ["vpc:vpcs:get", "vpc:subnets:get", "vpc:ports:get", "vpc:ports:create", "vpc:ports:delete"]
   reads_trace_files = ["login-whitelist", "unauthorized-api", "trail-integrity"]
   obs_functions     = var.trace_bucket == null ? [] : [for fn in local.reads_trace_files : fn if contains(var.functions, fn)]
+
+  # The OBS trigger: trail-integrity, with trace_bucket (digests verified on arrival, trace files read).
+  obs_trigger = var.trace_bucket != null && var.obs_trigger && contains(var.functions, "trail-integrity")
 
   # trail-integrity always gets the timer: its delivery-gap check runs on it.
   flush_functions = var.memory_flush ? var.functions : setintersection(var.functions, ["trail-integrity"])

@@ -423,6 +423,59 @@ variable "trace_bucket" {
   }
 }
 
+# trail-integrity reads CTS digests from trace_bucket as they arrive (docs/trail-integrity-obs.md): an OBS
+# trigger on the bucket, object-created events, keys under obs_trigger_prefix ending in obs_trigger_suffix.
+
+variable "obs_trigger" {
+  description = "With trace_bucket: add the OBS trigger (object-created events) that hands trail-integrity each new CTS digest and trace file. OBS lets one function trigger per bucket event (OTC guide): set false when another function already has it."
+  type        = bool
+  default     = true
+}
+
+variable "obs_trigger_prefix" {
+  description = "Key prefix of the OBS trigger. CTS writes under CloudTraces/<region>/<y>/<m>/<d>/<tracker>/ (digests in its Digest/ folder, which a prefix cannot select: the function tells digests by name). Null: the whole bucket."
+  type        = string
+  default     = "CloudTraces/"
+
+  validation {
+    condition     = var.obs_trigger_prefix == null || try(length(var.obs_trigger_prefix) <= 1024 && !startswith(var.obs_trigger_prefix, "/") && !can(regex("[\\s\\\\]", var.obs_trigger_prefix)), false)
+    error_message = "obs_trigger_prefix is an object key prefix: no leading /, no spaces or backslashes, at most 1024 characters."
+  }
+}
+
+variable "obs_trigger_suffix" {
+  description = "Key suffix of the OBS trigger. CTS digests and gzip trace files end in .json.gz; a tracker that does not compress writes .json trace files (set .json or null for those: the digests stay .json.gz)."
+  type        = string
+  default     = ".json.gz"
+
+  validation {
+    condition     = var.obs_trigger_suffix == null || contains([".json.gz", ".json", ".gz"], coalesce(var.obs_trigger_suffix, "-"))
+    error_message = "obs_trigger_suffix is .json.gz, .json, .gz or null (every object): CTS writes nothing else."
+  }
+}
+
+variable "obs_endpoint" {
+  description = "OBS_ENDPOINT: where trail-integrity reads digests and trace files, path-style. Unset: this cloud's regional OBS endpoint (see the module's main.tf; Huawei Cloud: the function's own virtual-hosted default)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.obs_endpoint == null || can(regex("^https?://[^/\\s]+/?$", var.obs_endpoint))
+    error_message = "OBS_ENDPOINT is an http(s) URL of a host, e.g. https://obs.eu-de.otc.t-systems.com."
+  }
+}
+
+variable "cts_public_key" {
+  description = "CTS_PUBLIC_KEY: base64 DER of the CTS digest-signing RSA public key, for a cloud whose key differs from the one Huawei publishes. Unset: the published key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cts_public_key == null || can(regex("^[A-Za-z0-9+/]{100,}={0,2}$", var.cts_public_key))
+    error_message = "CTS_PUBLIC_KEY is the base64 DER (SubjectPublicKeyInfo) of an RSA key, without PEM header or line breaks."
+  }
+}
+
 # --- Alert memory (README "Alert memory"): where state lives and how repeats are folded.
 
 variable "state_store" {

@@ -13,6 +13,9 @@ locals {
   }
   cts_functions = { for fn, ops in local.cts_operations : fn => ops if contains(var.functions, fn) && length(ops) > 0 }
   key_events    = var.key_events != null && contains(var.functions, "unauthorized-api")
+
+  # OBS_ENDPOINT unless obs_endpoint is set: none, the function reads https://<bucket>.obs.<region>.myhuaweicloud.com.
+  default_obs_endpoint = null
 }
 
 resource "huaweicloud_smn_topic" "alerts" {
@@ -166,6 +169,24 @@ resource "huaweicloud_fgs_trigger" "config_notifications" {
   smn {
     topic_urn = var.config_topic_urn
   }
+}
+
+# OBS trigger: each new object under obs_trigger_prefix in trace_bucket invokes trail-integrity with an
+# S3-shaped event; a CTS digest is verified on arrival, a trace file read (docs/trail-integrity-obs.md).
+resource "huaweicloud_fgs_function_trigger" "trace_bucket" {
+  count = local.obs_trigger ? 1 : 0
+
+  function_urn = huaweicloud_fgs_function.function["trail-integrity"].urn
+  type         = "OBS"
+
+  event_data = jsonencode({
+    for k, v in {
+      bucket = var.trace_bucket
+      events = ["s3:ObjectCreated:*"]
+      prefix = var.obs_trigger_prefix
+      suffix = var.obs_trigger_suffix
+    } : k => v if v != null
+  })
 }
 
 # The alert-memory stage flushes what it holds back on a timer; trail-integrity checks delivery gaps on it.

@@ -13,6 +13,9 @@ locals {
   }
   cts_functions = { for fn, ops in local.cts_operations : fn => ops if contains(var.functions, fn) && length(ops) > 0 }
   key_events    = var.key_events != null && contains(var.functions, "unauthorized-api")
+
+  # OBS_ENDPOINT unless obs_endpoint is set (UNVERIFIED: the regional endpoint name, docs/huawei-unverified.md).
+  default_obs_endpoint = "https://obs.${var.region}.otc.t-systems.com"
 }
 
 resource "opentelekomcloud_smn_topic_v2" "alerts" {
@@ -156,6 +159,25 @@ resource "opentelekomcloud_fgs_trigger_v2" "config_notifications" {
   function_urn = opentelekomcloud_fgs_function_v2.function["config-compliance"].urn
   type         = "SMN"
   event_data   = jsonencode({ topic_urn = var.config_topic_urn })
+}
+
+# OBS trigger: each new object under obs_trigger_prefix in trace_bucket invokes trail-integrity with an
+# S3-shaped event; a CTS digest is verified on arrival, a trace file read (docs/trail-integrity-obs.md).
+# OTC: OBS triggers only functions in the region's main project (e.g. eu-de, not a sub-project).
+resource "opentelekomcloud_fgs_trigger_v2" "trace_bucket" {
+  count = local.obs_trigger ? 1 : 0
+
+  function_urn = opentelekomcloud_fgs_function_v2.function["trail-integrity"].urn
+  type         = "OBS"
+
+  event_data = jsonencode({
+    for k, v in {
+      bucket = var.trace_bucket
+      events = ["s3:ObjectCreated:*"]
+      prefix = var.obs_trigger_prefix
+      suffix = var.obs_trigger_suffix
+    } : k => v if v != null
+  })
 }
 
 # The alert-memory stage flushes what it holds back on a timer; trail-integrity checks delivery gaps on it.
