@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CTS_PUBLIC_KEY_SPKI } from '../functions/trail-integrity/public-keys';
 import { FUNCTION_NAMES } from '../shared/detect/detector';
 import { functionGraphContext } from './support/functiongraph-context';
 import { parseHcl, readTerraformModules, type TerraformUsage } from './support/terraform-usage';
@@ -255,8 +256,11 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
     );
     expect(wanted.filter((name) => !wired.has(name))).toEqual([]);
     expect(wired.has('FILTER_RULE_NAME') && wired.has('FILTER_SEVERITY')).toBe(true);
+    // OBS_ENDPOINT / CTS_PUBLIC_KEY: what the FunctionGraph package reads for digests on OBS (README, "CTS digests").
     expect(Object.keys((locals.function_environment as Record<string, Json>)['trail-integrity'])).toEqual([
       'DELIVERY_GAP',
+      'OBS_ENDPOINT',
+      'CTS_PUBLIC_KEY',
     ]);
   });
 
@@ -363,6 +367,11 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
           delivery_gap: 'logs=2h, digests=90m',
           subscriptions: [{ protocol: 'email', endpoint: 'secops@example.com' }],
           dcs: { vpc_id: 'v', subnet_id: 's', password: 'Secret_123', availability_zones: ['a'], product_id: 'p' },
+          trace_bucket: 'cts-traces',
+          obs_trigger_prefix: 'CloudTraces/eu-de/',
+          obs_trigger_suffix: '.json',
+          obs_endpoint: 'https://obs.eu-de.otc.t-systems.com',
+          cts_public_key: CTS_PUBLIC_KEY_SPKI,
         });
         expect(good).toEqual({ status: 0, out: expect.stringContaining('No changes') });
         const bad = plan({
@@ -372,6 +381,10 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
           delivery_gap: 'digests=30m',
           log_level: 'loud',
           flush_schedule: '90m',
+          obs_trigger_prefix: '/CloudTraces/',
+          obs_trigger_suffix: '.txt',
+          obs_endpoint: 'obs.eu-de.otc.t-systems.com',
+          cts_public_key: '-----BEGIN PUBLIC KEY-----',
         });
         expect(bad.status).not.toBe(0);
         for (const message of [
@@ -381,6 +394,10 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
           'DELIVERY_GAP: digests are delivered hourly',
           'The log level is one of',
           'The rate is 1m to 60m.',
+          'obs_trigger_prefix is an object key prefix',
+          'obs_trigger_suffix is .json.gz, .json, .gz or null',
+          'OBS_ENDPOINT is an http(s) URL of a host',
+          'CTS_PUBLIC_KEY is the base64 DER',
         ])
           expect(bad.out).toContain(message);
         // delivery_gap is in shared_variables.tf, the same bytes in every module: its cases once.
@@ -389,6 +406,19 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
             expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 1]);
           for (const gap of ['30m', '45', 'logs=30m,digests=2h', 'digests=1d'])
             expect([gap, plan({ region, delivery_gap: gap }).status]).toEqual([gap, 0]);
+        }
+        // The prefix and suffix are in shared_variables.tf too: their edge cases once.
+        if (cloud === 'huaweicloud') {
+          for (const prefix of ['CloudTraces/', 'CloudTraces/eu-de/2026/', null])
+            expect([prefix, plan({ region, obs_trigger_prefix: prefix }).status]).toEqual([prefix, 0]);
+          for (const prefix of ['/', 'Cloud Traces/', 'a\\b', 'x'.repeat(1025)])
+            expect([prefix.slice(0, 20), plan({ region, obs_trigger_prefix: prefix }).status]).toEqual([
+              prefix.slice(0, 20),
+              1,
+            ]);
+          for (const suffix of ['.json.gz', '.json', '.gz', null])
+            expect([suffix, plan({ region, obs_trigger_suffix: suffix }).status]).toEqual([suffix, 0]);
+          expect(plan({ region, obs_trigger_suffix: '' }).status).toBe(1);
         }
         if (cloud !== 'flexibleengine')
           expect(plan({ region, trail_integrity_operations: ['CTS deleteTracker'] }).out).toContain(
@@ -401,6 +431,158 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
   );
 });
 
+/** The trigger resource of trail-integrity on trace_bucket, per cloud: its type and where its OBS settings are. */
+const OBS_TRIGGER_TYPES = {
+  huaweicloud: 'huaweicloud_fgs_function_trigger',
+  opentelekomcloud: 'opentelekomcloud_fgs_trigger_v2',
+  flexibleengine: 'flexibleengine_fgs_trigger',
+} as const;
+
+describe.each(CLOUDS)('the %s module: the OBS trigger of trail-integrity on trace_bucket', (cloud) => {
+  const main = [...(usage.get(cloud)?.files.entries() ?? [])].find(([name]) => name === 'main.tf')?.[1] as Json;
+  const triggers = (main.resource as Record<string, Record<string, Json[]>>)[OBS_TRIGGER_TYPES[cloud]];
+  const trigger = triggers?.trace_bucket?.[0] as Json;
+
+  it('is an OBS-type trigger of trail-integrity, its settings from the variables', () => {
+    expect(trigger).toBeDefined();
+    expect(trigger.type).toBe('OBS');
+    expect(trigger.count).toBe('${local.obs_trigger ? 1 : 0}');
+    expect(String(trigger.function_urn)).toContain('.function["trail-integrity"].urn');
+    expect(localsOf(cloud).obs_trigger).toBe(
+      '${var.trace_bucket != null && var.obs_trigger && contains(var.functions, "trail-integrity")}',
+    );
+    // The agency already reads the bucket (trace_bucket_read): the function fetches the digest it is told of.
+    expect(localsOf(cloud).reads_trace_files).toEqual(expect.arrayContaining(['trail-integrity']));
+    if (cloud === 'flexibleengine') {
+      // FE's provider has a typed obs block (events ObjectCreated = Put, Post, Copy, CompleteMultipartUpload).
+      expect(trigger.status).toBe('ACTIVE');
+      expect(trigger).not.toHaveProperty('event_data');
+    } else expect(String(trigger.event_data)).toContain('"s3:ObjectCreated:*"');
+  });
+
+  // What the trigger would be created with, computed by terraform from the module's own expressions: the
+  // variable files, shared_locals.tf, the provider-derived locals stubbed, and outputs of the trigger's
+  // count, its OBS settings, and trail-integrity's environment (Terraform's JSON syntax takes the parsed HCL).
+  withTerraform(
+    'exists only with trace_bucket and trail-integrity, on object-created events under CloudTraces/, ending .json.gz',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), `tg-tf-obs-${cloud}-`));
+      try {
+        for (const name of ['variables.tf', 'shared_variables.tf', 'shared_locals.tf'])
+          cpSync(join(moduleDir(cloud), name), join(dir, name));
+        const settings = cloud === 'flexibleengine' ? (trigger.obs as Json[])[0] : trigger.event_data;
+        const stub = {
+          locals: {
+            smn_cloud: 'stub',
+            topic_urn: 'urn:smn:eu-de:0123456789abcdef:trailguard-alerts',
+            dcs_address: null,
+            default_obs_endpoint: localsOf(cloud).default_obs_endpoint,
+          },
+          output: {
+            count: { value: trigger.count },
+            settings: { value: settings },
+            env: {
+              value:
+                '${{ for k, v in merge(local.common_environment, local.function_environment["trail-integrity"]) : k => v if v != null }}',
+              sensitive: true,
+            },
+          },
+        };
+        writeFileSync(join(dir, 'stub.tf.json'), JSON.stringify(stub));
+        expect(terraform(['init', '-input=false', '-no-color'], dir).status).toBe(0);
+        const region = { huaweicloud: 'ap-southeast-1', opentelekomcloud: 'eu-de', flexibleengine: 'eu-west-0' }[cloud];
+        const evaluate = (vars: Json) => {
+          writeFileSync(
+            join(dir, 'case.tfvars.json'),
+            JSON.stringify({ region, ip_whitelist: ['203.0.113.0/24'], ...vars }),
+          );
+          const apply = terraform(
+            ['apply', '-auto-approve', '-input=false', '-no-color', '-var-file=case.tfvars.json'],
+            dir,
+          );
+          expect([apply.status, apply.stderr]).toEqual([0, expect.any(String)]);
+          const out = JSON.parse(terraform(['output', '-json', '-no-color'], dir).stdout) as Record<
+            string,
+            { value: unknown }
+          >;
+          const value = (name: string) => out[name]?.value;
+          const raw = value('settings');
+          return {
+            count: value('count'),
+            settings: (typeof raw === 'string' ? JSON.parse(raw) : raw) as Json,
+            env: value('env') as Record<string, string>,
+          };
+        };
+        const defaultEndpoint = {
+          huaweicloud: undefined,
+          opentelekomcloud: 'https://obs.eu-de.otc.t-systems.com',
+          flexibleengine: 'https://oss.eu-west-0.prod-cloud-ocb.orange-business.com',
+        }[cloud];
+
+        // trace_bucket set: one trigger, CTS's key layout (huawei-facts §8; UNVERIFIED against real files).
+        const on = evaluate({ trace_bucket: 'cts-traces' });
+        expect(on.count).toBe(1);
+        if (cloud === 'flexibleengine') {
+          expect(on.settings).toEqual({
+            bucket_name: 'cts-traces',
+            event_notification_name: 'trailguard_trail_integrity_digests',
+            events: ['ObjectCreated'],
+            prefix: 'CloudTraces/',
+            suffix: '.json.gz',
+          });
+        } else {
+          expect(on.settings).toEqual({
+            bucket: 'cts-traces',
+            events: ['s3:ObjectCreated:*'],
+            prefix: 'CloudTraces/',
+            suffix: '.json.gz',
+          });
+        }
+        // A CTS digest key and a gzip trace file key both match; the function tells them apart by name.
+        const matches = (key: string) =>
+          key.startsWith(String(on.settings.prefix)) && key.endsWith(String(on.settings.suffix));
+        expect(
+          matches(
+            'CloudTraces/eu-de/2026/11/24/system/Digest/ECS/trace_CloudTrace-Digest_eu-de_2026-11-24T10-00-00Z.json.gz',
+          ),
+        ).toBe(true);
+        expect(
+          matches('CloudTraces/eu-de/2026/11/24/system/ECS/trace_CloudTrace_eu-de_2026-11-24T10-01-02Z_ab12.json.gz'),
+        ).toBe(true);
+        expect(matches('other/report.csv')).toBe(false);
+        expect(on.env.OBS_ENDPOINT).toBe(defaultEndpoint);
+        expect(on.env).not.toHaveProperty('CTS_PUBLIC_KEY');
+
+        // No suffix (trackers that do not compress), the whole bucket, an endpoint and key of one's own.
+        const open = evaluate({
+          trace_bucket: 'cts-traces',
+          obs_trigger_prefix: null,
+          obs_trigger_suffix: null,
+          obs_endpoint: 'https://obs.vpc.example:8443',
+          cts_public_key: CTS_PUBLIC_KEY_SPKI,
+        });
+        expect(open.count).toBe(1);
+        if (cloud === 'flexibleengine') expect([open.settings.prefix, open.settings.suffix]).toEqual([null, null]);
+        else expect(open.settings).toEqual({ bucket: 'cts-traces', events: ['s3:ObjectCreated:*'] });
+        expect([open.env.OBS_ENDPOINT, open.env.CTS_PUBLIC_KEY]).toEqual([
+          'https://obs.vpc.example:8443',
+          CTS_PUBLIC_KEY_SPKI,
+        ]);
+
+        // No trace_bucket, no trail-integrity, or obs_trigger = false: no trigger (and no default endpoint).
+        const off = evaluate({});
+        expect(off.count).toBe(0);
+        expect(off.env).not.toHaveProperty('OBS_ENDPOINT');
+        expect(evaluate({ trace_bucket: 'cts-traces', functions: ['login-whitelist'] }).count).toBe(0);
+        expect(evaluate({ trace_bucket: 'cts-traces', obs_trigger: false }).count).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    180_000,
+  );
+});
+
 describe('the shared locals, evaluated by terraform (huaweicloud variables; the locals are one copy)', () => {
   // The module's variable files and shared_locals.tf, with the three provider-derived locals stubbed and
   // outputs of what the functions would get: `terraform apply` of outputs only needs no provider.
@@ -408,6 +590,8 @@ describe('the shared locals, evaluated by terraform (huaweicloud variables; the 
   smn_cloud   = "huaweicloud"
   topic_urn   = "urn:smn:ap-southeast-1:0123456789abcdef:trailguard-alerts"
   dcs_address = var.dcs == null ? null : "redis://dcs.example.internal:6379"
+
+  default_obs_endpoint = null
 }
 
 output "env" {
@@ -545,7 +729,14 @@ output "obs" {
         log_level: 'silent',
         sink_endpoint: 'http://127.0.0.1:9',
         project_id: '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
+        trace_bucket: 'cts-traces',
+        obs_endpoint: 'https://obs.eu-de.otc.t-systems.com',
+        cts_public_key: CTS_PUBLIC_KEY_SPKI,
       }).env as Record<string, Record<string, string>>;
+      expect(env['trail-integrity']).toMatchObject({
+        OBS_ENDPOINT: 'https://obs.eu-de.otc.t-systems.com',
+        CTS_PUBLIC_KEY: CTS_PUBLIC_KEY_SPKI,
+      });
       const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
         cwd: ROOT,
         encoding: 'utf8',

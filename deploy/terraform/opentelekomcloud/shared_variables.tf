@@ -460,7 +460,7 @@ variable "obs_endpoint" {
   default     = null
 
   validation {
-    condition     = var.obs_endpoint == null || can(regex("^https?://[^/\\s]+/?$", var.obs_endpoint))
+    condition     = var.obs_endpoint == null || can(regex("^https?://[^/\\s]+(/\\S*)?$", var.obs_endpoint))
     error_message = "OBS_ENDPOINT is an http(s) URL of a host, e.g. https://obs.eu-de.otc.t-systems.com."
   }
 }
