@@ -257,10 +257,10 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
     expect(wanted.filter((name) => !wired.has(name))).toEqual([]);
     expect(wired.has('FILTER_RULE_NAME') && wired.has('FILTER_SEVERITY')).toBe(true);
     // OBS_ENDPOINT / CTS_PUBLIC_KEY: what the FunctionGraph package reads for digests on OBS (README, "CTS digests").
-    expect(Object.keys((locals.function_environment as Record<string, Json>)['trail-integrity'])).toEqual([
+    expect(Object.keys((locals.function_environment as Record<string, Json>)['trail-integrity']).sort()).toEqual([
+      'CTS_PUBLIC_KEY',
       'DELIVERY_GAP',
       'OBS_ENDPOINT',
-      'CTS_PUBLIC_KEY',
     ]);
   });
 
@@ -372,6 +372,10 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
           obs_trigger_suffix: '.json',
           obs_endpoint: 'https://obs.eu-de.otc.t-systems.com',
           cts_public_key: CTS_PUBLIC_KEY_SPKI,
+          alert_format: 'structured',
+          routes: JSON.stringify([{ match: { severity: '>=high' }, topics: ['urn:smn:eu-de:0123:oncall'] }]),
+          webhook_url: 'https://hooks.slack.com/services/T0/B0/x',
+          webhook_format: 'slack',
         });
         expect(good).toEqual({ status: 0, out: expect.stringContaining('No changes') });
         const bad = plan({
@@ -385,6 +389,10 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
           obs_trigger_suffix: '.txt',
           obs_endpoint: 'obs.eu-de.otc.t-systems.com',
           cts_public_key: '-----BEGIN PUBLIC KEY-----',
+          alert_format: 'chatbot',
+          routes: '{"match":{}}',
+          webhook_url: 'http://hooks.example/x',
+          webhook_format: 'xml',
         });
         expect(bad.status).not.toBe(0);
         for (const message of [
@@ -398,6 +406,10 @@ describe.each(CLOUDS)('the %s module and trail-integrity, the DCS state store, t
           'obs_trigger_suffix is .json.gz, .json, .gz or null',
           'OBS_ENDPOINT is an http(s) URL of a host',
           'CTS_PUBLIC_KEY is the base64 DER',
+          'ALERT_FORMAT on SMN is text or structured',
+          'ROUTES is a JSON array of routes.',
+          'WEBHOOK_URL must be an https URL.',
+          'WEBHOOK_FORMAT is slack, teams or json.',
         ])
           expect(bad.out).toContain(message);
         // delivery_gap is in shared_variables.tf, the same bytes in every module: its cases once.
@@ -732,6 +744,9 @@ output "obs" {
         trace_bucket: 'cts-traces',
         obs_endpoint: 'https://obs.eu-de.otc.t-systems.com',
         cts_public_key: CTS_PUBLIC_KEY_SPKI,
+        alert_format: 'structured',
+        webhook_url: 'https://hooks.slack.com/services/T0/B0/x',
+        webhook_format: 'slack',
       }).env as Record<string, Record<string, string>>;
       expect(env['trail-integrity']).toMatchObject({
         OBS_ENDPOINT: 'https://obs.eu-de.otc.t-systems.com',

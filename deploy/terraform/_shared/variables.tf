@@ -152,6 +152,53 @@ variable "max_decompressed_mb" {
   }
 }
 
+# Alert delivery (README "Alert delivery: routes, formats, chat").
+
+variable "alert_format" {
+  description = "ALERT_FORMAT: how alerts are written to topics: text or structured (one message per protocol; chatbot is SNS only). Unset: structured on SMN."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alert_format == null || contains(["text", "structured"], coalesce(var.alert_format, "-"))
+    error_message = "ALERT_FORMAT on SMN is text or structured (chatbot is for AWS Chatbot, SNS only)."
+  }
+}
+
+variable "routes" {
+  description = "ROUTES: JSON array of routes, first match on account, region, function, rule or severity -> topics and webhook:<name> (README). Webhook URLs go in webhook_url / extra_environment WEBHOOK_URL_<NAME>, never here."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.routes == null || can(tolist(jsondecode(var.routes)))
+    error_message = "ROUTES is a JSON array of routes."
+  }
+}
+
+variable "webhook_url" {
+  description = "WEBHOOK_URL: the webhook (Slack, Teams Workflows, HTTPS) for ALERT_SINK=webhook or a route's webhook; a secret. More named ones: extra_environment WEBHOOK_URL_<NAME>."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.webhook_url == null || can(regex("^https://[^/?#\\s]+", var.webhook_url))
+    error_message = "WEBHOOK_URL must be an https URL."
+  }
+}
+
+variable "webhook_format" {
+  description = "WEBHOOK_FORMAT: slack, teams or json. Unset: from the URL's host, else json."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.webhook_format == null || contains(["slack", "teams", "json"], coalesce(var.webhook_format, "-"))
+    error_message = "WEBHOOK_FORMAT is slack, teams or json."
+  }
+}
+
 variable "extra_environment" {
   description = "More variables for every function, e.g. the alert-memory stage's state-store settings (see README)."
   type        = map(string)

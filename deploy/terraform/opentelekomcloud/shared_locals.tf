@@ -24,6 +24,10 @@ locals {
     THRESHOLDS          = var.thresholds
     SUPPRESS            = var.suppress
     SUPPRESS_FILE       = var.suppress_file
+    ALERT_FORMAT        = var.alert_format
+    ROUTES              = var.routes
+    WEBHOOK_URL         = var.webhook_url
+    WEBHOOK_FORMAT      = var.webhook_format
   }
 
   function_environment = {
