@@ -189,7 +189,12 @@ function parseAsnLine(line) {
   if (third < 0) return undefined;
   let org = line.slice(third + 1);
   if (org.startsWith('"') && org.endsWith('"')) org = org.slice(1, -1).replace(/""/g, '"');
-  return { start: line.slice(0, first), end: line.slice(first + 1, second), asn: Number(line.slice(second + 1, third)), org };
+  return {
+    start: line.slice(0, first),
+    end: line.slice(first + 1, second),
+    asn: Number(line.slice(second + 1, third)),
+    org,
+  };
 }
 
 /**
@@ -263,7 +268,8 @@ async function readAsnCsv(file, family, into) {
   for await (const line of lines) {
     if (line === '') continue;
     const row = parseAsnLine(line);
-    if (!row || !Number.isInteger(row.asn)) throw new Error(`${file}: cannot read ${JSON.stringify(line.slice(0, 80))}`);
+    if (!row || !Number.isInteger(row.asn))
+      throw new Error(`${file}: cannot read ${JSON.stringify(line.slice(0, 80))}`);
     into.push({ ...row, family });
   }
 }

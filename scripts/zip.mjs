@@ -70,7 +70,8 @@ export async function createZip(entries, { level = 6 } = {}) {
   const prepared = await Promise.all(
     sorted.map(async ({ name, data, prepared: ready }) => {
       // A large file that goes into many zips (the geo databases) is deflated once: see prepareEntry.
-      if (ready) return { ...ready, nameBytes: Buffer.from(name, 'utf8'), flags: /[^\x00-\x7f]/.test(name) ? UTF8_NAMES : 0 };
+      if (ready)
+        return { ...ready, nameBytes: Buffer.from(name, 'utf8'), flags: /[^\x00-\x7f]/.test(name) ? UTF8_NAMES : 0 };
       const raw =
         typeof data === 'string'
           ? Buffer.from(data, 'utf8')
