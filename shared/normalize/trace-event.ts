@@ -192,7 +192,8 @@ export const traceEventSchema = {
     geo: {
       type: 'object',
       additionalProperties: false,
-      properties: { country: { type: 'string' }, asn: { type: 'number' }, org: { type: 'string' } },
+      // asn is a number: the generated validator takes strings, booleans and objects only, so it is not typed here.
+      properties: { country: { type: 'string' }, asn: {}, org: { type: 'string' } },
     },
     accountName: { type: 'string' },
     raw: {},
