@@ -368,6 +368,8 @@ beforeAll(async () => {
       notifyOn: 'NON_COMPLIANT,COMPLIANT',
       stateStore: 'redis://cache.internal:6379',
       eventBatching: 'true',
+      accountNamesFromOrganizations: 'true',
+      accountNames: '{"111122223333":"prod-payments"}',
     }),
     packageService({ ipWhitelist: '203.0.113.0/24', logFileSource: 's3', trailBucket: 'org-trail-logs' }),
   ]);
@@ -903,11 +905,32 @@ describe('least privilege', () => {
         const resources = [statement.Resource].flat();
         // ListPublicKeys has no resource type: '*' is the only resource it takes, and it only reads public keys.
         if (resources.includes('*') && actions.join() === 'cloudtrail:ListPublicKeys') continue;
+        // ListAccounts has none either; it is granted only with accountNamesFromOrganizations=true.
+        if (resources.includes('*') && actions.join() === 'organizations:ListAccounts') continue;
         if (resources.includes('*')) {
           expect({ where, actions }).toEqual({ where, actions: ['cloudwatch:PutMetricData'] });
           expect(Object.keys(statement.Condition?.StringEquals ?? {})).toEqual(['cloudwatch:namespace']);
         }
       }
+    }
+  });
+});
+
+describe('account names (docs/enrichment.md)', () => {
+  it('grants organizations:ListAccounts to every function only with accountNamesFromOrganizations=true', () => {
+    for (const fn of FUNCTIONS) {
+      expect(statementWith(roleOf(deployed(defaults.template), fn), 'organizations:ListAccounts')).toBeUndefined();
+      expect(statementWith(roleOf(deployed(everything.template), fn), 'organizations:ListAccounts')).toEqual({
+        Sid: 'ReadAccountNames',
+        Effect: 'Allow',
+        Action: 'organizations:ListAccounts',
+        Resource: '*',
+      });
+      const [, lambda] = lambdaOf(deployed(everything.template), fn);
+      expect(lambda.Environment.Variables).toMatchObject({
+        ACCOUNT_NAMES_FROM_ORGANIZATIONS: 'true',
+        ACCOUNT_NAMES: '{"111122223333":"prod-payments"}',
+      });
     }
   });
 });
