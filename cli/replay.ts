@@ -21,7 +21,7 @@ import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import { snsSinkFor } from '../shared/sinks/sns-sink';
 import { DETECTORS, detectorNames } from '../functions/registry';
 import { bindGeoRule, metricCounter } from '../shared/detect/detector';
-import { createEnricher } from '../shared/enrich/enricher';
+import { createEnricher, listAccountsWithSdk } from '../shared/enrich/enricher';
 import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
@@ -214,6 +214,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   });
   const { maxDecompressedBytes, logLevel } = checked;
   const enricher = createEnricher(checked.enrich, {
+    listAccounts: listAccountsWithSdk,
     onError: (what, error) =>
       io.err(
         `warning: ${what === 'geo' ? 'geo databases' : 'AWS Organizations account names'} unavailable, alerts go without: ${errorMessage(error)}`,

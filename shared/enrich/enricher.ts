@@ -42,7 +42,11 @@ const ORGANIZATIONS_RETRY_MS = 5 * 60 * 1000;
 
 const NO_GEO: GeoLookup = () => undefined;
 
-async function defaultListAccounts(options: { endpoint?: string }): Promise<Map<string, string>> {
+/**
+ * Organizations' account names through the SDK client, imported on first use. Passed in by the edges
+ * that may call it (Lambda, the CLI): a FunctionGraph bundle must not carry the AWS SDK client.
+ */
+export async function listAccountsWithSdk(options: { endpoint?: string }): Promise<Map<string, string>> {
   const { listOrganizationAccounts } = await import('./organizations-accounts');
   return listOrganizationAccounts(options);
 }
@@ -70,7 +74,7 @@ export function createEnricher(config: EnrichConfig, deps: EnricherDeps = {}): E
   const organizationNames = (): Promise<Map<string, string>> => {
     const at = now();
     if (organizations && at - organizations.at < organizations.ttl) return organizations.names;
-    const list = deps.listAccounts ?? defaultListAccounts;
+    const list = deps.listAccounts ?? (() => Promise.reject(new Error('AWS Organizations is not available here')));
     const entry = {
       at,
       ttl: ORGANIZATIONS_TTL_MS,

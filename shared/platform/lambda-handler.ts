@@ -17,7 +17,7 @@ import { storeSecrets } from '../memory/memory-config';
 import { createMemoryStage, reportMemoryAtColdStart, type StoreLoaders } from '../memory/create-memory-stage';
 import { isFlushEvent } from '../memory/flush-event';
 import { flushMemory } from './invoke';
-import { createEnricher, enrichmentErrorLogger } from '../enrich/enricher';
+import { createEnricher, enrichmentErrorLogger, listAccountsWithSdk } from '../enrich/enricher';
 import { nodeGeoFiles } from '../enrich/geo-database';
 
 export interface LambdaContext {
@@ -95,7 +95,10 @@ export function createLambdaHandler<Config>(
   const memory = createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion));
   reportMemoryAtColdStart(log, loaded.memory, Date.now());
   // Geo databases and Organizations' account list: opened on the first alert that needs them, kept per instance.
-  const enricher = createEnricher(loaded.enrich, { onError: enrichmentErrorLogger(log) });
+  const enricher = createEnricher(loaded.enrich, {
+    onError: enrichmentErrorLogger(log),
+    listAccounts: listAccountsWithSdk,
+  });
 
   return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
     const child = log.child({ requestId: context.awsRequestId });
