@@ -80,7 +80,8 @@ export function loadEnrichConfig(env: Env, problems: ConfigProblems, options: En
   if (names) {
     const list: string[] = [];
     const value = names.value;
-    if (value.startsWith('{')) config.accountNames = parseAccountNames(value, 'ACCOUNT_NAMES', list);
+    // JSON text inline (an object, or something that tried to be JSON); anything else names a file.
+    if (/^[[{"]/.test(value)) config.accountNames = parseAccountNames(value, 'ACCOUNT_NAMES', list);
     else {
       let text: string | undefined;
       try {
