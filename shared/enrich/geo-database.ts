@@ -88,7 +88,10 @@ interface MmdbReader {
  * first need, so its code loads only then (its own chunk in the Lambda build).
  */
 export async function openGeoDatabases(paths: GeoDatabasePaths): Promise<GeoLookup> {
-  const maxmind = await import('maxmind');
+  const loaded = await import('maxmind');
+  // maxmind is CommonJS: from an ES module (the Lambda build) its exports are the namespace's default.
+  const maxmind =
+    typeof loaded.open === 'function' ? loaded : (loaded as unknown as { default: typeof loaded }).default;
   const open = (path: string | undefined): Promise<MmdbReader | undefined> =>
     path === undefined
       ? Promise.resolve(undefined)
