@@ -246,6 +246,16 @@ describe('configuration (cold start)', () => {
     );
   });
 
+  it('COUNTRY_ALLOWLIST passes the deploy-time check, which has no file system', () => {
+    const check = checkDetectorConfig(
+      loginWhitelist,
+      { IP_WHITELIST: '203.0.113.0/24', COUNTRY_ALLOWLIST: 'DE' },
+      'aws',
+      { sink: false },
+    );
+    expect(check.problems).toEqual([]);
+  });
+
   it('COUNTRY_ALLOWLIST without any country database refuses to start', () => {
     expect(problemsOf({ COUNTRY_ALLOWLIST: 'DE', GEOIP_DB: 'off' })).toEqual([
       'COUNTRY_ALLOWLIST needs a country database: none is embedded in this installation and GEOIP_DB names none (or is off)',

@@ -19,6 +19,8 @@ export interface EnrichConfig {
     /** Where they come from, for check-config and docs: `embedded` or the variable that named them. */
     source: { country?: string; asn?: string };
   };
+  /** GEOIP_DB=off. */
+  geoOff?: boolean;
   /** ACCOUNT_NAMES. */
   accountNames: ReadonlyMap<string, string>;
   /** ACCOUNT_NAMES_FROM_ORGANIZATIONS: ListAccounts, cached per instance. */
@@ -62,7 +64,7 @@ export function loadEnrichConfig(env: Env, problems: ConfigProblems, options: En
   const embeddedDir = files?.embeddedDir();
   const country = readDatabase(env, 'GEOIP_DB', embeddedDir && join(embeddedDir, EMBEDDED_COUNTRY_DB), problems, files);
   const asn = readDatabase(env, 'GEOIP_ASN_DB', embeddedDir && join(embeddedDir, EMBEDDED_ASN_DB), problems, files);
-  const config: EnrichConfig = { accountNames: new Map() };
+  const config: EnrichConfig = { accountNames: new Map(), ...(country.off ? { geoOff: true } : {}) };
   // GEOIP_DB=off turns geo off altogether; GEOIP_ASN_DB=off only the AS part.
   if (!country.off && (country.path || (!asn.off && asn.path))) {
     config.geo = { source: {} };

@@ -100,7 +100,9 @@ export function checkDetectorConfig<Config>(
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) problems.add(problem);
   }
-  if (config !== undefined && detector.geoRule?.needed(config) && !enrich.geo?.country)
+  // Without the file system (the deploy-time check) only GEOIP_DB=off is known to leave the rule no database.
+  const noCountryDb = enrich.geoOff === true || (options.geoFiles !== undefined && !enrich.geo?.country);
+  if (config !== undefined && detector.geoRule?.needed(config) && noCountryDb)
     problems.add(
       'COUNTRY_ALLOWLIST needs a country database: none is embedded in this installation and GEOIP_DB names none (or is off)',
     );
