@@ -559,13 +559,9 @@ describe('the functions', () => {
     const names = entries.map((entry) => entry.name);
     expect(names).toContain(`${fn}.mjs`);
     // Beside the code: the geo databases and their notice (docs/enrichment.md).
-    expect(names.filter((name) => !name.startsWith('chunks/')).sort()).toEqual([
-      'geo/NOTICE.md',
-      'geo/asn.mmdb',
-      'geo/country.mmdb',
-      `${fn}.mjs`,
-      `${fn}.mjs.map`,
-    ]);
+    expect(names.filter((name) => !name.startsWith('chunks/')).sort()).toEqual(
+      ['geo/NOTICE.md', 'geo/asn.mmdb', 'geo/country.mmdb', `${fn}.mjs`, `${fn}.mjs.map`].sort(),
+    );
     expect(entries.every((entry) => (entry.mode & 0o444) === 0o444)).toBe(true);
     const code = new Map(entries.map((entry) => [entry.name, entry.data.toString('utf8')]));
     expect(code.get(`${fn}.mjs`)?.trimEnd()).toMatch(new RegExp(`//# sourceMappingURL=${fn}\\.mjs\\.map$`));
