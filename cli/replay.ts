@@ -5,6 +5,7 @@
  * configuration error; 1 some input could not be processed or a publish failed (everything else was
  * still processed and reported).
  */
+import { readFileSync } from 'node:fs';
 import type { Alert, AlertSink } from '../shared/alert/alert';
 import { Command, Option } from 'commander';
 import { readEnv, type Env } from '../shared/platform/env-config';
@@ -19,7 +20,9 @@ import { createAlertSinks, type SmnAuth } from '../shared/sinks/create-sinks';
 import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import { snsSinkFor } from '../shared/sinks/sns-sink';
 import { DETECTORS, detectorNames } from '../functions/registry';
-import { metricCounter } from '../shared/detect/detector';
+import { bindGeoRule, metricCounter } from '../shared/detect/detector';
+import { createEnricher, listAccountsWithSdk } from '../shared/enrich/enricher';
+import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput } from './read-inputs';
@@ -209,8 +212,20 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const env = { ...io.env, ...(rules !== undefined ? { RULE_SETS: rules } : {}), ...sinkOverrides(options) };
   // The cold-start check of the deployed function (one error listing every problem, exit 2); the
   // sink's settings only when replay publishes.
-  const checked = loadFunctionConfig(detector, env, 'cli', { sink: options.sink !== undefined });
-  const { config, maxDecompressedBytes, logLevel } = checked;
+  const checked = loadFunctionConfig(detector, env, 'cli', {
+    sink: options.sink !== undefined,
+    geoFiles: nodeGeoFiles,
+    readFile: (path) => readFileSync(path, 'utf8'),
+  });
+  const { maxDecompressedBytes, logLevel } = checked;
+  const enricher = createEnricher(checked.enrich, {
+    listAccounts: listAccountsWithSdk,
+    onError: (what, error) =>
+      io.err(
+        `warning: ${what === 'geo' ? 'geo databases' : 'AWS Organizations account names'} unavailable, alerts go without: ${errorMessage(error)}`,
+      ),
+  });
+  const config = await bindGeoRule(detector, checked.config, enricher.geo);
   for (const warning of checked.warnings) io.err(`warning: ${warning}`);
   const sinks = replaySinks(options.sink !== undefined ? checked.sinkConfig : undefined, io.env);
   const quiet = options.quiet === true;
@@ -301,6 +316,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   }
   if (progress) io.progress('');
 
+  await enricher.enrich(run.groups().map((group) => group.first));
   const remembered = await memory.remember(detector, config, run.groups());
   const alerts = integrity ? remembered.map((alert) => withIntegrity(alert, fileOfEvent, integrity)) : remembered;
   for (const alert of alerts) {

@@ -6,15 +6,17 @@
 //   dist/functiongraph/<fn>/index.js  FunctionGraph (Node.js 20.15), handler index.handler
 //   dist/functiongraph/<fn>.zip       index.js + map at the root: the code package to upload
 //   dist/cli/trailguard.js            the trailguard CLI
+//   dist/geo/                         the geo databases (scripts/geo-db.mjs), in every zip under geo/, never in a bundle
 // The AWS SDK is bundled: FunctionGraph does not ship it, and a bundle loads faster than node_modules.
 // Every file is written to a temporary name and renamed into place, so a build running next to
 // another one (two test workers) never lets a reader see a half-written bundle or zip.
 import { build } from 'esbuild';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createZip } from './zip.mjs';
+import { prepareGeoFiles } from './geo-db.mjs';
+import { createZip, prepareEntry } from './zip.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -62,7 +64,7 @@ async function writeAtomically(file, contents) {
  * prefers the SDK's ES-module builds, which tree-shake. CommonJS dependencies (pino) still call
  * `require` for Node built-ins: the banner gives every output file a real one.
  */
-async function buildLambda() {
+async function buildLambda(geoEntries) {
   const result = await build({
     ...common,
     format: 'esm',
@@ -73,8 +75,9 @@ async function buildLambda() {
     outdir: join(root, 'dist', 'aws'),
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
+    // __trailguardDir: this output file's folder (an ES module has no __dirname): the geo databases are found from it.
     banner: {
-      js: "import { createRequire as __trailguardRequire } from 'node:module'; const require = __trailguardRequire(import.meta.url);",
+      js: "import { createRequire as __trailguardRequire } from 'node:module'; import { fileURLToPath as __trailguardPath } from 'node:url'; const require = __trailguardRequire(import.meta.url); const __trailguardDir = __trailguardPath(new URL('.', import.meta.url));",
     },
   });
   await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
@@ -95,13 +98,21 @@ async function buildLambda() {
     const zipEntries = [...files]
       .flatMap((name) => [name, `${name}.map`])
       .map((name) => ({ name, data: contents.get(name) }));
-    await writeAtomically(join(root, 'dist', 'aws', `${fn}.zip`), await createZip(zipEntries));
+    await writeAtomically(join(root, 'dist', 'aws', `${fn}.zip`), await createZip([...zipEntries, ...geoEntries]));
   }
   return outputs;
 }
 
+// The geo databases, deflated once for all zips: geo/<file> beside the bundle.
+const geoEntries = await Promise.all(
+  (await prepareGeoFiles(root)).map(async (file) => ({
+    name: `geo/${basename(file)}`,
+    prepared: await prepareEntry(await readFile(file)),
+  })),
+);
+
 const [lambdaOutputs] = await Promise.all([
-  buildLambda(),
+  buildLambda(geoEntries),
   ...entries.map(async (entry) => {
     const result = await build({ ...common, entryPoints: [join(root, entry.in)], outfile: join(root, entry.out) });
     await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
@@ -111,7 +122,7 @@ const [lambdaOutputs] = await Promise.all([
       name: basename(file.path) === basename(entry.out) ? entry.name : `${entry.name}.map`,
       data: file.contents,
     }));
-    await writeAtomically(join(root, entry.zip), await createZip(zipEntries));
+    await writeAtomically(join(root, entry.zip), await createZip([...zipEntries, ...geoEntries]));
   }),
 ]);
 
@@ -141,7 +152,7 @@ if (!quiet) {
     const size = statSync(join(root, entry.out)).size;
     console.log(`  ${entry.out.padEnd(44)} ${(size / 1024).toFixed(1).padStart(8)} KB`);
   }
-  console.log('deployment packages written (zip, with source maps):');
+  console.log('deployment packages written (zip, with source maps and the geo databases in geo/):');
   const zips = [...functions.map((fn) => `dist/aws/${fn}.zip`), ...entries.filter((e) => e.zip).map((e) => e.zip)];
   for (const zip of zips) {
     const size = statSync(join(root, zip)).size;

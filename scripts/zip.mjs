@@ -68,7 +68,10 @@ export async function createZip(entries, { level = 6 } = {}) {
   });
 
   const prepared = await Promise.all(
-    sorted.map(async ({ name, data }) => {
+    sorted.map(async ({ name, data, prepared: ready }) => {
+      // A large file that goes into many zips (the geo databases) is deflated once: see prepareEntry.
+      if (ready)
+        return { ...ready, nameBytes: Buffer.from(name, 'utf8'), flags: /[^\x00-\x7f]/.test(name) ? UTF8_NAMES : 0 };
       const raw =
         typeof data === 'string'
           ? Buffer.from(data, 'utf8')
@@ -141,4 +144,16 @@ export async function createZip(entries, { level = 6 } = {}) {
   end.writeUInt32LE(offset, 16);
   end.writeUInt16LE(0, 20); // comment length
   return Buffer.concat([...chunks, ...central, end]);
+}
+
+/**
+ * A file deflated once for several zips: pass the result as `{ name, prepared }` to createZip. Same
+ * bytes out as passing `data` (same level, same choice between stored and deflated).
+ */
+export async function prepareEntry(data, { level = 6 } = {}) {
+  const raw = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (raw.length > MAX_U32) throw new Error('zip: entry larger than 4 GiB');
+  const deflated = await deflateRawAsync(raw, { level });
+  const stored = deflated.length >= raw.length;
+  return { method: stored ? 0 : 8, crc: crc32(raw), size: raw.length, body: stored ? raw : deflated };
 }

@@ -363,7 +363,16 @@ export function buildAlert<Config>(detector: Detector<Config>, config: Config, g
     dedupId: createHash('sha256')
       .update(`${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`)
       .digest('hex'),
+    ...enrichmentOf(group.first),
   };
+}
+
+/** The enrichment stage's findings (shared/enrich) as the Alert carries them: `geo`, `accountName`, when known. */
+function enrichmentOf(event: TraceEvent): Pick<Alert, 'geo' | 'accountName'> {
+  const out: Pick<Alert, 'geo' | 'accountName'> = {};
+  if (event.geo) out.geo = { ...event.geo };
+  if (event.accountName !== undefined) out.accountName = event.accountName;
+  return out;
 }
 
 /** The alert's copy of the event shows access key ids masked, like the alert text. */
@@ -383,6 +392,9 @@ function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
   ) as PrintableEvent;
   if (masked.actor.accessKeyId !== undefined)
     masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
+  // The alert carries the enrichment itself (alert.geo, alert.accountName); its event stays the normalized one.
+  delete masked.geo;
+  delete masked.accountName;
   return masked;
 }
 

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FunctionGraphContext } from '../shared/platform/functiongraph-handler';
 import { type CesServer, startCesServer } from './support/ces-server';
 import { fixture } from './support/fixtures';
@@ -56,7 +56,10 @@ function load(): FunctionGraphModule {
   const dir = mkdtempSync(join(unpacked, 'instance-'));
   mkdirSync(dir, { recursive: true });
   const zip = readFileSync(join(ROOT, 'dist', 'functiongraph', 'unauthorized-api.zip'));
-  for (const entry of readZip(zip)) writeFileSync(join(dir, entry.name), entry.data);
+  for (const entry of readZip(zip)) {
+    mkdirSync(dirname(join(dir, entry.name)), { recursive: true });
+    writeFileSync(join(dir, entry.name), entry.data);
+  }
   let mod: FunctionGraphModule | undefined;
   jest.isolateModules(() => {
     mod = require(join(dir, 'index.js')) as FunctionGraphModule;

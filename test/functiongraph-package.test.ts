@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FunctionGraphContext } from '../shared/platform/functiongraph-handler';
 import { fixture } from './support/fixtures';
 import { startSmnServer, type SmnServer } from './support/smn-server';
@@ -49,7 +49,10 @@ function packagePath(fn: FunctionName): string {
 function load(fn: FunctionName): FunctionGraphModule {
   const dir = join(unpacked, fn);
   mkdirSync(dir, { recursive: true });
-  for (const entry of readZip(readFileSync(packagePath(fn)))) writeFileSync(join(dir, entry.name), entry.data);
+  for (const entry of readZip(readFileSync(packagePath(fn)))) {
+    mkdirSync(dirname(join(dir, entry.name)), { recursive: true });
+    writeFileSync(join(dir, entry.name), entry.data);
+  }
   let mod: FunctionGraphModule | undefined;
   jest.isolateModules(() => {
     mod = require(join(dir, 'index.js')) as FunctionGraphModule;
@@ -104,11 +107,18 @@ beforeEach(() => {
 });
 
 describe.each(FUNCTIONS)('the %s package', (fn) => {
-  it('holds index.js and its source map at the root, readable by the runtime user', () => {
+  it('holds index.js and its source map at the root, the geo databases in geo/, readable by the runtime user', () => {
     const entries = readZip(readFileSync(packagePath(fn)));
-    expect(entries.map((entry) => entry.name)).toEqual(['index.js', 'index.js.map']);
+    expect(entries.map((entry) => entry.name)).toEqual([
+      'geo/NOTICE.md',
+      'geo/asn.mmdb',
+      'geo/country.mmdb',
+      'index.js',
+      'index.js.map',
+    ]);
     expect(entries.every((entry) => (entry.mode & 0o444) === 0o444)).toBe(true);
-    expect(entries[0].data.toString('utf8').trimEnd()).toMatch(/\/\/# sourceMappingURL=index\.js\.map$/);
+    const index = entries.find((entry) => entry.name === 'index.js');
+    expect(index?.data.toString('utf8').trimEnd()).toMatch(/\/\/# sourceMappingURL=index\.js\.map$/);
   });
 
   it('exports handler and initializer for index.handler / index.initializer', () => {

@@ -373,6 +373,8 @@ beforeAll(async () => {
       alertFormat: 'structured',
       routes: ROUTES,
       routeTopicArns: ONCALL_TOPIC,
+      accountNamesFromOrganizations: 'true',
+      accountNames: '{"111122223333":"prod-payments"}',
     }),
     packageService({ ipWhitelist: '203.0.113.0/24', logFileSource: 's3', trailBucket: 'org-trail-logs' }),
   ]);
@@ -561,7 +563,10 @@ describe('the functions', () => {
     const entries = readZip(readFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`)));
     const names = entries.map((entry) => entry.name);
     expect(names).toContain(`${fn}.mjs`);
-    expect(names.filter((name) => !name.startsWith('chunks/')).sort()).toEqual([`${fn}.mjs`, `${fn}.mjs.map`]);
+    // Beside the code: the geo databases and their notice (docs/enrichment.md).
+    expect(names.filter((name) => !name.startsWith('chunks/')).sort()).toEqual(
+      ['geo/NOTICE.md', 'geo/asn.mmdb', 'geo/country.mmdb', `${fn}.mjs`, `${fn}.mjs.map`].sort(),
+    );
     expect(entries.every((entry) => (entry.mode & 0o444) === 0o444)).toBe(true);
     const code = new Map(entries.map((entry) => [entry.name, entry.data.toString('utf8')]));
     expect(code.get(`${fn}.mjs`)?.trimEnd()).toMatch(new RegExp(`//# sourceMappingURL=${fn}\\.mjs\\.map$`));
@@ -919,11 +924,32 @@ describe('least privilege', () => {
         const resources = [statement.Resource].flat();
         // ListPublicKeys has no resource type: '*' is the only resource it takes, and it only reads public keys.
         if (resources.includes('*') && actions.join() === 'cloudtrail:ListPublicKeys') continue;
+        // ListAccounts has none either; it is granted only with accountNamesFromOrganizations=true.
+        if (resources.includes('*') && actions.join() === 'organizations:ListAccounts') continue;
         if (resources.includes('*')) {
           expect({ where, actions }).toEqual({ where, actions: ['cloudwatch:PutMetricData'] });
           expect(Object.keys(statement.Condition?.StringEquals ?? {})).toEqual(['cloudwatch:namespace']);
         }
       }
+    }
+  });
+});
+
+describe('account names (docs/enrichment.md)', () => {
+  it('grants organizations:ListAccounts to every function only with accountNamesFromOrganizations=true', () => {
+    for (const fn of FUNCTIONS) {
+      expect(statementWith(roleOf(deployed(defaults.template), fn), 'organizations:ListAccounts')).toBeUndefined();
+      expect(statementWith(roleOf(deployed(everything.template), fn), 'organizations:ListAccounts')).toEqual({
+        Sid: 'ReadAccountNames',
+        Effect: 'Allow',
+        Action: 'organizations:ListAccounts',
+        Resource: '*',
+      });
+      const [, lambda] = lambdaOf(deployed(everything.template), fn);
+      expect(lambda.Environment.Variables).toMatchObject({
+        ACCOUNT_NAMES_FROM_ORGANIZATIONS: 'true',
+        ACCOUNT_NAMES: '{"111122223333":"prod-payments"}',
+      });
     }
   });
 });

@@ -6,7 +6,7 @@
  * raise one alert. Failed logins from whitelisted addresses count too: brute force from inside is still
  * brute force.
  */
-import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
+import { describeActor, describeSourceAddress, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
 import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
 import type { Finding, FindingGroup } from '../../shared/detect/detector';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
@@ -55,7 +55,7 @@ export function describeFailedLogins(group: FindingGroup): { subject: string; me
     : `${group.count} failed console login(s) for ${inlineValue(who, 128)} (brute force)`;
   const fields = formatFields([
     ['Rule', `${group.rule} (per ${bySource ? 'source address' : 'principal'})`],
-    [bySource ? 'Source' : 'Principal', bySource ? address : describeActor(event)],
+    [bySource ? 'Source' : 'Principal', bySource ? (describeSourceAddress(event) ?? address) : describeActor(event)],
     ['First', `${describeActor(event)} from ${address}`],
     ['Error', event.error?.message],
     ['Where', describeWhere(event)],

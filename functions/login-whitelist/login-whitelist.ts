@@ -16,6 +16,8 @@ import {
   eventIdLines,
 } from '../../shared/alert/alert-fields';
 import { describeFailedLogins, detectFailedLogins, failedLoginRuleEnabled, RULE_LOGIN_FAILED } from './failed-logins';
+import { countryName, disallowedCountry, RULE_COUNTRY_NOT_ALLOWED, readCountryAllowlist } from './country-allowlist';
+import type { GeoLookup } from '../../shared/enrich/geo';
 
 export const NON_IP_POLICIES = ['alert', 'ignore'] as const;
 export type NonIpPolicy = (typeof NON_IP_POLICIES)[number];
@@ -35,6 +37,10 @@ export interface LoginWhitelistConfig {
   warnings: string[];
   /** Rule `login-failed` (failed-logins.ts): on when THRESHOLDS gives it a threshold. */
   failedLogins?: boolean;
+  /** COUNTRY_ALLOWLIST, sorted ISO codes: rule `country-not-allowed` (country-allowlist.ts). */
+  countryAllowlist?: string[];
+  /** The geo lookup, bound in by the edge when countryAllowlist is set (Detector.geoRule). */
+  countryOf?: GeoLookup;
 }
 
 export const RULE_OUTSIDE_WHITELIST = 'ip-not-whitelisted';
@@ -90,10 +96,14 @@ export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
   }
   const alertOnFailedLogin = readBoolean(env, 'ALERT_ON_FAILED_LOGIN', false, problems);
   const nonIpSource = readChoice(env, 'NON_IP_SOURCE', NON_IP_POLICIES, 'alert', problems);
+  const countryAllowlist = readCountryAllowlist(env, problems);
   problems.throwIfAny('login-whitelist');
   const warnings = (whitelist?.allowsEverything ?? []).map(
     (entry) =>
-      `${list?.name}: entry ${entry} allows every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address: no login from that family will ever alert`,
+      `${list?.name}: entry ${entry} allows every ${entry.includes(':') ? 'IPv6' : 'IPv4'} address: ` +
+      (countryAllowlist
+        ? 'no login from that family will alert for the IP whitelist (COUNTRY_ALLOWLIST still applies)'
+        : 'no login from that family will ever alert'),
   );
   const region = readEnv(env, ...CONFIGURED_REGION)?.value;
   return {
@@ -103,6 +113,7 @@ export function loadLoginWhitelistConfig(env: Env): LoginWhitelistConfig {
     warnings,
     ...(region ? { region } : {}),
     failedLogins: failedLoginRuleEnabled(env),
+    ...(countryAllowlist ? { countryAllowlist } : {}),
   };
 }
 
@@ -115,6 +126,17 @@ export function detectLoginOutsideWhitelist(event: TraceEvent, config: LoginWhit
   if (!isWatchedLogin(event, config)) return [];
   const who = event.actor.id ?? event.actor.arn ?? event.actor.name ?? '';
   if (event.sourceIp !== undefined) {
+    // One alert per login: a country outside COUNTRY_ALLOWLIST outranks (and includes) being outside the
+    // whitelist; a whitelisted address from such a country alerts too, the list being checked for every login.
+    if (disallowedCountry(event.sourceIp, config.countryAllowlist, config.countryOf))
+      return [
+        {
+          rule: RULE_COUNTRY_NOT_ALLOWED,
+          severity: event.category === 'login-failed' ? 'medium' : 'high',
+          event,
+          groupKey: `${RULE_COUNTRY_NOT_ALLOWED}\u0000${event.category}\u0000${event.sourceIp}\u0000${who}`,
+        },
+      ];
     if (config.whitelist.contains(event.sourceIp)) return [];
     return [
       {
@@ -165,8 +187,9 @@ export const FIRST_LINE_ACTIONS: Partial<Record<TraceEvent['category'], string>>
 
 export function describeLoginAlert(
   group: FindingGroup,
-  config: Pick<LoginWhitelistConfig, 'region'> = {},
+  config: Partial<Pick<LoginWhitelistConfig, 'region' | 'countryAllowlist' | 'countryOf' | 'whitelist'>> = {},
 ): { subject: string; message: string } {
+  if (group.rule === RULE_COUNTRY_NOT_ALLOWED) return describeCountryAlert(group, config);
   const event = group.first;
   const address = shownAddress(event);
   // The same words for every cloud (a mail filter on `Action:login` must catch AWS logins too); the
@@ -197,9 +220,49 @@ export function describeLoginAlert(
   };
 }
 
+/** `country-not-allowed`: the classic first line, then which country and what the list allows. */
+function describeCountryAlert(
+  group: FindingGroup,
+  config: Partial<Pick<LoginWhitelistConfig, 'region' | 'countryAllowlist' | 'countryOf' | 'whitelist'>>,
+): { subject: string; message: string } {
+  const event = group.first;
+  const address = shownAddress(event);
+  const what = CATEGORY_PHRASES[event.category] ?? event.category;
+  const country = event.geo?.country ?? (event.sourceIp ? config.countryOf?.(event.sourceIp)?.country : undefined);
+  const from = country ? `${countryName(country) ?? country} (${country})` : 'an unknown country';
+  const inWhitelist = event.sourceIp !== undefined && config.whitelist?.contains(event.sourceIp) === true;
+  const firstLine = `Illegal operation[IP:${address}, Action:${FIRST_LINE_ACTIONS[event.category] ?? event.category}]`;
+  const reason = `A ${what} came from ${from}, outside the country allowlist; the address is ${inWhitelist ? 'in' : 'outside'} the IP whitelist.`;
+  const fields = formatFields([
+    ['Rule', group.rule],
+    ['Who', describeActor(event)],
+    ['MFA', describeMfa(event.actor.mfa)],
+    ['Outcome', event.outcome + (event.error?.message ? ` (${event.error.message})` : '')],
+    ['When', event.time],
+    ['Where', describeWhere(event, config.region)],
+    ['Source', describeSource(event)],
+    ['Country', country ?? 'unknown (not in the geo database)'],
+    ['Allowed countries', (config.countryAllowlist ?? []).join(', ')],
+    ['IP whitelist', inWhitelist ? 'in the whitelist' : 'outside the whitelist'],
+    ['Provider action', event.action],
+    ['User agent', event.userAgent],
+    ['Service', event.service],
+  ]);
+  return {
+    subject: safeSubject(
+      `trailguard: ${what} from ${address} (${country ?? 'unknown country'}) outside country allowlist`,
+    ),
+    message: [firstLine, reason, '', fields, eventIdLines(group)].join('\n'),
+  };
+}
+
 export const loginWhitelist: Detector<LoginWhitelistConfig> = {
   name: 'login-whitelist',
   loadConfig: loadLoginWhitelistConfig,
+  geoRule: {
+    needed: (config) => config.countryAllowlist !== undefined,
+    bind: (config, lookup) => ({ ...config, countryOf: lookup }),
+  },
   detect: (event, config) => [
     ...detectLoginOutsideWhitelist(event, config),
     ...detectFailedLogins(event, config.failedLogins),

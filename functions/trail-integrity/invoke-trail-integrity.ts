@@ -144,6 +144,7 @@ export async function invokeTrailIntegrity(
     }
   }
 
+  if (run) await deps.enricher?.enrich(run.groups().map((group) => group.first));
   // Tamper alerts go through the alert memory (repeats, dedup window, thresholds), like every function's.
   const remembered =
     run && memory ? await rememberGroups(trailIntegrity, config, run.groups(), memory, now.getTime(), log) : undefined;

@@ -3,6 +3,8 @@
  * reads with metadata (digest signatures), CloudTrail ListPublicKeys (cached per instance, per region
  * and fingerprint), and the state store for liveness. Config is checked at cold start.
  */
+import { createEnricher, enrichmentErrorLogger, listAccountsWithSdk } from '../../shared/enrich/enricher';
+import { nodeGeoFiles } from '../../shared/enrich/geo-database';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { readEnv, type Env } from '../../shared/platform/env-config';
@@ -33,7 +35,7 @@ export interface TrailIntegrityHandlerOptions extends HandlerOptions {
 }
 
 export function createTrailIntegrityLambdaHandler(env: Env = process.env, options: TrailIntegrityHandlerOptions = {}) {
-  const loaded = loadFunctionConfig(trailIntegrity, env, 'aws');
+  const loaded = loadFunctionConfig(trailIntegrity, env, 'aws', { geoFiles: nodeGeoFiles });
   const { config, sinkConfig, maxDecompressedBytes, logLevel } = loaded;
   const secrets = [
     ...AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]),
@@ -48,6 +50,11 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
   // Tamper alerts go through that stage too (repeats, dedup window, thresholds, suppressions).
   const memory = createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion));
   const store = options.store ?? memoryStageRecords(memory);
+  // Geo and account names for tamper alerts (shared/enrich), opened on the first alert that needs them.
+  const enricher = createEnricher(loaded.enrich, {
+    onError: enrichmentErrorLogger(log),
+    listAccounts: listAccountsWithSdk,
+  });
   reportMemoryAtColdStart(log, loaded.memory, Date.now());
   const s3Clients = new Map<string, Promise<S3Client>>();
   const s3For = (bucketRegion: string | undefined) => {
@@ -94,6 +101,7 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
       resolveKey,
       store,
       memory,
+      enricher,
       now: options.now,
       maxDecompressedBytes,
       sinks: () =>

@@ -2,6 +2,7 @@
 import { inlineValue } from './alert-text';
 import type { FindingGroup } from '../detect/detector';
 import type { TraceEvent } from '../normalize/trace-event';
+import { formatGeo } from '../enrich/geo';
 
 /** How many event ids an aggregated alert lists before it says "and N more". */
 export const LISTED_EVENT_IDS = 5;
@@ -32,12 +33,14 @@ export function describeRegion(event: TraceEvent, configuredRegion?: string): st
 }
 
 export function describeWhere(event: TraceEvent, configuredRegion?: string): string {
+  return [event.cloud, describeRegion(event, configuredRegion), describeAccount(event)].join(' / ');
+}
+
+/** `account 111122223333 (prod-payments)`: the name when the enrichment stage found one. */
+export function describeAccount(event: TraceEvent): string {
   const account = event.account ?? event.actor.account;
-  return [
-    event.cloud,
-    describeRegion(event, configuredRegion),
-    account ? `account ${account}` : 'unknown account',
-  ].join(' / ');
+  if (!account) return 'unknown account';
+  return event.accountName ? `account ${account} (${event.accountName})` : `account ${account}`;
 }
 
 /**
@@ -51,11 +54,14 @@ export function describeSourceAddress(event: TraceEvent, notAnIpNote = 'not an I
     if (event.sourceAddressKind === 'empty') return undefined;
     return `${inlineValue(raw, 128)} (${event.sourceAddressKind}: ${notAnIpNote})`;
   }
-  if (event.sourceIp === raw) return event.sourceIp;
+  // `8.8.8.8 (US, AS15169 Google LLC)`: the country and AS, when the enrichment stage found them.
+  const geo = formatGeo(event.geo);
+  if (event.sourceIp === raw) return geo ? `${event.sourceIp} (${geo})` : event.sourceIp;
   const written = inlineValue(raw, 256);
-  return raw.includes(',')
-    ? `${event.sourceIp} (first address of the list written by the provider: ${written})`
-    : `${event.sourceIp} (written by the provider as ${written})`;
+  const note = raw.includes(',')
+    ? `first address of the list written by the provider: ${written}`
+    : `written by the provider as ${written}`;
+  return `${event.sourceIp} (${geo ? `${geo}; ` : ''}${note})`;
 }
 
 /**

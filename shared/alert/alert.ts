@@ -23,7 +23,9 @@ export interface Alert {
   count: number;
   /** Stable id for de-duplication on re-delivery (FIFO topics): derived from the rule and event id(s). */
   dedupId: string;
+  /** Country and AS of the (first) event's public source address (shared/enrich); absent when unknown. */
   geo?: { country?: string; asn?: number; org?: string };
+  /** Name of the event's account (ACCOUNT_NAMES, AWS Organizations, the Huawei domain name); absent when unknown. */
   accountName?: string;
 }
 

@@ -1,5 +1,6 @@
 import type { Severity } from '../alert/alert';
 import type { TraceEvent } from '../normalize/trace-event';
+import type { GeoLookup } from '../enrich/geo';
 
 export const FUNCTION_NAMES = ['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -43,6 +44,26 @@ export interface Detector<Config> {
   configWarnings?(config: Config): string[];
   /** Optional metric fed by each invocation's findings (unauthorized-api's AuthorizationFailureCount). */
   readonly metric?: MetricDefinition<Config>;
+  /**
+   * Optional: a rule that needs the country of each event (login-whitelist's COUNTRY_ALLOWLIST). When
+   * `needed`, the edge opens the geo databases before the run and detects with `bind(config, lookup)`:
+   * detect stays pure, the lookup is injected.
+   */
+  readonly geoRule?: {
+    needed(config: Config): boolean;
+    bind(config: Config, lookup: GeoLookup): Config;
+  };
+}
+
+/** The config to detect with: the geo lookup bound in when the detector's geo rule is on. */
+export async function bindGeoRule<Config>(
+  detector: Detector<Config>,
+  config: Config,
+  geo: (() => Promise<GeoLookup>) | undefined,
+): Promise<Config> {
+  const rule = detector.geoRule;
+  if (!rule || !geo || !rule.needed(config)) return config;
+  return rule.bind(config, await geo());
 }
 
 export const METRIC_MODES = ['api', 'emf', 'off'] as const;

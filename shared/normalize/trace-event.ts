@@ -3,6 +3,8 @@
  * is turned into before detection. Detectors only ever see this shape.
  */
 
+import type { Geo } from '../enrich/geo';
+
 export const CLOUDS = ['aws', 'huaweicloud'] as const;
 export type Cloud = (typeof CLOUDS)[number];
 
@@ -103,6 +105,12 @@ export interface TraceEvent {
    * notifications over SNS have no id of their own (theirs is synthesized); this leads back to the delivery.
    */
   deliveryId?: string;
+  /**
+   * Filled after detection, for the events that alert, by the enrichment stage at the edge
+   * (shared/enrich): the source address's country and AS, and the account's name. Normalizers never set them.
+   */
+  geo?: Geo;
+  accountName?: string;
   /** The provider record as received. */
   raw: unknown;
 }
@@ -181,6 +189,13 @@ export const traceEventSchema = {
       },
     },
     deliveryId: { type: 'string', minLength: 1 },
+    geo: {
+      type: 'object',
+      additionalProperties: false,
+      // asn is a number: the generated validator takes strings, booleans and objects only, so it is not typed here.
+      properties: { country: { type: 'string' }, asn: {}, org: { type: 'string' } },
+    },
+    accountName: { type: 'string' },
     raw: {},
   },
 } as const;

@@ -19,6 +19,8 @@ import { createMemoryStage, reportMemoryAtColdStart } from '../memory/create-mem
 import type { MemoryStage } from '../memory/memory-stage';
 import { isFlushEvent } from '../memory/flush-event';
 import { flushMemory } from './invoke';
+import { createEnricher, type Enricher, enrichmentErrorLogger } from '../enrich/enricher';
+import { nodeGeoFiles } from '../enrich/geo-database';
 import { type CesMetricConfig, functionGraphMetricPublisher, withCesMetricConfig } from '../sinks/ces-metric';
 
 /** The subset of the FunctionGraph context we use; every method is optional (older runtimes, mocks). */
@@ -92,33 +94,34 @@ export function createFunctionGraphHandler<Config>(
   processEnv: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  let loaded: (FunctionConfig<Config> & { memoryStage: MemoryStage; ces?: CesMetricConfig }) | undefined;
+  type Loaded = FunctionConfig<Config> & { memoryStage: MemoryStage; ces?: CesMetricConfig; enricher: Enricher };
+  let loaded: Loaded | undefined;
   let loadError: Error | undefined;
   let warned = false;
 
-  function load(
-    context: FunctionGraphContext,
-  ): FunctionConfig<Config> & { memoryStage: MemoryStage; ces?: CesMetricConfig } {
+  function load(context: FunctionGraphContext): Loaded {
     if (loaded) return loaded;
     if (loadError) throw loadError;
     try {
       const env = functionGraphEnv(context, processEnv);
       const fromEnv = () =>
-        loadFunctionConfig(detector, env, 'functiongraph', { readFile: (path) => readFileSync(path, 'utf8') });
+        loadFunctionConfig(detector, env, 'functiongraph', {
+          readFile: (path) => readFileSync(path, 'utf8'),
+          geoFiles: nodeGeoFiles,
+        });
       // A function with a metric (unauthorized-api) sends it to Cloud Eye: its settings are checked too.
       const { loaded: config, ces } = detector.metric
         ? withCesMetricConfig(env, detector.name, fromEnv)
         : { loaded: fromEnv(), ces: undefined };
       const memoryStage = createMemoryStage(config.memory, functionGraphStoreLoaders);
-      reportMemoryAtColdStart(
-        createLogger(
-          { level: config.logLevel, name: detector.name, secrets: storeSecrets(config.memory) },
-          options.logDestination,
-        ),
-        config.memory,
-        Date.now(),
+      const instanceLog = createLogger(
+        { level: config.logLevel, name: detector.name, secrets: storeSecrets(config.memory) },
+        options.logDestination,
       );
-      loaded = { ...config, memoryStage, ...(ces ? { ces } : {}) };
+      reportMemoryAtColdStart(instanceLog, config.memory, Date.now());
+      // Geo databases: opened on the first alert that needs them, kept per instance.
+      const enricher = createEnricher(config.enrich, { onError: enrichmentErrorLogger(instanceLog) });
+      loaded = { ...config, memoryStage, enricher, ...(ces ? { ces } : {}) };
       return loaded;
     } catch (error) {
       loadError = error instanceof Error ? error : new Error(errorMessage(error));
@@ -127,7 +130,7 @@ export function createFunctionGraphHandler<Config>(
   }
 
   async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
-    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings, memoryStage, ces } = load(context);
+    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings, memoryStage, ces, enricher } = load(context);
     // The agency's credentials of this invocation: scrubbed from every log line.
     const secrets = [
       ...(['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map((method) =>
@@ -165,6 +168,7 @@ export function createFunctionGraphHandler<Config>(
             })
           : undefined,
       sinks,
+      enricher,
     });
   }
 

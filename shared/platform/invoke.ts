@@ -5,7 +5,8 @@
  * the event.
  */
 import type { AlertSink } from '../alert/alert';
-import { metricCounter, type Detector, type MetricSettings } from '../detect/detector';
+import { bindGeoRule, metricCounter, type Detector, type MetricSettings } from '../detect/detector';
+import type { Enricher } from '../enrich/enricher';
 import { errorMessage, isRetryable, SinkError } from '../errors';
 import type { Logger } from './logger';
 import type { MetricPublisher } from '../sinks/metrics';
@@ -64,6 +65,8 @@ export interface InvocationDeps {
   maxDecompressedBytes?: number;
   /** The memory stage (suppress, dedup, thresholds); without it every group alerts, as before. */
   memory?: MemoryStage;
+  /** Geo and account names for the alerts (shared/enrich), and the geo lookup of a geo rule. */
+  enricher?: Enricher;
 }
 
 export async function invokeDetector<Config>(
@@ -73,6 +76,8 @@ export async function invokeDetector<Config>(
   deps: InvocationDeps,
 ): Promise<InvocationResult> {
   const { log } = deps;
+  // A rule that needs the country (COUNTRY_ALLOWLIST) gets the lookup bound in; detection stays pure.
+  config = await bindGeoRule(detector, config, deps.enricher?.geo);
   const memory = deps.memory;
   const now = (deps.now ?? (() => new Date()))().getTime();
   const metric = detector.metric;
@@ -121,6 +126,7 @@ export async function invokeDetector<Config>(
   // Only the first rejections get a line each: a file of a million bad records must not be a million lines.
   if (unlogged > 0) log.warn({ rejected: run.stats.rejected, notLogged: unlogged }, 'more records rejected');
   if (suppressedBy.size > 0) log.info({ suppressed: Object.fromEntries(suppressedBy) }, 'findings suppressed');
+  await deps.enricher?.enrich(run.groups().map((group) => group.first));
   const remembered: MemoryOutcome = memory
     ? await rememberGroups(detector, config, run.groups(), memory, now, log)
     : { alerts: run.alerts(), summary: emptySummary(), claims: [], opened: [], rollUps: [] };

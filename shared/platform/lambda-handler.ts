@@ -18,6 +18,8 @@ import { storeSecrets } from '../memory/memory-config';
 import { createMemoryStage, reportMemoryAtColdStart, type StoreLoaders } from '../memory/create-memory-stage';
 import { isFlushEvent } from '../memory/flush-event';
 import { flushMemory } from './invoke';
+import { createEnricher, enrichmentErrorLogger, listAccountsWithSdk } from '../enrich/enricher';
+import { nodeGeoFiles } from '../enrich/geo-database';
 
 export interface LambdaContext {
   awsRequestId?: string;
@@ -50,7 +52,10 @@ export function createLambdaHandler<Config>(
   env: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  const loaded = loadFunctionConfig(detector, env, 'aws', { readFile: (path) => readFileSync(path, 'utf8') });
+  const loaded = loadFunctionConfig(detector, env, 'aws', {
+    readFile: (path) => readFileSync(path, 'utf8'),
+    geoFiles: nodeGeoFiles,
+  });
   const { config, sinkConfig, maxDecompressedBytes, logLevel, warnings } = loaded;
   const secrets = [
     ...AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]),
@@ -91,6 +96,11 @@ export function createLambdaHandler<Config>(
   // The memory stage's store client loads on first use, in its own chunk, like the SDK clients.
   const memory = createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion));
   reportMemoryAtColdStart(log, loaded.memory, Date.now());
+  // Geo databases and Organizations' account list: opened on the first alert that needs them, kept per instance.
+  const enricher = createEnricher(loaded.enrich, {
+    onError: enrichmentErrorLogger(log),
+    listAccounts: listAccountsWithSdk,
+  });
 
   return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
     const child = log.child({ requestId: context.awsRequestId });
@@ -108,6 +118,7 @@ export function createLambdaHandler<Config>(
       metricFallback: emfPublisher,
       memory,
       sinks,
+      enricher,
     });
     // EventBridge → SQS → Lambda with ReportBatchItemFailures: nothing failed (a failure throws, and the
     // whole batch is retried; the memory stage makes the retry repeat nothing that was delivered).

@@ -5,6 +5,8 @@ import { maxDecompressedBytesFromEnv } from '../intake/decode-input';
 import { LOG_LEVELS, type LogLevel } from './logger';
 import { loadSinkConfig, SINK_ENV, type Platform, type SinkConfig } from '../sinks/sink-config';
 import { loadMemoryConfig, type MemoryConfig, type MemoryConfigOptions } from '../memory/memory-config';
+import { type EnrichConfig, loadEnrichConfig } from '../enrich/enrich-config';
+import type { GeoFiles } from '../enrich/geo-database';
 
 export interface FunctionConfig<Config> {
   config: Config;
@@ -16,6 +18,8 @@ export interface FunctionConfig<Config> {
   warnings: string[];
   /** The memory stage's settings (STATE_STORE, DEDUP_*, THRESHOLDS, SUPPRESS). */
   memory: MemoryConfig;
+  /** Geo databases and account names (GEOIP_DB, ACCOUNT_NAMES, …). */
+  enrich: EnrichConfig;
 }
 
 /** The outcome of the cold-start check, without throwing: what `check-config` prints and deploy-time checks reuse. */
@@ -32,6 +36,8 @@ export interface FunctionConfigCheck<Config> {
 }
 
 export interface CheckOptions extends MemoryConfigOptions {
+  /** Finds and checks the geo databases (the edges pass nodeGeoFiles); without it geo is off unless GEOIP_DB names a file. */
+  geoFiles?: GeoFiles;
   /**
    * Whether the sink settings are checked (default true). The replay CLI publishes nothing without
    * `--sink`, so it does not hold a workstation's environment to a deployed function's topic rules.
@@ -86,6 +92,7 @@ export function checkDetectorConfig<Config>(
   const memory = loadMemoryConfig(env, problems, options);
   if (platform === 'functiongraph' && memory.store.kind === 'dynamodb')
     problems.add('STATE_STORE: dynamodb:// is for AWS; on FunctionGraph use redis:// or rediss:// (DCS)');
+  const enrich = loadEnrichConfig(env, problems, { readFile: options.readFile, geoFiles: options.geoFiles, platform });
   let config: Config | undefined;
   try {
     config = detector.loadConfig(env);
@@ -93,6 +100,12 @@ export function checkDetectorConfig<Config>(
     if (!(error instanceof ConfigError)) throw error;
     for (const problem of error.problems) problems.add(problem);
   }
+  // Without the file system (the deploy-time check) only GEOIP_DB=off is known to leave the rule no database.
+  const noCountryDb = enrich.geoOff === true || (options.geoFiles !== undefined && !enrich.geo?.country);
+  if (config !== undefined && detector.geoRule?.needed(config) && noCountryDb)
+    problems.add(
+      'COUNTRY_ALLOWLIST needs a country database: none is embedded in this installation and GEOIP_DB names none (or is off)',
+    );
   const warnings = options.sink === false ? [] : aliasWarnings(env);
   if (logLevel === 'silent') warnings.push('LOG_LEVEL=silent: rejected records and failed publishes leave no log line');
   if (options.sink !== false && platform !== 'cli' && sinkConfig.kind === 'stdout')
@@ -108,7 +121,7 @@ export function checkDetectorConfig<Config>(
   }
   return {
     ok: true,
-    config: { config: config as Config, sinkConfig, maxDecompressedBytes, logLevel, warnings, memory },
+    config: { config: config as Config, sinkConfig, maxDecompressedBytes, logLevel, warnings, memory, enrich },
     problems: [],
     warnings,
   };
