@@ -25,6 +25,7 @@ import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput } from './read-inputs';
 import { createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
 import { SingleBar } from 'cli-progress';
+import { createInflatePool, defaultThreads, parseThreads } from './replay-workers';
 import type { CliCommand } from './command';
 import type { CliIo } from './io';
 import { replayMemory } from './replay-memory';
@@ -65,6 +66,7 @@ interface ReplayOptions {
   publicKeys?: string;
   since?: string;
   until?: string;
+  threads?: string;
 }
 
 /** What replay says about an S3 pointer it does not follow (counted as skipped, not rejected). */
@@ -219,6 +221,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   if (options.publicKeys !== undefined && options.verify !== true)
     throw new ConfigError('--public-keys needs --verify');
   const range = keyDateRange(options);
+  const threads = parseThreads(options.threads) ?? defaultThreads();
+  if (Number.isNaN(threads)) throw new ConfigError(`--threads ${options.threads}: a whole number from 1 to 256`);
   const s3Clients = s3ClientsByRegion({
     defaultRegion: readEnv(io.env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? 'us-east-1',
     endpoint: options.s3Endpoint,
@@ -283,7 +287,14 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
   // Objects are fetched a few at a time ahead of the pipeline, within a byte budget (cli/s3-inputs.ts).
   const readObject = objectReader(s3Clients);
-  const inputs = createReadAhead(files, (file) => (file.object ? readObject(file) : readInput(file)));
+  // --threads N: files are gunzipped in N-1 worker threads ahead of the pipeline (cli/replay-workers.ts).
+  const pool = threads > 1 ? createInflatePool(threads - 1, maxDecompressedBytes) : undefined;
+  const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInput(file));
+  const inputs = createReadAhead(
+    files,
+    pool ? (file) => readAny(file).then((bytes) => pool.prepare(bytes)) : readAny,
+    pool ? { objects: threads * 2, bytes: 32 * 1024 * 1024 } : undefined,
+  );
   const bar = progress
     ? new SingleBar({
         stream: process.stderr,
@@ -308,6 +319,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   }
   bar?.update(files.length, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
   bar?.stop();
+  await pool?.close();
 
   const remembered = await memory.remember(detector, config, run.groups());
   const alerts = integrity ? remembered.map((alert) => withIntegrity(alert, fileOfEvent, integrity)) : remembered;
@@ -467,6 +479,7 @@ export const replayCommand: CliCommand = {
         'only files whose key or path dates them at or after this (2026-11, 2026-11-05, …T10:00Z)',
       )
       .option('--until <date>', 'only files whose key or path dates them before this')
+      .option('--threads <n>', 'worker threads that gunzip ahead of the pipeline (default: the cores available)')
       .addHelpText('after', REPLAY_HELP_AFTER),
   run: (args, options, io) => runReplay(args, options as ReplayOptions, io),
 };
