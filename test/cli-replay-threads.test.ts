@@ -54,7 +54,7 @@ beforeAll(() => {
   );
   // Over 32 MB unpacked: the pipeline reads it one record at a time.
   big = join(dir, 'big.json.gz');
-  writeFileSync(big, gzipSync(JSON.stringify({ Records: records('big', 5000) })));
+  writeFileSync(big, gzipSync(JSON.stringify({ Records: records('big', 7000) })));
 }, 120_000);
 
 afterAll(() => {
