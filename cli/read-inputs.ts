@@ -94,7 +94,8 @@ export async function collectInputFiles(
     else if (location && options.listBucket) {
       try {
         const listed = await options.listBucket(location);
-        files.push(...listed.files);
+        // One at a time: a listing of a million objects would overflow the stack as spread arguments.
+        for (const file of listed.files) files.push(file);
         outOfRange += listed.outOfRange;
         if (listed.files.length === 0 && listed.outOfRange === 0)
           warnings.push(`${path}: no log files under this prefix`);

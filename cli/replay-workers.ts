@@ -44,29 +44,35 @@ export function createInflatePool(workers: number, maxDecompressedBytes: number 
   const cap = Math.max(1, Math.floor(maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES));
   const pending = new Map<number, (bytes: Uint8Array | undefined) => void>();
   const load: number[] = [];
-  const threads = Array.from({ length: Math.max(1, workers) }, (_v, index) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
-    load.push(0);
-    worker.on('message', ({ id, bytes }: { id: number; bytes?: Uint8Array }) => {
-      load[index] -= 1;
-      // An idle worker does not keep the process alive; a busy one must (the pipeline waits for it).
-      if (load[index] === 0) worker.unref();
-      pending.get(id)?.(bytes);
-      pending.delete(id);
+  let started: Worker[] | undefined;
+  // Started on the first gzip input: a run of plain files never pays for them.
+  const threadsNow = () => (started ??= startWorkers());
+  const startWorkers = () =>
+    Array.from({ length: Math.max(1, workers) }, (_v, index) => {
+      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      load.push(0);
+      worker.on('message', ({ id, bytes }: { id: number; bytes?: Uint8Array }) => {
+        load[index] -= 1;
+        // An idle worker does not keep the process alive; a busy one must (the pipeline waits for it).
+        if (load[index] === 0) worker.unref();
+        pending.get(id)?.(bytes);
+        pending.delete(id);
+      });
+      // A worker that dies leaves its files to the pipeline (which inflates them itself).
+      worker.on('error', () => {
+        for (const resolve of pending.values()) resolve(undefined);
+        pending.clear();
+      });
+      worker.unref();
+      return worker;
     });
-    // A worker that dies leaves its files to the pipeline (which inflates them itself).
-    worker.on('error', () => {
-      for (const resolve of pending.values()) resolve(undefined);
-      pending.clear();
-    });
-    worker.unref();
-    return worker;
-  });
   let nextId = 0;
   return {
     async prepare(bytes) {
       if (!isGzip(bytes)) return bytes;
-      const index = load.indexOf(Math.min(...load));
+      const threads = threadsNow();
+      let index = 0;
+      for (let i = 1; i < load.length; i++) if (load[i] < load[index]) index = i;
       const id = nextId++;
       load[index] += 1;
       threads[index].ref();
@@ -77,7 +83,7 @@ export function createInflatePool(workers: number, maxDecompressedBytes: number 
       return inflated && hasContent(inflated) ? inflated : bytes;
     },
     async close() {
-      await Promise.all(threads.map((worker) => worker.terminate()));
+      await Promise.all((started ?? []).map((worker) => worker.terminate()));
     },
   };
 }

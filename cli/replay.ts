@@ -287,8 +287,9 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
   // Objects are fetched a few at a time ahead of the pipeline, within a byte budget (cli/s3-inputs.ts).
   const readObject = objectReader(s3Clients);
-  // --threads N: files are gunzipped in N-1 worker threads ahead of the pipeline (cli/replay-workers.ts).
-  const pool = threads > 1 ? createInflatePool(threads - 1, maxDecompressedBytes) : undefined;
+  // --threads N: files are gunzipped in N-1 worker threads ahead of the pipeline (cli/replay-workers.ts);
+  // one file alone gains nothing (its parse waits for its gunzip).
+  const pool = threads > 1 && files.length > 1 ? createInflatePool(threads - 1, maxDecompressedBytes) : undefined;
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInput(file));
   const inputs = createReadAhead(
     files,

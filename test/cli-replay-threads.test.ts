@@ -71,11 +71,12 @@ describe('replay --threads', () => {
   ])(
     '%s over the %s: the same alerts, order, messages and exit code with 1, 2 and 4 threads',
     async (fn, what) => {
-      const input = what === 'folder' ? folder : big;
+      // A big file and a small one: with one file alone, replay does not start workers.
+      const input = what === 'folder' ? [folder] : [big, join(folder, 'file-00.json.gz')];
       const runs = [];
       for (const threads of ['1', '2', '4'])
         runs.push(
-          await runCli(['replay', fn, input, '--json', '--threads', threads], {
+          await runCli(['replay', fn, ...input, '--json', '--threads', threads], {
             env: what === 'folder' ? ENV : { ...ENV, MAX_DECOMPRESSED_MB: '512' },
             timeoutMs: 240_000,
           }),
@@ -91,6 +92,7 @@ describe('replay --threads', () => {
         expect(one.stderr).toMatch(/duplicate/);
       } else {
         expect(one.code).toBe(0);
+        expect(one.stderr).toMatch(/: 2 file\(s\), 35100 record\(s\)/);
       }
       for (const other of [two, four]) {
         expect(other.code).toBe(one.code);
