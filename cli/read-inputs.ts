@@ -1,5 +1,6 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type DateRange, inRange, type ListedObjects, listingProblem, parseBucketUrl } from './s3-inputs';
 
 /** File names a folder walk picks up; a file named explicitly is read whatever its name. */
 const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
@@ -7,6 +8,15 @@ const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 export interface InputFile {
   path: string;
   size: number;
+  /** An object in a bucket (`s3://bucket/prefix` inputs): read from there, not from disk. */
+  object?: { bucket: string; key: string };
+}
+
+export interface CollectOptions {
+  /** `--since` / `--until`: files and objects whose path or key dates them outside the range are left out. */
+  range?: DateRange;
+  /** Lists an `s3://bucket/prefix` (or `obs://`) input; without it such a path is a problem. */
+  listBucket?: (location: { bucket: string; prefix: string }) => Promise<ListedObjects>;
 }
 
 export interface CollectedInputs {
@@ -15,6 +25,8 @@ export interface CollectedInputs {
   problems: string[];
   /** Worth saying, not failing for: a symbolic link that loops back into the walk. */
   warnings: string[];
+  /** Files and objects left out by --since / --until. */
+  outOfRange: number;
 }
 
 function describeError(error: unknown): string {
@@ -29,10 +41,15 @@ function describeError(error: unknown): string {
  * Every folder is read once, by its device and inode: a symbolic link back to a folder above it (or two
  * links to each other) is a loop, reported once, not a walk that doubles at each level.
  */
-export async function collectInputFiles(paths: readonly string[]): Promise<CollectedInputs> {
+export async function collectInputFiles(
+  paths: readonly string[],
+  options: CollectOptions = {},
+): Promise<CollectedInputs> {
   const files: InputFile[] = [];
   const problems: string[] = [];
   const warnings: string[] = [];
+  const range = options.range ?? {};
+  let outOfRange = 0;
   const visitedFolders = new Set<string>();
   const reportedLoops = new Set<string>();
 
@@ -66,14 +83,28 @@ export async function collectInputFiles(paths: readonly string[]): Promise<Colle
       const inside = new Set(ancestors).add(folder);
       for (const entry of entries) await visit(join(path, entry), false, inside);
     } else if (info.isFile() && (explicit || INPUT_FILE.test(path))) {
-      files.push({ path, size: info.size });
+      if (explicit || inRange(path, range)) files.push({ path, size: info.size });
+      else outOfRange += 1;
     }
   }
   for (const path of paths) {
+    const location = parseBucketUrl(path);
     if (path === '-') files.push({ path: '-', size: 0 });
-    else await visit(path, true, new Set());
+    else if (location && !options.listBucket) problems.push(`${path}: reading from a bucket is not available here`);
+    else if (location && options.listBucket) {
+      try {
+        const listed = await options.listBucket(location);
+        // One at a time: a listing of a million objects would overflow the stack as spread arguments.
+        for (const file of listed.files) files.push(file);
+        outOfRange += listed.outOfRange;
+        if (listed.files.length === 0 && listed.outOfRange === 0)
+          warnings.push(`${path}: no log files under this prefix`);
+      } catch (error) {
+        problems.push(listingProblem(path, error));
+      }
+    } else await visit(path, true, new Set());
   }
-  return { files, problems, warnings };
+  return { files, problems, warnings, outOfRange };
 }
 
 export async function readInput(file: InputFile): Promise<Buffer> {

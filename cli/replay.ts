@@ -26,6 +26,9 @@ import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput } from './read-inputs';
+import { createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
+import { SingleBar } from 'cli-progress';
+import { createInflatePool, defaultThreads, parseThreads } from './replay-workers';
 import type { CliCommand } from './command';
 import type { CliIo } from './io';
 import { replayMemory } from './replay-memory';
@@ -35,7 +38,8 @@ import { createReplayReporter } from './report/replay-report';
 /** What `replay --help` adds below the options. */
 const REPLAY_HELP_AFTER = `
 <function> is one of: ${detectorNames().join(', ')}
-<path> is a file or folder (.json, .json.gz, .ndjson, .gz); - reads stdin.
+<path> is a file or folder (.json, .json.gz, .ndjson, .gz); - reads stdin; s3://bucket/prefix/ lists
+  and reads the log files under the prefix (obs://bucket/prefix/ with --s3-endpoint at an OBS endpoint).
 
 Configuration comes from the same environment variables as the deployed function:
   login-whitelist     IP_WHITELIST, ALERT_ON_FAILED_LOGIN, NON_IP_SOURCE
@@ -68,6 +72,9 @@ interface ReplayOptions {
   publicKeys?: string;
   report?: string;
   stats?: boolean;
+  since?: string;
+  until?: string;
+  threads?: string;
 }
 
 /** What replay says about an S3 pointer it does not follow (counted as skipped, not rejected). */
@@ -237,14 +244,28 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     throw new ConfigError('--cloudtrail-endpoint needs --verify');
   if (options.cloudtrailEndpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.cloudtrailEndpoint))
     throw new ConfigError(`--cloudtrail-endpoint ${JSON.stringify(options.cloudtrailEndpoint)} is not an http(s) URL`);
-  const { files, problems, warnings } = await collectInputFiles(paths);
+  const range = keyDateRange(options);
+  const threads = parseThreads(options.threads) ?? defaultThreads();
+  if (Number.isNaN(threads)) throw new ConfigError(`--threads ${options.threads}: a whole number from 1 to 256`);
+  const s3Clients = s3ClientsByRegion({
+    defaultRegion: readEnv(io.env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? 'us-east-1',
+    endpoint: options.s3Endpoint,
+  });
+  const { files, problems, warnings, outOfRange } = await collectInputFiles(paths, {
+    range,
+    listBucket: (location) => listBucketInputs(() => s3Clients(undefined), location, range),
+  });
+  if (outOfRange > 0 && !quiet) io.err(`note: ${outOfRange} file(s) dated outside --since/--until not read`);
   for (const problem of problems) io.err(`error: ${problem}`);
   for (const warning of warnings) io.err(`warning: ${warning}`);
   // --verify: the digests among the inputs are checked before any record is, so each alert can say
   // whether the log file behind it is one the digests vouch for.
   const integrity: ReplayIntegrity | undefined = options.verify
     ? await checkReplayedFiles(
-        files.map((file) => file.path).filter((path) => path !== '-'),
+        files
+          .filter((file) => !file.object)
+          .map((file) => file.path)
+          .filter((path) => path !== '-'),
         { publicKeys: options.publicKeys, endpoint: options.cloudtrailEndpoint },
         io,
       )
@@ -272,12 +293,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     maxDecompressedBytes,
     ...(fetching
       ? {
-          fetchObject: createS3Fetcher(
-            s3ClientsByRegion({
-              defaultRegion: readEnv(io.env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? 'us-east-1',
-              endpoint: typeof s3Endpoint === 'string' ? s3Endpoint : undefined,
-            }),
-          ),
+          fetchObject: createS3Fetcher(s3Clients),
         }
       : { unfetchedHint: UNFETCHED_HINT }),
     onFindings: integrity
@@ -297,24 +313,42 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   });
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
   const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
+  // Objects are fetched a few at a time ahead of the pipeline, within a byte budget (cli/s3-inputs.ts).
+  const readObject = objectReader(s3Clients);
+  // --threads N: files are gunzipped in N-1 worker threads ahead of the pipeline (cli/replay-workers.ts);
+  // one file alone gains nothing (its parse waits for its gunzip).
+  const pool = threads > 1 && files.length > 1 ? createInflatePool(threads - 1, maxDecompressedBytes) : undefined;
+  const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInput(file));
+  const inputs = createReadAhead(
+    files,
+    pool ? (file) => readAny(file).then((bytes) => pool.prepare(bytes)) : readAny,
+    pool ? { objects: threads * 2, bytes: 32 * 1024 * 1024 } : undefined,
+  );
+  const bar = progress
+    ? new SingleBar({
+        stream: process.stderr,
+        format: 'replay [{bar}] {value}/{total} files | {mb}/{totalMb} MB | {records} records',
+        hideCursor: true,
+      })
+    : undefined;
+  bar?.start(files.length, 0, { mb: 0, totalMb: Math.round(totalBytes / 1e6), records: 0 });
   let readFailures = 0;
   let doneBytes = 0;
   for (const [index, file] of files.entries()) {
     if (io.outClosed?.()) break;
-    if (progress)
-      io.progress(
-        `[${index + 1}/${files.length}] ${Math.round(doneBytes / 1e6)}/${Math.round(totalBytes / 1e6)} MB, ${run.stats.records} records`,
-      );
+    bar?.update(index, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
     currentFile = file.path;
     try {
-      await run.ingestBytes(await readInput(file), file.path === '-' ? 'stdin' : file.path);
+      await run.ingestBytes(await inputs.read(index), file.path === '-' ? 'stdin' : file.path);
     } catch (error) {
       readFailures += 1;
       io.err(`error: ${file.path}: ${errorMessage(error)}`);
     }
     doneBytes += file.size;
   }
-  if (progress) io.progress('');
+  bar?.update(files.length, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
+  bar?.stop();
+  await pool?.close();
 
   await enricher.enrich(run.groups().map((group) => group.first));
   const remembered = await memory.remember(detector, config, run.groups());
@@ -366,6 +400,24 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   await memory.close();
   const failed = problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed || !reportWritten;
   return failed || integrity?.failed ? 1 : 0;
+}
+
+/** `--since` / `--until` as a range of key dates; a date that does not parse is a usage error. */
+function keyDateRange(options: ReplayOptions): { since?: number; until?: number } {
+  const parse = (flag: string, text: string | undefined) => {
+    if (text === undefined) return undefined;
+    const value = parseKeyDate(text);
+    if (value === undefined)
+      throw new ConfigError(
+        `--${flag} ${JSON.stringify(text)}: use a date like 2026-11, 2026-11-05 or 2026-11-05T10:00Z`,
+      );
+    return value;
+  };
+  const since = parse('since', options.since);
+  const until = parse('until', options.until);
+  if (since !== undefined && until !== undefined && since >= until)
+    throw new ConfigError(`--since ${options.since} is not before --until ${options.until}`);
+  return { since, until };
 }
 
 /** Worst first: what an alert built from several files reports. */
@@ -460,7 +512,13 @@ export const replayCommand: CliCommand = {
         '--fetch',
         'follow S3 pointers (S3 notifications, CloudTrail SNS deliveries) with the AWS credentials of the environment',
       )
-      .option('--s3-endpoint <url>', 'like --fetch, from this S3 endpoint (an emulator, MinIO, a VPC endpoint)')
+      .option('--s3-endpoint <url>', 'like --fetch, from this S3 endpoint (an emulator, MinIO, a VPC endpoint, OBS)')
+      .option(
+        '--since <date>',
+        'only files whose key or path dates them at or after this (2026-11, 2026-11-05, …T10:00Z)',
+      )
+      .option('--until <date>', 'only files whose key or path dates them before this')
+      .option('--threads <n>', 'worker threads that gunzip ahead of the pipeline (default: the cores available)')
       .addHelpText('after', REPLAY_HELP_AFTER),
   run: (args, options, io) => runReplay(args, options as ReplayOptions, io),
 };

@@ -339,6 +339,7 @@ function asApiCallEvent(record: Json): Json {
 let defaults: Packaged;
 let everything: Packaged;
 let s3Path: Packaged;
+let backfill: Packaged;
 
 beforeAll(async () => {
   const missing = missingEntryPoints();
@@ -352,7 +353,7 @@ beforeAll(async () => {
   });
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
 
-  [defaults, everything, s3Path] = await Promise.all([
+  [defaults, everything, s3Path, backfill] = await Promise.all([
     packageService({ ipWhitelist: '203.0.113.0/24 2001:db8:1::/48' }),
     packageService({
       ipWhitelist: '203.0.113.0/24',
@@ -377,6 +378,13 @@ beforeAll(async () => {
       accountNames: '{"111122223333":"prod-payments"}',
     }),
     packageService({ ipWhitelist: '203.0.113.0/24', logFileSource: 's3', trailBucket: 'org-trail-logs' }),
+    packageService({
+      ipWhitelist: '203.0.113.0/24',
+      trailBucket: 'org-trail-logs',
+      trailKmsKeyArn: KMS_KEY,
+      batchOperations: 'true',
+      batchBucket: 'backfill-manifests',
+    }),
   ]);
 }, 240_000);
 
@@ -911,7 +919,7 @@ describe('least privilege', () => {
   });
 
   it('no statement allows a wildcard action, and Resource "*" only for PutMetricData held to one namespace', () => {
-    for (const run of [defaults, everything, s3Path]) {
+    for (const run of [defaults, everything, s3Path, backfill]) {
       const statements = everyStatement(run.template).filter(({ statement }) => statement.Effect === 'Allow');
       expect(statements.length).toBeGreaterThan(10);
       for (const { where, statement } of statements) {
@@ -1016,6 +1024,50 @@ describe('alert memory', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
     expect(ofType(deployed(defaults.template), 'AWS::Lambda::EventSourceMapping')).toEqual([]);
+  });
+});
+
+describe('backfills with S3 Batch Operations', () => {
+  it('by default there is no batch operations role and no backfill read', () => {
+    const resources = deployed(defaults.template);
+    expect(resources.BatchOperationsRole).toBeUndefined();
+    expect(defaults.template.Outputs?.BatchOperationsRoleArn?.Condition).toBe('AllowsBatchOperations');
+    expect(conditionHolds(defaults.template, 'AllowsBatchOperations')).toBe(false);
+  });
+
+  it('batchOperations=true: a role S3 Batch Operations assumes, that invokes the log-reading functions only, reads manifests and writes reports in batchBucket; every such function reads the trail', () => {
+    const resources = deployed(backfill.template);
+    const role = resources.BatchOperationsRole;
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'batchoperations.s3.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      }),
+    ]);
+    const invoke = statementWith(role.Properties, 'lambda:InvokeFunction');
+    expect(invoke?.Resource).toEqual(
+      (['login-whitelist', 'unauthorized-api', 'config-compliance'] as const).map((fn) =>
+        getAtt(lambdaOf(resources, fn)[0]),
+      ),
+    );
+    expect(JSON.stringify(statementWith(role.Properties, 's3:GetObject')?.Resource)).toContain('backfill-manifests');
+    expect(statementWith(role.Properties, 's3:PutObject')?.Resource).toEqual({
+      'Fn::Sub': [
+        'arn:${AWS::Partition}:s3:::${Bucket}/trailguard-backfill-reports/*',
+        { Bucket: 'backfill-manifests' },
+      ],
+    });
+    for (const fn of ['login-whitelist', 'unauthorized-api', 'config-compliance'] as const) {
+      const statements = roleStatements(roleOf(resources, fn));
+      expect(statements.find((statement) => statement.Sid === 'BackfillReadTrailLogFiles')).toMatchObject({
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/AWSLogs/*' },
+      });
+      expect(statements.find((statement) => statement.Sid === 'BackfillDecryptTrailLogFiles')).toMatchObject({
+        Action: 'kms:Decrypt',
+        Resource: KMS_KEY,
+      });
+    }
   });
 });
 

@@ -110,6 +110,7 @@ const SHAPES: readonly { test: (value: Json) => boolean; unwrap: Unwrapper }[] =
   { test: (v) => Array.isArray(own(v, 'Records')), unwrap: unwrapRecords },
   { test: isLambdaDestinationRecord, unwrap: unwrapLambdaDestinationRecord },
   { test: (v) => Array.isArray(own(v, 'Messages')), unwrap: unwrapSqsReceiveMessageOutput },
+  { test: isS3BatchInvocation, unwrap: unwrapS3BatchInvocation },
   { test: isCloudTrailDigest, unwrap: skipWith('CloudTrail digest file (log file integrity validation)', 'digest') },
   { test: isCtsDigest, unwrap: skipWith('CTS digest file (trace file integrity verification)', 'digest') },
   { test: (v) => typeof own(v, 'detail-type') === 'string', unwrap: unwrapEventBridge },
@@ -344,6 +345,80 @@ function unwrapSqsReceiveMessageOutput(value: Json, position: string, depth: num
     const messageId = ownString(message, 'MessageId');
     unwrapEmbedded(own(message, 'Body'), `${messagePosition}.Body`, 'SQS Body', messageId, depth + 1, out);
   }
+}
+
+// --- S3 Batch Operations -------------------------------------------------------------------------
+
+/** The invocation schema versions of S3 Batch Operations' LambdaInvoke (docs/backfill-aws.md). */
+const S3_BATCH_SCHEMA_VERSIONS = new Set(['1.0', '2.0']);
+
+/**
+ * An S3 Batch Operations LambdaInvoke event: `invocationSchemaVersion`, `invocationId`, `job`, `tasks[]`
+ * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/batch-ops-invoke-lambda.html).
+ */
+export function isS3BatchInvocation(value: unknown): value is Json {
+  return (
+    isObject(value) &&
+    typeof own(value, 'invocationSchemaVersion') === 'string' &&
+    has(value, 'invocationId') &&
+    Array.isArray(own(value, 'tasks'))
+  );
+}
+
+/** One task of an S3 Batch Operations invocation: its id (undefined when it has none) and what it unwraps to. */
+export interface S3BatchTask {
+  taskId: string | undefined;
+  position: string;
+  /** A `fetch` item (or a digest skip), or why the task cannot be run. */
+  item: IntakeItem;
+}
+
+/**
+ * The tasks of an S3 Batch Operations invocation. Schema 1.0 names the bucket by ARN (`s3BucketArn`,
+ * `arn:aws:s3:::bucket`), 2.0 by name (`s3Bucket`); both URL-encode `s3Key` (a space may arrive as `+`).
+ * `s3VersionId` is not used: CloudTrail and CTS never overwrite a log file.
+ */
+export function readS3BatchTasks(invocation: Json, position: string): S3BatchTask[] {
+  const version = own(invocation, 'invocationSchemaVersion');
+  const tasks = own(invocation, 'tasks') as unknown[];
+  const read: S3BatchTask[] = [];
+  for (let i = 0; i < tasks.length; i++) {
+    const task = at(tasks, i);
+    const taskPosition = `${position}.tasks[${i}]`;
+    const taskId = isObject(task) ? ownString(task, 'taskId') : undefined;
+    const items: IntakeItem[] = [];
+    const out: Out = { push: (item) => items.push(item), budget: createInflationBudget(), inLogEvent: false };
+    if (typeof version !== 'string' || !S3_BATCH_SCHEMA_VERSIONS.has(version))
+      out.push(
+        rejected(taskPosition, `S3 Batch Operations invocationSchemaVersion ${describe(version)} is not 1.0 or 2.0`),
+      );
+    else if (!isObject(task)) out.push(rejected(taskPosition, `S3 Batch Operations task is ${describe(task)}`));
+    else unwrapS3BatchTask(task, taskPosition, out);
+    read.push({ taskId, position: taskPosition, item: items[0] });
+  }
+  return read;
+}
+
+function unwrapS3BatchTask(task: Json, position: string, out: Out): void {
+  const bucketName = ownString(task, 's3Bucket');
+  const bucketArn = ownString(task, 's3BucketArn');
+  // `arn:aws:s3:::bucket`; bucket names have no colon.
+  const bucket =
+    bucketName ?? (bucketArn?.startsWith('arn:') ? bucketArn.slice(bucketArn.lastIndexOf(':') + 1) : undefined);
+  const rawKey = ownString(task, 's3Key');
+  const key = rawKey === undefined ? undefined : decodeS3Key(rawKey);
+  const taskId = ownString(task, 'taskId');
+  if (!bucket) out.push(rejected(position, 'S3 Batch Operations task without s3Bucket or an s3BucketArn', taskId));
+  else if (!rawKey) out.push(rejected(position, 'S3 Batch Operations task without s3Key', taskId));
+  else if (key === undefined)
+    out.push(rejected(position, `S3 Batch Operations s3Key is not valid URL encoding: ${quote(rawKey)}`, taskId));
+  else pushFetch(bucket, key, undefined, position, out);
+}
+
+function unwrapS3BatchInvocation(value: Json, position: string, _depth: number, out: Out): void {
+  const tasks = readS3BatchTasks(value, position);
+  if (tasks.length === 0) out.push(skipped(`${position}.tasks`, 'S3 Batch Operations invocation without tasks'));
+  for (const task of tasks) out.push(task.item);
 }
 
 function isAwsConfigNotification(value: Json): boolean {

@@ -20,6 +20,9 @@ import { isFlushEvent } from '../memory/flush-event';
 import { flushMemory } from './invoke';
 import { createEnricher, enrichmentErrorLogger, listAccountsWithSdk } from '../enrich/enricher';
 import { nodeGeoFiles } from '../enrich/geo-database';
+import type { FetchObject } from '../pipeline';
+import { isS3BatchInvocation } from '../intake/unwrap-envelope';
+import { runS3BatchInvocation, type S3BatchInvocationEvent, type S3BatchResponse } from './s3-batch';
 
 export interface LambdaContext {
   awsRequestId?: string;
@@ -102,7 +105,7 @@ export function createLambdaHandler<Config>(
     listAccounts: listAccountsWithSdk,
   });
 
-  return async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult> {
+  async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult | S3BatchResponse> {
     const child = log.child({ requestId: context.awsRequestId });
     const sinks = () =>
       createAlertSinks(sinkConfig, {
@@ -110,20 +113,31 @@ export function createLambdaHandler<Config>(
         snsSink: snsSinkFor,
       });
     if (isFlushEvent(event)) return flushMemory(detector.name, memory, { log: child, sinks });
-    const result = await invokeDetector(detector, config, event, {
-      log: child,
-      fetchObject,
-      maxDecompressedBytes,
-      metricPublisher,
-      metricFallback: emfPublisher,
-      memory,
-      sinks,
-      enricher,
-    });
+    const run = (input: unknown, fetch: FetchObject) =>
+      invokeDetector(detector, config, input, {
+        log: child,
+        fetchObject: fetch,
+        maxDecompressedBytes,
+        metricPublisher,
+        metricFallback: emfPublisher,
+        memory,
+        sinks,
+        enricher,
+      });
+    // S3 Batch Operations wants a result per task, not a thrown error (shared/platform/s3-batch.ts).
+    if (isS3BatchInvocation(event)) return runS3BatchInvocation(event, fetchObject, run);
+    const result = await run(event, fetchObject);
     // EventBridge → SQS → Lambda with ReportBatchItemFailures: nothing failed (a failure throws, and the
     // whole batch is retried; the memory stage makes the retry repeat nothing that was delivered).
     return isSqsBatch(event) ? { ...result, batchItemFailures: [] } : result;
-  };
+  }
+  return handler as LambdaHandler;
+}
+
+/** An S3 Batch Operations invocation gets its per-task answer; any other event the invocation's result. */
+export interface LambdaHandler {
+  (event: S3BatchInvocationEvent, context?: LambdaContext): Promise<S3BatchResponse>;
+  (event: unknown, context?: LambdaContext): Promise<InvocationResult>;
 }
 
 /** The DynamoDB and Redis stores on Lambda: each client loads on first use, in its own chunk, like the SDK clients. */
