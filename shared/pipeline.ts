@@ -14,6 +14,7 @@ import { emptyListItem, type ItemSink, unwrapEnvelopeTo, unwrapListElement } fro
 import { normalizeRecord } from './normalize';
 import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
+import { compilePrefilter, type ListPrefilter } from './prefilter/skip-records';
 
 /** Longest reason or position, and id, a rejection reports. */
 const MAX_REPORTED_TEXT = 500;
@@ -96,6 +97,11 @@ export interface RunOptions {
   onFindings?: (findings: readonly Finding[]) => void;
   /** The memory stage's suppress step: the findings it keeps (shared/memory). */
   suppress?: (findings: Finding[]) => Finding[];
+  /**
+   * false: parse every record, even those the detector's prefilter says cannot matter (the equivalence
+   * tests run both ways). Default: the detector's prefilter, when it declares one.
+   */
+  prefilter?: boolean;
 }
 
 type FetchItem = Extract<IntakeItem, { type: 'fetch' }>;
@@ -123,11 +129,16 @@ export class DetectionRun<Config> {
   /** Retryable fetch failures, thrown once the rest of the input has been ingested. */
   private readonly fetchFailures: FetchError[] = [];
 
+  /** The detector's prefilter for this config, compiled once; undefined when it skips nothing. */
+  private readonly prefilter: ListPrefilter | undefined;
+
   constructor(
     readonly detector: Detector<Config>,
     readonly config: Config,
     private readonly options: RunOptions = {},
-  ) {}
+  ) {
+    this.prefilter = options.prefilter === false ? undefined : compilePrefilter(detector.prefilter?.(config));
+  }
 
   /**
    * A parsed input of any supported envelope. Never throws for bad input. A fetch that may succeed on
@@ -146,9 +157,12 @@ export class DetectionRun<Config> {
    */
   async ingestBytes(bytes: Uint8Array, name: string, allowFetch = true): Promise<void> {
     const budget = this.newBudget();
+    // With a prefilter every plain log file is read one record at a time, whatever its size: that is
+    // what lets records that cannot matter go unparsed.
     const pieces = decodeDocuments(bytes, name, {
       budget,
-      recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES,
+      recordListsFrom: this.options.recordListBytes ?? (this.prefilter ? 0 : RECORD_LIST_BYTES),
+      skimRecordsKeys: this.prefilter?.recordsKeys,
     });
     for (const piece of pieces) {
       if (piece.type === 'rejected') this.reject(piece);
@@ -197,7 +211,13 @@ export class DetectionRun<Config> {
     const fetches: FetchItem[] = [];
     const sink = this.itemSink(budget, fetches);
     if (list.count === 0) sink.push(emptyListItem(list.key, list.position));
+    const skippable = list.skim && this.prefilter ? this.prefilter.forList(list.skim) : undefined;
     for (let i = 0; i < list.count; i++) {
+      const skippedId = skippable?.(i);
+      if (skippedId !== undefined) {
+        this.countUnparsed(skippedId);
+        continue;
+      }
       let element: unknown;
       try {
         element = list.at(i);
@@ -207,9 +227,10 @@ export class DetectionRun<Config> {
         continue;
       }
       unwrapListElement(list.key, element, i, list.position, sink);
-      // Almost never: a list element that is an S3 notification.
-      if (fetches.length > 0) for (const item of fetches.splice(0)) await this.fetch(item, allowFetch);
     }
+    // Almost never: a list element that is an S3 notification. Fetched after the list, as ingestDocument
+    // does, so the order of findings and rejections is the same whichever reader read the file.
+    for (const item of fetches) await this.fetch(item, allowFetch);
   }
 
   private throwFetchFailures(): void {
@@ -262,6 +283,16 @@ export class DetectionRun<Config> {
     }
     this.stats.fetched += 1;
     await this.ingestBytes(bytes, where, false);
+  }
+
+  /**
+   * A record the prefilter showed to normalize with this id and to give no finding: counted exactly as
+   * ingestRecord counts such a record (a record, and a duplicate when its id was seen before).
+   */
+  private countUnparsed(id: string): void {
+    this.stats.records += 1;
+    if (this.seenEventIds.has(id)) this.stats.duplicates += 1;
+    else this.seenEventIds.add(id);
   }
 
   /** Exposed for the streaming reader of huge log files, which yields records one by one. */

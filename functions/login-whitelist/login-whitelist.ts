@@ -16,6 +16,7 @@ import {
   eventIdLines,
 } from '../../shared/alert/alert-fields';
 import { describeFailedLogins, detectFailedLogins, failedLoginRuleEnabled, RULE_LOGIN_FAILED } from './failed-logins';
+import { loginWhitelistPrefilter } from './prefilter';
 
 export const NON_IP_POLICIES = ['alert', 'ignore'] as const;
 export type NonIpPolicy = (typeof NON_IP_POLICIES)[number];
@@ -199,6 +200,7 @@ export function describeLoginAlert(
 
 export const loginWhitelist: Detector<LoginWhitelistConfig> = {
   name: 'login-whitelist',
+  prefilter: loginWhitelistPrefilter,
   loadConfig: loadLoginWhitelistConfig,
   detect: (event, config) => [
     ...detectLoginOutsideWhitelist(event, config),

@@ -55,6 +55,8 @@ export interface DecodeOptions {
    * a `recordList` (see scanRecordList) instead of one parsed document. Unset: never.
    */
   recordListsFrom?: number;
+  /** Top-level member names the record-list scan notes for each element of a `Records` list (RecordListSkim). */
+  skimRecordsKeys?: readonly string[];
 }
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
@@ -204,7 +206,7 @@ export function* decodeDocuments(
       return;
     }
     if (options.recordListsFrom !== undefined && data.length >= options.recordListsFrom) {
-      const recordList = scanRecordList(data, name);
+      const recordList = scanRecordList(data, name, options.skimRecordsKeys);
       if (recordList !== undefined) {
         yield { type: 'recordList', list: recordList };
         return;
@@ -322,6 +324,32 @@ export interface RecordList {
   readonly count: number;
   /** Element `index`, parsed. The scan validated the whole document, so this does not throw. */
   at(index: number): unknown;
+  /** Set when the scan was asked to skim (scanRecordList's `skimKeys`): each element's top level, unparsed. */
+  readonly skim?: RecordListSkim;
+}
+
+/** Absent from the element's top level (RecordListSkim.field). */
+export const FIELD_ABSENT = -1;
+/** Present but not one plain string: another type, written twice, or the element has an escape (RecordListSkim.field). */
+export const FIELD_COMPLEX = -2;
+
+/**
+ * What the validating scan saw of each element without parsing it: where it lies in the decoded bytes,
+ * whether it is an object with no backslash anywhere in it (so every string in it is its bytes, no
+ * escapes), and, for the asked top-level member names, where their string values lie.
+ */
+export interface RecordListSkim {
+  readonly data: Buffer;
+  readonly keys: readonly string[];
+  start(index: number): number;
+  end(index: number): number;
+  /** An object, and no backslash anywhere in its text. */
+  plainObject(index: number): boolean;
+  /** Start offset of member `keys[slot]`'s string value (without quotes), or FIELD_ABSENT / FIELD_COMPLEX. */
+  fieldStart(index: number, slot: number): number;
+  fieldEnd(index: number, slot: number): number;
+  /** The value of member `keys[slot]` when it is a plain string; undefined when absent; null otherwise. */
+  field(index: number, slot: number): string | undefined | null;
 }
 
 const WHITESPACE = new Uint8Array(256);
@@ -348,7 +376,11 @@ const TRACES_KEY = Buffer.from('"traces"', 'latin1');
  * Only that exact shape qualifies, because a second member (`awslogs`, `cts`, another `Records`) could
  * change what the document means. The scan allocates nothing per element but two offsets.
  */
-export function scanRecordList(data: Buffer, position: string): RecordList | undefined {
+export function scanRecordList(
+  data: Buffer,
+  position: string,
+  skimKeys: readonly string[] = [],
+): RecordList | undefined {
   const n = data.length;
   let i = skipWhitespace(data, 0, n);
   if (i >= n || data[i] !== 0x7b) return undefined;
@@ -367,11 +399,31 @@ export function scanRecordList(data: Buffer, position: string): RecordList | und
   let spans = new Uint32Array(2048);
   let count = 0;
   const stack: ContainerStack = { kinds: new Uint8Array(64) };
+  const skimming = skimKeys.length > 0 && key === 'Records';
+  const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
+  const slots = keyBytes.length;
+  let fields = new Int32Array(skimming ? 1024 * slots * 2 : 0);
+  let plain = new Uint8Array(skimming ? 1024 : 0);
+  const skim: SkimState = { keys: keyBytes, fields, base: 0, backslash: false };
   if (i < n && data[i] === 0x5d) i++;
   else {
     for (;;) {
-      const end = skipValue(data, i, n, stack);
+      if (skimming) {
+        if ((count + 1) * slots * 2 > fields.length) {
+          const bigger = new Int32Array(fields.length * 2);
+          bigger.set(fields);
+          skim.fields = fields = bigger;
+          const biggerPlain = new Uint8Array(plain.length * 2);
+          biggerPlain.set(plain);
+          plain = biggerPlain;
+        }
+        skim.base = count * slots * 2;
+        fields.fill(FIELD_ABSENT, skim.base, skim.base + slots * 2);
+        skim.backslash = false;
+      }
+      const end = skipValue(data, i, n, stack, skimming ? skim : undefined);
       if (end < 0) return undefined;
+      if (skimming) plain[count] = data[i] === 0x7b && !skim.backslash ? 1 : 0;
       if (count * 2 + 2 > spans.length) {
         const bigger = new Uint32Array(spans.length * 2);
         bigger.set(spans);
@@ -397,12 +449,81 @@ export function scanRecordList(data: Buffer, position: string): RecordList | und
   if (skipWhitespace(data, i + 1, n) !== n) return undefined;
 
   const offsets = spans;
-  return {
+  const list: RecordList = {
     key,
     position,
     count,
     at: (index) => JSON.parse(data.toString('utf8', offsets[index * 2], offsets[index * 2 + 1])) as unknown,
   };
+  if (!skimming) return list;
+  const found = fields;
+  const plainObjects = plain;
+  const fieldStart = (index: number, slot: number): number =>
+    plainObjects[index] === 1 ? found[(index * slots + slot) * 2] : FIELD_COMPLEX;
+  return {
+    ...list,
+    skim: {
+      data,
+      keys: skimKeys,
+      start: (index) => offsets[index * 2],
+      end: (index) => offsets[index * 2 + 1],
+      plainObject: (index) => plainObjects[index] === 1,
+      fieldStart,
+      fieldEnd: (index, slot) => found[(index * slots + slot) * 2 + 1],
+      field: (index, slot) => {
+        const start = fieldStart(index, slot);
+        if (start === FIELD_ABSENT) return undefined;
+        if (start === FIELD_COMPLEX) return null;
+        return data.toString('utf8', start, found[(index * slots + slot) * 2 + 1]);
+      },
+    },
+  };
+}
+
+/** The skim of the element being scanned: top-level member names to note, and where their values went. */
+interface SkimState {
+  keys: readonly Uint8Array[];
+  fields: Int32Array;
+  /** This element's first entry in `fields`. */
+  base: number;
+  /** A backslash somewhere in this element. */
+  backslash: boolean;
+}
+
+/** Notes where a skimmed member's value starts; a second member of the same name makes it FIELD_COMPLEX. */
+function noteField(skim: SkimState, slot: number, start: number): void {
+  const at = skim.base + slot * 2;
+  skim.fields[at] = skim.fields[at] === FIELD_ABSENT ? start : FIELD_COMPLEX;
+}
+
+function noteEnd(skim: SkimState, slot: number, end: number): void {
+  const at = skim.base + slot * 2;
+  if (skim.fields[at] >= 0) skim.fields[at + 1] = end;
+}
+
+/** `i` at a member name of the element's top level: its skim slot, or -1. */
+function memberSlot(skim: SkimState, data: Uint8Array, i: number, n: number): number {
+  if (i >= n || data[i] !== 0x22) return -1;
+  const end = skipString(data, i, n);
+  return end < 0 ? -1 : skimSlot(skim, data, i + 1, end - 1);
+}
+
+/** The slot of the member name `data[from, to)` among the skimmed keys, or -1. */
+function skimSlot(skim: SkimState, data: Uint8Array, from: number, to: number): number {
+  const length = to - from;
+  const keys = skim.keys;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    if (key.length !== length || key[0] !== data[from]) continue;
+    let same = true;
+    for (let j = 1; j < length; j++)
+      if (key[j] !== data[from + j]) {
+        same = false;
+        break;
+      }
+    if (same) return k;
+  }
+  return -1;
 }
 
 function startsWithAt(data: Uint8Array, at: number, word: Uint8Array): boolean {
@@ -415,6 +536,9 @@ function skipWhitespace(data: Uint8Array, i: number, n: number): number {
   while (i < n && WHITESPACE[data[i]] === 1) i++;
   return i;
 }
+
+/** Set by skipString whenever it passes an escape; the skim reads and clears it. */
+let sawBackslash = false;
 
 /** `i` at an opening quote: the index after the closing quote, or -1 if the string is not valid JSON. */
 function skipString(data: Uint8Array, i: number, n: number): number {
@@ -440,6 +564,7 @@ function skipString(data: Uint8Array, i: number, n: number): number {
     const c = data[i++];
     if (c === 0x22) return i;
     if (c !== 0x5c || i >= n) return -1; // a raw control character, or a backslash at the very end
+    sawBackslash = true;
     const escaped = data[i++];
     if (escaped === 0x75) {
       if (
@@ -502,15 +627,23 @@ const IN_ARRAY = 2;
  * in strings; any other byte, invalid UTF-8 included, is allowed inside strings, where the decoder turns
  * it into U+FFFD exactly as for the whole text). Iterative, so nesting depth costs no stack.
  */
-function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack): number {
+function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack, skim?: SkimState): number {
   let depth = 0;
   let kinds = stack.kinds;
+  /** With a skim: the slot of the top-level member whose value starts at i, or -1. */
+  let slot = -1;
+  if (skim) sawBackslash = false;
   for (;;) {
     // A value starts at i.
     if (i >= n) return -1;
     const c = data[i];
-    if (c === 0x22) i = skipString(data, i, n);
-    else if (c === 0x7b || c === 0x5b) {
+    const noted = slot;
+    slot = -1;
+    if (noted >= 0) noteField(skim as SkimState, noted, c === 0x22 ? i + 1 : FIELD_COMPLEX);
+    if (c === 0x22) {
+      i = skipString(data, i, n);
+      if (noted >= 0) noteEnd(skim as SkimState, noted, i - 1);
+    } else if (c === 0x7b || c === 0x5b) {
       i = skipWhitespace(data, i + 1, n);
       if (i < n && data[i] === (c === 0x7b ? 0x7d : 0x5d)) i++;
       else {
@@ -521,6 +654,7 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
         }
         kinds[depth++] = c === 0x7b ? IN_OBJECT : IN_ARRAY;
         if (c === 0x7b) {
+          if (skim !== undefined && depth === 1) slot = memberSlot(skim, data, i, n);
           i = skipMemberName(data, i, n);
           if (i < 0) return -1;
         }
@@ -534,7 +668,10 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
     if (i < 0) return -1;
     // After a value: close containers, or take a comma and (in an object) the next member's name.
     for (;;) {
-      if (depth === 0) return i;
+      if (depth === 0) {
+        if (skim !== undefined) skim.backslash = sawBackslash;
+        return i;
+      }
       i = skipWhitespace(data, i, n);
       if (i >= n) return -1;
       const d = data[i];
@@ -542,6 +679,7 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
       if (d === 0x2c) {
         i = skipWhitespace(data, i + 1, n);
         if (inObject) {
+          if (skim !== undefined && depth === 1) slot = memberSlot(skim, data, i, n);
           i = skipMemberName(data, i, n);
           if (i < 0) return -1;
         }
