@@ -137,7 +137,7 @@ export class DetectionRun<Config> {
     readonly config: Config,
     private readonly options: RunOptions = {},
   ) {
-    this.prefilter = options.prefilter === false ? undefined : compilePrefilter(detector.prefilter?.(config));
+    this.prefilter = options.prefilter === false ? undefined : prefilterFor(detector, config);
   }
 
   /**
@@ -376,6 +376,22 @@ export class DetectionRun<Config> {
   alerts(): Alert[] {
     return this.groups().map((group) => buildAlert(this.detector, this.config, group));
   }
+}
+
+/**
+ * Compiled prefilters by config object: a config is loaded once per instance and used by every invocation,
+ * and reading a prefilter off a config (unauthorized-api parses its filter patterns) is not free. Holds
+ * nothing of any invocation; a config that is garbage takes its entry with it.
+ */
+const PREFILTERS = new WeakMap<object, Map<string, ListPrefilter | undefined>>();
+
+function prefilterFor<Config>(detector: Detector<Config>, config: Config): ListPrefilter | undefined {
+  if (!detector.prefilter) return undefined;
+  if (typeof config !== 'object' || config === null) return compilePrefilter(detector.prefilter(config));
+  let byDetector = PREFILTERS.get(config);
+  if (!byDetector) PREFILTERS.set(config, (byDetector = new Map()));
+  if (!byDetector.has(detector.name)) byDetector.set(detector.name, compilePrefilter(detector.prefilter(config)));
+  return byDetector.get(detector.name);
 }
 
 export function buildAlert<Config>(detector: Detector<Config>, config: Config, group: FindingGroup): Alert {

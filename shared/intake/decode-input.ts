@@ -501,20 +501,18 @@ function noteEnd(skim: SkimState, slot: number, end: number): void {
   if (skim.fields[at] >= 0) skim.fields[at + 1] = end;
 }
 
-/** `i` at a member name of the element's top level: its skim slot, or -1. */
+/**
+ * `i` at a member name of the element's top level: its skim slot, or -1. A key (no quote, no backslash in
+ * it) followed by a closing quote is the whole name; skipMemberName validates the name afterwards.
+ */
 function memberSlot(skim: SkimState, data: Uint8Array, i: number, n: number): number {
   if (i >= n || data[i] !== 0x22) return -1;
-  const end = skipString(data, i, n);
-  return end < 0 ? -1 : skimSlot(skim, data, i + 1, end - 1);
-}
-
-/** The slot of the member name `data[from, to)` among the skimmed keys, or -1. */
-function skimSlot(skim: SkimState, data: Uint8Array, from: number, to: number): number {
-  const length = to - from;
+  const from = i + 1;
   const keys = skim.keys;
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
-    if (key.length !== length || key[0] !== data[from]) continue;
+    const length = key.length;
+    if (from + length >= n || data[from] !== key[0] || data[from + length] !== 0x22) continue;
     let same = true;
     for (let j = 1; j < length; j++)
       if (key[j] !== data[from + j]) {

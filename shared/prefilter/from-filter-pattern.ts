@@ -44,8 +44,10 @@ function needOfCondition(condition: Condition): Need {
       if (steps.length === 1 && steps[0].type === 'key') {
         const name = steps[0].key;
         const text = value.text;
+        const label = `${name} = ${JSON.stringify(text)}`;
+        if (!text.includes('*')) return { type: 'field', name, values: new Set([text]), label };
         const test = /^\*+$/.test(text) ? () => true : compileGlob(text);
-        return { type: 'field', name, test, label: `${name} = ${JSON.stringify(text)}` };
+        return { type: 'field', name, test, label };
       }
       return containsPart(value.text);
     }

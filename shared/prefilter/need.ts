@@ -18,7 +18,14 @@ export type Need =
    * The top-level member `name` is a string that passes `test`. A member that is absent fails; one that
    * is present but not a plain string (a number, an object, written twice) counts as passing.
    */
-  | { readonly type: 'field'; readonly name: string; readonly test: (value: string) => boolean; readonly label: string }
+  | {
+      readonly type: 'field';
+      readonly name: string;
+      /** Exact values; with `test`, either passing is enough. */
+      readonly values?: ReadonlySet<string>;
+      readonly test?: (value: string) => boolean;
+      readonly label: string;
+    }
   /** The record's text contains `text` (compared as UTF-8 bytes; the record has no escapes). */
   | { readonly type: 'contains'; readonly text: string }
   | { readonly type: 'all'; readonly needs: readonly Need[] }
@@ -37,7 +44,7 @@ export interface RecordPrefilter {
 export function fieldIn(name: string, values: Iterable<string>): Need {
   const set = new Set(values);
   if (set.size === 0) return NEVER;
-  return { type: 'field', name, test: (value) => set.has(value), label: `${name} in [${[...set].join(', ')}]` };
+  return { type: 'field', name, values: set, label: `${name} in [${[...set].join(', ')}]` };
 }
 
 export function contains(text: string): Need {
@@ -47,7 +54,9 @@ export function contains(text: string): Need {
 /** Every one of `needs` (an `always` among them adds nothing). */
 export function allOf(needs: readonly Need[]): Need {
   if (needs.some((need) => need.type === 'never')) return NEVER;
-  const kept = needs.filter((need) => need.type !== 'always');
+  const kept = needs
+    .flatMap((need) => (need.type === 'all' ? need.needs : [need]))
+    .filter((need) => need.type !== 'always');
   if (kept.length === 0) return ALWAYS;
   return kept.length === 1 ? kept[0] : { type: 'all', needs: kept };
 }
@@ -55,9 +64,37 @@ export function allOf(needs: readonly Need[]): Need {
 /** Any one of `needs` (an `always` among them makes the whole `always`). */
 export function anyOf(needs: readonly Need[]): Need {
   if (needs.some((need) => need.type === 'always')) return ALWAYS;
-  const kept = needs.filter((need) => need.type !== 'never');
-  if (kept.length === 0) return NEVER;
-  return kept.length === 1 ? kept[0] : { type: 'any', needs: kept };
+  const flat = needs
+    .flatMap((need) => (need.type === 'any' ? need.needs : [need]))
+    .filter((need) => need.type !== 'never');
+  // Tests of one member merge into one: a value set and the other tests, so `eventName = A || … || Z`
+  // (CIS 4.4 has sixteen) is one read of the member and one set lookup.
+  const byName = new Map<string, Extract<Need, { type: 'field' }>[]>();
+  const kept: Need[] = [];
+  for (const need of flat) {
+    if (need.type !== 'field') kept.push(need);
+    else if (byName.has(need.name)) byName.get(need.name)?.push(need);
+    else {
+      byName.set(need.name, [need]);
+      kept.push(need);
+    }
+  }
+  const merged = kept.map((need) => {
+    const group = need.type === 'field' ? (byName.get(need.name) ?? []) : [];
+    if (group.length < 2) return need;
+    const values = new Set(group.flatMap((field) => [...(field.values ?? [])]));
+    const tests = group.flatMap((field) => (field.test ? [field.test] : []));
+    const merged: Need = {
+      type: 'field',
+      name: group[0].name,
+      ...(values.size > 0 ? { values } : {}),
+      ...(tests.length > 0 ? { test: (value: string) => tests.some((test) => test(value)) } : {}),
+      label: group.map((field) => field.label).join(' || '),
+    };
+    return merged;
+  });
+  if (merged.length === 0) return NEVER;
+  return merged.length === 1 ? merged[0] : { type: 'any', needs: merged };
 }
 
 /** The top-level member names a need reads. */
