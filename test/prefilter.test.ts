@@ -125,7 +125,7 @@ describe('prefilter declarations', () => {
       expect([cis.id, describeNeed(needOfFilterPattern(cis.pattern))]).not.toEqual([cis.id, 'always']);
     expect(
       describeNeed(needOfFilterPattern('{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}')),
-    ).toBe('(errorCode = "*UnauthorizedOperation" || errorCode = "AccessDenied*")');
+    ).toBe('errorCode = "*UnauthorizedOperation" || errorCode = "AccessDenied*"');
     expect(
       describeNeed(needOfFilterPattern('{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS}')),
     ).toBe('contains "Root"');
