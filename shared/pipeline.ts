@@ -162,7 +162,7 @@ export class DetectionRun<Config> {
     const pieces = decodeDocuments(bytes, name, {
       budget,
       recordListsFrom: this.options.recordListBytes ?? (this.prefilter ? 0 : RECORD_LIST_BYTES),
-      skimRecordsKeys: this.prefilter?.recordsKeys,
+      skimKeys: this.prefilter?.keys,
     });
     for (const piece of pieces) {
       if (piece.type === 'rejected') this.reject(piece);
@@ -211,7 +211,7 @@ export class DetectionRun<Config> {
     const fetches: FetchItem[] = [];
     const sink = this.itemSink(budget, fetches);
     if (list.count === 0) sink.push(emptyListItem(list.key, list.position));
-    const skippable = list.skim && this.prefilter ? this.prefilter.forList(list.skim) : undefined;
+    const skippable = list.skim && this.prefilter ? this.prefilter.forList(list.key, list.skim) : undefined;
     for (let i = 0; i < list.count; i++) {
       const skippedId = skippable?.(i);
       if (skippedId !== undefined) {

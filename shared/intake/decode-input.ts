@@ -55,8 +55,8 @@ export interface DecodeOptions {
    * a `recordList` (see scanRecordList) instead of one parsed document. Unset: never.
    */
   recordListsFrom?: number;
-  /** Top-level member names the record-list scan notes for each element of a `Records` list (RecordListSkim). */
-  skimRecordsKeys?: readonly string[];
+  /** Top-level member names the record-list scan notes for each element (RecordListSkim), per list key. */
+  skimKeys?: SkimKeys;
 }
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
@@ -206,7 +206,7 @@ export function* decodeDocuments(
       return;
     }
     if (options.recordListsFrom !== undefined && data.length >= options.recordListsFrom) {
-      const recordList = scanRecordList(data, name, options.skimRecordsKeys);
+      const recordList = scanRecordList(data, name, options.skimKeys);
       if (recordList !== undefined) {
         yield { type: 'recordList', list: recordList };
         return;
@@ -332,6 +332,8 @@ export interface RecordList {
 export const FIELD_ABSENT = -1;
 /** Present but not one plain string: another type, written twice, or the element has an escape (RecordListSkim.field). */
 export const FIELD_COMPLEX = -2;
+/** Number values are noted as `NUMBER_AT - start` (so fieldStart still says FIELD_COMPLEX for them). */
+const NUMBER_AT = -3;
 
 /**
  * What the validating scan saw of each element without parsing it: where it lies in the decoded bytes,
@@ -350,7 +352,14 @@ export interface RecordListSkim {
   fieldEnd(index: number, slot: number): number;
   /** The value of member `keys[slot]` when it is a plain string; undefined when absent; null otherwise. */
   field(index: number, slot: number): string | undefined | null;
+  /** The value of member `keys[slot]` when it is one number (as JSON.parse reads it), else undefined. */
+  number(index: number, slot: number): number | undefined;
 }
+
+/** Member names to skim, for either list key or per key. */
+export type SkimKeys =
+  | readonly string[]
+  | { readonly Records?: readonly string[]; readonly traces?: readonly string[] };
 
 const WHITESPACE = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WHITESPACE[c] = 1;
@@ -376,11 +385,7 @@ const TRACES_KEY = Buffer.from('"traces"', 'latin1');
  * Only that exact shape qualifies, because a second member (`awslogs`, `cts`, another `Records`) could
  * change what the document means. The scan allocates nothing per element but two offsets.
  */
-export function scanRecordList(
-  data: Buffer,
-  position: string,
-  skimKeys: readonly string[] = [],
-): RecordList | undefined {
+export function scanRecordList(data: Buffer, position: string, skimKeysByList: SkimKeys = []): RecordList | undefined {
   const n = data.length;
   let i = skipWhitespace(data, 0, n);
   if (i >= n || data[i] !== 0x7b) return undefined;
@@ -399,7 +404,10 @@ export function scanRecordList(
   let spans = new Uint32Array(2048);
   let count = 0;
   const stack: ContainerStack = { kinds: new Uint8Array(64) };
-  const skimming = skimKeys.length > 0 && key === 'Records';
+  const skimKeys: readonly string[] =
+    (Array.isArray(skimKeysByList) ? skimKeysByList : (skimKeysByList as Exclude<SkimKeys, readonly string[]>)[key]) ??
+    [];
+  const skimming = skimKeys.length > 0;
   const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
   const slots = keyBytes.length;
   let fields = new Int32Array(skimming ? 1024 * slots * 2 : 0);
@@ -476,6 +484,13 @@ export function scanRecordList(
         if (start === FIELD_COMPLEX) return null;
         return data.toString('utf8', start, found[(index * slots + slot) * 2 + 1]);
       },
+      number: (index, slot) => {
+        if (plainObjects[index] !== 1) return undefined;
+        const at = (index * slots + slot) * 2;
+        if (found[at] > NUMBER_AT) return undefined;
+        // The scan checked the JSON number grammar, which Number() reads to the same double as JSON.parse.
+        return Number(data.toString('latin1', NUMBER_AT - found[at], found[at + 1]));
+      },
     },
   };
 }
@@ -498,7 +513,7 @@ function noteField(skim: SkimState, slot: number, start: number): void {
 
 function noteEnd(skim: SkimState, slot: number, end: number): void {
   const at = skim.base + slot * 2;
-  if (skim.fields[at] >= 0) skim.fields[at + 1] = end;
+  if (skim.fields[at] >= 0 || skim.fields[at] <= NUMBER_AT) skim.fields[at + 1] = end;
 }
 
 /**
@@ -637,7 +652,12 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
     const c = data[i];
     const noted = slot;
     slot = -1;
-    if (noted >= 0) noteField(skim as SkimState, noted, c === 0x22 ? i + 1 : FIELD_COMPLEX);
+    if (noted >= 0)
+      noteField(
+        skim as SkimState,
+        noted,
+        c === 0x22 ? i + 1 : c === 0x2d || (c >= 0x30 && c <= 0x39) ? NUMBER_AT - i : FIELD_COMPLEX,
+      );
     if (c === 0x22) {
       i = skipString(data, i, n);
       if (noted >= 0) noteEnd(skim as SkimState, noted, i - 1);
@@ -658,8 +678,10 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
         }
         continue;
       }
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) i = skipNumber(data, i, n);
-    else if (c === 0x74) i = skipLiteral(data, i, n, 'true');
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      i = skipNumber(data, i, n);
+      if (noted >= 0) noteEnd(skim as SkimState, noted, i);
+    } else if (c === 0x74) i = skipLiteral(data, i, n, 'true');
     else if (c === 0x66) i = skipLiteral(data, i, n, 'false');
     else if (c === 0x6e) i = skipLiteral(data, i, n, 'null');
     else return -1;

@@ -38,6 +38,13 @@ export const NEVER: Need = { type: 'never' };
 export interface RecordPrefilter {
   /** CloudTrail records of a `{"Records":[…]}` log file. */
   readonly cloudtrail?: Need;
+  /** Huawei CTS traces of a `{"traces":[…]}` file. */
+  readonly cts?: Need;
+}
+
+/** The top-level member `name` is a string that passes `test`. */
+export function fieldWhere(name: string, label: string, test: (value: string) => boolean): Need {
+  return { type: 'field', name, test, label };
 }
 
 /** The top-level member `name` is one of `values` (exact, case-sensitive). */

@@ -18,34 +18,78 @@ const [EVENT_ID, EVENT_VERSION, EVENT_NAME, EVENT_SOURCE, EVENT_TIME, SNS] = [0,
 /** The schema's time form (trace-event.ts); normalizeTime gives it, checked anyway. */
 const SCHEMA_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/** Top-level members the CTS check reads, before the need's own. */
+const CTS_KEYS = ['trace_id', 'trace_name', 'service_type', 'time', 'record_time'] as const;
+const [TRACE_ID, TRACE_NAME, SERVICE_TYPE, TIME, RECORD_TIME] = [0, 1, 2, 3, 4];
+
 /** A prefilter ready for record lists: which members to skim, and the per-list decision. */
 export interface ListPrefilter {
-  /** Member names for scanRecordList's skim of a `Records` list. */
-  readonly recordsKeys: readonly string[];
+  /** Member names for scanRecordList's skim, per list key. */
+  readonly keys: { readonly Records?: readonly string[]; readonly traces?: readonly string[] };
   /** For one scanned list: element index → its event id when it may be skipped, else undefined. */
-  forList(skim: RecordListSkim): (index: number) => string | undefined;
+  forList(key: 'Records' | 'traces', skim: RecordListSkim): ((index: number) => string | undefined) | undefined;
 }
 
 /** Undefined when the declaration skips nothing (no kind declared, or `always`). */
 export function compilePrefilter(prefilter: RecordPrefilter | undefined): ListPrefilter | undefined {
-  const need = prefilter?.cloudtrail;
-  if (need === undefined || need.type === 'always') return undefined;
-  const keys: string[] = [...CLOUDTRAIL_KEYS];
-  // A name JSON writes with an escape is never skimmed (its tests then pass: such records are parsed).
-  for (const name of fieldNames(need))
-    if (!keys.includes(name) && name !== '' && !/["\\\u0000-\u001f]/.test(name)) keys.push(name);
+  const records = usable(prefilter?.cloudtrail);
+  const traces = usable(prefilter?.cts);
+  if (!records && !traces) return undefined;
   return {
-    recordsKeys: keys,
-    forList(skim) {
+    keys: {
+      ...(records ? { Records: keysFor(CLOUDTRAIL_KEYS, records) } : {}),
+      ...(traces ? { traces: keysFor(CTS_KEYS, traces) } : {}),
+    },
+    forList(key, skim) {
+      const need = key === 'Records' ? records : traces;
+      if (!need) return undefined;
+      const idOf = key === 'Records' ? cloudTrailId : ctsId;
       const mayMatter = compileNeed(need, skim, { index: [], values: [] });
       return (index) => {
         if (!skim.plainObject(index)) return undefined;
-        const id = cloudTrailId(skim, index);
+        const id = idOf(skim, index);
         if (id === undefined || mayMatter(index)) return undefined;
         return id;
       };
     },
   };
+}
+
+function usable(need: Need | undefined): Need | undefined {
+  return need === undefined || need.type === 'always' ? undefined : need;
+}
+
+function keysFor(own: readonly string[], need: Need): string[] {
+  const keys = [...own];
+  // A name JSON writes with an escape is never skimmed (its tests then pass: such records are parsed).
+  for (const name of fieldNames(need))
+    if (!keys.includes(name) && name !== '' && !/["\\\u0000-\u001f]/.test(name)) keys.push(name);
+  return keys;
+}
+
+/**
+ * The event id normalizeCts would give this trace, when the skim shows it would normalize and validate:
+ * `trace_id`, `trace_name` and `service_type` strings starting with a visible ASCII character, and a
+ * `time` (else `record_time`) that normalizeTime reads, as a string or a number. Else undefined: parsed.
+ */
+export function ctsId(skim: RecordListSkim, index: number): string | undefined {
+  if (!visibleFirst(skim, index, TRACE_NAME)) return undefined;
+  if (!visibleFirst(skim, index, SERVICE_TYPE)) return undefined;
+  if (!visibleFirst(skim, index, TRACE_ID)) return undefined;
+  const time = timeOf(skim, index, TIME);
+  if (time === null) return undefined;
+  const normalized = time ?? timeOf(skim, index, RECORD_TIME);
+  if (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized)) return undefined;
+  return skim.field(index, TRACE_ID) as string;
+}
+
+/** normalizeTime of a member: its result (undefined when it reads none); null when the skim cannot tell. */
+function timeOf(skim: RecordListSkim, index: number, slot: number): string | undefined | null {
+  const start = skim.fieldStart(index, slot);
+  if (start === FIELD_ABSENT) return undefined;
+  if (start >= 0) return normalizeTime(skim.field(index, slot));
+  const number = skim.number(index, slot);
+  return number === undefined ? null : normalizeTime(number);
 }
 
 /**
