@@ -466,8 +466,11 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
   if (!skimming) return list;
   const found = fields;
   const plainObjects = plain;
-  const fieldStart = (index: number, slot: number): number =>
-    plainObjects[index] === 1 ? found[(index * slots + slot) * 2] : FIELD_COMPLEX;
+  const fieldStart = (index: number, slot: number): number => {
+    if (plainObjects[index] !== 1) return FIELD_COMPLEX;
+    const start = found[(index * slots + slot) * 2];
+    return start <= NUMBER_AT ? FIELD_COMPLEX : start;
+  };
   return {
     ...list,
     skim: {
