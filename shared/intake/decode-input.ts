@@ -347,6 +347,11 @@ export interface RecordListSkim {
   end(index: number): number;
   /** An object, and no backslash anywhere in its text. */
   plainObject(index: number): boolean;
+  /**
+   * An object whose top-level member names have no escapes (its values may): the fields are then exact,
+   * a value with an escape being FIELD_COMPLEX; only a search of its raw text needs plainObject.
+   */
+  plainNames(index: number): boolean;
   /** Start offset of member `keys[slot]`'s string value (without quotes), or FIELD_ABSENT / FIELD_COMPLEX. */
   fieldStart(index: number, slot: number): number;
   fieldEnd(index: number, slot: number): number;
@@ -412,7 +417,7 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
   const slots = keyBytes.length;
   let fields = new Int32Array(skimming ? 1024 * slots * 2 : 0);
   let plain = new Uint8Array(skimming ? 1024 : 0);
-  const skim: SkimState = { keys: keyBytes, fields, base: 0, backslash: false };
+  const skim: SkimState = { keys: keyBytes, fields, base: 0, backslash: false, nameEscape: false };
   if (i < n && data[i] === 0x5d) i++;
   else {
     for (;;) {
@@ -428,10 +433,11 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
         skim.base = count * slots * 2;
         fields.fill(FIELD_ABSENT, skim.base, skim.base + slots * 2);
         skim.backslash = false;
+        skim.nameEscape = false;
       }
       const end = skipValue(data, i, n, stack, skimming ? skim : undefined);
       if (end < 0) return undefined;
-      if (skimming) plain[count] = data[i] === 0x7b && !skim.backslash ? 1 : 0;
+      if (skimming) plain[count] = data[i] !== 0x7b || skim.nameEscape ? 0 : skim.backslash ? 2 : 1;
       if (count * 2 + 2 > spans.length) {
         const bigger = new Uint32Array(spans.length * 2);
         bigger.set(spans);
@@ -467,7 +473,7 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
   const found = fields;
   const plainObjects = plain;
   const fieldStart = (index: number, slot: number): number => {
-    if (plainObjects[index] !== 1) return FIELD_COMPLEX;
+    if (plainObjects[index] === 0) return FIELD_COMPLEX;
     const start = found[(index * slots + slot) * 2];
     return start <= NUMBER_AT ? FIELD_COMPLEX : start;
   };
@@ -479,6 +485,7 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
       start: (index) => offsets[index * 2],
       end: (index) => offsets[index * 2 + 1],
       plainObject: (index) => plainObjects[index] === 1,
+      plainNames: (index) => plainObjects[index] !== 0,
       fieldStart,
       fieldEnd: (index, slot) => found[(index * slots + slot) * 2 + 1],
       field: (index, slot) => {
@@ -488,7 +495,7 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
         return data.toString('utf8', start, found[(index * slots + slot) * 2 + 1]);
       },
       number: (index, slot) => {
-        if (plainObjects[index] !== 1) return undefined;
+        if (plainObjects[index] === 0) return undefined;
         const at = (index * slots + slot) * 2;
         if (found[at] > NUMBER_AT) return undefined;
         // The scan checked the JSON number grammar, which Number() reads to the same double as JSON.parse.
@@ -506,12 +513,14 @@ interface SkimState {
   base: number;
   /** A backslash somewhere in this element. */
   backslash: boolean;
+  /** A backslash in one of this element's top-level member names. */
+  nameEscape: boolean;
 }
 
 /** Notes where a skimmed member's value starts; a second member of the same name makes it FIELD_COMPLEX. */
 function noteField(skim: SkimState, slot: number, start: number): void {
   const at = skim.base + slot * 2;
-  skim.fields[at] = skim.fields[at] === FIELD_ABSENT ? start : FIELD_COMPLEX;
+  skim.fields[at] = skim.fields[at] === FIELD_ABSENT || start === FIELD_COMPLEX ? start : FIELD_COMPLEX;
 }
 
 function noteEnd(skim: SkimState, slot: number, end: number): void {
@@ -662,8 +671,15 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
         c === 0x22 ? i + 1 : c === 0x2d || (c >= 0x30 && c <= 0x39) ? NUMBER_AT - i : FIELD_COMPLEX,
       );
     if (c === 0x22) {
-      i = skipString(data, i, n);
-      if (noted >= 0) noteEnd(skim as SkimState, noted, i - 1);
+      if (noted >= 0) {
+        // A value with an escape is not its bytes: the skim leaves it to JSON.parse.
+        const before = sawBackslash;
+        sawBackslash = false;
+        i = skipString(data, i, n);
+        if (sawBackslash) noteField(skim as SkimState, noted, FIELD_COMPLEX);
+        else noteEnd(skim as SkimState, noted, i - 1);
+        sawBackslash = sawBackslash || before;
+      } else i = skipString(data, i, n);
     } else if (c === 0x7b || c === 0x5b) {
       i = skipWhitespace(data, i + 1, n);
       if (i < n && data[i] === (c === 0x7b ? 0x7d : 0x5d)) i++;
@@ -675,8 +691,10 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
         }
         kinds[depth++] = c === 0x7b ? IN_OBJECT : IN_ARRAY;
         if (c === 0x7b) {
-          if (skim !== undefined && depth === 1) slot = memberSlot(skim, data, i, n);
-          i = skipMemberName(data, i, n);
+          if (skim !== undefined && depth === 1) {
+            slot = memberSlot(skim, data, i, n);
+            i = skimMemberName(skim, data, i, n);
+          } else i = skipMemberName(data, i, n);
           if (i < 0) return -1;
         }
         continue;
@@ -702,8 +720,10 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
       if (d === 0x2c) {
         i = skipWhitespace(data, i + 1, n);
         if (inObject) {
-          if (skim !== undefined && depth === 1) slot = memberSlot(skim, data, i, n);
-          i = skipMemberName(data, i, n);
+          if (skim !== undefined && depth === 1) {
+            slot = memberSlot(skim, data, i, n);
+            i = skimMemberName(skim, data, i, n);
+          } else i = skipMemberName(data, i, n);
           if (i < 0) return -1;
         }
         break;
@@ -716,6 +736,16 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
       return -1;
     }
   }
+}
+
+/** skipMemberName for a top-level member of a skimmed element, noting an escape in the name. */
+function skimMemberName(skim: SkimState, data: Uint8Array, i: number, n: number): number {
+  const before = sawBackslash;
+  sawBackslash = false;
+  const next = skipMemberName(data, i, n);
+  if (sawBackslash) skim.nameEscape = true;
+  sawBackslash = sawBackslash || before;
+  return next;
 }
 
 /** `"name" :` and the whitespace after it; the index of the member's value, or -1. */

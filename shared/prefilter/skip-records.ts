@@ -45,14 +45,21 @@ export function compilePrefilter(prefilter: RecordPrefilter | undefined): ListPr
       if (!need) return undefined;
       const idOf = key === 'Records' ? cloudTrailId : ctsId;
       const mayMatter = compileNeed(need, skim, { index: [], values: [] });
+      // A text search needs a record with no escape anywhere; member tests only need plain names.
+      const searches = usesSearch(need);
       return (index) => {
-        if (!skim.plainObject(index)) return undefined;
+        if (searches ? !skim.plainObject(index) : !skim.plainNames(index)) return undefined;
         const id = idOf(skim, index);
         if (id === undefined || mayMatter(index)) return undefined;
         return id;
       };
     },
   };
+}
+
+function usesSearch(need: Need): boolean {
+  if (need.type === 'contains') return true;
+  return (need.type === 'all' || need.type === 'any') && need.needs.some(usesSearch);
 }
 
 function usable(need: Need | undefined): Need | undefined {
