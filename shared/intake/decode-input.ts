@@ -322,6 +322,8 @@ export interface RecordList {
   /** The input's name: the position of the whole document, as decodeInput gives it. */
   readonly position: string;
   readonly count: number;
+  /** The decoded bytes of the whole document. */
+  readonly data: Buffer;
   /** Element `index`, parsed. The scan validated the whole document, so this does not throw. */
   at(index: number): unknown;
   /** Set when the scan was asked to skim (scanRecordList's `skimKeys`): each element's top level, unparsed. */
@@ -415,29 +417,41 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
   const skimming = skimKeys.length > 0;
   const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
   const slots = keyBytes.length;
+  // Rows of noted fields, only for elements that are objects (a list of a million numbers costs no rows).
   let fields = new Int32Array(skimming ? 1024 * slots * 2 : 0);
+  let rowOf = new Int32Array(skimming ? 1024 : 0);
   let plain = new Uint8Array(skimming ? 1024 : 0);
+  let rows = 0;
   const skim: SkimState = { keys: keyBytes, fields, base: 0, backslash: false, nameEscape: false };
   if (i < n && data[i] === 0x5d) i++;
   else {
     for (;;) {
-      if (skimming) {
-        if ((count + 1) * slots * 2 > fields.length) {
+      const object = skimming && data[i] === 0x7b;
+      if (object) {
+        if ((rows + 1) * slots * 2 > fields.length) {
           const bigger = new Int32Array(fields.length * 2);
           bigger.set(fields);
           skim.fields = fields = bigger;
-          const biggerPlain = new Uint8Array(plain.length * 2);
-          biggerPlain.set(plain);
-          plain = biggerPlain;
         }
-        skim.base = count * slots * 2;
+        skim.base = rows * slots * 2;
         fields.fill(FIELD_ABSENT, skim.base, skim.base + slots * 2);
         skim.backslash = false;
         skim.nameEscape = false;
       }
-      const end = skipValue(data, i, n, stack, skimming ? skim : undefined);
+      const end = skipValue(data, i, n, stack, object ? skim : undefined);
       if (end < 0) return undefined;
-      if (skimming) plain[count] = data[i] !== 0x7b || skim.nameEscape ? 0 : skim.backslash ? 2 : 1;
+      if (skimming) {
+        if (count + 1 > rowOf.length) {
+          const biggerRows = new Int32Array(rowOf.length * 2);
+          biggerRows.set(rowOf);
+          rowOf = biggerRows;
+          const biggerPlain = new Uint8Array(plain.length * 2);
+          biggerPlain.set(plain);
+          plain = biggerPlain;
+        }
+        rowOf[count] = object ? rows++ : -1;
+        plain[count] = !object || skim.nameEscape ? 0 : skim.backslash ? 2 : 1;
+      }
       if (count * 2 + 2 > spans.length) {
         const bigger = new Uint32Array(spans.length * 2);
         bigger.set(spans);
@@ -467,14 +481,18 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
     key,
     position,
     count,
+    data,
     at: (index) => JSON.parse(data.toString('utf8', offsets[index * 2], offsets[index * 2 + 1])) as unknown,
   };
   if (!skimming) return list;
   const found = fields;
   const plainObjects = plain;
+  const rowOfElement = rowOf;
+  /** Where element `index`'s entry for `slot` is in `found` (the element is an object: plainObjects > 0). */
+  const entry = (index: number, slot: number): number => (rowOfElement[index] * slots + slot) * 2;
   const fieldStart = (index: number, slot: number): number => {
     if (plainObjects[index] === 0) return FIELD_COMPLEX;
-    const start = found[(index * slots + slot) * 2];
+    const start = found[entry(index, slot)];
     return start <= NUMBER_AT ? FIELD_COMPLEX : start;
   };
   return {
@@ -487,16 +505,16 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
       plainObject: (index) => plainObjects[index] === 1,
       plainNames: (index) => plainObjects[index] !== 0,
       fieldStart,
-      fieldEnd: (index, slot) => found[(index * slots + slot) * 2 + 1],
+      fieldEnd: (index, slot) => (plainObjects[index] === 0 ? FIELD_COMPLEX : found[entry(index, slot) + 1]),
       field: (index, slot) => {
         const start = fieldStart(index, slot);
         if (start === FIELD_ABSENT) return undefined;
         if (start === FIELD_COMPLEX) return null;
-        return data.toString('utf8', start, found[(index * slots + slot) * 2 + 1]);
+        return data.toString('utf8', start, found[entry(index, slot) + 1]);
       },
       number: (index, slot) => {
         if (plainObjects[index] === 0) return undefined;
-        const at = (index * slots + slot) * 2;
+        const at = entry(index, slot);
         if (found[at] > NUMBER_AT) return undefined;
         // The scan checked the JSON number grammar, which Number() reads to the same double as JSON.parse.
         return Number(data.toString('latin1', NUMBER_AT - found[at], found[at + 1]));
