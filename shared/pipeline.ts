@@ -157,11 +157,11 @@ export class DetectionRun<Config> {
    */
   async ingestBytes(bytes: Uint8Array, name: string, allowFetch = true): Promise<void> {
     const budget = this.newBudget();
-    // With a prefilter every plain log file is read one record at a time, whatever its size: that is
-    // what lets records that cannot matter go unparsed.
+    // With a prefilter every plain log file of a kind it skims is read one record at a time, whatever its
+    // size (decodeDocuments' skimKeys): that is what lets records that cannot matter go unparsed.
     const pieces = decodeDocuments(bytes, name, {
       budget,
-      recordListsFrom: this.options.recordListBytes ?? (this.prefilter ? 0 : RECORD_LIST_BYTES),
+      recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES,
       skimKeys: this.prefilter?.keys,
     });
     for (const piece of pieces) {

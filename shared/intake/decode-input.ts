@@ -55,7 +55,10 @@ export interface DecodeOptions {
    * a `recordList` (see scanRecordList) instead of one parsed document. Unset: never.
    */
   recordListsFrom?: number;
-  /** Top-level member names the record-list scan notes for each element (RecordListSkim), per list key. */
+  /**
+   * Top-level member names the record-list scan notes for each element (RecordListSkim), per list key. A
+   * list whose key has names comes back as a `recordList` at any size, not only from `recordListsFrom`.
+   */
   skimKeys?: SkimKeys;
 }
 
@@ -205,8 +208,9 @@ export function* decodeDocuments(
       yield reject(`decoded input is ${data.length} bytes, more than the longest string Node.js can hold`);
       return;
     }
-    if (options.recordListsFrom !== undefined && data.length >= options.recordListsFrom) {
-      const recordList = scanRecordList(data, name, options.skimKeys);
+    const wantsList = options.recordListsFrom !== undefined && data.length >= options.recordListsFrom;
+    if (wantsList || options.skimKeys !== undefined) {
+      const recordList = scanRecordList(data, name, options.skimKeys, !wantsList);
       if (recordList !== undefined) {
         yield { type: 'recordList', list: recordList };
         return;
@@ -392,7 +396,13 @@ const TRACES_KEY = Buffer.from('"traces"', 'latin1');
  * Only that exact shape qualifies, because a second member (`awslogs`, `cts`, another `Records`) could
  * change what the document means. The scan allocates nothing per element but two offsets.
  */
-export function scanRecordList(data: Buffer, position: string, skimKeysByList: SkimKeys = []): RecordList | undefined {
+export function scanRecordList(
+  data: Buffer,
+  position: string,
+  skimKeysByList: SkimKeys = [],
+  /** Only a list with skim keys for its key: any other is left to the caller at once, unscanned. */
+  skimmedOnly = false,
+): RecordList | undefined {
   const n = data.length;
   let i = skipWhitespace(data, 0, n);
   if (i >= n || data[i] !== 0x7b) return undefined;
@@ -415,6 +425,7 @@ export function scanRecordList(data: Buffer, position: string, skimKeysByList: S
     (Array.isArray(skimKeysByList) ? skimKeysByList : (skimKeysByList as Exclude<SkimKeys, readonly string[]>)[key]) ??
     [];
   const skimming = skimKeys.length > 0;
+  if (skimmedOnly && !skimming) return undefined;
   const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
   const slots = keyBytes.length;
   // Rows of noted fields, only for elements that are objects (a list of a million numbers costs no rows).
