@@ -14,7 +14,9 @@
  * `--write` (`npm run bench -- --write`) they also replace bench/results.md.
  *
  * Environment: BENCH_SIZES=1,10 (CloudTrail sizes, MiB uncompressed), BENCH_CTS_SIZES=1,10,
- * BENCH_SEED=42, BENCH_FUNCTIONS=login-whitelist,unauthorized-api, BENCH_LOAD_RUNS=15, BENCH_JQ=0 to skip jq.
+ * BENCH_SEED=42, BENCH_FUNCTIONS=login-whitelist,unauthorized-api, BENCH_LOAD_RUNS=15, BENCH_JQ=0 to skip jq;
+ * whole-process rows (bench/whole-process.ts): BENCH_WHOLE_MIB=268, BENCH_WHOLE_FILES=150, BENCH_WHOLE_ROUNDS=3,
+ * BENCH_WHOLE=0 to skip them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
