@@ -6,6 +6,7 @@
  *   node dist/bench/bench-worker.js baseline <file.json.gz> <iterations> [warm-up iterations]
  *   node dist/bench/bench-worker.js pipeline <function> <file.json.gz> <iterations> [warm-up iterations]
  *   node dist/bench/bench-worker.js verify <function> <file.json.gz>
+ *   node dist/bench/bench-worker.js compare <function> <file.json.gz> <iterations> [warm-up iterations]
  *
  * Timings start with the file's bytes in memory (read before the clock starts) and end when the last
  * alert has gone to the sink, so baseline and pipeline cover the same work boundary. With several
@@ -158,6 +159,49 @@ async function verify(name: string, file: string): Promise<void> {
   });
 }
 
+/**
+ * One process, interleaved: baseline, the pipeline with every record parsed, the pipeline with the
+ * detector's prefilter; `iterations` rounds after `warmup`. Ratios of medians taken in the same process
+ * hold on a loaded machine, where separate processes' timings drift apart.
+ */
+async function compare(name: string, file: string, iterations: number, warmup: number): Promise<void> {
+  const detector = (Object.hasOwn(DETECTORS, name) ? DETECTORS[name as keyof typeof DETECTORS] : undefined) as
+    | Detector<unknown>
+    | undefined;
+  if (!detector) throw new Error(`no detector ${name} in functions/registry.ts`);
+  const config = detector.loadConfig(process.env);
+  const bytes = readFileSync(file);
+  const log = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'info', name: detector.name }, discard);
+  const sinks = () => [createStdoutSink(() => undefined)];
+  const times: Record<'baseline' | 'parsed' | 'prefiltered', number[]> = { baseline: [], parsed: [], prefiltered: [] };
+  let records = 0;
+  let alerts = 0;
+  for (let i = 0; i < warmup + iterations; i++) {
+    let start = process.hrtime.bigint();
+    records = countRecords(JSON.parse(gunzipSync(bytes).toString('utf8')));
+    if (i >= warmup) times.baseline.push(Number(process.hrtime.bigint() - start) / 1e6);
+    for (const prefilter of [false, true]) {
+      start = process.hrtime.bigint();
+      const run = new DetectionRun(detector, config, { prefilter });
+      await run.ingestBytes(bytes, file);
+      const built = run.alerts();
+      if (built.length > 0) await publishAlerts(built, sinks(), log);
+      alerts = built.length;
+      if (i >= warmup) times[prefilter ? 'prefiltered' : 'parsed'].push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  }
+  const out = {
+    mode: `compare:${name}`,
+    ms: median(times.prefiltered),
+    runs: times.prefiltered,
+    records,
+    alerts,
+    baselineMs: median(times.baseline),
+    parsedMs: median(times.parsed),
+  };
+  finish(out);
+}
+
 function s3Notification(): unknown {
   return {
     Records: [
@@ -184,6 +228,7 @@ async function main(argv: string[]): Promise<void> {
   if (mode === 'baseline') return baseline(args[0], Number(args[1] ?? 1), Number(args[2] ?? 0));
   if (mode === 'pipeline') return pipeline(args[0], args[1], Number(args[2] ?? 1), Number(args[3] ?? 0));
   if (mode === 'verify') return verify(args[0], args[1]);
+  if (mode === 'compare') return compare(args[0], args[1], Number(args[2] ?? 10), Number(args[3] ?? 5));
   throw new Error(`unknown mode ${String(mode)}`);
 }
 

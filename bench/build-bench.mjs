@@ -29,5 +29,6 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'bench/memory-bench.ts')], outfile: join(out, 'memory-bench.js') }),
 ]);
 copyFileSync(join(root, 'bench/load-module.cjs'), join(out, 'load-module.cjs'));
+copyFileSync(join(root, 'bench/parse-reference.cjs'), join(out, 'parse-reference.cjs'));
 // The reference for cold-start init: a module with nothing in it.
 writeFileSync(join(out, 'empty-module.cjs'), '');

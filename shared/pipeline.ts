@@ -14,6 +14,7 @@ import { emptyListItem, type ItemSink, unwrapEnvelopeTo, unwrapListElement } fro
 import { normalizeRecord } from './normalize';
 import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
+import { compilePrefilter, type ListPrefilter } from './prefilter/skip-records';
 
 /** Longest reason or position, and id, a rejection reports. */
 const MAX_REPORTED_TEXT = 500;
@@ -96,6 +97,11 @@ export interface RunOptions {
   onFindings?: (findings: readonly Finding[]) => void;
   /** The memory stage's suppress step: the findings it keeps (shared/memory). */
   suppress?: (findings: Finding[]) => Finding[];
+  /**
+   * false: parse every record, even those the detector's prefilter says cannot matter (the equivalence
+   * tests run both ways). Default: the detector's prefilter, when it declares one.
+   */
+  prefilter?: boolean;
 }
 
 type FetchItem = Extract<IntakeItem, { type: 'fetch' }>;
@@ -123,11 +129,16 @@ export class DetectionRun<Config> {
   /** Retryable fetch failures, thrown once the rest of the input has been ingested. */
   private readonly fetchFailures: FetchError[] = [];
 
+  /** The detector's prefilter for this config, compiled once; undefined when it skips nothing. */
+  private readonly prefilter: ListPrefilter | undefined;
+
   constructor(
     readonly detector: Detector<Config>,
     readonly config: Config,
     private readonly options: RunOptions = {},
-  ) {}
+  ) {
+    this.prefilter = options.prefilter === false ? undefined : prefilterFor(detector, config);
+  }
 
   /**
    * A parsed input of any supported envelope. Never throws for bad input. A fetch that may succeed on
@@ -146,17 +157,40 @@ export class DetectionRun<Config> {
    */
   async ingestBytes(bytes: Uint8Array, name: string, allowFetch = true): Promise<void> {
     const budget = this.newBudget();
+    // With a prefilter every plain log file of a kind it skims is read one record at a time, whatever its
+    // size (decodeDocuments' skimKeys): that is what lets records that cannot matter go unparsed.
     const pieces = decodeDocuments(bytes, name, {
       budget,
       recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES,
+      skimKeys: this.prefilter?.keys,
     });
     for (const piece of pieces) {
       if (piece.type === 'rejected') this.reject(piece);
+      else if (piece.type === 'recordList' && this.parseWhole(piece.list))
+        await this.ingestDocument(
+          JSON.parse(piece.list.data.toString('utf8')),
+          piece.list.position,
+          budget,
+          allowFetch,
+        );
       else if (piece.type === 'recordList') await this.ingestRecordList(piece.list, budget, allowFetch);
       else await this.ingestDocument(piece.value, piece.position, budget, allowFetch);
     }
     this.stats.inflated += budget.spent;
     if (allowFetch) this.throwFetchFailures();
+  }
+
+  /**
+   * A list read one element at a time only for the prefilter (below RECORD_LIST_BYTES) that it does not
+   * skim, or whose elements are tiny (`{"Records":[1,1,…]}`, no real record is under 128 bytes) is parsed whole as before: skipping
+   * cannot pay there, and a JSON.parse per element would cost several times the one parse. The scan has
+   * validated the text, so this parse does not throw; the document is the one decodeDocuments would give.
+   */
+  private parseWhole(list: RecordList): boolean {
+    if (this.options.recordListBytes !== undefined || list.data.length >= RECORD_LIST_BYTES) return false;
+    // A list kind the prefilter does not skim (unauthorized-api's CTS traces) gains nothing either.
+    if (!list.skim) return true;
+    return list.count > 0 && list.data.length / list.count < 128;
   }
 
   private newBudget(): InflationBudget {
@@ -197,7 +231,13 @@ export class DetectionRun<Config> {
     const fetches: FetchItem[] = [];
     const sink = this.itemSink(budget, fetches);
     if (list.count === 0) sink.push(emptyListItem(list.key, list.position));
+    const skippable = list.skim && this.prefilter ? this.prefilter.forList(list.key, list.skim) : undefined;
     for (let i = 0; i < list.count; i++) {
+      const skippedId = skippable?.(i);
+      if (skippedId !== undefined) {
+        this.countUnparsed(skippedId);
+        continue;
+      }
       let element: unknown;
       try {
         element = list.at(i);
@@ -207,9 +247,10 @@ export class DetectionRun<Config> {
         continue;
       }
       unwrapListElement(list.key, element, i, list.position, sink);
-      // Almost never: a list element that is an S3 notification.
-      if (fetches.length > 0) for (const item of fetches.splice(0)) await this.fetch(item, allowFetch);
     }
+    // Almost never: a list element that is an S3 notification. Fetched after the list, as ingestDocument
+    // does, so the order of findings and rejections is the same whichever reader read the file.
+    for (const item of fetches) await this.fetch(item, allowFetch);
   }
 
   private throwFetchFailures(): void {
@@ -262,6 +303,16 @@ export class DetectionRun<Config> {
     }
     this.stats.fetched += 1;
     await this.ingestBytes(bytes, where, false);
+  }
+
+  /**
+   * A record the prefilter showed to normalize with this id and to give no finding: counted exactly as
+   * ingestRecord counts such a record (a record, and a duplicate when its id was seen before).
+   */
+  private countUnparsed(id: string): void {
+    this.stats.records += 1;
+    if (this.seenEventIds.has(id)) this.stats.duplicates += 1;
+    else this.seenEventIds.add(id);
   }
 
   /** Exposed for the streaming reader of huge log files, which yields records one by one. */
@@ -345,6 +396,22 @@ export class DetectionRun<Config> {
   alerts(): Alert[] {
     return this.groups().map((group) => buildAlert(this.detector, this.config, group));
   }
+}
+
+/**
+ * Compiled prefilters by config object: a config is loaded once per instance and used by every invocation,
+ * and reading a prefilter off a config (unauthorized-api parses its filter patterns) is not free. Holds
+ * nothing of any invocation; a config that is garbage takes its entry with it.
+ */
+const PREFILTERS = new WeakMap<object, Map<string, ListPrefilter | undefined>>();
+
+function prefilterFor<Config>(detector: Detector<Config>, config: Config): ListPrefilter | undefined {
+  if (!detector.prefilter) return undefined;
+  if (typeof config !== 'object' || config === null) return compilePrefilter(detector.prefilter(config));
+  let byDetector = PREFILTERS.get(config);
+  if (!byDetector) PREFILTERS.set(config, (byDetector = new Map()));
+  if (!byDetector.has(detector.name)) byDetector.set(detector.name, compilePrefilter(detector.prefilter(config)));
+  return byDetector.get(detector.name);
 }
 
 export function buildAlert<Config>(detector: Detector<Config>, config: Config, group: FindingGroup): Alert {

@@ -17,6 +17,7 @@ import type { Detector, Finding, FindingGroup } from '../../shared/detect/detect
 import { ConfigProblems, readBoolean, readEnv, type Env } from '../../shared/platform/env-config';
 import { COMPLIANCE_STATES, readPutEvaluations, UNKNOWN_RULE } from '../../shared/normalize';
 import type { Compliance, ComplianceState, TraceEvent } from '../../shared/normalize/trace-event';
+import { configCompliancePrefilter } from './prefilter';
 
 export interface ConfigComplianceConfig {
   /** New states that alert (NOTIFY_ON). */
@@ -302,6 +303,7 @@ export function describeComplianceAlert(
 
 export const configCompliance: Detector<ConfigComplianceConfig> = {
   name: 'config-compliance',
+  prefilter: configCompliancePrefilter,
   loadConfig: loadConfigComplianceConfig,
   detect: detectComplianceChange,
   describe: describeComplianceAlert,

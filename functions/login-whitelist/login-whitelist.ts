@@ -18,6 +18,7 @@ import {
 import { describeFailedLogins, detectFailedLogins, failedLoginRuleEnabled, RULE_LOGIN_FAILED } from './failed-logins';
 import { countryName, disallowedCountry, RULE_COUNTRY_NOT_ALLOWED, readCountryAllowlist } from './country-allowlist';
 import type { GeoLookup } from '../../shared/enrich/geo';
+import { loginWhitelistPrefilter } from './prefilter';
 
 export const NON_IP_POLICIES = ['alert', 'ignore'] as const;
 export type NonIpPolicy = (typeof NON_IP_POLICIES)[number];
@@ -258,6 +259,7 @@ function describeCountryAlert(
 
 export const loginWhitelist: Detector<LoginWhitelistConfig> = {
   name: 'login-whitelist',
+  prefilter: loginWhitelistPrefilter,
   loadConfig: loadLoginWhitelistConfig,
   geoRule: {
     needed: (config) => config.countryAllowlist !== undefined,

@@ -16,6 +16,7 @@ import { own } from '../../shared/normalize/read-fields';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { ConfigProblems, readEnv, type Env } from '../../shared/platform/env-config';
 import { detectTamper, kmsKeyIdentity, refusalOf, type TamperConfig } from './tamper-rules';
+import { trailIntegrityPrefilter } from './prefilter';
 
 export interface TrailIntegrityConfig extends TamperConfig {
   /** Alert when no log file arrived for this long (ms). */
@@ -269,6 +270,7 @@ export function describeTrailIntegrityAlert(
 
 export const trailIntegrity: Detector<TrailIntegrityConfig> = {
   name: 'trail-integrity',
+  prefilter: trailIntegrityPrefilter,
   loadConfig: loadTrailIntegrityConfig,
   detect: detectTrailTampering,
   describe: describeTrailIntegrityAlert,

@@ -24,6 +24,7 @@ import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../.
 import { compileFilterPattern, FilterPatternError, type CompiledPattern } from '../../shared/detect/filter-pattern';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { BUILT_IN_RULES, RULE_SETS, type BuiltInRule } from './rules';
+import { unauthorizedApiPrefilter } from './prefilter';
 
 export interface FilterRule {
   name: string;
@@ -297,6 +298,7 @@ export function describeUnauthorizedAlert(
 
 export const unauthorizedApi: Detector<UnauthorizedApiConfig> = {
   name: 'unauthorized-api',
+  prefilter: unauthorizedApiPrefilter,
   loadConfig: loadUnauthorizedApiConfig,
   detect: detectUnauthorizedApi,
   describe: describeUnauthorizedAlert,

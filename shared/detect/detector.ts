@@ -1,6 +1,7 @@
 import type { Severity } from '../alert/alert';
 import type { TraceEvent } from '../normalize/trace-event';
 import type { GeoLookup } from '../enrich/geo';
+import type { RecordPrefilter } from '../prefilter/need';
 
 export const FUNCTION_NAMES = ['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -42,6 +43,11 @@ export interface Detector<Config> {
   describe(group: FindingGroup, config: Config): { subject: string; message: string };
   /** Optional, pure: settings that are valid but probably not meant (shown at cold start and by check-config). */
   configWarnings?(config: Config): string[];
+  /**
+   * Optional, pure: what a record must show before it is parsed for this config to possibly find
+   * something in it (shared/prefilter). Records that cannot matter are counted, not parsed.
+   */
+  prefilter?(config: Config): RecordPrefilter | undefined;
   /** Optional metric fed by each invocation's findings (unauthorized-api's AuthorizationFailureCount). */
   readonly metric?: MetricDefinition<Config>;
   /**

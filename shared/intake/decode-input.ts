@@ -55,6 +55,11 @@ export interface DecodeOptions {
    * a `recordList` (see scanRecordList) instead of one parsed document. Unset: never.
    */
   recordListsFrom?: number;
+  /**
+   * Top-level member names the record-list scan notes for each element (RecordListSkim), per list key. A
+   * list whose key has names comes back as a `recordList` at any size, not only from `recordListsFrom`.
+   */
+  skimKeys?: SkimKeys;
 }
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
@@ -203,8 +208,9 @@ export function* decodeDocuments(
       yield reject(`decoded input is ${data.length} bytes, more than the longest string Node.js can hold`);
       return;
     }
-    if (options.recordListsFrom !== undefined && data.length >= options.recordListsFrom) {
-      const recordList = scanRecordList(data, name);
+    const wantsList = options.recordListsFrom !== undefined && data.length >= options.recordListsFrom;
+    if (wantsList || options.skimKeys !== undefined) {
+      const recordList = scanRecordList(data, name, options.skimKeys, !wantsList);
       if (recordList !== undefined) {
         yield { type: 'recordList', list: recordList };
         return;
@@ -320,9 +326,51 @@ export interface RecordList {
   /** The input's name: the position of the whole document, as decodeInput gives it. */
   readonly position: string;
   readonly count: number;
+  /** The decoded bytes of the whole document. */
+  readonly data: Buffer;
   /** Element `index`, parsed. The scan validated the whole document, so this does not throw. */
   at(index: number): unknown;
+  /** Set when the scan was asked to skim (scanRecordList's `skimKeys`): each element's top level, unparsed. */
+  readonly skim?: RecordListSkim;
 }
+
+/** Absent from the element's top level (RecordListSkim.field). */
+export const FIELD_ABSENT = -1;
+/** Present but not one plain string: another type, written twice, or the element has an escape (RecordListSkim.field). */
+export const FIELD_COMPLEX = -2;
+/** Number values are noted as `NUMBER_AT - start` (so fieldStart still says FIELD_COMPLEX for them). */
+const NUMBER_AT = -3;
+
+/**
+ * What the validating scan saw of each element without parsing it: where it lies in the decoded bytes,
+ * whether it is an object with no backslash anywhere in it (so every string in it is its bytes, no
+ * escapes), and, for the asked top-level member names, where their string values lie.
+ */
+export interface RecordListSkim {
+  readonly data: Buffer;
+  readonly keys: readonly string[];
+  start(index: number): number;
+  end(index: number): number;
+  /** An object, and no backslash anywhere in its text. */
+  plainObject(index: number): boolean;
+  /**
+   * An object whose top-level member names have no escapes (its values may): the fields are then exact,
+   * a value with an escape being FIELD_COMPLEX; only a search of its raw text needs plainObject.
+   */
+  plainNames(index: number): boolean;
+  /** Start offset of member `keys[slot]`'s string value (without quotes), or FIELD_ABSENT / FIELD_COMPLEX. */
+  fieldStart(index: number, slot: number): number;
+  fieldEnd(index: number, slot: number): number;
+  /** The value of member `keys[slot]` when it is a plain string; undefined when absent; null otherwise. */
+  field(index: number, slot: number): string | undefined | null;
+  /** The value of member `keys[slot]` when it is one number (as JSON.parse reads it), else undefined. */
+  number(index: number, slot: number): number | undefined;
+}
+
+/** Member names to skim, for either list key or per key. */
+export type SkimKeys =
+  | readonly string[]
+  | { readonly Records?: readonly string[]; readonly traces?: readonly string[] };
 
 const WHITESPACE = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WHITESPACE[c] = 1;
@@ -348,7 +396,13 @@ const TRACES_KEY = Buffer.from('"traces"', 'latin1');
  * Only that exact shape qualifies, because a second member (`awslogs`, `cts`, another `Records`) could
  * change what the document means. The scan allocates nothing per element but two offsets.
  */
-export function scanRecordList(data: Buffer, position: string): RecordList | undefined {
+export function scanRecordList(
+  data: Buffer,
+  position: string,
+  skimKeysByList: SkimKeys = [],
+  /** Only a list with skim keys for its key: any other is left to the caller at once, unscanned. */
+  skimmedOnly = false,
+): RecordList | undefined {
   const n = data.length;
   let i = skipWhitespace(data, 0, n);
   if (i >= n || data[i] !== 0x7b) return undefined;
@@ -367,11 +421,48 @@ export function scanRecordList(data: Buffer, position: string): RecordList | und
   let spans = new Uint32Array(2048);
   let count = 0;
   const stack: ContainerStack = { kinds: new Uint8Array(64) };
+  const skimKeys: readonly string[] =
+    (Array.isArray(skimKeysByList) ? skimKeysByList : (skimKeysByList as Exclude<SkimKeys, readonly string[]>)[key]) ??
+    [];
+  const skimming = skimKeys.length > 0;
+  if (skimmedOnly && !skimming) return undefined;
+  const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
+  const slots = keyBytes.length;
+  // Rows of noted fields, only for elements that are objects (a list of a million numbers costs no rows).
+  let fields = new Int32Array(skimming ? 1024 * slots * 2 : 0);
+  let rowOf = new Int32Array(skimming ? 1024 : 0);
+  let plain = new Uint8Array(skimming ? 1024 : 0);
+  let rows = 0;
+  const skim: SkimState = { keys: keyBytes, fields, base: 0, backslash: false, nameEscape: false };
   if (i < n && data[i] === 0x5d) i++;
   else {
     for (;;) {
-      const end = skipValue(data, i, n, stack);
+      const object = skimming && data[i] === 0x7b;
+      if (object) {
+        if ((rows + 1) * slots * 2 > fields.length) {
+          const bigger = new Int32Array(fields.length * 2);
+          bigger.set(fields);
+          skim.fields = fields = bigger;
+        }
+        skim.base = rows * slots * 2;
+        fields.fill(FIELD_ABSENT, skim.base, skim.base + slots * 2);
+        skim.backslash = false;
+        skim.nameEscape = false;
+      }
+      const end = skipValue(data, i, n, stack, object ? skim : undefined);
       if (end < 0) return undefined;
+      if (skimming) {
+        if (count + 1 > rowOf.length) {
+          const biggerRows = new Int32Array(rowOf.length * 2);
+          biggerRows.set(rowOf);
+          rowOf = biggerRows;
+          const biggerPlain = new Uint8Array(plain.length * 2);
+          biggerPlain.set(plain);
+          plain = biggerPlain;
+        }
+        rowOf[count] = object ? rows++ : -1;
+        plain[count] = !object || skim.nameEscape ? 0 : skim.backslash ? 2 : 1;
+      }
       if (count * 2 + 2 > spans.length) {
         const bigger = new Uint32Array(spans.length * 2);
         bigger.set(spans);
@@ -397,12 +488,96 @@ export function scanRecordList(data: Buffer, position: string): RecordList | und
   if (skipWhitespace(data, i + 1, n) !== n) return undefined;
 
   const offsets = spans;
-  return {
+  const list: RecordList = {
     key,
     position,
     count,
+    data,
     at: (index) => JSON.parse(data.toString('utf8', offsets[index * 2], offsets[index * 2 + 1])) as unknown,
   };
+  if (!skimming) return list;
+  const found = fields;
+  const plainObjects = plain;
+  const rowOfElement = rowOf;
+  /** Where element `index`'s entry for `slot` is in `found` (the element is an object: plainObjects > 0). */
+  const entry = (index: number, slot: number): number => (rowOfElement[index] * slots + slot) * 2;
+  const fieldStart = (index: number, slot: number): number => {
+    if (plainObjects[index] === 0) return FIELD_COMPLEX;
+    const start = found[entry(index, slot)];
+    return start <= NUMBER_AT ? FIELD_COMPLEX : start;
+  };
+  return {
+    ...list,
+    skim: {
+      data,
+      keys: skimKeys,
+      start: (index) => offsets[index * 2],
+      end: (index) => offsets[index * 2 + 1],
+      plainObject: (index) => plainObjects[index] === 1,
+      plainNames: (index) => plainObjects[index] !== 0,
+      fieldStart,
+      fieldEnd: (index, slot) => (plainObjects[index] === 0 ? FIELD_COMPLEX : found[entry(index, slot) + 1]),
+      field: (index, slot) => {
+        const start = fieldStart(index, slot);
+        if (start === FIELD_ABSENT) return undefined;
+        if (start === FIELD_COMPLEX) return null;
+        return data.toString('utf8', start, found[entry(index, slot) + 1]);
+      },
+      number: (index, slot) => {
+        if (plainObjects[index] === 0) return undefined;
+        const at = entry(index, slot);
+        if (found[at] > NUMBER_AT) return undefined;
+        // The scan checked the JSON number grammar, which Number() reads to the same double as JSON.parse.
+        return Number(data.toString('latin1', NUMBER_AT - found[at], found[at + 1]));
+      },
+    },
+  };
+}
+
+/** The skim of the element being scanned: top-level member names to note, and where their values went. */
+interface SkimState {
+  keys: readonly Uint8Array[];
+  fields: Int32Array;
+  /** This element's first entry in `fields`. */
+  base: number;
+  /** A backslash somewhere in this element. */
+  backslash: boolean;
+  /** A backslash in one of this element's top-level member names. */
+  nameEscape: boolean;
+}
+
+/** Notes where a skimmed member's value starts; a second member of the same name makes it FIELD_COMPLEX. */
+function noteField(skim: SkimState, slot: number, start: number): void {
+  const at = skim.base + slot * 2;
+  skim.fields[at] = skim.fields[at] === FIELD_ABSENT || start === FIELD_COMPLEX ? start : FIELD_COMPLEX;
+}
+
+function noteEnd(skim: SkimState, slot: number, end: number): void {
+  const at = skim.base + slot * 2;
+  if (skim.fields[at] >= 0 || skim.fields[at] <= NUMBER_AT) skim.fields[at + 1] = end;
+}
+
+/**
+ * `i` at a member name of the element's top level: its skim slot, or -1. A key (no quote, no backslash in
+ * it) followed by a closing quote is the whole name; skipMemberName validates the name afterwards.
+ */
+function memberSlot(skim: SkimState, data: Uint8Array, i: number, n: number): number {
+  if (i >= n || data[i] !== 0x22) return -1;
+  const from = i + 1;
+  const keys = skim.keys;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k];
+    const length = key.length;
+    if (from + length >= n || data[from] !== key[0] || data[from + length] !== 0x22) continue;
+    let same = true;
+    for (let j = 1; j < length; j++)
+      if (key[j] !== data[from + j]) {
+        same = false;
+        break;
+      }
+    if (same) return k;
+  }
+  return -1;
 }
 
 function startsWithAt(data: Uint8Array, at: number, word: Uint8Array): boolean {
@@ -415,6 +590,9 @@ function skipWhitespace(data: Uint8Array, i: number, n: number): number {
   while (i < n && WHITESPACE[data[i]] === 1) i++;
   return i;
 }
+
+/** Set by skipString whenever it passes an escape; the skim reads and clears it. */
+let sawBackslash = false;
 
 /** `i` at an opening quote: the index after the closing quote, or -1 if the string is not valid JSON. */
 function skipString(data: Uint8Array, i: number, n: number): number {
@@ -440,6 +618,7 @@ function skipString(data: Uint8Array, i: number, n: number): number {
     const c = data[i++];
     if (c === 0x22) return i;
     if (c !== 0x5c || i >= n) return -1; // a raw control character, or a backslash at the very end
+    sawBackslash = true;
     const escaped = data[i++];
     if (escaped === 0x75) {
       if (
@@ -502,15 +681,35 @@ const IN_ARRAY = 2;
  * in strings; any other byte, invalid UTF-8 included, is allowed inside strings, where the decoder turns
  * it into U+FFFD exactly as for the whole text). Iterative, so nesting depth costs no stack.
  */
-function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack): number {
+function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack, skim?: SkimState): number {
   let depth = 0;
   let kinds = stack.kinds;
+  /** With a skim: the slot of the top-level member whose value starts at i, or -1. */
+  let slot = -1;
+  if (skim) sawBackslash = false;
   for (;;) {
     // A value starts at i.
     if (i >= n) return -1;
     const c = data[i];
-    if (c === 0x22) i = skipString(data, i, n);
-    else if (c === 0x7b || c === 0x5b) {
+    const noted = slot;
+    slot = -1;
+    if (noted >= 0)
+      noteField(
+        skim as SkimState,
+        noted,
+        c === 0x22 ? i + 1 : c === 0x2d || (c >= 0x30 && c <= 0x39) ? NUMBER_AT - i : FIELD_COMPLEX,
+      );
+    if (c === 0x22) {
+      if (noted >= 0) {
+        // A value with an escape is not its bytes: the skim leaves it to JSON.parse.
+        const before = sawBackslash;
+        sawBackslash = false;
+        i = skipString(data, i, n);
+        if (sawBackslash) noteField(skim as SkimState, noted, FIELD_COMPLEX);
+        else noteEnd(skim as SkimState, noted, i - 1);
+        sawBackslash = sawBackslash || before;
+      } else i = skipString(data, i, n);
+    } else if (c === 0x7b || c === 0x5b) {
       i = skipWhitespace(data, i + 1, n);
       if (i < n && data[i] === (c === 0x7b ? 0x7d : 0x5d)) i++;
       else {
@@ -521,20 +720,28 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
         }
         kinds[depth++] = c === 0x7b ? IN_OBJECT : IN_ARRAY;
         if (c === 0x7b) {
-          i = skipMemberName(data, i, n);
+          if (skim !== undefined && depth === 1) {
+            slot = memberSlot(skim, data, i, n);
+            i = skimMemberName(skim, data, i, n);
+          } else i = skipMemberName(data, i, n);
           if (i < 0) return -1;
         }
         continue;
       }
-    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) i = skipNumber(data, i, n);
-    else if (c === 0x74) i = skipLiteral(data, i, n, 'true');
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      i = skipNumber(data, i, n);
+      if (noted >= 0) noteEnd(skim as SkimState, noted, i);
+    } else if (c === 0x74) i = skipLiteral(data, i, n, 'true');
     else if (c === 0x66) i = skipLiteral(data, i, n, 'false');
     else if (c === 0x6e) i = skipLiteral(data, i, n, 'null');
     else return -1;
     if (i < 0) return -1;
     // After a value: close containers, or take a comma and (in an object) the next member's name.
     for (;;) {
-      if (depth === 0) return i;
+      if (depth === 0) {
+        if (skim !== undefined) skim.backslash = sawBackslash;
+        return i;
+      }
       i = skipWhitespace(data, i, n);
       if (i >= n) return -1;
       const d = data[i];
@@ -542,7 +749,10 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
       if (d === 0x2c) {
         i = skipWhitespace(data, i + 1, n);
         if (inObject) {
-          i = skipMemberName(data, i, n);
+          if (skim !== undefined && depth === 1) {
+            slot = memberSlot(skim, data, i, n);
+            i = skimMemberName(skim, data, i, n);
+          } else i = skipMemberName(data, i, n);
           if (i < 0) return -1;
         }
         break;
@@ -555,6 +765,16 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
       return -1;
     }
   }
+}
+
+/** skipMemberName for a top-level member of a skimmed element, noting an escape in the name. */
+function skimMemberName(skim: SkimState, data: Uint8Array, i: number, n: number): number {
+  const before = sawBackslash;
+  sawBackslash = false;
+  const next = skipMemberName(data, i, n);
+  if (sawBackslash) skim.nameEscape = true;
+  sawBackslash = sawBackslash || before;
+  return next;
 }
 
 /** `"name" :` and the whitespace after it; the index of the member's value, or -1. */

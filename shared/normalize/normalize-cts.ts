@@ -115,7 +115,7 @@ export function normalizeCts(trace: unknown): TraceEvent {
   return event;
 }
 
-function categorize(action: string): Category {
+export function categorize(action: string): Category {
   const name = action.toLowerCase();
   if (LOGIN.has(name)) return 'login';
   if (LOGIN_FAILED.has(name)) return 'login-failed';

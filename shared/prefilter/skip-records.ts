@@ -1,0 +1,214 @@
+/**
+ * Deciding, per element of a skimmed record list, whether it must be parsed. An element is skipped only
+ * when both hold:
+ * - the function's need (need.ts) says no finding can come of it, and
+ * - the skim proves the normalizer would take it (so skipping it rejects nothing) and gives its event id
+ *   (so duplicate counting sees it): see `cloudTrailId`.
+ * A skipped record is still counted as a record (and as a duplicate when its id was seen), exactly as if it
+ * had been parsed, normalized and found to match nothing. Its well-formedness was checked by the scan.
+ */
+import { FIELD_ABSENT, FIELD_COMPLEX, type RecordListSkim } from '../intake/decode-input';
+import { normalizeTime } from '../normalize/normalize-time';
+import { fieldNames, type Need, type RecordPrefilter } from './need';
+
+/** Top-level members the CloudTrail check reads, before the need's own. */
+const CLOUDTRAIL_KEYS = ['eventID', 'eventVersion', 'eventName', 'eventSource', 'eventTime', 'Sns'] as const;
+const [EVENT_ID, EVENT_VERSION, EVENT_NAME, EVENT_SOURCE, EVENT_TIME, SNS] = [0, 1, 2, 3, 4, 5];
+
+/** The schema's time form (trace-event.ts); normalizeTime gives it, checked anyway. */
+const SCHEMA_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Top-level members the CTS check reads, before the need's own. */
+const CTS_KEYS = ['trace_id', 'trace_name', 'service_type', 'time', 'record_time'] as const;
+const [TRACE_ID, TRACE_NAME, SERVICE_TYPE, TIME, RECORD_TIME] = [0, 1, 2, 3, 4];
+
+/** A prefilter ready for record lists: which members to skim, and the per-list decision. */
+export interface ListPrefilter {
+  /** Member names for scanRecordList's skim, per list key. */
+  readonly keys: { readonly Records?: readonly string[]; readonly traces?: readonly string[] };
+  /** For one scanned list: element index → its event id when it may be skipped, else undefined. */
+  forList(key: 'Records' | 'traces', skim: RecordListSkim): ((index: number) => string | undefined) | undefined;
+}
+
+/** Undefined when the declaration skips nothing (no kind declared, or `always`). */
+export function compilePrefilter(prefilter: RecordPrefilter | undefined): ListPrefilter | undefined {
+  const records = usable(prefilter?.cloudtrail);
+  const traces = usable(prefilter?.cts);
+  if (!records && !traces) return undefined;
+  return {
+    keys: {
+      ...(records ? { Records: keysFor(CLOUDTRAIL_KEYS, records) } : {}),
+      ...(traces ? { traces: keysFor(CTS_KEYS, traces) } : {}),
+    },
+    forList(key, skim) {
+      const need = key === 'Records' ? records : traces;
+      if (!need) return undefined;
+      const idOf = key === 'Records' ? cloudTrailId : ctsId;
+      const mayMatter = compileNeed(need, skim, { index: [], values: [] });
+      // A text search needs a record with no escape anywhere; member tests only need plain names.
+      const searches = usesSearch(need);
+      return (index) => {
+        if (searches ? !skim.plainObject(index) : !skim.plainNames(index)) return undefined;
+        const id = idOf(skim, index);
+        if (id === undefined || mayMatter(index)) return undefined;
+        return id;
+      };
+    },
+  };
+}
+
+function usesSearch(need: Need): boolean {
+  if (need.type === 'contains') return true;
+  return (need.type === 'all' || need.type === 'any') && need.needs.some(usesSearch);
+}
+
+function usable(need: Need | undefined): Need | undefined {
+  return need === undefined || need.type === 'always' ? undefined : need;
+}
+
+function keysFor(own: readonly string[], need: Need): string[] {
+  const keys = [...own];
+  // A name JSON writes with an escape is never skimmed (its tests then pass: such records are parsed).
+  for (const name of fieldNames(need))
+    if (!keys.includes(name) && name !== '' && !/["\\\u0000-\u001f]/.test(name)) keys.push(name);
+  return keys;
+}
+
+/**
+ * The event id normalizeCts would give this trace, when the skim shows it would normalize and validate:
+ * `trace_id`, `trace_name` and `service_type` strings starting with a visible ASCII character, and a
+ * `time` (else `record_time`) that normalizeTime reads, as a string or a number. Else undefined: parsed.
+ */
+export function ctsId(skim: RecordListSkim, index: number): string | undefined {
+  if (!visibleFirst(skim, index, TRACE_NAME)) return undefined;
+  if (!visibleFirst(skim, index, SERVICE_TYPE)) return undefined;
+  if (!visibleFirst(skim, index, TRACE_ID)) return undefined;
+  const time = timeOf(skim, index, TIME);
+  if (time === null) return undefined;
+  const normalized = time ?? timeOf(skim, index, RECORD_TIME);
+  if (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized)) return undefined;
+  return skim.field(index, TRACE_ID) as string;
+}
+
+/** normalizeTime of a member: its result (undefined when it reads none); null when the skim cannot tell. */
+function timeOf(skim: RecordListSkim, index: number, slot: number): string | undefined | null {
+  const start = skim.fieldStart(index, slot);
+  if (start === FIELD_ABSENT) return undefined;
+  if (start >= 0) return normalizeTime(skim.field(index, slot));
+  const number = skim.number(index, slot);
+  return number === undefined ? null : normalizeTime(number);
+}
+
+/**
+ * The event id normalizeCloudTrail would give this element, when the skim shows it would normalize and
+ * validate: a plain object (no escapes), not an SNS or S3/SQS notification record, with `eventID`,
+ * `eventName` and `eventSource` strings that start with a visible ASCII character (asText keeps them as
+ * they are), `eventVersion` absent or `1.<digits>`, and an `eventTime` normalizeTime reads. Anything else:
+ * undefined, and the element is parsed (the normalizer then says what is wrong, as before).
+ */
+export function cloudTrailId(skim: RecordListSkim, index: number): string | undefined {
+  if (skim.fieldStart(index, SNS) !== FIELD_ABSENT) return undefined;
+  if (!visibleFirst(skim, index, EVENT_NAME)) return undefined;
+  if (!visibleFirst(skim, index, EVENT_SOURCE)) return undefined;
+  if (!visibleFirst(skim, index, EVENT_ID)) return undefined;
+  const version = skim.fieldStart(index, EVENT_VERSION);
+  if (version !== FIELD_ABSENT && !isVersion1(skim, index)) return undefined;
+  if (isNotificationSource(skim, index)) return undefined;
+  const time = skim.field(index, EVENT_TIME);
+  if (typeof time !== 'string') return undefined;
+  const normalized = normalizeTime(time);
+  if (normalized === undefined || !SCHEMA_TIME.test(normalized)) return undefined;
+  return skim.field(index, EVENT_ID) as string;
+}
+
+/** `eventSource` is `aws:s3` or `aws:sqs` (an S3 or SQS notification record, unwrapped otherwise). */
+function isNotificationSource(skim: RecordListSkim, index: number): boolean {
+  const start = skim.fieldStart(index, EVENT_SOURCE);
+  const length = skim.fieldEnd(index, EVENT_SOURCE) - start;
+  if (length !== 6 && length !== 7) return false;
+  const text = skim.data.toString('latin1', start, start + length);
+  return text === 'aws:s3' || text === 'aws:sqs';
+}
+
+function visibleFirst(skim: RecordListSkim, index: number, slot: number): boolean {
+  const start = skim.fieldStart(index, slot);
+  if (start < 0 || start >= skim.fieldEnd(index, slot)) return false;
+  const first = skim.data[start];
+  return first > 32 && first < 127;
+}
+
+/** `1.` and one to four digits, as normalizeCloudTrail's isVersion1 reads it. */
+function isVersion1(skim: RecordListSkim, index: number): boolean {
+  const start = skim.fieldStart(index, EVENT_VERSION);
+  const end = skim.fieldEnd(index, EVENT_VERSION);
+  if (start < 0 || end - start < 3 || end - start > 6) return false;
+  const data = skim.data;
+  if (data[start] !== 0x31 || data[start + 1] !== 0x2e) return false;
+  for (let i = start + 2; i < end; i++) if (data[i] < 0x30 || data[i] > 0x39) return false;
+  return true;
+}
+
+/** `need` as a test on element `index` of `skim`: true when the element may give a finding. */
+/** Member values decoded for the element being decided, so several tests of one member decode it once. */
+interface FieldCache {
+  index: number[];
+  values: string[];
+}
+
+function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (index: number) => boolean {
+  switch (need.type) {
+    case 'always':
+      return () => true;
+    case 'never':
+      return () => false;
+    case 'field': {
+      const slot = skim.keys.indexOf(need.name);
+      if (slot < 0) return () => true;
+      const { values, test } = need;
+      return (index) => {
+        const start = skim.fieldStart(index, slot);
+        if (start === FIELD_ABSENT) return false;
+        if (start === FIELD_COMPLEX) return true;
+        let value: string;
+        if (cache.index[slot] === index) value = cache.values[slot];
+        else {
+          value = skim.data.toString('utf8', start, skim.fieldEnd(index, slot));
+          cache.index[slot] = index;
+          cache.values[slot] = value;
+        }
+        return (values?.has(value) ?? false) || (test?.(value) ?? false);
+      };
+    }
+    case 'contains': {
+      const bytes = Buffer.from(need.text, 'utf8');
+      const data = skim.data;
+      // Elements are asked in order: the next occurrence at or after an element's start is found once and
+      // kept until an element starts past it, so the whole list costs one search through the data.
+      let next = -2;
+      return (index) => {
+        const start = skim.start(index);
+        if (next !== -1 && next < start) next = data.indexOf(bytes, start);
+        return next !== -1 && next + bytes.length <= skim.end(index);
+      };
+    }
+    case 'all': {
+      const tests = ordered(need.needs).map((inner) => compileNeed(inner, skim, cache));
+      return (index) => {
+        for (const test of tests) if (!test(index)) return false;
+        return true;
+      };
+    }
+    case 'any': {
+      const tests = ordered(need.needs).map((inner) => compileNeed(inner, skim, cache));
+      return (index) => {
+        for (const test of tests) if (test(index)) return true;
+        return false;
+      };
+    }
+  }
+}
+
+/** Member tests first: they are cheaper than text searches. */
+function ordered(needs: readonly Need[]): readonly Need[] {
+  return [...needs].sort((a, b) => (a.type === 'contains' ? 1 : 0) - (b.type === 'contains' ? 1 : 0));
+}
