@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CTS_PUBLIC_KEY_SPKI } from '../functions/trail-integrity/public-keys';
 import { FUNCTION_NAMES } from '../shared/detect/detector';
 import { functionGraphContext } from './support/functiongraph-context';
@@ -248,6 +248,9 @@ describe.each(CLOUDS)('the %s module', (cloud) => {
       // trail-integrity's S3 bucket and KMS key rules: AWS only (on CTS it watches the CTS service).
       'TRAIL_BUCKETS',
       'TRAIL_KMS_KEYS',
+      // AWS Organizations ListAccounts: AWS only (Huawei alerts name the domain from the trace).
+      'ACCOUNT_NAMES_FROM_ORGANIZATIONS',
+      'ORGANIZATIONS_ENDPOINT',
     ]);
     const aliases = new Set(['SMN_TOPIC_URN', 'RegionName']);
     const wanted = [...readmeVariables()].filter((name) => !notForFunctionGraph.has(name) && !aliases.has(name));
@@ -762,8 +765,11 @@ output "obs" {
         for (const fn of FUNCTION_NAMES) {
           const dir = join(unpacked, fn);
           mkdirSync(dir);
-          for (const entry of readZip(readFileSync(join(ROOT, 'dist', 'functiongraph', `${fn}.zip`))))
+          for (const entry of readZip(readFileSync(join(ROOT, 'dist', 'functiongraph', `${fn}.zip`)))) {
+            // The zips hold folders too (geo/ beside the bundle).
+            mkdirSync(dirname(join(dir, entry.name)), { recursive: true });
             writeFileSync(join(dir, entry.name), entry.data);
+          }
           let mod: { initializer: (ctx: unknown, cb: (error: Error | null) => void) => void } | undefined;
           jest.isolateModules(() => {
             mod = require(join(dir, 'index.js'));

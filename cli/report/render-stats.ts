@@ -82,9 +82,9 @@ export function renderStats(report: ReplayReport): string[] {
     }
     if (forecast.byDay.cut) lines.push(`  (days after ${days.at(-1)} are not listed; the totals count them)`);
   }
-  lines.push(...topLines('top principals', report.top.principals));
-  lines.push(...topLines('top source addresses', report.top.sources));
-  lines.push(...topLines('countries', report.top.countries));
-  lines.push(...topLines('accounts', report.top.accounts));
+  for (const line of topLines('top principals', report.top.principals)) lines.push(line);
+  for (const line of topLines('top source addresses', report.top.sources)) lines.push(line);
+  for (const line of topLines('countries', report.top.countries)) lines.push(line);
+  for (const line of topLines('accounts', report.top.accounts)) lines.push(line);
   return lines;
 }

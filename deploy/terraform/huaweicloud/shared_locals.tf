@@ -28,6 +28,9 @@ locals {
     ROUTES              = var.routes
     WEBHOOK_URL         = var.webhook_url
     WEBHOOK_FORMAT      = var.webhook_format
+    GEOIP_DB            = var.geoip_db
+    GEOIP_ASN_DB        = var.geoip_asn_db
+    ACCOUNT_NAMES       = var.account_names
   }
 
   function_environment = {
@@ -35,6 +38,7 @@ locals {
       IP_WHITELIST          = join(", ", var.ip_whitelist)
       ALERT_ON_FAILED_LOGIN = tostring(var.alert_on_failed_login)
       NON_IP_SOURCE         = var.non_ip_source
+      COUNTRY_ALLOWLIST     = length(var.country_allowlist) > 0 ? join(",", var.country_allowlist) : null
     }
     "unauthorized-api" = {
       RULE_SETS        = join(",", var.rule_sets)

@@ -588,3 +588,49 @@ variable "suppress_file" {
   type        = string
   default     = null
 }
+
+# Alert context (README "Alert context: where from, which account"; docs/enrichment.md).
+
+variable "geoip_db" {
+  description = "GEOIP_DB: the country database (a MaxMind .mmdb path inside the package, e.g. a GeoLite2-Country file added with extra files), or off. Unset: the DB-IP Country Lite database shipped in the zip."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.geoip_db == null || can(regex("^(off|[^\\s]+\\.mmdb)$", coalesce(var.geoip_db, "-")))
+    error_message = "GEOIP_DB is a path to a .mmdb file, or off."
+  }
+}
+
+variable "geoip_asn_db" {
+  description = "GEOIP_ASN_DB: the AS-number database (a .mmdb path inside the package), or off. Unset: the ASN database shipped in the zip."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.geoip_asn_db == null || can(regex("^(off|[^\\s]+\\.mmdb)$", coalesce(var.geoip_asn_db, "-")))
+    error_message = "GEOIP_ASN_DB is a path to a .mmdb file, or off."
+  }
+}
+
+variable "account_names" {
+  description = "ACCOUNT_NAMES: a JSON object of account or domain id -> name shown in alerts, e.g. {\"0a1b2c\": \"prod\"}. Unset: the domain name in the trace."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.account_names == null || can(tomap(jsondecode(var.account_names)))
+    error_message = "ACCOUNT_NAMES is a JSON object of id -> name."
+  }
+}
+
+variable "country_allowlist" {
+  description = "COUNTRY_ALLOWLIST (login-whitelist): ISO 3166-1 alpha-2 codes a console login may come from; empty = no country rule."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for code in var.country_allowlist : can(regex("^[A-Z]{2}$", code))])
+    error_message = "COUNTRY_ALLOWLIST holds two-letter ISO 3166-1 codes in capitals, like DE or FR."
+  }
+}
