@@ -18,8 +18,9 @@ export const SMS_MAX_CHARS = 140;
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]+/g;
 
 /**
- * One line of at most 140 printable ASCII characters: `HIGH ip-not-whitelisted: <subject>`. Anything
- * else (line breaks, non-ASCII) becomes a space or `?`, so the line never splits into several SMS.
+ * One line of at most 140 printable ASCII characters: `HIGH: <subject>`, then the enrichment in brackets
+ * as far as it fits (never cutting the subject for it). Anything else (line breaks, non-ASCII) becomes a
+ * space or `?`, so the line never splits into several SMS.
  */
 export function alertSmsLine(
   alert: Pick<Alert, 'severity' | 'subject' | 'message'> & Partial<Pick<Alert, 'geo' | 'accountName'>>,
