@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fixture } from './support/fixtures';
 import { listenOnLoopback, type LoopbackServer } from './support/loopback-server';
 import { runCli } from './support/run-cli';
@@ -139,6 +140,49 @@ describe('the Lambda zip', () => {
     );
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
+  });
+
+  it('Slack webhook: the facts name the account and the source network, the roll-up of a dedup window too', async () => {
+    const posts: any[] = [];
+    const server = await listenOnLoopback(async (req, res) => {
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      posts.push(JSON.parse(text));
+      res.writeHead(200).end('ok');
+    }, new Set());
+    try {
+      const second = signIn('8.8.8.8') as any;
+      second.detail.eventID = 'evt-8.8.8.8-again';
+      // Two logins of one group: one alert now, one held; the window ends, the scheduled flush sends the roll-up.
+      const script = `
+        const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'login-whitelist.mjs')).href)});
+        await handler(${JSON.stringify(signIn('8.8.8.8'))}, { awsRequestId: 'r1' });
+        await handler(${JSON.stringify(second)}, { awsRequestId: 'r2' });
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, { awsRequestId: 'r3' });`;
+      const result = await run(['--input-type=module', '-e', script], {
+        ...LAMBDA_ENV,
+        ALERT_SINK: 'webhook',
+        WEBHOOK_URL: `${server.url}/services/T0/B0/secret`,
+        WEBHOOK_FORMAT: 'slack',
+        STATE_STORE: 'memory',
+        DEDUP_WINDOW: '300ms',
+        ACCOUNT_NAMES: '{"111122223333":"prod-payments"}',
+      });
+      expect(result.stderr).not.toMatch(/"level":"error"|enrichment unavailable/);
+      expect(posts).toHaveLength(2);
+      const facts = (post: any) => post.blocks[1].fields.map((field: { text: string }) => field.text);
+      for (const post of posts)
+        expect(facts(post)).toEqual(
+          expect.arrayContaining([
+            '*Account*\n`111122223333 (prod-payments)`',
+            '*Source*\n`8.8.8.8 (US, AS15169 Google LLC)`',
+          ]),
+        );
+      expect(posts[1].text).toMatch(/^trailguard: 1 more: /);
+    } finally {
+      await server.close();
+    }
   });
 
   describe('with AWS Organizations (local JSON 1.1 endpoint)', () => {

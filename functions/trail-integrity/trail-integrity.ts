@@ -9,7 +9,7 @@
  * dedup id and every sink work unchanged. Pure: config from an env map, detection and text from events.
  */
 import { formatFields, inlineValue, safeSubject } from '../../shared/alert/alert-text';
-import { describeActor, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
+import { describeActor, describeSourceAddress, describeWhere, eventIdLines } from '../../shared/alert/alert-fields';
 import type { Severity } from '../../shared/alert/alert';
 import type { Detector, Finding, FindingGroup } from '../../shared/detect/detector';
 import { own } from '../../shared/normalize/read-fields';
@@ -257,7 +257,8 @@ export function describeTrailIntegrityAlert(
     ['Who', describeActor(event)],
     ['Outcome', event.outcome],
     ...(refusalOf(event) ? ([['Error', refusalOf(event)]] as const) : []),
-    ['Source', event.sourceAddress],
+    // `8.8.8.8 (US, AS15169 Google LLC)`, as every function writes it; the provider's text beside it when it differs.
+    ['Source', describeSourceAddress(event)],
     ['Where', describeWhere(event)],
     ['When', event.time],
     ['User agent', event.userAgent],

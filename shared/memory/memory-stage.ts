@@ -161,7 +161,23 @@ export function buildRollUpAlert(key: string, window: AlertWindow, rollUp: RollU
     dedupId: createHash('sha256')
       .update(`${sample.function}\u0000roll-up\u0000${baseWindowKey(key)}\u0000${window.start}`)
       .digest('hex'),
+    ...sampleEnrichment(sample),
   };
+}
+
+/** The first alert's geo and account name as the window stored them; read back from a store, so checked. */
+function sampleEnrichment(sample: WindowSample): Pick<Alert, 'geo' | 'accountName'> {
+  const out: Pick<Alert, 'geo' | 'accountName'> = {};
+  const { geo, accountName } = sample;
+  if (geo !== null && typeof geo === 'object') {
+    const checked: NonNullable<Alert['geo']> = {};
+    if (typeof geo.country === 'string') checked.country = geo.country;
+    if (typeof geo.asn === 'number') checked.asn = geo.asn;
+    if (typeof geo.org === 'string') checked.org = geo.org;
+    if (Object.keys(checked).length > 0) out.geo = checked;
+  }
+  if (typeof accountName === 'string' && accountName !== '') out.accountName = accountName;
+  return out;
 }
 
 function thresholdAlert<Config>(
@@ -258,6 +274,8 @@ export async function rememberGroups<Config>(
           severity: alert.severity,
           subject: alert.subject,
           event: compactEvent(alert.event),
+          ...(alert.geo ? { geo: alert.geo } : {}),
+          ...(alert.accountName !== undefined ? { accountName: alert.accountName } : {}),
         };
         const result = await bounded(
           store.addToWindow(detector.name, windowKey, {

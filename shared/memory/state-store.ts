@@ -5,6 +5,7 @@
  * conditional writes), so concurrent invocations agree on which one alerts and count every event once.
  */
 import type { Severity } from '../alert/alert';
+import type { Geo } from '../enrich/geo';
 import type { PrintableEvent } from '../normalize/trace-event';
 import type { KeyValueStore } from './key-value-store';
 
@@ -17,6 +18,9 @@ export interface WindowSample {
   subject: string;
   /** The first finding's event as alerts show it (access keys masked), without `raw`. */
   event: PrintableEvent;
+  /** The first alert's enrichment (Alert.geo, Alert.accountName), for the roll-up; absent in windows stored before. */
+  geo?: Geo;
+  accountName?: string;
 }
 
 /** One group key's window: opened by its first finding, `end` fixed when it opens. Times in epoch ms. */

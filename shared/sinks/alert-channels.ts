@@ -4,6 +4,8 @@
  * chat applications) custom-notification event for chat channels. Pure: the sinks call these.
  */
 import type { Alert } from '../alert/alert';
+import { inlineValue } from '../alert/alert-text';
+import { formatGeo } from '../enrich/geo';
 import { alertJsonLine } from './stdout-sink';
 
 /** How an alert is written to a topic: `text` (one message for everyone), `structured` (per protocol), `chatbot`. */
@@ -16,17 +18,39 @@ export const SMS_MAX_CHARS = 140;
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]+/g;
 
 /**
- * One line of at most 140 printable ASCII characters: `HIGH ip-not-whitelisted: <subject>`. Anything
- * else (line breaks, non-ASCII) becomes a space or `?`, so the line never splits into several SMS.
+ * One line of at most 140 printable ASCII characters: `HIGH: <subject>`, then the enrichment in brackets
+ * as far as it fits (never cutting the subject for it). Anything else (line breaks, non-ASCII) becomes a
+ * space or `?`, so the line never splits into several SMS.
  */
-export function alertSmsLine(alert: Pick<Alert, 'severity' | 'subject' | 'message'>): string {
+export function alertSmsLine(
+  alert: Pick<Alert, 'severity' | 'subject' | 'message'> & Partial<Pick<Alert, 'geo' | 'accountName'>>,
+): string {
   const subject = alert.subject.trim() || alert.message.split('\n')[0] || '(empty alert)';
-  const line = `${alert.severity.toUpperCase()}: ${subject}`
+  const line = smsText(`${alert.severity.toUpperCase()}: ${subject}`);
+  if (line.length > SMS_MAX_CHARS) return `${line.slice(0, SMS_MAX_CHARS - 3)}...`;
+  // The enrichment when it fits, richest first: `[US, AS15169 Google LLC; prod-payments]`, then less of it.
+  for (const extra of smsExtras(alert)) {
+    const longer = `${line} [${smsText(extra)}]`;
+    if (longer.length <= SMS_MAX_CHARS) return longer;
+  }
+  return line;
+}
+
+function smsText(text: string): string {
+  return text
     .replace(/[\r\n\t\u2028\u2029]+/g, ' ')
     .replace(NOT_PRINTABLE_ASCII, '?')
     .replace(/ {2,}/g, ' ')
     .trim();
-  return line.length <= SMS_MAX_CHARS ? line : `${line.slice(0, SMS_MAX_CHARS - 3)}...`;
+}
+
+function smsExtras({ geo, accountName }: Partial<Pick<Alert, 'geo' | 'accountName'>>): string[] {
+  const full = formatGeo(geo);
+  const short = formatGeo(geo && { country: geo.country, asn: geo.asn });
+  const candidates = accountName
+    ? [full && `${full}; ${accountName}`, short && `${short}; ${accountName}`, full, short, geo?.country, accountName]
+    : [full, short, geo?.country];
+  return candidates.filter((text): text is string => typeof text === 'string' && text.trim() !== '');
 }
 
 /**
@@ -121,7 +145,20 @@ export function chatbotNotification(alert: Alert): string {
         ...(eventId ? { eventId: cutChars(eventId, 256) } : {}),
         ...(alert.event.account ? { account: alert.event.account } : {}),
         ...(alert.event.region ? { region: alert.event.region } : {}),
+        ...chatbotEnrichment(alert),
       },
     },
   });
+}
+
+/** additionalContext for the enrichment: the org and account name are a database's or a trace's text. */
+function chatbotEnrichment(alert: Alert): Record<string, string> {
+  const out: Record<string, string> = {};
+  const text = (value: string, max: number) => cutChars(neutralizeChatMarkdown(inlineValue(value, max)), max);
+  if (alert.accountName) out.accountName = text(alert.accountName, 256);
+  if (alert.event.sourceIp !== undefined && alert.geo) out.sourceIp = alert.event.sourceIp;
+  if (alert.geo?.country) out.country = text(alert.geo.country, 8);
+  if (alert.geo?.asn !== undefined) out.asn = `AS${alert.geo.asn}`;
+  if (alert.geo?.org) out.org = text(alert.geo.org, 256);
+  return out;
 }

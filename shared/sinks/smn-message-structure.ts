@@ -29,7 +29,13 @@ export function smnMessageStructure(body: { subject?: string; message: string },
   const structure: SmnMessageStructure = {
     default: body.message,
     email: body.message,
-    sms: alertSmsLine({ severity: alert.severity, subject: body.subject ?? '', message: body.message }),
+    sms: alertSmsLine({
+      severity: alert.severity,
+      subject: body.subject ?? '',
+      message: body.message,
+      geo: alert.geo,
+      accountName: alert.accountName,
+    }),
     http: json,
     https: json,
   };

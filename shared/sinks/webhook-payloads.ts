@@ -5,6 +5,8 @@
  * is shown, never interpreted (no mention, no link, no formatting). Pure.
  */
 import type { Alert } from '../alert/alert';
+import { inlineValue } from '../alert/alert-text';
+import { formatGeo } from '../enrich/geo';
 import { alertJsonLine } from './stdout-sink';
 
 export const WEBHOOK_FORMATS = ['slack', 'teams', 'json'] as const;
@@ -59,15 +61,30 @@ function cutChars(text: string, max: number, marker = TRUNCATED): string {
 
 function facts(alert: Alert): [string, string][] {
   const eventId = alert.eventIds[0] ?? alert.event.id;
+  const source = sourceFact(alert);
   return [
     ['Severity', alert.severity],
     ['Rule', alert.rule],
     ['Function', alert.function],
     ['Events', String(alert.count)],
     ...(eventId ? ([['Event id', eventId]] as [string, string][]) : []),
-    ...(alert.event.account ? ([['Account', alert.event.account]] as [string, string][]) : []),
+    ...(alert.event.account ? ([['Account', accountFact(alert, alert.event.account)]] as [string, string][]) : []),
     ...(alert.event.region ? ([['Region', alert.event.region]] as [string, string][]) : []),
+    ...(source ? ([['Source', source]] as [string, string][]) : []),
   ].map(([name, value]) => [name, cutChars(value, 200, '…')]);
+}
+
+/** `111122223333 (prod-payments)`: the name is a trace's or a database's text, so escaped to one line. */
+function accountFact(alert: Alert, account: string): string {
+  return alert.accountName ? `${account} (${inlineValue(alert.accountName, 100)})` : account;
+}
+
+/** `8.8.8.8 (US, AS15169 Google LLC)` when the enrichment found the address; the org is escaped to one line. */
+function sourceFact(alert: Alert): string | undefined {
+  const ip = alert.event.sourceIp;
+  if (ip === undefined) return undefined;
+  const geo = formatGeo(alert.geo);
+  return geo ? `${ip} (${inlineValue(geo, 150)})` : ip;
 }
 
 /** Slack incoming webhook: `text` is the notification fallback; blocks show a header, the facts and the text. */
