@@ -3,7 +3,7 @@
  * One `DetectionRun` is one invocation's worth of state; nothing lives at module level, so several
  * invocations can share an instance (FunctionGraph) without seeing each other's findings.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from './lazy-builtins';
 import type { Alert } from './alert/alert';
 import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert/alert-text';
 import type { Detector, Finding, FindingGroup } from './detect/detector';

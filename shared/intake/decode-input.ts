@@ -3,7 +3,7 @@
  * the bytes. Never throws; whatever cannot be decoded comes back in `rejected` with its position.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync } from '../lazy-builtins';
 import { type ConfigProblems, readPositiveInteger, type Env } from '../platform/env-config';
 import { errorMessage } from '../errors';
 

@@ -15,7 +15,7 @@ import type {
   PutItemCommandInput,
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { createHash } from 'node:crypto';
+import { createHash } from '../lazy-builtins';
 import {
   type AlertWindow,
   rollUpKey,

@@ -5,7 +5,7 @@
  * come from decide.ts; this file only asks the store and builds the alerts. A store that fails or is
  * slow never costs an alert: the alert is sent, marked, and the problem logged (fail open).
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lazy-builtins';
 import type { Alert } from '../alert/alert';
 import { capMessage, inlineValue, safeSubject } from '../alert/alert-text';
 import { LISTED_EVENT_IDS } from '../alert/alert-fields';

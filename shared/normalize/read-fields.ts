@@ -2,7 +2,7 @@
  * Safe reads from untrusted JSON. Audit events are attacker-influenced, so every read is an own-property
  * read: a record whose prototype carries `eventName` (or a `__proto__` key) must not grow fields.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../lazy-builtins';
 
 export type JsonRecord = Readonly<Record<string, unknown>>;
 

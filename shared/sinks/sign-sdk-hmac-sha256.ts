@@ -3,7 +3,7 @@
  * (huawei-facts.md §6.2). The canonicalization is exported so a verifier (our local SMN endpoint)
  * rebuilds exactly what the signer signed.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac } from '../lazy-builtins';
 
 export const SDK_SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 export const EMPTY_BODY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash } from '../lazy-builtins';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Alert, AlertSink } from '../alert/alert';
 import { escapeLoneSurrogates } from '../alert/alert-text';
