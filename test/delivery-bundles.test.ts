@@ -13,7 +13,7 @@ import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 import { startWebhookServer, type WebhookServer } from './support/webhook-server';
 
 const ROOT = join(__dirname, '..');
-const LAMBDA_BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.mjs');
+const LAMBDA_BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.js');
 const FUNCTIONGRAPH_INDEX = join(ROOT, 'dist', 'functiongraph', 'login-whitelist', 'index.js');
 const SECRET = '/services/T0BUNDLE/B0BUNDLE/bundleSecretToken';
 

@@ -1,6 +1,6 @@
 /**
  * Delivery failures and the memory stage, against the shipped artifact: the built Lambda bundle
- * (dist/aws/unauthorized-api.mjs), DynamoDB state in dynalite and the alert topic in fauxqs, on loopback.
+ * (dist/aws/unauthorized-api.js), DynamoDB state in dynalite and the alert topic in fauxqs, on loopback.
  * A flush whose roll-up cannot be delivered fails, and the next flush sends that roll-up exactly once; an
  * invocation whose alert cannot be delivered fails, and its retry alerts (its event is not "seen").
  */
@@ -13,7 +13,7 @@ import { fixture } from './support/fixtures';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 
 const ROOT = join(__dirname, '..');
-const BUNDLE = join(ROOT, 'dist', 'aws', 'unauthorized-api.mjs');
+const BUNDLE = join(ROOT, 'dist', 'aws', 'unauthorized-api.js');
 const WINDOW_MS = 8_000;
 const emulator = useAlertTopicEmulator('undelivered-alerts', 'undelivered-inbox');
 let dynalite: Awaited<ReturnType<typeof startDynalite>>;

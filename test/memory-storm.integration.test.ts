@@ -1,5 +1,5 @@
 /**
- * The storm, against the shipped artifact: the built Lambda bundle (dist/aws/unauthorized-api.mjs) in
+ * The storm, against the shipped artifact: the built Lambda bundle (dist/aws/unauthorized-api.js) in
  * several processes at once, DynamoDB state in dynalite and the alert topic in fauxqs, all on loopback.
  * 50 refusals by one principal, one per invocation → one alert; after the window, a flush invocation →
  * one roll-up saying 49; the same event id again → nothing; the store down → the alert still arrives.
@@ -13,7 +13,7 @@ import { fixture } from './support/fixtures';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 
 const ROOT = join(__dirname, '..');
-const BUNDLE = join(ROOT, 'dist', 'aws', 'unauthorized-api.mjs');
+const BUNDLE = join(ROOT, 'dist', 'aws', 'unauthorized-api.js');
 // Long enough that 50 invocations on a loaded 2-core machine fit in one window (a shorter one ends mid-storm).
 const WINDOW_MS = 20_000;
 const emulator = useAlertTopicEmulator('storm-alerts', 'storm-inbox');

@@ -1,5 +1,5 @@
 /**
- * S3 Batch Operations through the shipped artifact: the built Lambda bundle (dist/aws/login-whitelist.mjs)
+ * S3 Batch Operations through the shipped artifact: the built Lambda bundle (dist/aws/login-whitelist.js)
  * gets LambdaInvoke events (schema 1.0 and 2.0), reads each task's log file from fauxqs S3 and publishes to
  * a fauxqs topic, all on loopback; its answer says per task what the job should do.
  */
@@ -13,7 +13,7 @@ import { listenOnLoopback, type LoopbackServer } from './support/loopback-server
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 
 const ROOT = join(__dirname, '..');
-const BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.mjs');
+const BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.js');
 const BUCKET = 'trail-archive';
 const PREFIX = 'AWSLogs/000000000000/CloudTrail/us-east-1/2026/11/05/';
 /** A key with a space and a plus: S3 Batch Operations hands it URL-encoded. */
