@@ -24,6 +24,21 @@ const functions = readdirSync(join(root, 'functions')).filter((name) =>
   existsSync(join(root, 'functions', name, 'aws.ts')),
 );
 
+/**
+ * The dependencies that call `require('assert')` only to check their own arguments get
+ * scripts/bundle-shims/assert.cjs instead: the same check, node:assert loaded only when it fails.
+ */
+const deferredAssert = {
+  name: 'deferred-assert',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      /[\\/]node_modules[\\/](sonic-boom|thread-stream|maxmind)[\\/]/.test(args.importer)
+        ? { path: join(root, 'scripts', 'bundle-shims', 'assert.cjs') }
+        : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -37,6 +52,7 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: root,
   write: false,
+  plugins: [deferredAssert],
 };
 
 const entries = [
@@ -96,7 +112,7 @@ async function buildLambda(geoEntries) {
         ...common,
         entryPoints: [join(root, 'functions', fn, 'aws.ts')],
         outfile: join(root, 'dist', 'aws', `${fn}.js`),
-        plugins: [lazyPackages(found)],
+        plugins: [deferredAssert, lazyPackages(found)],
       });
       lazyByFunction.set(fn, found);
       return result;
