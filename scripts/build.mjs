@@ -39,6 +39,26 @@ const deferredAssert = {
   },
 };
 
+/**
+ * The function bundles only: pino's transport machinery (thread-stream, node:worker_threads), which their
+ * synchronous loggers never use, replaced by scripts/bundle-shims/ so a cold start does not load it.
+ */
+const withoutPinoTransports = {
+  name: 'without-pino-transports',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^thread-stream$/ }, (args) =>
+      /[\\/]node_modules[\\/]pino[\\/]/.test(args.importer)
+        ? { path: join(root, 'scripts', 'bundle-shims', 'thread-stream.cjs') }
+        : undefined,
+    );
+    pluginBuild.onResolve({ filter: /^(node:)?worker_threads$/ }, (args) =>
+      /[\\/]node_modules[\\/]pino[\\/]lib[\\/]tools\.js$/.test(args.importer)
+        ? { path: join(root, 'scripts', 'bundle-shims', 'pino-worker-threads.cjs') }
+        : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -61,6 +81,7 @@ const entries = [
     out: `dist/functiongraph/${fn}/index.js`,
     zip: `dist/functiongraph/${fn}.zip`,
     name: 'index.js',
+    plugins: [deferredAssert, withoutPinoTransports],
   })),
   { in: 'cli/trailguard.ts', out: 'dist/cli/trailguard.js' },
   { in: 'scripts/demo.ts', out: 'dist/demo.js' },
@@ -112,7 +133,7 @@ async function buildLambda(geoEntries) {
         ...common,
         entryPoints: [join(root, 'functions', fn, 'aws.ts')],
         outfile: join(root, 'dist', 'aws', `${fn}.js`),
-        plugins: [deferredAssert, lazyPackages(found)],
+        plugins: [deferredAssert, withoutPinoTransports, lazyPackages(found)],
       });
       lazyByFunction.set(fn, found);
       return result;
@@ -166,7 +187,12 @@ const geoEntries = await Promise.all(
 const [lambda] = await Promise.all([
   buildLambda(geoEntries),
   ...entries.map(async (entry) => {
-    const result = await build({ ...common, entryPoints: [join(root, entry.in)], outfile: join(root, entry.out) });
+    const result = await build({
+      ...common,
+      ...(entry.plugins ? { plugins: entry.plugins } : {}),
+      entryPoints: [join(root, entry.in)],
+      outfile: join(root, entry.out),
+    });
     await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
     if (!entry.zip) return;
     // The bundle and its map at the zip's root, under the name the handler setting points at.
