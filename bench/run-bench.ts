@@ -22,6 +22,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, release } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DETECTORS } from '../functions/registry';
 import { RECORD_LIST_BYTES } from '../shared/pipeline';
 import { DATA_MIX, ensureDataFile, MIB, type DataKind, type GeneratedFile } from './generate-data';
@@ -308,31 +309,19 @@ async function analyseBundle(
   return { bytes, breakdown };
 }
 
-/**
- * The Lambda build of scripts/build.mjs (its lazyPackages plugin), for analyseBundle: a package our code
- * imports dynamically is left out, as the build leaves it to a chunk in dist/aws/chunks/.
- */
-const LAMBDA_BUILD = {
-  plugins: [
-    {
-      name: 'lazy-packages',
-      setup(build: {
-        onResolve(
-          options: { filter: RegExp },
-          callback: (args: { path: string; kind: string; importer: string }) => { external: true } | undefined,
-        ): void;
-      }): void {
-        build.onResolve({ filter: /^[@a-z]/ }, (args) =>
-          args.kind === 'dynamic-import' &&
-          !args.path.startsWith('node:') &&
-          !/[\\/]node_modules[\\/]/.test(args.importer)
-            ? { external: true }
-            : undefined,
-        );
-      },
-    },
-  ],
-} as const;
+/** scripts/bundle-plugins.mjs: the esbuild plugins of scripts/build.mjs, so the analysis builds what it builds. */
+interface BundlePlugins {
+  deferredAssert: unknown;
+  withoutPinoTransports: unknown;
+  lazyPackages(found: Set<string>): unknown;
+}
+
+/** The plugins of the function bundles (Lambda: with its packages imported on first use left out). */
+async function functionBuild(platformName: 'aws' | 'functiongraph'): Promise<Record<string, unknown>> {
+  const plugins = (await import(pathToFileURL(join(ROOT, 'scripts', 'bundle-plugins.mjs')).href)) as BundlePlugins;
+  const common = [plugins.deferredAssert, plugins.withoutPinoTransports];
+  return { plugins: platformName === 'aws' ? [...common, plugins.lazyPackages(new Set())] : common };
+}
 
 /** A build that is NOT what scripts/build.mjs does, for comparison. */
 const VARIANTS: { name: string; platforms: ('aws' | 'functiongraph')[]; options: Record<string, unknown> }[] = [
@@ -378,7 +367,7 @@ async function measureBundles(runs: number): Promise<{ bundles: BundleInfo[]; em
       const entry = `functions/${fn}/${platformName === 'aws' ? 'aws' : 'functiongraph'}.ts`;
       const path = platformName === 'aws' ? join(DIST, 'aws', `${fn}.js`) : join(DIST, 'functiongraph', fn, 'index.js');
       if (!existsSync(path)) continue;
-      const analysis = await analyseBundle(esbuild, entry, platformName === 'aws' ? LAMBDA_BUILD : {});
+      const analysis = await analyseBundle(esbuild, entry, await functionBuild(platformName));
       const variants: { name: string; bytes: number }[] = [];
       for (const variant of VARIANTS.filter((v) => v.platforms.includes(platformName))) {
         variants.push({ name: variant.name, bytes: (await analyseBundle(esbuild, entry, variant.options)).bytes });

@@ -10,24 +10,11 @@ import { InvalidEventError } from '../shared/errors';
 import { traceEventSchema } from '../shared/normalize/trace-event';
 import generated from '../shared/normalize/trace-event-validator.generated';
 import { validateTraceEvent } from '../shared/normalize/validate-trace-event';
+import { traceEvent } from './support/trace-events';
 
 const ROOT = join(__dirname, '..');
 
-const valid = {
-  id: 'e1',
-  time: '2024-06-03T17:22:09.000Z',
-  cloud: 'aws',
-  source: 'cloudtrail',
-  service: 'signin.amazonaws.com',
-  action: 'ConsoleLogin',
-  category: 'login',
-  outcome: 'success',
-  actor: { type: 'IAMUser', name: 'alice', mfa: true },
-  sourceAddress: '198.51.100.7',
-  sourceAddressKind: 'ipv4',
-  sourceIp: '198.51.100.7',
-  raw: {},
-};
+const valid = traceEvent();
 
 const invalid: [string, unknown][] = [
   ['a missing required member', { ...valid, id: undefined }],
