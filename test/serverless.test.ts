@@ -471,6 +471,7 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
       params: { logFileSource: 'sns', trailBucket: 'org-trail-logs' },
       message: /logFileSource=sns needs trailTopicArn/,
     },
+    { params: { batchOperations: 'true' }, message: /batchOperations=true .*set trailBucket/ },
   ];
   let runs: Run[];
 
@@ -516,7 +517,14 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
     const { parameterProblems } = require(join(ROOT, PLUGIN)) as {
       parameterProblems: (params: Record<string, string>) => string[];
     };
-    const base = { logFileSource: 'none', trailBucket: '', trailKeyPrefix: 'AWSLogs/', trailTopicArn: '' };
+    const base = {
+      logFileSource: 'none',
+      trailBucket: '',
+      trailKeyPrefix: 'AWSLogs/',
+      trailTopicArn: '',
+      batchOperations: 'false',
+      batchBucket: '',
+    };
     const cases: Array<[Record<string, string>, RegExp | null]> = [
       [{}, null],
       [{ logFileSource: 's3', trailBucket: 'org-trail-logs' }, null],
@@ -535,6 +543,14 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
         /trailTopicArn=.* is not an SNS topic ARN/,
       ],
       [{ trailKmsKeyArn: '1234abcd-12ab-34cd-56ef-1234567890ab' }, /not a KMS key ARN/],
+      [{ batchOperations: 'true', trailBucket: 'org-trail-logs' }, null],
+      [{ batchOperations: 'true', trailBucket: 'org-trail-logs', batchBucket: 'org-batch-reports' }, null],
+      [{ batchOperations: 'true' }, /batchOperations=true .*set trailBucket/],
+      [{ batchOperations: 'yes', trailBucket: 'org-trail-logs' }, /batchOperations="yes" is not "true" or "false"/],
+      [
+        { batchOperations: 'true', trailBucket: 'b-logs', batchBucket: 's3://reports' },
+        /batchBucket=.* is not an S3 bucket name/,
+      ],
     ];
     for (const [params, expected] of cases) {
       const problems = parameterProblems({ ...base, ...params });
