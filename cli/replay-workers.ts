@@ -7,12 +7,12 @@
  * alerts, rejections and exit codes are the ones of `--threads 1`.
  * A worker that fails or dies loses nothing: what it held is done again on the main thread.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { scanRecordList } from '../shared/intake/decode-input';
-import type { DetectionRun, RunOutcome } from '../shared/pipeline';
+import { isGzip, scanRecordList } from '../shared/intake/decode-input';
+import { type DetectionRun, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
 import type { InputFile } from './read-inputs';
 
 /** `--threads` when not given: the cores this process may use. */
@@ -48,10 +48,27 @@ export async function ingestPart(run: DetectionRun<unknown>, bytes: Uint8Array):
 }
 
 /**
- * Files from this size stay on the main thread, which reads them in parts over every thread when they
- * are big record lists (cli/replay-parts.ts); smaller ones go to a worker whole.
+ * Whether a local file is big enough to be read in parts over every thread (cli/replay-parts.ts) instead
+ * of whole by one worker: RECORD_LIST_BYTES decoded, by its size or its gzip trailer's (a hint only).
  */
-export const PART_FILE_BYTES = 2 * 1024 * 1024;
+export function worthParts(file: InputFile): boolean {
+  if (file.size >= RECORD_LIST_BYTES) return true;
+  // Deflate packs JSON this repetitive at most about 1032:1; below that a file cannot be big.
+  if (file.size < RECORD_LIST_BYTES / 1032 || file.object || file.path === '-') return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file.path, 'r');
+    const ends = Buffer.alloc(4);
+    const head = Buffer.alloc(2);
+    readSync(fd, head, 0, 2, 0);
+    readSync(fd, ends, 0, 4, file.size - 4);
+    return isGzip(head) && ends.readUInt32LE(0) >= RECORD_LIST_BYTES;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 /** How many files past the one being counted may be done (or under way) on workers. */
 const FILES_AHEAD = 16;
 
@@ -89,7 +106,7 @@ export function offerAhead(
     next = Math.max(next, current + 1);
     while (next < files.length && next <= current + FILES_AHEAD) {
       const file = files[next];
-      if (file.size < PART_FILE_BYTES) {
+      if (!worthParts(file)) {
         const result = workers.tryFile(file.path);
         if (!result) return;
         started.set(next, result);

@@ -31,7 +31,7 @@ import { SingleBar } from 'cli-progress';
 import {
   defaultThreads,
   offerAhead,
-  PART_FILE_BYTES,
+  worthParts,
   parseThreads,
   startReplayWorkers,
   workerScript,
@@ -327,7 +327,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   // one (cli/replay-workers.ts, cli/replay-parts.ts); S3 objects and stdin are read here, a few ahead.
   const script = threads > 1 && !files.some((file) => file.object || file.path === '-') ? workerScript() : undefined;
   const workers =
-    script && (files.length > 1 || files.some((file) => file.size >= PART_FILE_BYTES))
+    script && (files.length > 1 || worthParts(files[0]))
       ? startReplayWorkers(threads, script, { functionName: detector.name, env })
       : undefined;
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInput(file));
