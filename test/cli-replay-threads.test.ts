@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { fixture } from './support/fixtures';
 import { apiCallText, awslogsEnvelope } from './support/hostile-inputs';
 import { ROOT, runCli } from './support/run-cli';
+import { offerAhead, startReplayWorkers } from '../cli/replay-workers';
 
 type LogFile = { Records: Array<Record<string, unknown> & { eventID: string }> };
 const base = fixture('aws/envelope-cloudtrail-log-file.json') as LogFile;
@@ -126,6 +127,21 @@ describe('replay --threads', () => {
     },
     600_000,
   );
+
+  it("a worker that dies loses nothing: its files come back as the main thread's to read", async () => {
+    const script = join(dir, 'dying-worker.js');
+    writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+    const files = ['a', 'b', 'c', 'd'].map((name) => ({ path: join(folder, `${name}.json`), size: 10 }));
+    const workers = startReplayWorkers(2, script, { functionName: 'login-whitelist', env: {} });
+    try {
+      const ahead = offerAhead(files, workers);
+      for (const index of files.keys()) expect(await ahead.take(index)).toBeUndefined();
+      expect(await workers.tryFile(files[0].path)).toBeUndefined();
+      expect(await workers.room()).toBe(false);
+    } finally {
+      await workers.close();
+    }
+  });
 
   it('--threads 0 is a usage error', async () => {
     const run = await runCli(['replay', 'login-whitelist', folder, '--threads', '0'], { env: ENV });
