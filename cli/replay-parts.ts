@@ -1,7 +1,7 @@
 /**
  * `replay --threads N` on one big log file: gunzip runs in the background (zlib's thread pool) while the
  * records inflated so far are cut into parts of a few MiB at `},{` and parsed, normalized and detected on
- * the worker threads, while this thread only cuts and counts. A cut inside a string or a nested value makes its
+ * the worker threads (or here, when they are all busy: zlib inflates on meanwhile). A cut inside a string or a nested value makes its
  * part invalid (it starts at a real boundary and does not end at one), so once every part is valid they
  * are exactly the file's list, and their outcomes, renumbered, are what reading the file in one go gives.
  * Anything else (not one `Records`/`traces` list, a gzip error, over the cap, nested payloads or S3
@@ -19,7 +19,7 @@ import {
   RECORD_LIST_BYTES,
   type RunOutcome,
 } from '../shared/pipeline';
-import { PART_POSITION, type PartResult, type ReplayWorkers } from './replay-workers';
+import { ingestPart, PART_POSITION, type PartResult, type ReplayWorkers } from './replay-workers';
 
 /** About the size of a part: big enough that a job's cost dwarfs its message, small enough to spread. */
 const PART_BYTES = 8 * 1024 * 1024;
@@ -27,13 +27,15 @@ const PART_BYTES = 8 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
 /** Past this much without a `},{`, the file is not a list of records as CloudTrail writes it. */
 const MAX_PART_BYTES = 4 * PART_BYTES;
-/** Decoded bytes zlib may run ahead of the parts (it inflates while the workers are all busy). */
+/** Decoded bytes zlib may run ahead of the parts (it inflates on while this thread reads a part itself). */
 const INFLATE_AHEAD_BYTES = 32 * 1024 * 1024;
 
 const TAIL = Buffer.from(']}', 'latin1');
 
 export interface PartsSetup {
   workers: ReplayWorkers;
+  /** A `recordOutcome` run of the same detector and config, for the parts this thread takes itself. */
+  here: DetectionRun<unknown>;
   maxDecompressedBytes?: number;
 }
 
@@ -57,16 +59,11 @@ export async function ingestInParts(
   let key: 'Records' | 'traces' | undefined;
   let separator: Buffer | undefined;
 
-  /** Hands the part to a worker, waiting for one to have room; false when none is left. */
+  /** Hands the part to a worker with room, or reads it here when they are all busy (zlib runs on). */
   const send = async (part: Uint8Array): Promise<boolean> => {
-    for (;;) {
-      const started = setup.workers.tryPart(part);
-      if (started) {
-        parts.push(started);
-        return true;
-      }
-      if (!(await setup.workers.room())) return false;
-    }
+    const started = setup.workers.tryPart(part);
+    parts.push(started ?? Promise.resolve(await ingestPart(setup.here, part)));
+    return true;
   };
   const joined = (last: Buffer | undefined, extra: Buffer | undefined): Uint8Array => {
     const prefix = head ?? Buffer.alloc(0);

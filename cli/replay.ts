@@ -328,7 +328,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const script = threads > 1 && !files.some((file) => file.object || file.path === '-') ? workerScript() : undefined;
   const workers =
     script && (files.length > 1 || worthParts(files[0]))
-      ? startReplayWorkers(threads, script, { functionName: detector.name, env })
+      ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
       : undefined;
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInput(file));
   const inputs = createReadAhead(files, readAny);
@@ -345,7 +345,11 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   try {
     const ahead = workers && {
       files: offerAhead(files, workers),
-      parts: { workers, maxDecompressedBytes },
+      parts: {
+        workers,
+        here: new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true }),
+        maxDecompressedBytes,
+      },
     };
     for (const [index, file] of files.entries()) {
       if (io.outClosed?.()) break;
