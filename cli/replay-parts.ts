@@ -60,10 +60,9 @@ export async function ingestInParts(
   let separator: Buffer | undefined;
 
   /** Hands the part to a worker with room, or reads it here when they are all busy (zlib runs on). */
-  const send = async (part: Uint8Array): Promise<boolean> => {
+  const send = async (part: Uint8Array): Promise<void> => {
     const started = setup.workers.tryPart(part);
     parts.push(started ?? Promise.resolve(await ingestPart(setup.here, part)));
-    return true;
   };
   const joined = (last: Buffer | undefined, extra: Buffer | undefined): Uint8Array => {
     const prefix = head ?? Buffer.alloc(0);
@@ -101,7 +100,8 @@ export async function ingestInParts(
     head ??= Buffer.from(`{"${key}":[`, 'latin1');
     pending = [piece.subarray(at + 2)];
     pendingBytes = pending[0].length;
-    return send(part);
+    await send(part);
+    return true;
   };
 
   let fits = true;
@@ -117,7 +117,7 @@ export async function ingestInParts(
     fits = false;
   }
   if (!fits || key === undefined || decoded > bufferConstants.MAX_STRING_LENGTH) return false;
-  if (!(await send(joined(undefined, undefined)))) return false;
+  await send(joined(undefined, undefined));
 
   const results = await Promise.all(parts);
   let base = 0;

@@ -40,6 +40,8 @@ export type Job = { id: number; type: 'file'; path: string } | { id: number; typ
  * items of its elements at PART_POSITION, numbered from 0, or `invalid` when it is not such a document.
  */
 export async function ingestPart(run: DetectionRun<unknown>, bytes: Uint8Array): Promise<PartResult> {
+  // Whatever a part that failed half-way left behind is not this part's.
+  run.takeOutcome();
   const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const list = scanRecordList(data, PART_POSITION, run.skimKeys);
   if (!list) return { invalid: true };
