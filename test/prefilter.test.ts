@@ -178,12 +178,15 @@ describe('prefilter declarations', () => {
     expect(describeNeed(needOfFilterPattern(pattern))).toBe('always');
   });
 
-  it('a custom rule that cannot be reduced turns the prefilter off', () => {
+  it('a custom rule that cannot be reduced turns the CloudTrail prefilter off, not the CTS one', () => {
     const detector = detectorOf('unauthorized-api');
-    const config = detector.loadConfig({
-      CUSTOM_RULES: JSON.stringify([{ name: 'ne', pattern: '{ $.eventName != "x" }' }]),
-    });
-    expect(compilePrefilter(detector.prefilter?.(config))).toBeUndefined();
+    const custom = JSON.stringify([{ name: 'ne', pattern: '{ $.eventName != "x" }' }]);
+    const withCts = compilePrefilter(detector.prefilter?.(detector.loadConfig({ CUSTOM_RULES: custom })));
+    expect(withCts?.keys.Records).toBeUndefined();
+    expect(withCts?.keys.traces).toContain('code');
+    // CTS_RULE off: no trace can give a finding, so the skippable ones are skipped.
+    const noCts = detector.prefilter?.(detector.loadConfig({ CUSTOM_RULES: custom, CTS_RULE: 'false' }));
+    expect(noCts && describeNeed(noCts.cts ?? { type: 'always' })).toBe('never');
   });
 
   it('trail-integrity parses every action its tamper rules name', () => {
