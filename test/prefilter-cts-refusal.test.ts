@@ -125,8 +125,8 @@ const RESPONSE_OBJECT = fc.oneof(
 
 /** A response member's raw value: absent, an object, JSON text of one (escaped once more), or plain text. */
 const RESPONSE = fc.oneof(
-  fc.constant(undefined),
-  RESPONSE_OBJECT,
+  { weight: 2, arbitrary: fc.constant(undefined) },
+  { weight: 2, arbitrary: RESPONSE_OBJECT },
   RESPONSE_OBJECT.map((text) => JSON.stringify(text)),
   RESPONSE_OBJECT.map((text) => JSON.stringify(` ${text}`)),
   WORDING_LITERAL,
@@ -134,7 +134,7 @@ const RESPONSE = fc.oneof(
 );
 
 const MESSAGE = fc.oneof(
-  fc.constant(undefined),
+  { weight: 4, arbitrary: fc.constant(undefined) },
   fc.constant('""'),
   WORDING_LITERAL,
   WORDING_LITERAL.map((msg) => `{"reason":${msg}}`),
@@ -143,7 +143,7 @@ const MESSAGE = fc.oneof(
 );
 
 /** Raw JSON of `code`: every type and spelling isRefusedCtsCall and toHttpCode read differently. */
-const CODE = fc.constantFrom(
+const ANY_CODE = fc.constantFrom(
   undefined,
   '200',
   '204',
@@ -180,6 +180,12 @@ const CODE = fc.constantFrom(
   '{}',
   'null',
   'true',
+);
+/** The codes each branch of the need turns on, more often than the rest. */
+const CODE = fc.oneof(
+  { weight: 1, arbitrary: ANY_CODE },
+  { weight: 1, arbitrary: fc.constantFrom('200', '403', '" 403 "', '0', '400', '4.03e2', '" 200"') },
+  { weight: 1, arbitrary: fc.constant(undefined) },
 );
 
 const RATING = fc.constantFrom(undefined, '"normal"', '"warning"', '"incident"', '" Normal "', '"NORMAL"', '5');
@@ -240,7 +246,7 @@ describe('same answers with and without the CTS refusal prefilter', () => {
         const texts = picks.flatMap(([text, again]) => (again ? [text, text] : [text]));
         await expectSameAnswers(traceList(texts), 'cts.json.gz', CONFIGS);
       }),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 
@@ -248,7 +254,7 @@ describe('same answers with and without the CTS refusal prefilter', () => {
     const unauthorized = CONFIGS.filter((config) => config.fn === 'unauthorized-api');
     await fc.assert(
       fc.asyncProperty(TRACE, async (text) => expectSameAnswers(traceList([text]), 'cts.json.gz', unauthorized)),
-      { numRuns: 500 },
+      { numRuns: 3000 },
     );
   });
 });
