@@ -188,7 +188,10 @@ const CODE = fc.oneof(
   { weight: 1, arbitrary: fc.constant(undefined) },
 );
 
-const RATING = fc.constantFrom(undefined, '"normal"', '"warning"', '"incident"', '" Normal "', '"NORMAL"', '5');
+const RATING = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(undefined, '"warning"') },
+  { weight: 1, arbitrary: fc.constantFrom('"normal"', '"incident"', '" Normal "', '"NORMAL"', '5') },
+);
 const NAME = fc.constantFrom(
   '"deleteServer"',
   '"updatePort"',
