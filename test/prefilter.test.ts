@@ -534,16 +534,19 @@ describe('the record-list scan rejects exactly what JSON.parse rejects', () => {
         fc.array(fc.dictionary(fc.constantFrom(...keys, 'b', '__proto__'), fc.jsonValue({ maxDepth: 2 })), {
           maxLength: 5,
         }),
-        (elements) => {
-          const text = JSON.stringify({ Records: elements });
+        fc.constantFrom(undefined, 2),
+        (elements, indent) => {
+          // Indented too: a value's raw text ends where the value does, not after the whitespace behind it.
+          const text = JSON.stringify({ Records: elements }, null, indent);
           const list = scanRecordList(Buffer.from(text, 'utf8'), 'x', keys);
           expect(list?.skim).toBeDefined();
           const skim = list?.skim;
           if (!skim) return;
           // What JSON.parse reads back (-0 is written as 0), not the generated values.
           (JSON.parse(text) as { Records: Record<string, unknown>[] }).Records.forEach((element, index) => {
-            const elementText = JSON.stringify(element);
+            const elementText = JSON.stringify(element, null, indent);
             expect(skim.plainObject(index)).toBe(!elementText.includes('\\'));
+            expect(skim.noUnicodeEscape(index)).toBe(!elementText.includes('\\u'));
             // The generated names need no escapes: only values can have them.
             expect(skim.plainNames(index)).toBe(true);
             keys.forEach((key, slot) => {
@@ -552,6 +555,11 @@ describe('the record-list scan rejects exactly what JSON.parse rejects', () => {
               if (value === undefined) expect(actual).toBeUndefined();
               else if (value !== null) expect(actual).toBe(value);
               else expect(typeof actual !== 'string' || JSON.stringify(actual).slice(1, -1).includes('\\')).toBe(true);
+              // The raw text of the value, whatever its type (the generated names are never written twice).
+              const valueStart = skim.valueStart(index, slot);
+              const raw = skim.data.toString('utf8', valueStart, skim.valueEnd(index, slot));
+              if (actual === undefined) expect(valueStart).toBe(-1);
+              else expect([JSON.parse(raw), /^\s|\s$/.test(raw)]).toEqual([actual, false]);
               const number = skim.number(index, slot);
               if (number !== undefined) expect(number).toBe(actual);
               else expect(typeof actual).not.toBe('number');
