@@ -44,7 +44,7 @@ export function compilePrefilter(prefilter: RecordPrefilter | undefined): ListPr
       const need = key === 'Records' ? records : traces;
       if (!need) return undefined;
       const idOf = key === 'Records' ? cloudTrailId : ctsId;
-      const mayMatter = compileNeed(need, skim, { index: [], values: [] });
+      const mayMatter = compileNeed(need, skim, { index: [], values: [], numberIndex: [], numbers: [] });
       return (index) => {
         // Member tests need plain names; a text search checks the record's escapes itself (compileNeed).
         if (!skim.plainNames(index)) return undefined;
@@ -146,6 +146,8 @@ function isVersion1(skim: RecordListSkim, index: number): boolean {
 interface FieldCache {
   index: number[];
   values: string[];
+  numberIndex: number[];
+  numbers: (number | undefined)[];
 }
 
 /**
@@ -184,8 +186,15 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
         const start = skim.fieldStart(index, slot);
         if (start === FIELD_ABSENT) return absent;
         if (start === FIELD_COMPLEX) {
-          const number = numberTest ? skim.number(index, slot) : undefined;
-          return number === undefined || (numberTest as (value: number) => boolean)(number);
+          if (!numberTest) return true;
+          let number: number | undefined;
+          if (cache.numberIndex[slot] === index) number = cache.numbers[slot];
+          else {
+            number = skim.number(index, slot);
+            cache.numberIndex[slot] = index;
+            cache.numbers[slot] = number;
+          }
+          return number === undefined || numberTest(number);
         }
         let value: string;
         if (cache.index[slot] === index) value = cache.values[slot];
