@@ -8,7 +8,7 @@
  * had been parsed, normalized and found to match nothing. Its well-formedness was checked by the scan.
  */
 import { FIELD_ABSENT, FIELD_COMPLEX, type RecordListSkim } from '../intake/decode-input';
-import { normalizeTime } from '../normalize/normalize-time';
+import { isWholeEpochMillis, normalizeTime } from '../normalize/normalize-time';
 import { escapeProof, fieldNames, type Need, type RecordPrefilter } from './need';
 
 /** Top-level members the CloudTrail check reads, before the need's own. */
@@ -80,17 +80,25 @@ export function ctsId(skim: RecordListSkim, index: number): string | undefined {
   const time = timeOf(skim, index, TIME);
   if (time === null) return undefined;
   const normalized = time ?? timeOf(skim, index, RECORD_TIME);
-  if (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized)) return undefined;
+  if (normalized !== SCHEMA_TIME_OK && (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized)))
+    return undefined;
   return skim.field(index, TRACE_ID) as string;
 }
 
-/** normalizeTime of a member: its result (undefined when it reads none); null when the skim cannot tell. */
-function timeOf(skim: RecordListSkim, index: number, slot: number): string | undefined | null {
+/** timeOf's answer for a time known to be a schema time without building its text. */
+const SCHEMA_TIME_OK = true;
+
+/**
+ * normalizeTime of a member: its result (undefined when it reads none; SCHEMA_TIME_OK for whole epoch
+ * milliseconds, the usual CTS time, whose text is a schema time); null when the skim cannot tell.
+ */
+function timeOf(skim: RecordListSkim, index: number, slot: number): string | typeof SCHEMA_TIME_OK | undefined | null {
   const start = skim.fieldStart(index, slot);
   if (start === FIELD_ABSENT) return undefined;
   if (start >= 0) return normalizeTime(skim.field(index, slot));
   const number = skim.number(index, slot);
-  return number === undefined ? null : normalizeTime(number);
+  if (number === undefined) return null;
+  return isWholeEpochMillis(number) ? SCHEMA_TIME_OK : normalizeTime(number);
 }
 
 /**
