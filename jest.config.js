@@ -12,4 +12,7 @@ module.exports = {
   // Type checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 30000,
+  // Names the run, so that the suites needing dist/ share one build of it (test/support/build-once.ts).
+  globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',
 };

@@ -4,7 +4,7 @@
  * with alerts on stdout; the Organizations names through the Lambda bundle against a local endpoint;
  * bad GEOIP_DB files at cold start; and the CLI (bin/trailguard.js).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,15 +13,13 @@ import { fixture } from './support/fixtures';
 import { listenOnLoopback, type LoopbackServer } from './support/loopback-server';
 import { runCli } from './support/run-cli';
 import { readZip } from './support/unzip';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 let dir: string;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   dir = mkdtempSync(join(tmpdir(), 'trailguard-enrich-built-'));
 }, 300_000);

@@ -4,13 +4,14 @@
  * A flush whose roll-up cannot be delivered fails, and the next flush sends that roll-up exactly once; an
  * invocation whose alert cannot be delivered fails, and its retry alerts (its event is not "seen").
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { useAlertTopicEmulator } from './support/alert-topic-emulator';
 import { createStateTable, startDynalite } from './support/dynalite';
 import { fixture } from './support/fixtures';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'aws', 'unauthorized-api.mjs');
@@ -19,7 +20,7 @@ const emulator = useAlertTopicEmulator('undelivered-alerts', 'undelivered-inbox'
 let dynalite: Awaited<ReturnType<typeof startDynalite>>;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   dynalite = await startDynalite();
   await createStateTable(dynalite.endpoint, 'trailguard-state-failures');

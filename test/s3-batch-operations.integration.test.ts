@@ -3,7 +3,7 @@
  * gets LambdaInvoke events (schema 1.0 and 2.0), reads each task's log file from fauxqs S3 and publishes to
  * a fauxqs topic, all on loopback; its answer says per task what the job should do.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -11,6 +11,7 @@ import { useAlertTopicEmulator } from './support/alert-topic-emulator';
 import { fixtureBytes } from './support/fixtures';
 import { listenOnLoopback, type LoopbackServer } from './support/loopback-server';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.mjs');
@@ -27,7 +28,7 @@ const DIGEST_KEY =
 const emulator = useAlertTopicEmulator('batch-alerts', 'batch-inbox');
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   const s3 = new S3Client({
     region: 'us-east-1',
