@@ -26,7 +26,7 @@ import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput } from './read-inputs';
-import { createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
+import { bucketClientOptions, createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
 import { SingleBar } from 'cli-progress';
 import {
   defaultThreads,
@@ -255,10 +255,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const range = keyDateRange(options);
   const threads = parseThreads(options.threads) ?? defaultThreads();
   if (Number.isNaN(threads)) throw new ConfigError(`--threads ${options.threads}: a whole number from 1 to 256`);
-  const s3Clients = s3ClientsByRegion({
-    defaultRegion: readEnv(io.env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? 'us-east-1',
-    endpoint: options.s3Endpoint,
-  });
+  const s3Clients = s3ClientsByRegion(bucketClientOptions(paths, io.env, options.s3Endpoint));
   const { files, problems, warnings, outOfRange } = await collectInputFiles(paths, {
     range,
     listBucket: (location) => listBucketInputs(() => s3Clients(undefined), location, range),

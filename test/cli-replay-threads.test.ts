@@ -7,14 +7,14 @@
  * give the same stdout, the same stderr (rejections with their positions, --stats) and the same exit code
  * with 1, 2 and 4 threads.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fixture } from './support/fixtures';
 import { apiCallText, awslogsEnvelope } from './support/hostile-inputs';
-import { ROOT, runCli } from './support/run-cli';
+import { runCli } from './support/run-cli';
+import { buildBundles } from './support/build-once';
 import { offerAhead, startReplayWorkers } from '../cli/replay-workers';
 
 type LogFile = { Records: Array<Record<string, unknown> & { eventID: string }> };
@@ -33,7 +33,7 @@ let folder: string;
 let big: string;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   dir = mkdtempSync(join(tmpdir(), 'trailguard-threads-'));
   folder = join(dir, 'AWSLogs');

@@ -16,6 +16,7 @@ import { DETECTORS } from '../functions/registry';
 import { fixture } from './support/fixtures';
 import { thrown } from './support/thrown';
 import { readZip } from './support/unzip';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const FUNCTIONS = ['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const;
@@ -347,10 +348,7 @@ beforeAll(async () => {
     throw new Error(
       `serverless.yml deploys three functions; these entry points do not exist yet: ${missing.join(', ')}`,
     );
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
 
   [defaults, everything, s3Path, backfill] = await Promise.all([
