@@ -12,4 +12,10 @@ module.exports = {
   // Type checking is done once by `tsc --noEmit` in `npm test`; jest only transpiles.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 30000,
+  // Jest's default is cores - 1, which on the 2-core CI machine means one suite at a time in one process.
+  // Most suites wait on child processes, peers on loopback and timers: two at a time overlap that waiting.
+  maxWorkers: 2,
+  // Names the run, so that the suites needing dist/ share one build of it (test/support/build-once.ts).
+  globalSetup: '<rootDir>/test/support/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/jest-global-teardown.ts',
 };

@@ -5,8 +5,8 @@
  * shared machine hits every row alike. Inputs: one big CloudTrail file (BENCH_WHOLE_MIB, default 268 MiB
  * uncompressed) and a folder of BENCH_WHOLE_FILES (default 150) one-MiB files cut from the same records.
  *
- * REPLAY_VARIANTS is the hook for more rows: each entry is a label and the extra CLI arguments of a replay
- * row (e.g. `{ label: 'replay --threads 1', args: ['--threads', '1'] }` once replay has worker threads).
+ * REPLAY_VARIANTS gives the replay rows: each entry is a label and the extra CLI arguments of a replay row
+ * (`--threads 1`, and the default: as many threads as cores).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,8 +19,11 @@ export interface ReplayVariant {
   args: readonly string[];
 }
 
-/** Extra CLI arguments per replay row; add the `--threads` rows here. */
-export const REPLAY_VARIANTS: readonly ReplayVariant[] = [{ label: 'replay --json', args: [] }];
+/** Extra CLI arguments per replay row: everything on the main thread, and the default (the cores available). */
+export const REPLAY_VARIANTS: readonly ReplayVariant[] = [
+  { label: 'replay --json --threads 1', args: ['--threads', '1'] },
+  { label: 'replay --json (default threads)', args: [] },
+];
 
 export interface WholeProcessRow {
   input: string;

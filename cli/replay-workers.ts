@@ -1,104 +1,226 @@
 /**
- * `replay --threads N`: gunzip, a third to a half of reading a CloudTrail file, runs in N-1 worker threads
- * while the main thread parses and detects the file before. The pipeline then gets the inflated bytes and
- * does exactly what it does with a plain file, in input order: the same alerts, in the same order, the same
- * rejections and exit code as one thread. Whatever a worker cannot inflate within the cap (corrupt, truncated,
- * a bomb, empty after gunzip) goes to the pipeline as it came, so its message is the one-thread message.
+ * `replay --threads N`: N-1 worker threads run the pipeline's per-file work (read, gunzip, prefilter, parse,
+ * normalize, detect) of local files, and of the parts of one big log file (cli/replay-parts.ts), while the
+ * main thread works too. What a worker gives back is a RunOutcome (shared/pipeline.ts): the items of its
+ * input in order, which the main thread replays into the one DetectionRun in input order. Ids seen,
+ * duplicates, the memory stage, groups, stats, output and the exit code stay on the main thread, so
+ * alerts, rejections and exit codes are the ones of `--threads 1`.
+ * A worker that fails or dies loses nothing: what it held is done again on the main thread.
  */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, isGzip } from '../shared/intake/decode-input';
-
-/** The worker: inflates with zlib's output cap (as decode-input's gunzipCapped), or says it could not. */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { gunzipSync } = require('node:zlib');
-parentPort.on('message', ({ id, bytes, cap }) => {
-  let out;
-  try {
-    out = gunzipSync(bytes, { maxOutputLength: cap });
-  } catch {
-    parentPort.postMessage({ id, bytes: undefined });
-    return;
-  }
-  const own = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
-  parentPort.postMessage({ id, bytes: own }, [own.buffer]);
-});
-`;
+import { isGzip, scanRecordList } from '../shared/intake/decode-input';
+import { type DetectionRun, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
+import type { InputFile } from './read-inputs';
 
 /** `--threads` when not given: the cores this process may use. */
 export function defaultThreads(): number {
   return availableParallelism();
 }
 
-export interface InflatePool {
-  /** The inflated bytes, or the input itself when it is not gzip or a worker could not inflate it. */
-  prepare(bytes: Uint8Array): Promise<Uint8Array>;
-  close(): Promise<void>;
-}
-
-/** Bytes scanned for JSON content after gunzip; past that the pipeline gunzips itself (its "empty" message). */
-const CONTENT_PROBE = 4096;
-
-export function createInflatePool(workers: number, maxDecompressedBytes: number | undefined): InflatePool {
-  const cap = Math.max(1, Math.floor(maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES));
-  const pending = new Map<number, (bytes: Uint8Array | undefined) => void>();
-  const load: number[] = [];
-  let started: Worker[] | undefined;
-  // Started on the first gzip input: a run of plain files never pays for them.
-  const threadsNow = () => (started ??= startWorkers());
-  const startWorkers = () =>
-    Array.from({ length: Math.max(1, workers) }, (_v, index) => {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
-      load.push(0);
-      worker.on('message', ({ id, bytes }: { id: number; bytes?: Uint8Array }) => {
-        load[index] -= 1;
-        // An idle worker does not keep the process alive; a busy one must (the pipeline waits for it).
-        if (load[index] === 0) worker.unref();
-        pending.get(id)?.(bytes);
-        pending.delete(id);
-      });
-      // A worker that dies leaves its files to the pipeline (which inflates them itself).
-      worker.on('error', () => {
-        for (const resolve of pending.values()) resolve(undefined);
-        pending.clear();
-      });
-      worker.unref();
-      return worker;
-    });
-  let nextId = 0;
-  return {
-    async prepare(bytes) {
-      if (!isGzip(bytes)) return bytes;
-      const threads = threadsNow();
-      let index = 0;
-      for (let i = 1; i < load.length; i++) if (load[i] < load[index]) index = i;
-      const id = nextId++;
-      load[index] += 1;
-      threads[index].ref();
-      const inflated = await new Promise<Uint8Array | undefined>((resolve) => {
-        pending.set(id, resolve);
-        threads[index].postMessage({ id, bytes, cap });
-      });
-      return inflated && hasContent(inflated) ? inflated : bytes;
-    },
-    async close() {
-      await Promise.all((started ?? []).map((worker) => worker.terminate()));
-    },
-  };
-}
-
-function hasContent(bytes: Uint8Array): boolean {
-  const end = Math.min(bytes.length, CONTENT_PROBE);
-  for (let i = 0; i < end; i++) {
-    const byte = bytes[i];
-    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return true;
-  }
-  return false;
-}
-
 /** `--threads N`: a whole number from 1 to 256. */
 export function parseThreads(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   return /^[1-9]\d{0,2}$/.test(text) && Number(text) <= 256 ? Number(text) : Number.NaN;
+}
+
+/** Where a part of a list says its records are: no file name holds a NUL, so this never meets a real one. */
+export const PART_POSITION = '\u0000';
+
+/** What a worker (or the main thread) gives for a job. `lost`: it could not say; do the input again here. */
+export type FileResult = { outcome: RunOutcome } | { readError: string } | { lost: true };
+export type PartResult = { outcome: RunOutcome; count: number } | { invalid: true } | { lost: true };
+
+export type Job = { id: number; type: 'file'; path: string } | { id: number; type: 'part'; bytes: Uint8Array };
+
+/**
+ * A part of a record list (`{"Records":[` + some elements + `]}`) through a `recordOutcome` run: the
+ * items of its elements at PART_POSITION, numbered from 0, or `invalid` when it is not such a document.
+ */
+export async function ingestPart(run: DetectionRun<unknown>, bytes: Uint8Array): Promise<PartResult> {
+  // Whatever a part that failed half-way left behind is not this part's.
+  run.takeOutcome();
+  const data = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const list = scanRecordList(data, PART_POSITION, run.skimKeys);
+  if (!list) return { invalid: true };
+  await run.ingestListPart(list);
+  return { outcome: run.takeOutcome(), count: list.count };
+}
+
+/**
+ * Whether a local file is big enough to be read in parts over every thread (cli/replay-parts.ts) instead
+ * of whole by one worker: RECORD_LIST_BYTES decoded, by its size or its gzip trailer's (a hint only).
+ */
+export function worthParts(file: InputFile): boolean {
+  if (file.size >= RECORD_LIST_BYTES) return true;
+  // Deflate packs JSON this repetitive at most about 1032:1; below that a file cannot be big.
+  if (file.size < RECORD_LIST_BYTES / 1032 || file.object || file.path === '-') return false;
+  let fd: number | undefined;
+  try {
+    fd = openSync(file.path, 'r');
+    const ends = Buffer.alloc(4);
+    const head = Buffer.alloc(2);
+    readSync(fd, head, 0, 2, 0);
+    readSync(fd, ends, 0, 4, file.size - 4);
+    return isGzip(head) && ends.readUInt32LE(0) >= RECORD_LIST_BYTES;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+/** How many files past the one being counted may be done (or under way) on workers. */
+const FILES_AHEAD = 16;
+
+/** The size of the buffers parts travel in (a part is about PART_BYTES, cut at the next record). */
+export const PART_BUFFER_BYTES = 12 * 1024 * 1024;
+
+/** Jobs a worker holds at once (one running, one waiting): enough to keep it busy, little memory. */
+const JOBS_PER_WORKER = 2;
+
+export interface ReplayWorkers {
+  /** Starts the job on a worker with room for it; undefined when every worker is full (or none is left). */
+  tryFile(path: string): Promise<FileResult> | undefined;
+  tryPart(bytes: Uint8Array): Promise<PartResult> | undefined;
+  /** Resolves when a worker may have room (at once when one has), false when no worker is left. */
+  room(): Promise<boolean>;
+  /** A buffer for a part of `size` bytes: one a worker gave back when it fits (no fresh pages, no garbage). */
+  partBuffer(size: number): Buffer;
+  /** Called whenever a worker finished a job (and has room again). */
+  onRoom?: () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Offers the files after the one being counted to the workers, as they have room. `take(index)`: that
+ * file's result, or undefined when it is the main thread's to read (not offered, or lost by a worker).
+ */
+export function offerAhead(
+  files: readonly InputFile[],
+  workers: ReplayWorkers,
+): { take(index: number): Promise<FileResult | undefined> } {
+  const started = new Map<number, Promise<FileResult>>();
+  let current = 0;
+  let next = 0;
+  const offer = () => {
+    next = Math.max(next, current + 1);
+    while (next < files.length && next <= current + FILES_AHEAD) {
+      const file = files[next];
+      if (!worthParts(file)) {
+        const result = workers.tryFile(file.path);
+        if (!result) return;
+        started.set(next, result);
+      }
+      next++;
+    }
+  };
+  workers.onRoom = offer;
+  return {
+    async take(index) {
+      current = index;
+      const result = started.get(index);
+      started.delete(index);
+      offer();
+      const done = await result;
+      return done && !('lost' in done) ? done : undefined;
+    },
+  };
+}
+
+/** The worker bundle beside the CLI bundle (dist/cli/replay-worker.js); absent when run from sources. */
+export function workerScript(): string | undefined {
+  const script = join(__dirname, 'replay-worker.js');
+  return existsSync(script) ? script : undefined;
+}
+
+export interface WorkerSetup {
+  /** The function to replay and the environment its config was loaded from (the worker loads it again). */
+  functionName: string;
+  env: Record<string, string | undefined>;
+}
+
+export function startReplayWorkers(count: number, script: string, setup: WorkerSetup): ReplayWorkers {
+  interface Slot {
+    worker: Worker;
+    jobs: Map<number, (result: FileResult | PartResult) => void>;
+    alive: boolean;
+  }
+  let nextId = 0;
+  const slots: Slot[] = [];
+  const spare: ArrayBuffer[] = [];
+  let waiting: (() => void)[] = [];
+  const roomNow = () => slots.some((slot) => slot.alive && slot.jobs.size < JOBS_PER_WORKER);
+  const wake = () => {
+    const woken = waiting;
+    waiting = [];
+    for (const resolve of woken) resolve();
+    pool.onRoom?.();
+  };
+  const pool: ReplayWorkers = {
+    tryFile: (path) => post((id) => ({ id, type: 'file', path })) as Promise<FileResult> | undefined,
+    tryPart: (bytes) =>
+      post((id) => ({ id, type: 'part', bytes }), [bytes.buffer as ArrayBuffer]) as Promise<PartResult> | undefined,
+    async room() {
+      while (!roomNow()) {
+        if (!slots.some((slot) => slot.alive)) return false;
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      return true;
+    },
+    partBuffer(size) {
+      const reused = size <= PART_BUFFER_BYTES ? spare.pop() : undefined;
+      return Buffer.from(reused ?? new ArrayBuffer(Math.max(size, PART_BUFFER_BYTES)), 0, size);
+    },
+    async close() {
+      await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    },
+  };
+  const lose = (slot: Slot) => {
+    slot.alive = false;
+    for (const settle of slot.jobs.values()) settle({ lost: true });
+    slot.jobs.clear();
+    slot.worker.unref();
+    wake();
+  };
+  for (let k = 0; k < count; k++) {
+    const worker = new Worker(script, { workerData: setup });
+    const slot: Slot = { worker, jobs: new Map(), alive: true };
+    worker.on('message', (message: { id: number; result: FileResult | PartResult; bytes?: Uint8Array }) => {
+      const settle = slot.jobs.get(message.id);
+      slot.jobs.delete(message.id);
+      // An idle worker does not keep the process alive; a busy one must (the main thread waits for it).
+      if (slot.jobs.size === 0) worker.unref();
+      const buffer = message.bytes?.buffer;
+      if (buffer instanceof ArrayBuffer && buffer.byteLength === PART_BUFFER_BYTES && spare.length < count * 2)
+        spare.push(buffer);
+      settle?.(message.result);
+      wake();
+    });
+    // A worker that could not start (its config) or died: its jobs are done again on the main thread.
+    worker.on('error', () => lose(slot));
+    worker.on('exit', () => lose(slot));
+    worker.unref();
+    slots.push(slot);
+  }
+  function post(job: (id: number) => Job, transfer: ArrayBuffer[] = []): Promise<FileResult | PartResult> | undefined {
+    let best: Slot | undefined;
+    for (const slot of slots)
+      if (slot.alive && slot.jobs.size < JOBS_PER_WORKER && (!best || slot.jobs.size < best.jobs.size)) best = slot;
+    if (!best) return undefined;
+    const chosen = best;
+    const id = nextId++;
+    return new Promise((resolve) => {
+      chosen.jobs.set(id, resolve);
+      chosen.worker.ref();
+      try {
+        chosen.worker.postMessage(job(id), transfer);
+      } catch {
+        chosen.jobs.delete(id);
+        resolve({ lost: true });
+      }
+    });
+  }
+  return pool;
 }

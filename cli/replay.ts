@@ -26,9 +26,17 @@ import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput } from './read-inputs';
-import { createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
+import { bucketClientOptions, createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
 import { SingleBar } from 'cli-progress';
-import { createInflatePool, defaultThreads, parseThreads } from './replay-workers';
+import {
+  defaultThreads,
+  offerAhead,
+  worthParts,
+  parseThreads,
+  startReplayWorkers,
+  workerScript,
+} from './replay-workers';
+import { ingestInParts } from './replay-parts';
 import type { CliCommand } from './command';
 import type { CliIo } from './io';
 import { replayMemory } from './replay-memory';
@@ -247,10 +255,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const range = keyDateRange(options);
   const threads = parseThreads(options.threads) ?? defaultThreads();
   if (Number.isNaN(threads)) throw new ConfigError(`--threads ${options.threads}: a whole number from 1 to 256`);
-  const s3Clients = s3ClientsByRegion({
-    defaultRegion: readEnv(io.env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? 'us-east-1',
-    endpoint: options.s3Endpoint,
-  });
+  const s3Clients = s3ClientsByRegion(bucketClientOptions(paths, io.env, options.s3Endpoint));
   const { files, problems, warnings, outOfRange } = await collectInputFiles(paths, {
     range,
     listBucket: (location) => listBucketInputs(() => s3Clients(undefined), location, range),
@@ -315,15 +320,15 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
   // Objects are fetched a few at a time ahead of the pipeline, within a byte budget (cli/s3-inputs.ts).
   const readObject = objectReader(s3Clients);
-  // --threads N: files are gunzipped in N-1 worker threads ahead of the pipeline (cli/replay-workers.ts);
-  // one file alone gains nothing (its parse waits for its gunzip).
-  const pool = threads > 1 && files.length > 1 ? createInflatePool(threads - 1, maxDecompressedBytes) : undefined;
+  // --threads N: N-1 worker threads run the local files after the one being counted, and the parts of a big
+  // one (cli/replay-workers.ts, cli/replay-parts.ts); S3 objects and stdin are read here, a few ahead.
+  const script = threads > 1 && !files.some((file) => file.object || file.path === '-') ? workerScript() : undefined;
+  const workers =
+    script && (files.length > 1 || worthParts(files[0]))
+      ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
+      : undefined;
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInput(file));
-  const inputs = createReadAhead(
-    files,
-    pool ? (file) => readAny(file).then((bytes) => pool.prepare(bytes)) : readAny,
-    pool ? { objects: threads * 2, bytes: 32 * 1024 * 1024 } : undefined,
-  );
+  const inputs = createReadAhead(files, readAny);
   const bar = progress
     ? new SingleBar({
         stream: process.stderr,
@@ -334,21 +339,40 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   bar?.start(files.length, 0, { mb: 0, totalMb: Math.round(totalBytes / 1e6), records: 0 });
   let readFailures = 0;
   let doneBytes = 0;
-  for (const [index, file] of files.entries()) {
-    if (io.outClosed?.()) break;
-    bar?.update(index, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
-    currentFile = file.path;
-    try {
-      await run.ingestBytes(await inputs.read(index), file.path === '-' ? 'stdin' : file.path);
-    } catch (error) {
-      readFailures += 1;
-      io.err(`error: ${file.path}: ${errorMessage(error)}`);
+  try {
+    const ahead = workers && {
+      files: offerAhead(files, workers),
+      parts: {
+        workers,
+        here: new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true }),
+        maxDecompressedBytes,
+      },
+    };
+    for (const [index, file] of files.entries()) {
+      if (io.outClosed?.()) break;
+      bar?.update(index, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
+      currentFile = file.path;
+      const name = file.path === '-' ? 'stdin' : file.path;
+      try {
+        const done = ahead ? await ahead.files.take(index) : undefined;
+        if (done && 'outcome' in done) await run.applyOutcome(done.outcome);
+        else if (done && 'readError' in done) throw new Error(done.readError);
+        else if (ahead) {
+          // Not taken by a worker (or lost by one): here, in parts when it is a big one.
+          const bytes = await readInput(file);
+          if (!(await ingestInParts(run, bytes, name, ahead.parts))) await run.ingestBytes(bytes, name);
+        } else await run.ingestBytes(await inputs.read(index), name);
+      } catch (error) {
+        readFailures += 1;
+        io.err(`error: ${file.path}: ${errorMessage(error)}`);
+      }
+      doneBytes += file.size;
     }
-    doneBytes += file.size;
+  } finally {
+    bar?.update(files.length, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
+    bar?.stop();
+    await workers?.close();
   }
-  bar?.update(files.length, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
-  bar?.stop();
-  await pool?.close();
 
   await enricher.enrich(run.groups().map((group) => group.first));
   const remembered = await memory.remember(detector, config, run.groups());
@@ -518,7 +542,7 @@ export const replayCommand: CliCommand = {
         'only files whose key or path dates them at or after this (2026-11, 2026-11-05, …T10:00Z)',
       )
       .option('--until <date>', 'only files whose key or path dates them before this')
-      .option('--threads <n>', 'worker threads that gunzip ahead of the pipeline (default: the cores available)')
+      .option('--threads <n>', 'threads that read, gunzip, parse and detect local files (default: the cores available)')
       .addHelpText('after', REPLAY_HELP_AFTER),
   run: (args, options, io) => runReplay(args, options as ReplayOptions, io),
 };

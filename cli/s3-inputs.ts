@@ -1,11 +1,13 @@
 /**
  * `replay <fn> s3://bucket/prefix/`: the log files under a prefix, listed, filtered by the date in their
  * key (`--since` / `--until`) and fetched ahead of the pipeline a few at a time, within a byte budget, so a
- * month of trail streams through with a bounded amount of it in memory.
+ * month of trail streams through with a bounded amount of it in memory. `obs://bucket/prefix/` is the same
+ * through OBS's S3-compatible API (AWS Signature V4) at `--s3-endpoint`: docs/replay-obs.md.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { errorMessage } from '../shared/errors';
-import { createS3Fetcher } from '../shared/platform/s3-fetch';
+import { ConfigError, errorMessage } from '../shared/errors';
+import { type Env, readEnv } from '../shared/platform/env-config';
+import { createS3Fetcher, type S3ClientOptions } from '../shared/platform/s3-fetch';
 import type { InputFile } from './read-inputs';
 
 /** Objects fetched at once, and the compressed bytes fetched ahead of the pipeline at most. */
@@ -15,10 +17,47 @@ export const PREFETCH_BYTES = 64 * 1024 * 1024;
 /** What listing picks up under a prefix: log files, not manifests, inventories or folders. */
 const LOG_OBJECT = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
 
+export interface BucketLocation {
+  scheme: 's3' | 'obs';
+  bucket: string;
+  prefix: string;
+}
+
 /** `s3://bucket/prefix` (or `obs://`, the same API at an OBS endpoint); undefined for a local path. */
-export function parseBucketUrl(path: string): { bucket: string; prefix: string } | undefined {
+export function parseBucketUrl(path: string): BucketLocation | undefined {
   const match = /^(s3|obs):\/\/([^/]+)\/?(.*)$/.exec(path);
-  return match ? { bucket: match[2], prefix: match[3] } : undefined;
+  return match ? { scheme: match[1] as 's3' | 'obs', bucket: match[2], prefix: match[3] } : undefined;
+}
+
+/**
+ * The S3 client settings for these inputs. For `obs://`: `--s3-endpoint` is required (without it the
+ * client would ask AWS for the bucket); the AK/SK may come from the Huawei SDK's variables
+ * (HUAWEICLOUD_SDK_AK / _SK / _SECURITY_TOKEN) when no AWS_ACCESS_KEY_ID is set; the signing region is
+ * AWS_REGION, else the one in an `obs.<region>.` host; checksums only where an operation requires them,
+ * as Huawei advises for OBS (docs/replay-obs.md).
+ */
+export function bucketClientOptions(paths: readonly string[], env: Env, endpoint: string | undefined): S3ClientOptions {
+  const region = readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value;
+  if (!paths.some((path) => parseBucketUrl(path)?.scheme === 'obs'))
+    return { defaultRegion: region ?? 'us-east-1', endpoint };
+  if (endpoint === undefined)
+    throw new ConfigError(
+      "obs:// inputs need --s3-endpoint, the OBS endpoint of the bucket's region (e.g. https://obs.eu-de.otc.t-systems.com)",
+    );
+  const accessKeyId = readEnv(env, 'HUAWEICLOUD_SDK_AK')?.value;
+  const secretAccessKey = readEnv(env, 'HUAWEICLOUD_SDK_SK')?.value;
+  const sessionToken = readEnv(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN')?.value;
+  const huaweiKeys = !readEnv(env, 'AWS_ACCESS_KEY_ID') && accessKeyId && secretAccessKey;
+  const hostRegion = /^https?:\/\/(?:[^/]*\.)?obs\.([a-z0-9-]+)\./i.exec(endpoint)?.[1];
+  return {
+    defaultRegion: region ?? hostRegion ?? 'us-east-1',
+    endpoint,
+    client: {
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      ...(huaweiKeys ? { credentials: { accessKeyId, secretAccessKey, sessionToken } } : {}),
+    },
+  };
 }
 
 export interface DateRange {
@@ -90,21 +129,34 @@ export interface ListedObjects {
   outOfRange: number;
 }
 
-/** Every log object under `prefix`, in key order (ListObjectsV2 pages of up to 1,000). */
+/**
+ * Every log object under `prefix`, in key order (ListObjectsV2 pages of up to 1,000). A truncated page
+ * without a continuation token is an endpoint that answered the V1 way (an OBS without ListObjectsV2):
+ * the rest is listed with ListObjects from the page's last key, never silently dropped.
+ */
 export async function listBucketInputs(
   client: () => Promise<S3Client>,
-  location: { bucket: string; prefix: string },
+  location: { scheme?: 's3' | 'obs'; bucket: string; prefix: string },
   range: DateRange,
 ): Promise<ListedObjects> {
-  const [{ ListObjectsV2Command }, s3] = await Promise.all([import('@aws-sdk/client-s3'), client()]);
+  const [{ ListObjectsCommand, ListObjectsV2Command }, s3] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    client(),
+  ]);
+  const scheme = location.scheme ?? 's3';
   const files: InputFile[] = [];
   let outOfRange = 0;
   let token: string | undefined;
+  let marker: string | undefined;
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: location.bucket, Prefix: location.prefix, ContinuationToken: token }),
-    );
-    for (const object of page.Contents ?? []) {
+    const page =
+      marker === undefined
+        ? await s3.send(
+            new ListObjectsV2Command({ Bucket: location.bucket, Prefix: location.prefix, ContinuationToken: token }),
+          )
+        : await s3.send(new ListObjectsCommand({ Bucket: location.bucket, Prefix: location.prefix, Marker: marker }));
+    const contents = page.Contents ?? [];
+    for (const object of contents) {
       const key = object.Key;
       if (key === undefined || key.endsWith('/') || !LOG_OBJECT.test(key)) continue;
       if (!inRange(key, range)) {
@@ -112,13 +164,18 @@ export async function listBucketInputs(
         continue;
       }
       files.push({
-        path: `s3://${location.bucket}/${key}`,
+        path: `${scheme}://${location.bucket}/${key}`,
         size: object.Size ?? 0,
         object: { bucket: location.bucket, key },
       });
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+    const last = contents.at(-1)?.Key;
+    token = undefined;
+    if (!page.IsTruncated) marker = undefined;
+    else if ('NextContinuationToken' in page && page.NextContinuationToken) token = page.NextContinuationToken;
+    else if (last !== undefined && last !== marker) marker = last;
+    else throw new Error('the listing is truncated but gives no way to go on (no continuation token, no key)');
+  } while (token !== undefined || marker !== undefined);
   return { files, outOfRange };
 }
 

@@ -5,7 +5,7 @@
 //   dist/aws/<fn>.zip                 <fn>.js, the chunks it can load and the maps: serverless.yml's package.artifact
 //   dist/functiongraph/<fn>/index.js  FunctionGraph (Node.js 20.15), handler index.handler
 //   dist/functiongraph/<fn>.zip       index.js + map at the root: the code package to upload
-//   dist/cli/trailguard.js            the trailguard CLI
+//   dist/cli/trailguard.js            the trailguard CLI, and dist/cli/replay-worker.js, its worker thread
 //   dist/geo/                         the geo databases (scripts/geo-db.mjs), in every zip under geo/, never in a bundle
 // The AWS SDK is bundled: FunctionGraph does not ship it, and a bundle loads faster than node_modules.
 // Every file is written to a temporary name and renamed into place, so a build running next to
@@ -50,6 +50,8 @@ const entries = [
     plugins: [deferredAssert, withoutPinoTransports],
   })),
   { in: 'cli/trailguard.ts', out: 'dist/cli/trailguard.js' },
+  // replay --threads: the worker thread, beside the CLI it is started from.
+  { in: 'cli/replay-worker.ts', out: 'dist/cli/replay-worker.js' },
   { in: 'scripts/demo.ts', out: 'dist/demo.js' },
 ];
 

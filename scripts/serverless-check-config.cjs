@@ -11,7 +11,8 @@
  *    same check, the same message the function would give at cold start. Warnings it logs at cold
  *    start are shown too.
  * 2. The parameters only the template uses (listed under `custom.configCheck.params`): logFileSource
- *    (exactly none, s3 or sns), the trail bucket and topic it needs, ARN shapes.
+ *    (exactly none, s3 or sns), the trail bucket and topic it needs, ARN shapes, batchOperations (exactly
+ *    true or false; true needs trailBucket) and batchBucket's name.
  *
  * Environment values CloudFormation resolves at deploy time (Fn::If, Ref, …) are replaced for the
  * check by what they will hold: ALERT_TOPIC by the given alertTopicArn or the topic the stack
@@ -65,6 +66,18 @@ function parameterProblems(params) {
       problems.push(
         `${name}=${JSON.stringify(value(name))} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
       );
+  const batch = value('batchOperations');
+  if (batch !== '' && batch !== 'true' && batch !== 'false')
+    problems.push(`batchOperations=${JSON.stringify(batch)} is not "true" or "false" (lower case, exactly)`);
+  if (batch === 'true' && !bucket)
+    problems.push(
+      "batchOperations=true lets S3 Batch Operations run the functions over the trail's log files: set trailBucket to the trail's S3 bucket name",
+    );
+  const batchBucket = value('batchBucket');
+  if (batchBucket && !BUCKET_NAME.test(batchBucket))
+    problems.push(
+      `batchBucket=${JSON.stringify(batchBucket)} is not an S3 bucket name (just the name: no s3://, no ARN, no key)`,
+    );
   const key = value('trailKmsKeyArn');
   if (key && !KMS_KEY_ARN.test(key))
     problems.push(

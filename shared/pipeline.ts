@@ -102,7 +102,41 @@ export interface RunOptions {
    * tests run both ways). Default: the detector's prefilter, when it declares one.
    */
   prefilter?: boolean;
+  /**
+   * Record what each input gives (RunOutcome) instead of counting it: a worker thread of the replay CLI
+   * runs its files so, and the run that owns the order (ids seen, groups, stats) replays them with
+   * applyOutcome. Every record is detected, since only that run knows which are duplicates.
+   */
+  recordOutcome?: boolean;
 }
+
+/** The items of a RunOutcome. */
+export const OUTCOME_RECORD = 0;
+export const OUTCOME_FINDINGS = 1;
+export const OUTCOME_DETECT_FAILED = 2;
+export const OUTCOME_REJECTED = 3;
+export const OUTCOME_SKIPPED = 4;
+export const OUTCOME_FETCH = 5;
+
+/**
+ * One input as a `recordOutcome` run saw it, in input order: one code per item, the event id of each
+ * record, and the payload of each item that has one (its findings, the rejection, the skip, the S3 object
+ * to fetch). Plain data, so it crosses to another thread as is.
+ */
+export interface RunOutcome {
+  codes: number[];
+  ids: string[];
+  payloads: unknown[];
+  /** Bytes inflated within the input's budget. */
+  inflated: number;
+}
+
+function emptyOutcome(): RunOutcome {
+  return { codes: [], ids: [], payloads: [], inflated: 0 };
+}
+
+/** A detector's result for one event: its findings, or the rejection of a detector that threw. */
+type Detected = Finding[] | RejectedInput;
 
 type FetchItem = Extract<IntakeItem, { type: 'fetch' }>;
 
@@ -131,6 +165,10 @@ export class DetectionRun<Config> {
 
   /** The detector's prefilter for this config, compiled once; undefined when it skips nothing. */
   private readonly prefilter: ListPrefilter | undefined;
+  /** With `recordOutcome`: what the inputs gave since the last takeOutcome, and its rejections and skips. */
+  private outcome: RunOutcome | undefined;
+  private outcomeRejected = 0;
+  private outcomeSkipped = 0;
 
   constructor(
     readonly detector: Detector<Config>,
@@ -138,6 +176,53 @@ export class DetectionRun<Config> {
     private readonly options: RunOptions = {},
   ) {
     this.prefilter = options.prefilter === false ? undefined : prefilterFor(detector, config);
+    if (options.recordOutcome) this.outcome = emptyOutcome();
+  }
+
+  /** The skim keys of this run's prefilter (decodeDocuments' skimKeys), when it has one. */
+  get skimKeys(): ListPrefilter['keys'] | undefined {
+    return this.prefilter?.keys;
+  }
+
+  /** With `recordOutcome`: what the inputs ingested since the last call gave. */
+  takeOutcome(): RunOutcome {
+    const outcome = this.outcome ?? emptyOutcome();
+    this.outcome = emptyOutcome();
+    this.outcomeRejected = 0;
+    this.outcomeSkipped = 0;
+    return outcome;
+  }
+
+  /**
+   * Part of a big log file's record list, read by itself (the replay CLI's worker threads): its items, as
+   * ingestBytes gives them for the whole list. The caller checks the parts add up to the whole.
+   */
+  async ingestListPart(list: RecordList): Promise<void> {
+    const budget = this.newBudget();
+    await this.ingestRecordList(list, budget, true);
+    this.stats.inflated += budget.spent;
+    if (this.outcome) this.outcome.inflated += budget.spent;
+  }
+
+  /**
+   * What a `recordOutcome` run gave for one top-level input (ingestBytes of a file), counted here as if
+   * this run had ingested the input itself: the same stats, groups, callbacks and rejections, in order.
+   */
+  async applyOutcome(outcome: RunOutcome): Promise<void> {
+    const { codes, ids, payloads } = outcome;
+    let id = 0;
+    let payload = 0;
+    for (const code of codes) {
+      if (code === OUTCOME_RECORD) this.take(ids[id++]);
+      else if (code === OUTCOME_FINDINGS || code === OUTCOME_DETECT_FAILED) {
+        const detected = payloads[payload++] as Detected;
+        this.take(ids[id++], () => detected);
+      } else if (code === OUTCOME_REJECTED) this.reject(payloads[payload++] as RejectedInput);
+      else if (code === OUTCOME_SKIPPED) this.skip(payloads[payload++] as SkippedInput);
+      else await this.fetch(payloads[payload++] as FetchItem, true);
+    }
+    this.stats.inflated += outcome.inflated;
+    this.throwFetchFailures();
   }
 
   /**
@@ -177,6 +262,7 @@ export class DetectionRun<Config> {
       else await this.ingestDocument(piece.value, piece.position, budget, allowFetch);
     }
     this.stats.inflated += budget.spent;
+    if (this.outcome) this.outcome.inflated += budget.spent;
     if (allowFetch) this.throwFetchFailures();
   }
 
@@ -263,6 +349,11 @@ export class DetectionRun<Config> {
   }
 
   private async fetch(item: FetchItem, allowFetch: boolean): Promise<void> {
+    if (this.outcome) {
+      this.outcome.codes.push(OUTCOME_FETCH);
+      this.outcome.payloads.push(item);
+      return;
+    }
     const where = `s3://${item.bucket}/${item.key}`;
     if (!allowFetch) {
       this.reject({
@@ -310,9 +401,10 @@ export class DetectionRun<Config> {
    * ingestRecord counts such a record (a record, and a duplicate when its id was seen before).
    */
   private countUnparsed(id: string): void {
-    this.stats.records += 1;
-    if (this.seenEventIds.has(id)) this.stats.duplicates += 1;
-    else this.seenEventIds.add(id);
+    if (this.outcome) {
+      this.outcome.codes.push(OUTCOME_RECORD);
+      this.outcome.ids.push(id);
+    } else this.take(id);
   }
 
   /** Exposed for the streaming reader of huge log files, which yields records one by one. */
@@ -326,19 +418,42 @@ export class DetectionRun<Config> {
       this.reject({ position, reason: errorMessage(error), recordId });
       return;
     }
+    const detect = (): Detected => {
+      try {
+        return this.detector.detect(event, this.config);
+      } catch (error) {
+        return { position, reason: `detector failed: ${errorMessage(error)}`, recordId: event.id };
+      }
+    };
+    if (!this.outcome) {
+      this.take(event.id, detect);
+      return;
+    }
+    const detected = detect();
+    const none = Array.isArray(detected) && detected.length === 0;
+    this.outcome.codes.push(none ? OUTCOME_RECORD : Array.isArray(detected) ? OUTCOME_FINDINGS : OUTCOME_DETECT_FAILED);
+    this.outcome.ids.push(event.id);
+    if (!none) this.outcome.payloads.push(detected);
+  }
+
+  /**
+   * A normalized record with this id: counted, a duplicate when its id was seen before, and otherwise
+   * detected (the detector runs for first sightings only) and its findings kept.
+   */
+  private take(id: string, detect?: () => Detected): void {
     this.stats.records += 1;
-    if (this.seenEventIds.has(event.id)) {
+    if (this.seenEventIds.has(id)) {
       this.stats.duplicates += 1;
       return;
     }
-    this.seenEventIds.add(event.id);
-    let findings: Finding[];
-    try {
-      findings = this.detector.detect(event, this.config);
-    } catch (error) {
-      this.reject({ position, reason: `detector failed: ${errorMessage(error)}`, recordId: event.id });
+    this.seenEventIds.add(id);
+    const detected = detect?.();
+    if (detected === undefined) return;
+    if (!Array.isArray(detected)) {
+      this.reject(detected);
       return;
     }
+    let findings = detected;
     if (findings.length === 0) return;
     if (this.options.suppress) {
       const kept = this.options.suppress(findings);
@@ -369,6 +484,12 @@ export class DetectionRun<Config> {
   }
 
   private reject(input: RejectedInput): void {
+    if (this.outcome) {
+      // The run that replays this keeps the first REPORTED_IN_FULL over all inputs: no more can come from one.
+      this.outcome.codes.push(OUTCOME_REJECTED);
+      this.outcome.payloads.push(++this.outcomeRejected <= REPORTED_IN_FULL ? input : { position: '', reason: '' });
+      return;
+    }
     this.stats.rejected += 1;
     if (this.stats.rejections.length >= REPORTED_IN_FULL) return;
     // Reasons quote attacker-chosen text; a megabyte of it must not become a megabyte log line.
@@ -379,6 +500,13 @@ export class DetectionRun<Config> {
   }
 
   private skip(input: SkippedInput): void {
+    if (this.outcome) {
+      this.outcome.codes.push(OUTCOME_SKIPPED);
+      this.outcome.payloads.push(
+        ++this.outcomeSkipped <= REPORTED_IN_FULL ? input : { position: '', reason: '', label: input.label },
+      );
+      return;
+    }
     this.stats.skipped += 1;
     const label = input.label ?? 'other';
     this.stats.skippedByLabel[label] = (this.stats.skippedByLabel[label] ?? 0) + 1;

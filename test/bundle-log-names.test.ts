@@ -4,12 +4,13 @@
  * Each BUILT bundle (Lambda <fn>.js, FunctionGraph index.js, the CLI) publishes to a loopback endpoint that
  * refuses every publish, in a child process; its log lines must name the real class.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { EVENTS_DIR, fixture } from './support/fixtures';
 import { type LoopbackServer, listenOnLoopback } from './support/loopback-server';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const TOPIC_ARN = 'arn:aws:sns:us-east-1:111122223333:security-alerts';
@@ -39,10 +40,7 @@ async function refuse(req: IncomingMessage, res: ServerResponse): Promise<void> 
 }
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   server = await listenOnLoopback(refuse, new Set());
 }, 120_000);

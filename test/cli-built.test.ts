@@ -10,6 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { version } from '../package.json';
 import { CLI, ROOT, runCli } from './support/run-cli';
 import { startSmnServer, type SmnServer } from './support/smn-server';
+import { buildBundles } from './support/build-once';
 
 jest.setTimeout(120_000);
 
@@ -23,10 +24,7 @@ let dir: string;
 let manyAlerts: string;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   dir = mkdtempSync(join(tmpdir(), 'trailguard-cli-'));
   const records = Array.from({ length: 3000 }, (_, i) => ({

@@ -4,7 +4,6 @@
  * digests skipped and counted, a listing that fails is exit 1. The read-ahead's bounds and the key dates
  * are tested directly.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,8 +13,9 @@ import { createReadAhead, inRange, keyTime, parseKeyDate } from '../cli/s3-input
 import type { InputFile } from '../cli/read-inputs';
 import { startEmulator, type Emulator } from '../scripts/emulator';
 import { fixture } from './support/fixtures';
-import { ROOT, runCli } from './support/run-cli';
+import { runCli } from './support/run-cli';
 import { TEST_CREDENTIALS } from './support/sqs-inbox';
+import { buildBundles } from './support/build-once';
 
 const BUCKET = 'trail-archive';
 const ACCOUNT = 'AWSLogs/111122223333';
@@ -61,7 +61,7 @@ const ENV = () => ({
 });
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   emulator = await startEmulator({});
   const s3 = new S3Client({

@@ -1,16 +1,21 @@
 /**
- * `replay --threads N` through the built CLI: a generated folder (log files with cross-file duplicates,
- * a corrupt gzip, a truncated one, one that is blank after gunzip, a bomb over MAX_DECOMPRESSED_MB, a plain
- * file) and one big file (read one record at a time) give the same stdout, the same stderr and the same
- * exit code with 1, 2 and 4 threads.
+ * `replay --threads N` through the built CLI (bin/trailguard.js → dist/cli/, the shipped artifact, whose
+ * worker threads run dist/cli/replay-worker.js): a generated folder (log files with cross-file duplicates,
+ * a corrupt gzip, a truncated one, one that is blank after gunzip, a bomb over MAX_DECOMPRESSED_MB, a
+ * nested bomb whose outer and inner gunzip only together pass the cap, a plain file, bad records) and one
+ * big file (read in parts over the threads, with malformed records and re-delivered ones across parts)
+ * give the same stdout, the same stderr (rejections with their positions, --stats) and the same exit code
+ * with 1, 2 and 4 threads.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fixture } from './support/fixtures';
-import { ROOT, runCli } from './support/run-cli';
+import { apiCallText, awslogsEnvelope } from './support/hostile-inputs';
+import { runCli } from './support/run-cli';
+import { buildBundles } from './support/build-once';
+import { offerAhead, startReplayWorkers } from '../cli/replay-workers';
 
 type LogFile = { Records: Array<Record<string, unknown> & { eventID: string }> };
 const base = fixture('aws/envelope-cloudtrail-log-file.json') as LogFile;
@@ -28,7 +33,7 @@ let folder: string;
 let big: string;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   dir = mkdtempSync(join(tmpdir(), 'trailguard-threads-'));
   folder = join(dir, 'AWSLogs');
@@ -52,9 +57,24 @@ beforeAll(() => {
     join(folder, 'file-45-bad-record.json.gz'),
     gzipSync(JSON.stringify({ Records: [1, ...records('bad', 1)] })),
   );
-  // Over 32 MB unpacked: the pipeline reads it one record at a time.
+  // More rejections than are listed in full, all in one file (a worker lists the first ones only).
+  writeFileSync(
+    join(folder, 'file-47-many-bad.json.gz'),
+    gzipSync(JSON.stringify({ Records: [...Array.from({ length: 150 }, () => 1), ...records('many', 1)] })),
+  );
+  // 1.2 MiB outer and 1.2 MiB inner: each fits MAX_DECOMPRESSED_MB=2, together they do not.
+  writeFileSync(
+    join(folder, 'file-46-nested-bomb.json.gz'),
+    gzipSync(awslogsEnvelope([apiCallText('nested') + ' '.repeat(1_200_000)]) + ' '.repeat(1_200_000)),
+  );
+  // Over 32 MB unpacked: read in parts with several threads. Malformed records and re-deliveries of
+  // records from far back are spread over the parts, so their positions are renumbered across parts.
+  const list: unknown[] = records('big', 7000);
+  for (let at = 100; at < list.length; at += 4321)
+    list.splice(at, 0, 1, { eventVersion: '1.08', eventID: `bad-${at}` });
+  for (let at = 30_000; at < list.length; at += 3000) list.splice(at, 0, structuredClone(list[at - 25_000]));
   big = join(dir, 'big.json.gz');
-  writeFileSync(big, gzipSync(JSON.stringify({ Records: records('big', 7000) })));
+  writeFileSync(big, gzipSync(JSON.stringify({ Records: list })));
 }, 120_000);
 
 afterAll(() => {
@@ -72,11 +92,11 @@ describe('replay --threads', () => {
     '%s over the %s: the same alerts, order, messages and exit code with 1, 2 and 4 threads',
     async (fn, what) => {
       // A big file and a small one: with one file alone, replay does not start workers.
-      const input = what === 'folder' ? [folder] : [big, join(folder, 'file-00.json.gz')];
+      const input = what === 'folder' ? [folder] : [big];
       const runs = [];
       for (const threads of ['1', '2', '4'])
         runs.push(
-          await runCli(['replay', fn, ...input, '--json', '--threads', threads], {
+          await runCli(['replay', fn, ...input, '--json', '--stats', '--threads', threads], {
             env: what === 'folder' ? ENV : { ...ENV, MAX_DECOMPRESSED_MB: '512' },
             timeoutMs: 240_000,
           }),
@@ -90,9 +110,14 @@ describe('replay --threads', () => {
         expect(one.stderr).toMatch(/empty input \(after gunzip\)/);
         expect(one.stderr).toMatch(/decompressed size exceeds/);
         expect(one.stderr).toMatch(/duplicate/);
+        // The nested bomb: the whole file's budget covers the outer and the inner gunzip, whatever the threads.
+        expect(one.stderr).toMatch(/file-46-nested-bomb\.json\.gz.*decompressed size exceeds 2097152 bytes/);
+        expect(one.stderr).toMatch(/rejected: … and \d+ more/);
       } else {
-        expect(one.code).toBe(0);
-        expect(one.stderr).toMatch(/: 2 file\(s\), 35100 record\(s\)/);
+        expect(one.code).toBe(1);
+        expect(one.stderr).toMatch(/big\.json\.gz#Records\[100\]: /);
+        expect(one.stderr).toMatch(/big\.json\.gz#Records\[3\d{4}\]/);
+        expect(one.stderr).toMatch(/: 1 file\(s\), 350\d\d record\(s\).*, [1-9]\d* duplicate\(s\)/);
       }
       for (const other of [two, four]) {
         expect(other.code).toBe(one.code);
@@ -102,6 +127,21 @@ describe('replay --threads', () => {
     },
     600_000,
   );
+
+  it("a worker that dies loses nothing: its files come back as the main thread's to read", async () => {
+    const script = join(dir, 'dying-worker.js');
+    writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+    const files = ['a', 'b', 'c', 'd'].map((name) => ({ path: join(folder, `${name}.json`), size: 10 }));
+    const workers = startReplayWorkers(2, script, { functionName: 'login-whitelist', env: {} });
+    try {
+      const ahead = offerAhead(files, workers);
+      for (const index of files.keys()) expect(await ahead.take(index)).toBeUndefined();
+      expect(await workers.tryFile(files[0].path)).toBeUndefined();
+      expect(await workers.room()).toBe(false);
+    } finally {
+      await workers.close();
+    }
+  });
 
   it('--threads 0 is a usage error', async () => {
     const run = await runCli(['replay', 'login-whitelist', folder, '--threads', '0'], { env: ENV });

@@ -3,7 +3,6 @@
  * the page parsed as a browser parses it (parse5): its structure, its counts against the replay's own
  * summary, no reference to anything outside the file, hostile trail values escaped, and a bounded size.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { attr, byId, countOf, elements, type HtmlNode, parseHtml, textOf } from './support/html-tree';
 import { ROOT, runCli } from './support/run-cli';
+import { buildBundles } from './support/build-once';
 
 jest.setTimeout(120_000);
 
@@ -44,10 +44,7 @@ let hostile: string;
 let many: string;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   dir = mkdtempSync(join(tmpdir(), 'trailguard-report-'));
   // build-bot refused once a minute for two hours on day 1; alice a few times over three days; the

@@ -4,13 +4,14 @@
  * package (dist/functiongraph) posting a Teams card with Node's own fetch. Each runs in a child
  * process, as the platform would load it; its log lines never hold the webhook URL.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { useAlertTopicEmulator } from './support/alert-topic-emulator';
 import { fixture } from './support/fixtures';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 import { startWebhookServer, type WebhookServer } from './support/webhook-server';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const LAMBDA_BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.js');
@@ -21,7 +22,7 @@ const emulator = useAlertTopicEmulator('bundle-alerts', 'bundle-inbox');
 let webhook: WebhookServer;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   webhook = await startWebhookServer();
 }, 180_000);

@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const WHITELIST = '203.0.113.0/24, 2001:db8:1::/48';
@@ -60,10 +61,7 @@ let demo: { code: number | null; stdout: string; stderr: string };
 let lines: string[];
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   demo = await runDemo(cleanEnv());
   lines = demo.stdout.split('\n');

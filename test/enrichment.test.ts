@@ -4,7 +4,6 @@
  * GEOIP_DB / GEOIP_ASN_DB / ACCOUNT_NAMES / COUNTRY_ALLOWLIST, the alert text and fields, and AWS
  * Organizations ListAccounts against a local JSON 1.1 endpoint with pagination.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,16 +20,14 @@ import { ConfigProblems } from '../shared/platform/env-config';
 import { checkDetectorConfig } from '../shared/platform/load-function-config';
 import { alertJsonLine } from '../shared/sinks/stdout-sink';
 import { listenOnLoopback, type LoopbackServer } from './support/loopback-server';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const GEO_DIR = join(ROOT, 'dist', 'geo');
 let dir: string;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   dir = mkdtempSync(join(tmpdir(), 'trailguard-enrich-'));
 }, 300_000);

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { join } from 'node:path';
 import { unwrapEnvelope } from '../shared/intake/unwrap-envelope';
 import { fixture } from './support/fixtures';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 type Json = Record<string, unknown>;
@@ -104,10 +105,7 @@ describe('the envelope code', () => {
 
 describe('the built Lambda bundles', () => {
   beforeAll(() => {
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const build = buildBundles();
     if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   }, 120_000);
 

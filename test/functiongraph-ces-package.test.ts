@@ -3,7 +3,6 @@
  * built, unpacked and loaded as the runtime loads `index.handler`, and a CTS trigger event is run
  * against the local SMN and Cloud Eye endpoints, which verify the token or the AK/SK signature.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,6 +12,7 @@ import { fixture } from './support/fixtures';
 import { functionGraphContext } from './support/functiongraph-context';
 import { type SmnServer, startSmnServer } from './support/smn-server';
 import { readZip } from './support/unzip';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -29,10 +29,7 @@ let smn: SmnServer;
 let unpacked: string;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   unpacked = mkdtempSync(join(tmpdir(), 'trailguard-fg-ces-'));
   ces = await startCesServer({ token: TOKEN, credentials: { ...KEYS, securityToken: SECURITY_TOKEN } });

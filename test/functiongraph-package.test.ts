@@ -13,6 +13,7 @@ import { fixture } from './support/fixtures';
 import { startSmnServer, type SmnServer } from './support/smn-server';
 import { readZip } from './support/unzip';
 import { functionGraphContext, type AgencyAuth } from './support/functiongraph-context';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const FUNCTIONS = ['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const;
@@ -31,10 +32,7 @@ let server: SmnServer;
 let unpacked: string;
 
 function build(): void {
-  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const result = buildBundles();
   if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}${result.stderr}`);
 }
 

@@ -5,7 +5,7 @@
  * ones, through `main` and through the built CLI in a child process: exit code 1, and exactly as many
  * rejected records as were injected, while every good outsider login is still alerted.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,7 @@ import { EVENTS_DIR, fixture } from './support/fixtures';
 import { goodLogin, INTAKE_PATHS, type Cloud } from './support/intake-paths';
 import { awslogsEnvelope } from './support/hostile-inputs';
 import { collectInputFiles } from '../cli/read-inputs';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const ENV = { IP_WHITELIST: '203.0.113.0/24, 2001:db8:1::/48', ALERT_ON_FAILED_LOGIN: 'true', METRIC_MODE: 'off' };
@@ -521,10 +522,7 @@ describe('a replay over thousands of generated records, a known number of them m
   });
 
   it('through the built CLI in a child process: the same', async () => {
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const build = buildBundles();
     expect(build.status).toBe(0);
     const child = await promisify(execFile)(
       process.execPath,

@@ -11,7 +11,7 @@
  * - NDJSON of more lines than a spread into `push` survives (#10.3): the one outsider login is alerted;
  * - symbolic link loops in a replayed folder (#10.10).
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ import {
   tinyElementList,
 } from './support/hostile-inputs';
 import { goodLogin } from './support/intake-paths';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const MiB = 1024 * 1024;
@@ -102,10 +103,7 @@ const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 let dir: string;
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   expect(build.stderr).toBe('');
   expect(build.status).toBe(0);
   dir = mkdtempSync(join(tmpdir(), 'trailguard-bounds-'));

@@ -12,6 +12,7 @@ import { loadFunctionConfig } from '../shared/platform/load-function-config';
 import { createLogger } from '../shared/platform/logger';
 import { ConfigError } from '../shared/errors';
 import { thrown } from './support/thrown';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const AWS_ENV: Record<string, string> = {
@@ -75,10 +76,7 @@ describe('LOG_LEVEL in the cold-start check (sources)', () => {
 
 describe('LOG_LEVEL in the built bundles', () => {
   beforeAll(() => {
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+    const build = buildBundles();
     if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   }, 120_000);
 

@@ -4,79 +4,18 @@
  * A flush whose roll-up cannot be delivered fails, and the next flush sends that roll-up exactly once; an
  * invocation whose alert cannot be delivered fails, and its retry alerts (its event is not "seen").
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { useAlertTopicEmulator } from './support/alert-topic-emulator';
-import { createStateTable, startDynalite } from './support/dynalite';
-import { fixture } from './support/fixtures';
-import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
+import { refusal, SCHEDULED_FLUSH as SCHEDULED, useBundlePeers } from './support/bundle-peers';
+import { drainQueue } from './support/sqs-inbox';
 
-const ROOT = join(__dirname, '..');
-const BUNDLE = join(ROOT, 'dist', 'aws', 'unauthorized-api.js');
 const WINDOW_MS = 8_000;
-const emulator = useAlertTopicEmulator('undelivered-alerts', 'undelivered-inbox');
-let dynalite: Awaited<ReturnType<typeof startDynalite>>;
-
-beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-  dynalite = await startDynalite();
-  await createStateTable(dynalite.endpoint, 'trailguard-state-failures');
-}, 120_000);
-
-afterAll(async () => {
-  await dynalite?.stop();
+const { emulator, invoke: invokeBundle } = useBundlePeers({
+  topic: 'undelivered-alerts',
+  inbox: 'undelivered-inbox',
+  stateTable: 'trailguard-state-failures',
 });
 
-function refusal(id: string): unknown {
-  const event = structuredClone(fixture('aws/envelope-eventbridge-api-call-access-denied.json')) as {
-    id: string;
-    detail: { eventID: string };
-  };
-  event.id = `eb-${id}`;
-  event.detail.eventID = id;
-  return event;
-}
-
-const SCHEDULED = {
-  version: '0',
-  id: 'flush-1',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '000000000000',
-  time: '2026-11-24T10:20:00Z',
-  region: 'us-east-1',
-  resources: ['arn:aws:events:us-east-1:000000000000:rule/unauthorized-api-flush'],
-  detail: {},
-};
-
-async function invoke(events: unknown[], env: Record<string, string> = {}): Promise<Array<Record<string, unknown>>> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [join(ROOT, 'test', 'support', 'invoke-bundle.mjs'), BUNDLE, JSON.stringify(events)],
-    {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        AWS_REGION: 'us-east-1',
-        ALERT_TOPIC: 'arn:aws:sns:us-east-1:000000000000:undelivered-alerts',
-        SINK_ENDPOINT: emulator.address,
-        METRIC_MODE: 'off',
-        STATE_STORE: 'dynamodb://trailguard-state-failures',
-        STATE_ENDPOINT: dynalite.endpoint,
-        // dynalite on a shared 2-core machine is far slower than DynamoDB; the bound is what is tested below.
-        STATE_TIMEOUT: '10s',
-        DEDUP_WINDOW: `${WINDOW_MS}ms`,
-        LOG_LEVEL: 'silent',
-        ...env,
-      },
-    },
-  );
-  return JSON.parse(stdout) as Array<Record<string, unknown>>;
-}
+const invoke = (events: unknown[], env: Record<string, string> = {}) =>
+  invokeBundle('unauthorized-api', events, { DEDUP_WINDOW: `${WINDOW_MS}ms`, ...env });
 
 const MISSING_TOPIC = 'arn:aws:sns:us-east-1:000000000000:no-such-topic';
 

@@ -5,7 +5,6 @@
  * principal, one per invocation → one alert; after the window, a timer-trigger flush → one roll-up
  * saying 29; the same trace again → nothing; Redis down → the alert is still published.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { unauthorizedApi } from '../functions/unauthorized-api/unauthorized-api';
 import { createFunctionGraphHandler, type FunctionGraphContext } from '../shared/platform/functiongraph-handler';
@@ -13,6 +12,7 @@ import { functionGraphContext } from './support/functiongraph-context';
 import { fixture } from './support/fixtures';
 import { startRedisServer } from './support/redis-server';
 import { startSmnServer } from './support/smn-server';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
@@ -31,7 +31,7 @@ let redis: Awaited<ReturnType<typeof startRedisServer>>;
 type Handler = (event: unknown, context: FunctionGraphContext) => Promise<Record<string, unknown>>;
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   smn = await startSmnServer({ token: TOKEN });
   redis = await startRedisServer();

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { normalizeTime } from '../shared/normalize/normalize-time';
+import { isWholeEpochMillis, normalizeTime } from '../shared/normalize/normalize-time';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -116,5 +116,32 @@ describe('normalizeTime', () => {
         expect(normalizeTime(String(ms))).toBe(new Date(ms).toISOString());
       }),
     );
+  });
+});
+
+describe('isWholeEpochMillis', () => {
+  const SCHEMA_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+  it('holds only of numbers normalizeTime turns into a schema time', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 99_999_999_990, max: 100_000_000_010 }),
+          fc.integer({ min: 253_402_300_799_990, max: 253_402_300_800_010 }),
+          fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+          fc.double(),
+        ),
+        (n) => {
+          if (isWholeEpochMillis(n)) expect(normalizeTime(n)).toMatch(SCHEMA_TIME);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect([1e11, 1717435329123, 253_402_300_799_999].map(isWholeEpochMillis)).toEqual([true, true, true]);
+    expect([1e11 - 1, 1717435329123.5, 253_402_300_800_000, -1].map(isWholeEpochMillis)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 });

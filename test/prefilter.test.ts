@@ -9,85 +9,20 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { DETECTORS } from '../functions/registry';
 import { TAMPER_EVENT_NAMES } from '../functions/trail-integrity/prefilter';
-import type { Detector } from '../shared/detect/detector';
 import { CIS_PATTERNS } from '../shared/detect/filter-pattern/cis-patterns';
 import { scanRecordList } from '../shared/intake/decode-input';
 import { needOfFilterPattern } from '../shared/prefilter/from-filter-pattern';
 import { describeNeed } from '../shared/prefilter/need';
 import { compilePrefilter } from '../shared/prefilter/skip-records';
-import { DetectionRun } from '../shared/pipeline';
+import { DEFAULT_CONFIGS, detectorOf, expectSameAnswers, type PrefilterConfig } from './support/prefilter-equivalence';
 
 const EVENTS = join(__dirname, '..', 'events');
 
-const CONFIGS: { fn: string; env: Record<string, string> }[] = [
-  { fn: 'login-whitelist', env: { IP_WHITELIST: '203.0.113.0/24, 2001:db8:1::/48', ALERT_ON_FAILED_LOGIN: 'true' } },
-  { fn: 'login-whitelist', env: { IP_WHITELIST: '0.0.0.0/0', NON_IP_SOURCE: 'ignore' } },
-  { fn: 'unauthorized-api', env: {} },
-  { fn: 'unauthorized-api', env: { RULE_SETS: 'all' } },
-  {
-    fn: 'unauthorized-api',
-    env: {
-      RULE_SETS: 'unauthorized',
-      CUSTOM_RULES: JSON.stringify([
-        { name: 'root-anything', pattern: '{ $.userIdentity.type = "Root" }' },
-        { name: 'bucket-glob', pattern: '{ $.requestParameters.bucketName = "acme-*-logs" }' },
-        { name: 'event-glob', pattern: '{ $.eventName = "Delete*" && $.awsRegion = "us-east-1" }' },
-      ]),
-    },
-  },
-  { fn: 'config-compliance', env: {} },
-  { fn: 'trail-integrity', env: {} },
-  {
-    fn: 'trail-integrity',
-    env: {
-      TRAIL_BUCKETS: 'acme-cloudtrail-logs',
-      TRAIL_KMS_KEYS: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-    },
-  },
-];
-
-function detectorOf(fn: string): Detector<unknown> {
-  return DETECTORS[fn as keyof typeof DETECTORS] as Detector<unknown>;
-}
-
-/** Everything a run shows, as text, with and without the prefilter. */
-async function outcome(
-  fn: string,
-  env: Record<string, string>,
-  bytes: Buffer,
-  prefilter: boolean,
-  name = 'trail.json.gz',
-): Promise<string> {
-  const detector = detectorOf(fn);
-  const config = detector.loadConfig(env);
-  const calls: string[] = [];
-  const run = new DetectionRun(detector, config, {
-    prefilter,
-    onRejected: (rejected) => calls.push(`rejected ${JSON.stringify(rejected)}`),
-    onFindings: (findings) => calls.push(`findings ${findings.map((f) => `${f.rule}/${f.event.id}`).join(',')}`),
-  });
-  await run.ingestBytes(bytes, name);
-  return JSON.stringify({ stats: run.stats, alerts: run.alerts(), calls });
-}
+const CONFIGS: PrefilterConfig[] = [...DEFAULT_CONFIGS, { fn: 'unauthorized-api', env: { CTS_RULE: 'false' } }];
 
 async function expectSameWithAndWithout(bytes: Buffer, name = 'trail.json.gz'): Promise<void> {
-  for (const { fn, env } of CONFIGS) {
-    const without = await outcome(fn, env, bytes, false, name);
-    const withPrefilter = await outcome(fn, env, bytes, true, name);
-    if (withPrefilter !== without) {
-      const a = JSON.parse(withPrefilter) as { stats: unknown; alerts: { rule: string; eventIds: string[] }[] };
-      const b = JSON.parse(without) as { stats: unknown; alerts: { rule: string; eventIds: string[] }[] };
-      const brief = (o: typeof a) =>
-        JSON.stringify({ stats: o.stats, alerts: o.alerts.map((x) => `${x.rule}:${x.eventIds.join('+')}`) });
-      let at = 0;
-      while (withPrefilter[at] === without[at]) at++;
-      throw new Error(
-        `${fn} ${JSON.stringify(env)} differs at ${at}:\nwith    …${withPrefilter.slice(at - 200, at + 200)}\nwithout …${without.slice(at - 200, at + 200)}\n${brief(a) === brief(b) ? '' : 'stats or alerts differ'}`,
-      );
-    }
-  }
+  await expectSameAnswers(bytes, name, CONFIGS);
 }
 
 /** Every CloudTrail record in events/: bare records, and the elements of Records lists and EventBridge details. */
@@ -178,12 +113,15 @@ describe('prefilter declarations', () => {
     expect(describeNeed(needOfFilterPattern(pattern))).toBe('always');
   });
 
-  it('a custom rule that cannot be reduced turns the prefilter off', () => {
+  it('a custom rule that cannot be reduced turns the CloudTrail prefilter off, not the CTS one', () => {
     const detector = detectorOf('unauthorized-api');
-    const config = detector.loadConfig({
-      CUSTOM_RULES: JSON.stringify([{ name: 'ne', pattern: '{ $.eventName != "x" }' }]),
-    });
-    expect(compilePrefilter(detector.prefilter?.(config))).toBeUndefined();
+    const custom = JSON.stringify([{ name: 'ne', pattern: '{ $.eventName != "x" }' }]);
+    const withCts = compilePrefilter(detector.prefilter?.(detector.loadConfig({ CUSTOM_RULES: custom })));
+    expect(withCts?.keys.Records).toBeUndefined();
+    expect(withCts?.keys.traces).toContain('code');
+    // CTS_RULE off: no trace can give a finding, so the skippable ones are skipped.
+    const noCts = detector.prefilter?.(detector.loadConfig({ CUSTOM_RULES: custom, CTS_RULE: 'false' }));
+    expect(noCts && describeNeed(noCts.cts ?? { type: 'always' })).toBe('never');
   });
 
   it('trail-integrity parses every action its tamper rules name', () => {
@@ -596,16 +534,19 @@ describe('the record-list scan rejects exactly what JSON.parse rejects', () => {
         fc.array(fc.dictionary(fc.constantFrom(...keys, 'b', '__proto__'), fc.jsonValue({ maxDepth: 2 })), {
           maxLength: 5,
         }),
-        (elements) => {
-          const text = JSON.stringify({ Records: elements });
+        fc.constantFrom(undefined, 2),
+        (elements, indent) => {
+          // Indented too: a value's raw text ends where the value does, not after the whitespace behind it.
+          const text = JSON.stringify({ Records: elements }, null, indent);
           const list = scanRecordList(Buffer.from(text, 'utf8'), 'x', keys);
           expect(list?.skim).toBeDefined();
           const skim = list?.skim;
           if (!skim) return;
           // What JSON.parse reads back (-0 is written as 0), not the generated values.
           (JSON.parse(text) as { Records: Record<string, unknown>[] }).Records.forEach((element, index) => {
-            const elementText = JSON.stringify(element);
+            const elementText = JSON.stringify(element, null, indent);
             expect(skim.plainObject(index)).toBe(!elementText.includes('\\'));
+            expect(skim.noUnicodeEscape(index)).toBe(!elementText.includes('\\u'));
             // The generated names need no escapes: only values can have them.
             expect(skim.plainNames(index)).toBe(true);
             keys.forEach((key, slot) => {
@@ -614,6 +555,11 @@ describe('the record-list scan rejects exactly what JSON.parse rejects', () => {
               if (value === undefined) expect(actual).toBeUndefined();
               else if (value !== null) expect(actual).toBe(value);
               else expect(typeof actual !== 'string' || JSON.stringify(actual).slice(1, -1).includes('\\')).toBe(true);
+              // The raw text of the value, whatever its type (the generated names are never written twice).
+              const valueStart = skim.valueStart(index, slot);
+              const raw = skim.data.toString('utf8', valueStart, skim.valueEnd(index, slot));
+              if (actual === undefined) expect(valueStart).toBe(-1);
+              else expect([JSON.parse(raw), /^\s|\s$/.test(raw)]).toEqual([actual, false]);
               const number = skim.number(index, slot);
               if (number !== undefined) expect(number).toBe(actual);
               else expect(typeof actual).not.toBe('number');

@@ -3,17 +3,12 @@
  * gets LambdaInvoke events (schema 1.0 and 2.0), reads each task's log file from fauxqs S3 and publishes to
  * a fauxqs topic, all on loopback; its answer says per task what the job should do.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { useAlertTopicEmulator } from './support/alert-topic-emulator';
+import { useBundlePeers } from './support/bundle-peers';
 import { fixtureBytes } from './support/fixtures';
 import { listenOnLoopback, type LoopbackServer } from './support/loopback-server';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
 
-const ROOT = join(__dirname, '..');
-const BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.js');
 const BUCKET = 'trail-archive';
 const PREFIX = 'AWSLogs/000000000000/CloudTrail/us-east-1/2026/11/05/';
 /** A key with a space and a plus: S3 Batch Operations hands it URL-encoded. */
@@ -24,11 +19,9 @@ const GARBAGE_KEY = `${PREFIX}000000000000_CloudTrail_us-east-1_20261105T0015Z_g
 const DIGEST_KEY =
   'AWSLogs/000000000000/CloudTrail-Digest/us-east-1/2026/11/05/000000000000_CloudTrail-Digest_us-east-1_t_us-east-1_20261105T010000Z.json.gz';
 
-const emulator = useAlertTopicEmulator('batch-alerts', 'batch-inbox');
+const { emulator, invoke: invokeBundle } = useBundlePeers({ topic: 'batch-alerts', inbox: 'batch-inbox' });
 
 beforeAll(async () => {
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   const s3 = new S3Client({
     region: 'us-east-1',
     endpoint: emulator.address,
@@ -51,27 +44,11 @@ type Answer = {
 };
 
 async function invoke(events: unknown[], env: Record<string, string> = {}): Promise<Answer[]> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    [join(ROOT, 'test', 'support', 'invoke-bundle.mjs'), BUNDLE, JSON.stringify(events)],
-    {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-        AWS_REGION: 'us-east-1',
-        IP_WHITELIST: '203.0.113.0/24',
-        ALERT_TOPIC: 'arn:aws:sns:us-east-1:000000000000:batch-alerts',
-        SINK_ENDPOINT: emulator.address,
-        S3_ENDPOINT: emulator.address,
-        METRIC_MODE: 'off',
-        LOG_LEVEL: 'silent',
-        ...env,
-      },
-    },
-  );
-  return JSON.parse(stdout) as Answer[];
+  return (await invokeBundle('login-whitelist', events, {
+    IP_WHITELIST: '203.0.113.0/24',
+    S3_ENDPOINT: emulator.address,
+    ...env,
+  })) as unknown as Answer[];
 }
 
 /** Form-style URL encoding, as in S3 Batch Operations manifests and events. */

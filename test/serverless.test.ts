@@ -16,6 +16,7 @@ import { DETECTORS } from '../functions/registry';
 import { fixture } from './support/fixtures';
 import { thrown } from './support/thrown';
 import { readZip } from './support/unzip';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const FUNCTIONS = ['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const;
@@ -347,10 +348,7 @@ beforeAll(async () => {
     throw new Error(
       `serverless.yml deploys three functions; these entry points do not exist yet: ${missing.join(', ')}`,
     );
-  const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const build = buildBundles();
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
 
   [defaults, everything, s3Path, backfill] = await Promise.all([
@@ -471,6 +469,7 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
       params: { logFileSource: 'sns', trailBucket: 'org-trail-logs' },
       message: /logFileSource=sns needs trailTopicArn/,
     },
+    { params: { batchOperations: 'true' }, message: /batchOperations=true .*set trailBucket/ },
   ];
   let runs: Run[];
 
@@ -516,7 +515,14 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
     const { parameterProblems } = require(join(ROOT, PLUGIN)) as {
       parameterProblems: (params: Record<string, string>) => string[];
     };
-    const base = { logFileSource: 'none', trailBucket: '', trailKeyPrefix: 'AWSLogs/', trailTopicArn: '' };
+    const base = {
+      logFileSource: 'none',
+      trailBucket: '',
+      trailKeyPrefix: 'AWSLogs/',
+      trailTopicArn: '',
+      batchOperations: 'false',
+      batchBucket: '',
+    };
     const cases: Array<[Record<string, string>, RegExp | null]> = [
       [{}, null],
       [{ logFileSource: 's3', trailBucket: 'org-trail-logs' }, null],
@@ -535,6 +541,14 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
         /trailTopicArn=.* is not an SNS topic ARN/,
       ],
       [{ trailKmsKeyArn: '1234abcd-12ab-34cd-56ef-1234567890ab' }, /not a KMS key ARN/],
+      [{ batchOperations: 'true', trailBucket: 'org-trail-logs' }, null],
+      [{ batchOperations: 'true', trailBucket: 'org-trail-logs', batchBucket: 'org-batch-reports' }, null],
+      [{ batchOperations: 'true' }, /batchOperations=true .*set trailBucket/],
+      [{ batchOperations: 'yes', trailBucket: 'org-trail-logs' }, /batchOperations="yes" is not "true" or "false"/],
+      [
+        { batchOperations: 'true', trailBucket: 'b-logs', batchBucket: 's3://reports' },
+        /batchBucket=.* is not an S3 bucket name/,
+      ],
     ];
     for (const [params, expected] of cases) {
       const problems = parameterProblems({ ...base, ...params });

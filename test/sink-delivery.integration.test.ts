@@ -6,7 +6,7 @@
  * - A publish counts only when the answer is the service's: an SNS MessageId, an SMN message_id.
  * - A lone UTF-16 surrogate in any alert field is escaped, so it never fails the publish of its batch.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -25,6 +25,7 @@ import { functionGraphContext } from './support/functiongraph-context';
 import { listenOnLoopback, type LoopbackServer } from './support/loopback-server';
 import { startSmnServer } from './support/smn-server';
 import { drainQueue, TEST_CREDENTIALS } from './support/sqs-inbox';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const ACCOUNT = '000000000000';
@@ -265,10 +266,7 @@ describe('lone surrogates and invisible characters in alert fields', () => {
 // --- the built Lambda bundle -------------------------------------------------------------------------
 
 function build(): void {
-  const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
+  const result = buildBundles();
   if (result.status !== 0) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
 }
 

@@ -13,6 +13,7 @@ import { FUNCTION_NAMES } from '../shared/detect/detector';
 import { functionGraphContext } from './support/functiongraph-context';
 import { parseHcl, readTerraformModules, type TerraformUsage } from './support/terraform-usage';
 import { readZip } from './support/unzip';
+import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
 const CLOUDS = ['huaweicloud', 'opentelekomcloud', 'flexibleengine'] as const;
@@ -755,10 +756,7 @@ output "obs" {
         OBS_ENDPOINT: 'https://obs.eu-de.otc.t-systems.com',
         CTS_PUBLIC_KEY: CTS_PUBLIC_KEY_SPKI,
       });
-      const built = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], {
-        cwd: ROOT,
-        encoding: 'utf8',
-      });
+      const built = buildBundles();
       expect([built.status, built.stderr]).toEqual([0, '']);
       const unpacked = mkdtempSync(join(tmpdir(), 'tg-tf-packages-'));
       try {

@@ -186,6 +186,33 @@ export const FIRST_LINE_ACTIONS: Partial<Record<TraceEvent['category'], string>>
   'login-failed': 'loginFailed',
 };
 
+/** The classic first line: `Illegal operation[IP:<address>, Action:<login|logout|loginFailed>]`. */
+function firstLineOf(event: TraceEvent): string {
+  return `Illegal operation[IP:${shownAddress(event)}, Action:${FIRST_LINE_ACTIONS[event.category] ?? event.category}]`;
+}
+
+/** The fields of every login alert, with the rule's own ones (`extra`) after `Source`. */
+function loginFields(
+  group: FindingGroup,
+  region: string | undefined,
+  extra: ReadonlyArray<readonly [label: string, value: unknown]> = [],
+): string {
+  const event = group.first;
+  return formatFields([
+    ['Rule', group.rule],
+    ['Who', describeActor(event)],
+    ['MFA', describeMfa(event.actor.mfa)],
+    ['Outcome', event.outcome + (event.error?.message ? ` (${event.error.message})` : '')],
+    ['When', event.time],
+    ['Where', describeWhere(event, region)],
+    ['Source', describeSource(event)],
+    ...extra,
+    ['Provider action', event.action],
+    ['User agent', event.userAgent],
+    ['Service', event.service],
+  ]);
+}
+
 export function describeLoginAlert(
   group: FindingGroup,
   config: Partial<Pick<LoginWhitelistConfig, 'region' | 'countryAllowlist' | 'countryOf' | 'whitelist'>> = {},
@@ -195,24 +222,13 @@ export function describeLoginAlert(
   const address = shownAddress(event);
   // The same words for every cloud (a mail filter on `Action:login` must catch AWS logins too); the
   // provider's own name (`ConsoleLogin`, `login`, `scanQrCodeLogin`…) is the `Provider action` field.
-  const firstLine = `Illegal operation[IP:${address}, Action:${FIRST_LINE_ACTIONS[event.category] ?? event.category}]`;
+  const firstLine = firstLineOf(event);
   const what = CATEGORY_PHRASES[event.category] ?? event.category;
   const reason =
     group.rule === RULE_OUTSIDE_WHITELIST
       ? `A ${what} came from an address outside the IP whitelist.`
       : `A ${what} came from a source that is not an IP address; it could not be checked against the whitelist.`;
-  const fields = formatFields([
-    ['Rule', group.rule],
-    ['Who', describeActor(event)],
-    ['MFA', describeMfa(event.actor.mfa)],
-    ['Outcome', event.outcome + (event.error?.message ? ` (${event.error.message})` : '')],
-    ['When', event.time],
-    ['Where', describeWhere(event, config.region)],
-    ['Source', describeSource(event)],
-    ['Provider action', event.action],
-    ['User agent', event.userAgent],
-    ['Service', event.service],
-  ]);
+  const fields = loginFields(group, config.region);
   return {
     subject: safeSubject(
       `trailguard: ${what} from ${group.rule === RULE_OUTSIDE_WHITELIST ? `${address} outside IP whitelist` : `non-IP source ${address}`}`,
@@ -232,22 +248,12 @@ function describeCountryAlert(
   const country = event.geo?.country ?? (event.sourceIp ? config.countryOf?.(event.sourceIp)?.country : undefined);
   const from = country ? `${countryName(country) ?? country} (${country})` : 'an unknown country';
   const inWhitelist = event.sourceIp !== undefined && config.whitelist?.contains(event.sourceIp) === true;
-  const firstLine = `Illegal operation[IP:${address}, Action:${FIRST_LINE_ACTIONS[event.category] ?? event.category}]`;
+  const firstLine = firstLineOf(event);
   const reason = `A ${what} came from ${from}, outside the country allowlist; the address is ${inWhitelist ? 'in' : 'outside'} the IP whitelist.`;
-  const fields = formatFields([
-    ['Rule', group.rule],
-    ['Who', describeActor(event)],
-    ['MFA', describeMfa(event.actor.mfa)],
-    ['Outcome', event.outcome + (event.error?.message ? ` (${event.error.message})` : '')],
-    ['When', event.time],
-    ['Where', describeWhere(event, config.region)],
-    ['Source', describeSource(event)],
+  const fields = loginFields(group, config.region, [
     ['Country', country ?? 'unknown (not in the geo database)'],
     ['Allowed countries', (config.countryAllowlist ?? []).join(', ')],
     ['IP whitelist', inWhitelist ? 'in the whitelist' : 'outside the whitelist'],
-    ['Provider action', event.action],
-    ['User agent', event.userAgent],
-    ['Service', event.service],
   ]);
   return {
     subject: safeSubject(

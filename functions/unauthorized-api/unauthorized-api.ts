@@ -24,6 +24,7 @@ import { ConfigProblems, readBoolean, readChoice, readEnv, type Env } from '../.
 import { compileFilterPattern, FilterPatternError, type CompiledPattern } from '../../shared/detect/filter-pattern';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { BUILT_IN_RULES, RULE_SETS, type BuiltInRule } from './rules';
+import { answeredBelow400, CTS_REFUSAL, REFUSED_STATUSES } from './cts-refusal';
 import { unauthorizedApiPrefilter } from './prefilter';
 
 export interface FilterRule {
@@ -46,33 +47,6 @@ export interface UnauthorizedApiConfig {
 }
 
 export const CTS_RULE = 'cts-unauthorized-api-call';
-
-/**
- * Wording of a refusal for lack of permission, in an error code, a message or a response body, any
- * case: the generic HTTP words, IAM's policy refusal ("Policy doesn't allow ecs:servers:list to be
- * performed.", huawei-facts.md §5, SMN.00308), "No permission to request resources" (SMN.0001), and
- * the Chinese console texts (没有操作权限 "no operation permission", 权限不足 "insufficient permission").
- */
-const CTS_REFUSAL = new RegExp(
-  [
-    'unauthori[sz]ed',
-    'forbidden',
-    'access ?denied',
-    'not ?authori[sz]ed',
-    'no permission',
-    'permission denied',
-    'insufficient permission',
-    "polic(?:y|ies) (?:does ?n[o'’]?t|do ?n[o'’]?t|did ?n[o'’]?t) allow",
-    'not allowed to (?:be )?perform',
-    '(?:does|do) not have (?:the )?(?:required |necessary )?(?:permission|authori[sz]ation|privilege)',
-    'lacks? (?:the )?(?:required |necessary )?(?:permission|authori[sz]ation|privilege)',
-    'not permitted',
-    '没有.{0,4}权限',
-    '无.{0,2}权限',
-    '权限不足',
-  ].join('|'),
-  'i',
-);
 
 /** How much of a response body the refusal check reads: refusals say so at the start. */
 const RESPONSE_TEXT_CHARS = 4096;
@@ -225,6 +199,7 @@ export function loadUnauthorizedApiConfig(env: Env): UnauthorizedApiConfig {
  * A CTS trace refused for lack of permission: HTTP 401/403, or refusal wording in the error code or
  * message, the trace's `message` or its `response`, whichever shape the service used. A trace recorded
  * as a success never counts; one whose outcome is unknown (no code, no rating) counts on its wording.
+ * What a trace must show to be refused here is declared in prefilter.ts: a change here must keep it true.
  */
 export function isRefusedCtsCall(event: TraceEvent): boolean {
   if (event.source !== 'cts' || event.outcome === 'success') return false;
@@ -234,13 +209,11 @@ export function isRefusedCtsCall(event: TraceEvent): boolean {
   const member = (key: string): unknown =>
     raw && typeof raw === 'object' && Object.hasOwn(raw, key) ? raw[key] : undefined;
   if (event.outcome === 'failure') {
-    if (code === '401' || code === '403') return true;
-    const status = String(member('code') ?? '');
-    if (status === '401' || status === '403') return true;
+    if (REFUSED_STATUSES.has(code)) return true;
+    if (REFUSED_STATUSES.has(String(member('code') ?? ''))) return true;
   }
   // The HTTP status, when the trace has one, outranks wording: a call answered below 400 was not refused.
-  const httpStatus = Number(member('code'));
-  if (Number.isInteger(httpStatus) && httpStatus >= 100 && httpStatus < 400) return false;
+  if (answeredBelow400(Number(member('code')))) return false;
   return (
     CTS_REFUSAL.test(code) ||
     CTS_REFUSAL.test(event.error?.message ?? '') ||

@@ -358,6 +358,18 @@ export interface RecordListSkim {
    * a value with an escape being FIELD_COMPLEX; only a search of its raw text needs plainObject.
    */
   plainNames(index: number): boolean;
+  /**
+   * An object with no `\u` in its text: no `\u` escape, and no escaped backslash before a `u` (which a JSON
+   * text held in one of its strings would read as an escape). Its escapes are then all simple ones (`\"`,
+   * `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`), and none of those writes a letter or a digit.
+   */
+  noUnicodeEscape(index: number): boolean;
+  /**
+   * Where the raw text of member `keys[slot]`'s value lies, whatever its type (a string with its quotes):
+   * its start, or FIELD_ABSENT, or FIELD_COMPLEX when the member is written twice. With valueEnd.
+   */
+  valueStart(index: number, slot: number): number;
+  valueEnd(index: number, slot: number): number;
   /** Start offset of member `keys[slot]`'s string value (without quotes), or FIELD_ABSENT / FIELD_COMPLEX. */
   fieldStart(index: number, slot: number): number;
   fieldEnd(index: number, slot: number): number;
@@ -431,9 +443,18 @@ export function scanRecordList(
   // Rows of noted fields, only for elements that are objects (a list of a million numbers costs no rows).
   let fields = new Int32Array(skimming ? 1024 * slots * 2 : 0);
   let rowOf = new Int32Array(skimming ? 1024 : 0);
+  let values = new Int32Array(skimming ? 1024 * slots * 2 : 0);
   let plain = new Uint8Array(skimming ? 1024 : 0);
   let rows = 0;
-  const skim: SkimState = { keys: keyBytes, fields, base: 0, backslash: false, nameEscape: false };
+  const skim: SkimState = {
+    keys: keyBytes,
+    fields,
+    values,
+    base: 0,
+    backslash: false,
+    nameEscape: false,
+    unicode: false,
+  };
   if (i < n && data[i] === 0x5d) i++;
   else {
     for (;;) {
@@ -443,11 +464,16 @@ export function scanRecordList(
           const bigger = new Int32Array(fields.length * 2);
           bigger.set(fields);
           skim.fields = fields = bigger;
+          const biggerValues = new Int32Array(values.length * 2);
+          biggerValues.set(values);
+          skim.values = values = biggerValues;
         }
         skim.base = rows * slots * 2;
         fields.fill(FIELD_ABSENT, skim.base, skim.base + slots * 2);
+        values.fill(FIELD_ABSENT, skim.base, skim.base + slots * 2);
         skim.backslash = false;
         skim.nameEscape = false;
+        skim.unicode = false;
       }
       const end = skipValue(data, i, n, stack, object ? skim : undefined);
       if (end < 0) return undefined;
@@ -461,7 +487,7 @@ export function scanRecordList(
           plain = biggerPlain;
         }
         rowOf[count] = object ? rows++ : -1;
-        plain[count] = !object || skim.nameEscape ? 0 : skim.backslash ? 2 : 1;
+        plain[count] = !object || skim.nameEscape ? 0 : !skim.backslash ? 1 : skim.unicode ? 2 : 3;
       }
       if (count * 2 + 2 > spans.length) {
         const bigger = new Uint32Array(spans.length * 2);
@@ -497,6 +523,7 @@ export function scanRecordList(
   };
   if (!skimming) return list;
   const found = fields;
+  const valueSpans = values;
   const plainObjects = plain;
   const rowOfElement = rowOf;
   /** Where element `index`'s entry for `slot` is in `found` (the element is an object: plainObjects > 0). */
@@ -515,6 +542,9 @@ export function scanRecordList(
       end: (index) => offsets[index * 2 + 1],
       plainObject: (index) => plainObjects[index] === 1,
       plainNames: (index) => plainObjects[index] !== 0,
+      noUnicodeEscape: (index) => plainObjects[index] === 1 || plainObjects[index] === 3,
+      valueStart: (index, slot) => (plainObjects[index] === 0 ? FIELD_COMPLEX : valueSpans[entry(index, slot)]),
+      valueEnd: (index, slot) => (plainObjects[index] === 0 ? FIELD_COMPLEX : valueSpans[entry(index, slot) + 1]),
       fieldStart,
       fieldEnd: (index, slot) => (plainObjects[index] === 0 ? FIELD_COMPLEX : found[entry(index, slot) + 1]),
       field: (index, slot) => {
@@ -538,18 +568,33 @@ export function scanRecordList(
 interface SkimState {
   keys: readonly Uint8Array[];
   fields: Int32Array;
+  /** Per slot, where the member's raw value text starts and ends (valueStart). */
+  values: Int32Array;
   /** This element's first entry in `fields`. */
   base: number;
   /** A backslash somewhere in this element. */
   backslash: boolean;
   /** A backslash in one of this element's top-level member names. */
   nameEscape: boolean;
+  /** `\u` somewhere in this element (RecordListSkim.noUnicodeEscape). */
+  unicode: boolean;
 }
 
 /** Notes where a skimmed member's value starts; a second member of the same name makes it FIELD_COMPLEX. */
 function noteField(skim: SkimState, slot: number, start: number): void {
   const at = skim.base + slot * 2;
   skim.fields[at] = skim.fields[at] === FIELD_ABSENT || start === FIELD_COMPLEX ? start : FIELD_COMPLEX;
+}
+
+/** Notes where a skimmed member's raw value starts; a second member of the same name makes it FIELD_COMPLEX. */
+function noteValue(skim: SkimState, slot: number, start: number): void {
+  const at = skim.base + slot * 2;
+  skim.values[at] = skim.values[at] === FIELD_ABSENT ? start : FIELD_COMPLEX;
+}
+
+function noteValueEnd(skim: SkimState, slot: number, end: number): void {
+  const at = skim.base + slot * 2;
+  if (skim.values[at] >= 0) skim.values[at + 1] = end;
 }
 
 function noteEnd(skim: SkimState, slot: number, end: number): void {
@@ -593,6 +638,8 @@ function skipWhitespace(data: Uint8Array, i: number, n: number): number {
 
 /** Set by skipString whenever it passes an escape; the skim reads and clears it. */
 let sawBackslash = false;
+/** Set by skipString when it passes a `\u` escape or an escaped backslash before a `u`; the skim reads and clears it. */
+let sawUnicodeEscape = false;
 
 /** `i` at an opening quote: the index after the closing quote, or -1 if the string is not valid JSON. */
 function skipString(data: Uint8Array, i: number, n: number): number {
@@ -621,6 +668,7 @@ function skipString(data: Uint8Array, i: number, n: number): number {
     sawBackslash = true;
     const escaped = data[i++];
     if (escaped === 0x75) {
+      sawUnicodeEscape = true;
       if (
         i + 4 > n ||
         HEX_DIGIT[data[i]] === 0 ||
@@ -632,6 +680,8 @@ function skipString(data: Uint8Array, i: number, n: number): number {
       i += 4;
     } else if (SIMPLE_ESCAPE[escaped] === 0) {
       return -1;
+    } else if (escaped === 0x5c && i < n && data[i] === 0x75) {
+      sawUnicodeEscape = true;
     }
   }
 }
@@ -686,19 +736,27 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
   let kinds = stack.kinds;
   /** With a skim: the slot of the top-level member whose value starts at i, or -1. */
   let slot = -1;
-  if (skim) sawBackslash = false;
+  /** With a skim: the slot of the top-level member whose value is being read, until it ends. */
+  let reading = -1;
+  if (skim) {
+    sawBackslash = false;
+    sawUnicodeEscape = false;
+  }
   for (;;) {
     // A value starts at i.
     if (i >= n) return -1;
     const c = data[i];
     const noted = slot;
     slot = -1;
-    if (noted >= 0)
+    if (noted >= 0) {
       noteField(
         skim as SkimState,
         noted,
         c === 0x22 ? i + 1 : c === 0x2d || (c >= 0x30 && c <= 0x39) ? NUMBER_AT - i : FIELD_COMPLEX,
       );
+      noteValue(skim as SkimState, noted, i);
+      reading = noted;
+    }
     if (c === 0x22) {
       if (noted >= 0) {
         // A value with an escape is not its bytes: the skim leaves it to JSON.parse.
@@ -739,8 +797,16 @@ function skipValue(data: Uint8Array, i: number, n: number, stack: ContainerStack
     // After a value: close containers, or take a comma and (in an object) the next member's name.
     for (;;) {
       if (depth === 0) {
-        if (skim !== undefined) skim.backslash = sawBackslash;
+        if (skim !== undefined) {
+          skim.backslash = sawBackslash;
+          skim.unicode = sawUnicodeEscape;
+        }
         return i;
+      }
+      // Back at the element's top level: the value of the member being read ends here.
+      if (reading >= 0 && depth === 1) {
+        noteValueEnd(skim as SkimState, reading, i);
+        reading = -1;
       }
       i = skipWhitespace(data, i, n);
       if (i >= n) return -1;

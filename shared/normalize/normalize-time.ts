@@ -119,6 +119,14 @@ function digits(text: string, from: number, to: number): number {
   return n;
 }
 
+/**
+ * normalizeTime(n) is a schema time, known without building it: whole epoch milliseconds from 1973 to 9999
+ * (the prefilter asks this of every CTS trace it skips).
+ */
+export function isWholeEpochMillis(n: number): boolean {
+  return Number.isInteger(n) && n >= SECONDS_BELOW && n <= MAX_MS;
+}
+
 function fromEpochNumber(n: number): number | undefined {
   // Negative epochs are garbage in an audit event, not dates before 1970.
   if (!Number.isFinite(n) || n < 0) return undefined;

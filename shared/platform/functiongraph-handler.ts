@@ -5,8 +5,8 @@
  * the first invocation; a bad config fails every invocation with the same clear error.
  */
 import type { Detector } from '../detect/detector';
-import type { Env } from './env-config';
-import { errorMessage } from '../errors';
+import { ConfigProblems, type Env } from './env-config';
+import { ConfigError, errorMessage } from '../errors';
 import { createLogger } from './logger';
 import type { HandlerOptions } from './lambda-handler';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
@@ -89,12 +89,84 @@ export const functionGraphStoreLoaders: Parameters<typeof createMemoryStage>[1] 
     ),
 };
 
+/** What one instance of a function holds after its cold start: config, memory stage, enricher. */
+export type FunctionGraphInstance<Config, Own = undefined> = FunctionConfig<Config> & {
+  memoryStage: MemoryStage;
+  ces?: CesMetricConfig;
+  enricher: Enricher;
+  /** What the function's own `loadOwn` returned. */
+  own: Own;
+};
+
+/** One invocation's wiring, as the shared handler made it: the child logger and the sinks. */
+export interface FunctionGraphInvocation {
+  context: FunctionGraphContext;
+  log: ReturnType<typeof createLogger>;
+  sinks: () => ReturnType<typeof createAlertSinks>;
+}
+
+/**
+ * A function's own part of the shared handler (trail-integrity: digests on OBS and liveness). `loadOwn`
+ * reads its own variables at cold start, its problems reported with the shared ones in one error;
+ * `invoke` runs each invocation instead of the detector's pipeline.
+ */
+export interface FunctionGraphHooks<Config, Own, Result> {
+  loadOwn?(env: Env, problems: ConfigProblems): Own;
+  invoke(
+    instance: FunctionGraphInstance<Config, Own>,
+    event: unknown,
+    invocation: FunctionGraphInvocation,
+  ): Promise<Result>;
+}
+
 export function createFunctionGraphHandler<Config>(
   detector: Detector<Config>,
   processEnv: Env = process.env,
   options: HandlerOptions = {},
 ) {
-  type Loaded = FunctionConfig<Config> & { memoryStage: MemoryStage; ces?: CesMetricConfig; enricher: Enricher };
+  return createFunctionGraphHandlerWith(detector, processEnv, options, {
+    invoke: (instance, event, { context, log, sinks }) =>
+      invokeDetectorOnFunctionGraph(detector, instance, event, { context, log, sinks }),
+  });
+}
+
+function invokeDetectorOnFunctionGraph<Config>(
+  detector: Detector<Config>,
+  { config, sinkConfig, maxDecompressedBytes, memoryStage, ces, enricher }: FunctionGraphInstance<Config, unknown>,
+  event: unknown,
+  { context, log, sinks }: FunctionGraphInvocation,
+): Promise<InvocationResult> {
+  if (isFlushEvent(event)) return flushMemory(detector.name, memoryStage, { log, sinks });
+  const topicRegion = sinkConfig.topic?.startsWith('urn:smn:') ? sinkConfig.topic.split(':')[2] : undefined;
+  return invokeDetector(detector, config, event, {
+    log,
+    maxDecompressedBytes,
+    memory: memoryStage,
+    // Cloud Eye for METRIC_MODE=api; EMF lines mean nothing outside CloudWatch, so emf publishes nothing here.
+    metricPublisher: (settings) =>
+      ces && settings.mode === 'api'
+        ? functionGraphMetricPublisher(settings, {
+            ces,
+            cloud: sinkConfig.smnCloud,
+            region: sinkConfig.region ?? topicRegion,
+            projectId: call(context, 'getProjectID') ?? sinkConfig.projectId,
+            auth: smnAuthFromContext(context),
+            functionName: detector.name,
+          })
+        : undefined,
+    sinks,
+    enricher,
+  });
+}
+
+/** The shared handler (loading, secrets, logger, sinks) with a function's own cold-start and invocation steps. */
+export function createFunctionGraphHandlerWith<Config, Own, Result>(
+  detector: Detector<Config>,
+  processEnv: Env,
+  options: HandlerOptions,
+  hooks: FunctionGraphHooks<Config, Own, Result>,
+) {
+  type Loaded = FunctionGraphInstance<Config, Own>;
   let loaded: Loaded | undefined;
   let loadError: Error | undefined;
   let warned = false;
@@ -104,15 +176,28 @@ export function createFunctionGraphHandler<Config>(
     if (loadError) throw loadError;
     try {
       const env = functionGraphEnv(context, processEnv);
+      // The function's own variables are checked with the shared ones: one error lists every problem.
+      const problems = new ConfigProblems();
+      const own = hooks.loadOwn ? hooks.loadOwn(env, problems) : (undefined as Own);
       const fromEnv = () =>
         loadFunctionConfig(detector, env, 'functiongraph', {
           readFile: (path) => readFileSync(path, 'utf8'),
           geoFiles: nodeGeoFiles,
         });
-      // A function with a metric (unauthorized-api) sends it to Cloud Eye: its settings are checked too.
-      const { loaded: config, ces } = detector.metric
-        ? withCesMetricConfig(env, detector.name, fromEnv)
-        : { loaded: fromEnv(), ces: undefined };
+      let checked: { loaded: FunctionConfig<Config>; ces: CesMetricConfig | undefined };
+      try {
+        // A function with a metric (unauthorized-api) sends it to Cloud Eye: its settings are checked too.
+        checked = detector.metric
+          ? withCesMetricConfig(env, detector.name, fromEnv)
+          : { loaded: fromEnv(), ces: undefined };
+      } catch (error) {
+        if (!(error instanceof ConfigError) || problems.problems.length === 0) throw error;
+        for (const problem of error.problems) problems.add(problem);
+        problems.throwIfAny(detector.name);
+        throw error;
+      }
+      problems.throwIfAny(detector.name);
+      const { loaded: config, ces } = checked;
       const memoryStage = createMemoryStage(config.memory, functionGraphStoreLoaders);
       const instanceLog = createLogger(
         { level: config.logLevel, name: detector.name, secrets: storeSecrets(config.memory) },
@@ -121,7 +206,7 @@ export function createFunctionGraphHandler<Config>(
       reportMemoryAtColdStart(instanceLog, config.memory, Date.now());
       // Geo databases: opened on the first alert that needs them, kept per instance.
       const enricher = createEnricher(config.enrich, { onError: enrichmentErrorLogger(instanceLog) });
-      loaded = { ...config, memoryStage, enricher, ...(ces ? { ces } : {}) };
+      loaded = { ...config, memoryStage, enricher, own, ...(ces ? { ces } : {}) };
       return loaded;
     } catch (error) {
       loadError = error instanceof Error ? error : new Error(errorMessage(error));
@@ -129,8 +214,9 @@ export function createFunctionGraphHandler<Config>(
     }
   }
 
-  async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<InvocationResult> {
-    const { config, sinkConfig, logLevel, maxDecompressedBytes, warnings, memoryStage, ces, enricher } = load(context);
+  async function handler(event: unknown, context: FunctionGraphContext = {}): Promise<Result> {
+    const instance = load(context);
+    const { sinkConfig, logLevel, warnings, memoryStage } = instance;
     // The agency's credentials of this invocation: scrubbed from every log line.
     const secrets = [
       ...(['getToken', 'getSecurityAccessKey', 'getSecuritySecretKey', 'getSecurityToken'] as const).map((method) =>
@@ -149,27 +235,7 @@ export function createFunctionGraphHandler<Config>(
         projectId: call(context, 'getProjectID'),
         smnAuth: smnAuthFromContext(context),
       });
-    if (isFlushEvent(event)) return flushMemory(detector.name, memoryStage, { log, sinks });
-    const topicRegion = sinkConfig.topic?.startsWith('urn:smn:') ? sinkConfig.topic.split(':')[2] : undefined;
-    return invokeDetector(detector, config, event, {
-      log,
-      maxDecompressedBytes,
-      memory: memoryStage,
-      // Cloud Eye for METRIC_MODE=api; EMF lines mean nothing outside CloudWatch, so emf publishes nothing here.
-      metricPublisher: (settings) =>
-        ces && settings.mode === 'api'
-          ? functionGraphMetricPublisher(settings, {
-              ces,
-              cloud: sinkConfig.smnCloud,
-              region: sinkConfig.region ?? topicRegion,
-              projectId: call(context, 'getProjectID') ?? sinkConfig.projectId,
-              auth: smnAuthFromContext(context),
-              functionName: detector.name,
-            })
-          : undefined,
-      sinks,
-      enricher,
-    });
+    return hooks.invoke(instance, event, { context, log, sinks });
   }
 
   /** FunctionGraph initializer: validates the config before the first event arrives. */

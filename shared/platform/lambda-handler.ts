@@ -3,6 +3,7 @@
  * missing topic fails the init phase loudly instead of letting every event through.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Detector, MetricSettings } from '../detect/detector';
 import { readEnv, type Env } from './env-config';
 import { createLogger, type DestinationStream } from './logger';
@@ -11,14 +12,15 @@ import { createAlertSinks } from '../sinks/create-sinks';
 import { sinkSecrets } from '../sinks/sink-config';
 import { snsSinkFor } from '../sinks/sns-sink';
 import { invokeDetector, type InvocationResult } from './invoke';
-import { loadFunctionConfig } from './load-function-config';
+import { type FunctionConfig, loadFunctionConfig } from './load-function-config';
 import { createS3Fetcher, s3ClientsByRegion } from './s3-fetch';
 import { readFileSync } from 'node:fs';
 import { storeSecrets } from '../memory/memory-config';
 import { createMemoryStage, reportMemoryAtColdStart, type StoreLoaders } from '../memory/create-memory-stage';
+import type { MemoryStage } from '../memory/memory-stage';
 import { isFlushEvent } from '../memory/flush-event';
 import { flushMemory } from './invoke';
-import { createEnricher, enrichmentErrorLogger, listAccountsWithSdk } from '../enrich/enricher';
+import { createEnricher, type Enricher, enrichmentErrorLogger, listAccountsWithSdk } from '../enrich/enricher';
 import { nodeGeoFiles } from '../enrich/geo-database';
 import type { FetchObject } from '../pipeline';
 import { isS3BatchInvocation } from '../intake/unwrap-envelope';
@@ -50,16 +52,56 @@ export interface HandlerOptions {
   logDestination?: DestinationStream;
 }
 
+/** What one Lambda instance holds after its cold start, for the function's invocations. */
+export type LambdaInstance<Config> = FunctionConfig<Config> & {
+  env: Env;
+  log: ReturnType<typeof createLogger>;
+  /** AWS_REGION, else the topic's region. */
+  functionRegion: string | undefined;
+  /** S3 clients by bucket region (S3_ENDPOINT honoured), and the fetcher over them. */
+  s3Clients: (region: string | undefined) => Promise<S3Client>;
+  fetchObject: FetchObject;
+  memoryStage: MemoryStage;
+  enricher: Enricher;
+};
+
+/** One invocation's wiring, as the shared handler made it: the child logger and the sinks. */
+export interface LambdaInvocation {
+  context: LambdaContext;
+  log: ReturnType<typeof createLogger>;
+  sinks: () => ReturnType<typeof createAlertSinks>;
+}
+
+/**
+ * A function's own part of the shared handler (trail-integrity: digests and liveness): called once at
+ * cold start with the instance, it returns what runs each invocation instead of the detector's pipeline.
+ */
+export type LambdaInvokeStep<Config, Result> = (
+  instance: LambdaInstance<Config>,
+) => (event: unknown, invocation: LambdaInvocation) => Promise<Result>;
+
 export function createLambdaHandler<Config>(
   detector: Detector<Config>,
   env: Env = process.env,
   options: HandlerOptions = {},
-) {
+): LambdaHandler {
+  return createLambdaHandlerWith(detector, env, options, (instance) =>
+    invokeDetectorOnLambda(detector, instance),
+  ) as LambdaHandler;
+}
+
+/** The shared handler (config at cold start, secrets, logger, clients, sinks) with a function's own invocation step. */
+export function createLambdaHandlerWith<Config, Result>(
+  detector: Detector<Config>,
+  env: Env,
+  options: HandlerOptions,
+  step: LambdaInvokeStep<Config, Result>,
+): (event: unknown, context?: LambdaContext) => Promise<Result> {
   const loaded = loadFunctionConfig(detector, env, 'aws', {
     readFile: (path) => readFileSync(path, 'utf8'),
     geoFiles: nodeGeoFiles,
   });
-  const { config, sinkConfig, maxDecompressedBytes, logLevel, warnings } = loaded;
+  const { sinkConfig, logLevel, warnings } = loaded;
   const secrets = [
     ...AWS_CREDENTIAL_VARIABLES.flatMap((name) => [env[name], process.env[name]]),
     ...storeSecrets(loaded.memory),
@@ -72,9 +114,41 @@ export function createLambdaHandler<Config>(
   // and publishes nothing never pays for them.
   // S3 and CloudWatch live in the function's region (ALERT_REGION is the topic's, which may differ).
   const functionRegion = readEnv(env, 'AWS_REGION', 'AWS_DEFAULT_REGION')?.value ?? sinkConfig.region;
-  const fetchObject = createS3Fetcher(
-    s3ClientsByRegion({ defaultRegion: functionRegion ?? 'us-east-1', endpoint: s3Endpoint }),
-  );
+  const s3Clients = s3ClientsByRegion({ defaultRegion: functionRegion ?? 'us-east-1', endpoint: s3Endpoint });
+  const fetchObject = createS3Fetcher(s3Clients);
+  // The memory stage's store client loads on first use, in its own chunk, like the SDK clients.
+  const memory = createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion));
+  reportMemoryAtColdStart(log, loaded.memory, Date.now());
+  // Geo databases and Organizations' account list: opened on the first alert that needs them, kept per instance.
+  const enricher = createEnricher(loaded.enrich, {
+    onError: enrichmentErrorLogger(log),
+    listAccounts: listAccountsWithSdk,
+  });
+  const invoke = step({ ...loaded, env, log, functionRegion, s3Clients, fetchObject, memoryStage: memory, enricher });
+
+  return async function handler(event: unknown, context: LambdaContext = {}): Promise<Result> {
+    const sinks = () =>
+      createAlertSinks(sinkConfig, {
+        account: accountFromFunctionArn(context.invokedFunctionArn),
+        snsSink: snsSinkFor,
+      });
+    return invoke(event, { context, log: log.child({ requestId: context.awsRequestId }), sinks });
+  };
+}
+
+/** The detector's pipeline per invocation: flushes, S3 Batch Operations tasks, SQS batches, metrics. */
+function invokeDetectorOnLambda<Config>(
+  detector: Detector<Config>,
+  {
+    env,
+    config,
+    maxDecompressedBytes,
+    functionRegion,
+    fetchObject,
+    memoryStage: memory,
+    enricher,
+  }: LambdaInstance<Config>,
+) {
   const metricEndpoint = readEnv(env, 'METRIC_ENDPOINT')?.value;
   let cloudWatch: Promise<CloudWatchClient> | undefined;
   const emfPublisher = (settings: MetricSettings) =>
@@ -96,22 +170,10 @@ export function createLambdaHandler<Config>(
           settings,
         );
 
-  // The memory stage's store client loads on first use, in its own chunk, like the SDK clients.
-  const memory = createMemoryStage(loaded.memory, lambdaStoreLoaders(functionRegion));
-  reportMemoryAtColdStart(log, loaded.memory, Date.now());
-  // Geo databases and Organizations' account list: opened on the first alert that needs them, kept per instance.
-  const enricher = createEnricher(loaded.enrich, {
-    onError: enrichmentErrorLogger(log),
-    listAccounts: listAccountsWithSdk,
-  });
-
-  async function handler(event: unknown, context: LambdaContext = {}): Promise<InvocationResult | S3BatchResponse> {
-    const child = log.child({ requestId: context.awsRequestId });
-    const sinks = () =>
-      createAlertSinks(sinkConfig, {
-        account: accountFromFunctionArn(context.invokedFunctionArn),
-        snsSink: snsSinkFor,
-      });
+  return async (
+    event: unknown,
+    { log: child, sinks }: LambdaInvocation,
+  ): Promise<InvocationResult | S3BatchResponse> => {
     if (isFlushEvent(event)) return flushMemory(detector.name, memory, { log: child, sinks });
     const run = (input: unknown, fetch: FetchObject) =>
       invokeDetector(detector, config, input, {
@@ -130,8 +192,7 @@ export function createLambdaHandler<Config>(
     // EventBridge → SQS → Lambda with ReportBatchItemFailures: nothing failed (a failure throws, and the
     // whole batch is retried; the memory stage makes the retry repeat nothing that was delivered).
     return isSqsBatch(event) ? { ...result, batchItemFailures: [] } : result;
-  }
-  return handler as LambdaHandler;
+  };
 }
 
 /** An S3 Batch Operations invocation gets its per-task answer; any other event the invocation's result. */

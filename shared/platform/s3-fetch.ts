@@ -1,4 +1,4 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { errorMessage, FetchError } from '../errors';
 import type { FetchObject } from '../pipeline';
 
@@ -46,8 +46,10 @@ export function createS3Fetcher(client: (region: string | undefined) => Promise<
 export interface S3ClientOptions {
   /** Region of a bucket whose notification does not name one. */
   defaultRegion: string;
-  /** Endpoint override (an emulator, a VPC endpoint): path-style addressing. */
+  /** Endpoint override (an emulator, a VPC endpoint, OBS): path-style addressing. */
   endpoint?: string;
+  /** Anything else the client needs (credentials not from the environment, checksum modes). */
+  client?: Omit<S3ClientConfig, 'region' | 'endpoint'>;
 }
 
 /**
@@ -66,6 +68,7 @@ export function s3ClientsByRegion(options: S3ClientOptions): (region: string | u
             region,
             followRegionRedirects: true,
             ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+            ...options.client,
           }),
       );
       clients.set(region, client);

@@ -8,8 +8,8 @@
  * had been parsed, normalized and found to match nothing. Its well-formedness was checked by the scan.
  */
 import { FIELD_ABSENT, FIELD_COMPLEX, type RecordListSkim } from '../intake/decode-input';
-import { normalizeTime } from '../normalize/normalize-time';
-import { fieldNames, type Need, type RecordPrefilter } from './need';
+import { isWholeEpochMillis, normalizeTime } from '../normalize/normalize-time';
+import { escapeProof, fieldNames, type Need, type RecordPrefilter } from './need';
 
 /** Top-level members the CloudTrail check reads, before the need's own. */
 const CLOUDTRAIL_KEYS = ['eventID', 'eventVersion', 'eventName', 'eventSource', 'eventTime', 'Sns'] as const;
@@ -44,22 +44,16 @@ export function compilePrefilter(prefilter: RecordPrefilter | undefined): ListPr
       const need = key === 'Records' ? records : traces;
       if (!need) return undefined;
       const idOf = key === 'Records' ? cloudTrailId : ctsId;
-      const mayMatter = compileNeed(need, skim, { index: [], values: [] });
-      // A text search needs a record with no escape anywhere; member tests only need plain names.
-      const searches = usesSearch(need);
+      const mayMatter = compileNeed(need, skim, { index: [], values: [], numberIndex: [], numbers: [] });
       return (index) => {
-        if (searches ? !skim.plainObject(index) : !skim.plainNames(index)) return undefined;
+        // Member tests need plain names; a text search checks the record's escapes itself (compileNeed).
+        if (!skim.plainNames(index)) return undefined;
         const id = idOf(skim, index);
         if (id === undefined || mayMatter(index)) return undefined;
         return id;
       };
     },
   };
-}
-
-function usesSearch(need: Need): boolean {
-  if (need.type === 'contains') return true;
-  return (need.type === 'all' || need.type === 'any') && need.needs.some(usesSearch);
 }
 
 function usable(need: Need | undefined): Need | undefined {
@@ -86,17 +80,25 @@ export function ctsId(skim: RecordListSkim, index: number): string | undefined {
   const time = timeOf(skim, index, TIME);
   if (time === null) return undefined;
   const normalized = time ?? timeOf(skim, index, RECORD_TIME);
-  if (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized)) return undefined;
+  if (normalized !== SCHEMA_TIME_OK && (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized)))
+    return undefined;
   return skim.field(index, TRACE_ID) as string;
 }
 
-/** normalizeTime of a member: its result (undefined when it reads none); null when the skim cannot tell. */
-function timeOf(skim: RecordListSkim, index: number, slot: number): string | undefined | null {
+/** timeOf's answer for a time known to be a schema time without building its text. */
+const SCHEMA_TIME_OK = true;
+
+/**
+ * normalizeTime of a member: its result (undefined when it reads none; SCHEMA_TIME_OK for whole epoch
+ * milliseconds, the usual CTS time, whose text is a schema time); null when the skim cannot tell.
+ */
+function timeOf(skim: RecordListSkim, index: number, slot: number): string | typeof SCHEMA_TIME_OK | undefined | null {
   const start = skim.fieldStart(index, slot);
   if (start === FIELD_ABSENT) return undefined;
   if (start >= 0) return normalizeTime(skim.field(index, slot));
   const number = skim.number(index, slot);
-  return number === undefined ? null : normalizeTime(number);
+  if (number === undefined) return null;
+  return isWholeEpochMillis(number) ? SCHEMA_TIME_OK : normalizeTime(number);
 }
 
 /**
@@ -148,13 +150,35 @@ function isVersion1(skim: RecordListSkim, index: number): boolean {
   return true;
 }
 
-/** `need` as a test on element `index` of `skim`: true when the element may give a finding. */
-/** Member values decoded for the element being decided, so several tests of one member decode it once. */
+/** Per list: member values decoded for the element being decided (several tests of one member decode it once). */
 interface FieldCache {
   index: number[];
   values: string[];
+  numberIndex: number[];
+  numbers: (number | undefined)[];
 }
 
+/**
+ * Whether a text search may answer for element `index` (see Need `contains`): a record with no backslash,
+ * or, for escape-proof texts, one with no `\u` in it.
+ */
+function searchable(skim: RecordListSkim, index: number, proof: boolean): boolean {
+  return skim.plainObject(index) || (proof && skim.noUnicodeEscape(index));
+}
+
+/** `bytes` lies in `data` between `start` and `end` (a member's value: a few hundred bytes, no call into C++). */
+function holds(data: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
+  const first = bytes[0];
+  const last = end - bytes.length;
+  next: for (let i = start; i <= last; i++) {
+    if (data[i] !== first) continue;
+    for (let k = 1; k < bytes.length; k++) if (data[i + k] !== bytes[k]) continue next;
+    return true;
+  }
+  return false;
+}
+
+/** `need` as a test on element `index` of `skim`: true when the element may give a finding. */
 function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (index: number) => boolean {
   switch (need.type) {
     case 'always':
@@ -164,11 +188,22 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
     case 'field': {
       const slot = skim.keys.indexOf(need.name);
       if (slot < 0) return () => true;
-      const { values, test } = need;
+      const { values, test, numberTest } = need;
+      const absent = need.absent ?? false;
       return (index) => {
         const start = skim.fieldStart(index, slot);
-        if (start === FIELD_ABSENT) return false;
-        if (start === FIELD_COMPLEX) return true;
+        if (start === FIELD_ABSENT) return absent;
+        if (start === FIELD_COMPLEX) {
+          if (!numberTest) return true;
+          let number: number | undefined;
+          if (cache.numberIndex[slot] === index) number = cache.numbers[slot];
+          else {
+            number = skim.number(index, slot);
+            cache.numberIndex[slot] = index;
+            cache.numbers[slot] = number;
+          }
+          return number === undefined || numberTest(number);
+        }
         let value: string;
         if (cache.index[slot] === index) value = cache.values[slot];
         else {
@@ -180,12 +215,47 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
       };
     }
     case 'contains': {
-      const bytes = Buffer.from(need.text, 'utf8');
       const data = skim.data;
+      const proof = need.texts.every(escapeProof);
+      // Several texts, or any case: one RegExp over the bytes read as latin1 (one character per byte, so a
+      // UTF-8 text is its bytes). `i` without `u` folds ASCII letters only to ASCII letters; the latin1
+      // letters it also folds can only add matches, never lose one.
+      const pattern =
+        need.texts.length === 1 && !need.anyCase
+          ? undefined
+          : new RegExp(
+              need.texts
+                .map((text) =>
+                  Buffer.from(text, 'utf8')
+                    .toString('latin1')
+                    .replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'),
+                )
+                .join('|'),
+              need.anyCase ? 'i' : '',
+            );
+      const bytes = Buffer.from(need.texts[0], 'utf8');
+      const inSpan = (start: number, end: number): boolean =>
+        pattern ? pattern.test(data.toString('latin1', start, end)) : holds(data, bytes, start, end);
+      const slots = need.members?.map((name) => skim.keys.indexOf(name));
+      if (slots && !slots.includes(-1)) {
+        return (index) => {
+          if (!searchable(skim, index, proof)) return true;
+          for (const slot of slots) {
+            const start = skim.valueStart(index, slot);
+            if (start === FIELD_ABSENT) continue;
+            // Written twice: the whole record, as if no member had been named.
+            if (start < 0) return inSpan(skim.start(index), skim.end(index));
+            if (inSpan(start, skim.valueEnd(index, slot))) return true;
+          }
+          return false;
+        };
+      }
+      if (pattern) return (index) => !searchable(skim, index, proof) || inSpan(skim.start(index), skim.end(index));
       // Elements are asked in order: the next occurrence at or after an element's start is found once and
       // kept until an element starts past it, so the whole list costs one search through the data.
       let next = -2;
       return (index) => {
+        if (!searchable(skim, index, proof)) return true;
         const start = skim.start(index);
         if (next !== -1 && next < start) next = data.indexOf(bytes, start);
         return next !== -1 && next + bytes.length <= skim.end(index);

@@ -1,0 +1,72 @@
+/**
+ * A worker thread of `replay --threads N` (cli/replay-workers.ts), bundled as dist/cli/replay-worker.js. It
+ * loads the function's config from the same environment as the main thread and answers each job with what
+ * its input gave (a RunOutcome); the main thread replays that in input order.
+ */
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { DETECTORS } from '../functions/registry';
+import { bindGeoRule } from '../shared/detect/detector';
+import { createEnricher } from '../shared/enrich/enricher';
+import { nodeGeoFiles } from '../shared/enrich/geo-database';
+import { errorMessage } from '../shared/errors';
+import { DetectionRun } from '../shared/pipeline';
+import { loadFunctionConfig } from '../shared/platform/load-function-config';
+import { readInput } from './read-inputs';
+import { type FileResult, ingestPart, type Job, type PartResult, type WorkerSetup } from './replay-workers';
+
+async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
+  const detector = DETECTORS[setup.functionName as keyof typeof DETECTORS];
+  if (!detector) throw new Error(`unknown function ${setup.functionName}`);
+  const checked = loadFunctionConfig(detector, setup.env, 'cli', {
+    sink: false,
+    geoFiles: nodeGeoFiles,
+    readFile: (path) => readFileSync(path, 'utf8'),
+  });
+  let geoFailed: unknown;
+  const enricher = createEnricher(checked.enrich, { onError: (_what, error) => (geoFailed = error) });
+  const config = await bindGeoRule(detector, checked.config, enricher.geo);
+  // Without its geo databases this thread would detect otherwise than the main thread: it does nothing.
+  if (geoFailed !== undefined) throw new Error(`geo databases: ${errorMessage(geoFailed)}`);
+  return new DetectionRun(detector, config, {
+    maxDecompressedBytes: checked.maxDecompressedBytes,
+    recordOutcome: true,
+  });
+}
+
+async function answer(run: DetectionRun<unknown>, job: Job): Promise<FileResult | PartResult> {
+  if (job.type === 'part') return ingestPart(run, job.bytes);
+  let bytes: Buffer;
+  try {
+    bytes = await readInput({ path: job.path, size: 0 });
+  } catch (error) {
+    return { readError: errorMessage(error) };
+  }
+  await run.ingestBytes(bytes, job.path);
+  return { outcome: run.takeOutcome() };
+}
+
+const port = parentPort;
+if (port) {
+  const ready = startRun(workerData as WorkerSetup);
+  // A config this thread cannot load ends it: the main thread then does everything itself.
+  ready.catch(() => process.exit(1));
+  // One job at a time, in the order they came.
+  let queue: Promise<unknown> = ready;
+  port.on('message', (job: Job) => {
+    queue = queue.then(async () => {
+      const run = await ready;
+      let result: FileResult | PartResult;
+      try {
+        result = await answer(run, job);
+      } catch {
+        run.takeOutcome();
+        result = { lost: true };
+      }
+      // A part's buffer goes back, for the next part.
+      if (job.type === 'part')
+        port.postMessage({ id: job.id, result, bytes: job.bytes }, [job.bytes.buffer as ArrayBuffer]);
+      else port.postMessage({ id: job.id, result });
+    });
+  });
+}
