@@ -1,8 +1,8 @@
 // One esbuild build: a bundle per function and platform, the CLI, the demo, the deployment zips and a
 // size report.
-//   dist/aws/<fn>.mjs                 Lambda (nodejs22.x), an ES module exporting handler; the AWS SDK
-//                                     clients sit in dist/aws/chunks/ and load on first use
-//   dist/aws/<fn>.zip                 <fn>.mjs, the chunks it can load and the maps: serverless.yml's package.artifact
+//   dist/aws/<fn>.js                  Lambda (nodejs22.x), CommonJS exporting handler; the AWS SDK clients (and the
+//                                     maxmind reader) sit in ES-module chunks in dist/aws/chunks/ and load on first use
+//   dist/aws/<fn>.zip                 <fn>.js, the chunks it can load and the maps: serverless.yml's package.artifact
 //   dist/functiongraph/<fn>/index.js  FunctionGraph (Node.js 20.15), handler index.handler
 //   dist/functiongraph/<fn>.zip       index.js + map at the root: the code package to upload
 //   dist/cli/trailguard.js            the trailguard CLI, and dist/cli/replay-worker.js, its worker thread
@@ -15,6 +15,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chunkName, deferredAssert, lazyPackages, withoutPinoTransports } from './bundle-plugins.mjs';
 import { prepareGeoFiles } from './geo-db.mjs';
 import { createZip, prepareEntry } from './zip.mjs';
 
@@ -37,6 +38,7 @@ const common = {
   logLevel: 'warning',
   absWorkingDir: root,
   write: false,
+  plugins: [deferredAssert],
 };
 
 const entries = [
@@ -45,6 +47,7 @@ const entries = [
     out: `dist/functiongraph/${fn}/index.js`,
     zip: `dist/functiongraph/${fn}.zip`,
     name: 'index.js',
+    plugins: [deferredAssert, withoutPinoTransports],
   })),
   { in: 'cli/trailguard.ts', out: 'dist/cli/trailguard.js' },
   // replay --threads: the worker thread, beside the CLI it is started from.
@@ -60,49 +63,63 @@ async function writeAtomically(file, contents) {
 }
 
 /**
- * Lambda: one ES-module build with code splitting. Each SDK client is reached only through a dynamic
- * import (shared/sinks/sns-sink.ts, platform/s3-fetch.ts, metrics.ts), so it lands in a chunk that is
- * loaded the first time an invocation publishes, fetches or counts, never at cold start. `mainFields`
- * prefers the SDK's ES-module builds, which tree-shake. CommonJS dependencies (pino) still call
- * `require` for Node built-ins: the banner gives every output file a real one.
+ * Lambda: per function one CommonJS bundle, dist/aws/<fn>.js, loaded as Lambda loads a handler (a
+ * CommonJS file: no ES-module loader, no chunk linking at cold start); the packages it imports dynamically
+ * come from one ES-module build with code splitting in dist/aws/chunks/, imported on first use (the SDK
+ * clients share their @smithy core there). `mainFields` prefers the SDK's ES-module builds, which
+ * tree-shake. CommonJS dependencies inside those chunks still call `require` for Node built-ins: the
+ * banner gives every chunk a real one.
  */
 async function buildLambda(geoEntries) {
-  const result = await build({
+  const lazyByFunction = new Map();
+  const entryResults = await Promise.all(
+    functions.map(async (fn) => {
+      const found = new Set();
+      const result = await build({
+        ...common,
+        entryPoints: [join(root, 'functions', fn, 'aws.ts')],
+        outfile: join(root, 'dist', 'aws', `${fn}.js`),
+        plugins: [deferredAssert, withoutPinoTransports, lazyPackages(found)],
+      });
+      lazyByFunction.set(fn, found);
+      return result;
+    }),
+  );
+  const packages = [...new Set([...lazyByFunction.values()].flatMap((found) => [...found]))].sort();
+  const chunks = await build({
     ...common,
     format: 'esm',
     splitting: true,
     mainFields: ['module', 'main'],
     metafile: true,
-    entryPoints: Object.fromEntries(functions.map((fn) => [fn, join(root, 'functions', fn, 'aws.ts')])),
-    outdir: join(root, 'dist', 'aws'),
+    entryPoints: Object.fromEntries(packages.map((pkg) => [chunkName(pkg), pkg])),
+    outdir: join(root, 'dist', 'aws', 'chunks'),
     outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    // __trailguardDir: this output file's folder (an ES module has no __dirname): the geo databases are found from it.
+    chunkNames: '[name]-[hash]',
     banner: {
-      js: "import { createRequire as __trailguardRequire } from 'node:module'; import { fileURLToPath as __trailguardPath } from 'node:url'; const require = __trailguardRequire(import.meta.url); const __trailguardDir = __trailguardPath(new URL('.', import.meta.url));",
+      js: "import { createRequire as __trailguardRequire } from 'node:module'; const require = __trailguardRequire(import.meta.url);",
     },
   });
-  await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
-  const contents = new Map(
-    result.outputFiles.map((file) => [relative(join(root, 'dist', 'aws'), file.path), file.contents]),
-  );
-  const outputs = result.metafile.outputs;
+  const outputFiles = [...entryResults.flatMap((result) => result.outputFiles), ...chunks.outputFiles];
+  await Promise.all(outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+  const contents = new Map(outputFiles.map((file) => [relative(join(root, 'dist', 'aws'), file.path), file.contents]));
+  const outputs = chunks.metafile.outputs;
   for (const fn of functions) {
-    // Everything the entry can load, statically or dynamically, with the source maps.
-    const files = new Set();
+    // The entry and everything it can load, statically or dynamically, with the source maps.
+    const files = new Set([`${fn}.js`]);
     const visit = (output) => {
       const name = relative('dist/aws', output);
       if (files.has(name)) return;
       files.add(name);
       for (const imported of outputs[output].imports) if (!imported.external) visit(imported.path);
     };
-    visit(`dist/aws/${fn}.mjs`);
+    for (const pkg of lazyByFunction.get(fn)) visit(`dist/aws/chunks/${chunkName(pkg)}.mjs`);
     const zipEntries = [...files]
       .flatMap((name) => [name, `${name}.map`])
       .map((name) => ({ name, data: contents.get(name) }));
     await writeAtomically(join(root, 'dist', 'aws', `${fn}.zip`), await createZip([...zipEntries, ...geoEntries]));
   }
-  return outputs;
+  return { outputs, lazyByFunction };
 }
 
 // The geo databases, deflated once for all zips: geo/<file> beside the bundle.
@@ -113,10 +130,15 @@ const geoEntries = await Promise.all(
   })),
 );
 
-const [lambdaOutputs] = await Promise.all([
+const [lambda] = await Promise.all([
   buildLambda(geoEntries),
   ...entries.map(async (entry) => {
-    const result = await build({ ...common, entryPoints: [join(root, entry.in)], outfile: join(root, entry.out) });
+    const result = await build({
+      ...common,
+      ...(entry.plugins ? { plugins: entry.plugins } : {}),
+      entryPoints: [join(root, entry.in)],
+      outfile: join(root, entry.out),
+    });
     await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
     if (!entry.zip) return;
     // The bundle and its map at the zip's root, under the name the handler setting points at.
@@ -129,24 +151,20 @@ const [lambdaOutputs] = await Promise.all([
 ]);
 
 if (!quiet) {
-  console.log('Lambda bundles (minified; the entry loads at cold start, SDK chunks on first use):');
+  console.log('Lambda bundles (minified; the entry loads at cold start, the chunks of the SDK clients on first use):');
+  const { outputs, lazyByFunction } = lambda;
   for (const fn of functions) {
-    const entry = `dist/aws/${fn}.mjs`;
-    const eager = new Set();
+    const entry = `dist/aws/${fn}.js`;
     const lazy = new Set();
-    const walk = (output, dynamic) => {
-      if (eager.has(output) || (dynamic && lazy.has(output))) return;
-      (dynamic ? lazy : eager).add(output);
-      for (const imported of lambdaOutputs[output].imports)
-        if (!imported.external) walk(imported.path, dynamic || imported.kind === 'dynamic-import');
+    const walk = (output) => {
+      if (lazy.has(output)) return;
+      lazy.add(output);
+      for (const imported of outputs[output].imports) if (!imported.external) walk(imported.path);
     };
-    walk(entry, false);
-    const size = (set) =>
-      [...set]
-        .filter((output) => !eager.has(output) || set === eager)
-        .reduce((sum, output) => sum + lambdaOutputs[output].bytes, 0);
+    for (const pkg of lazyByFunction.get(fn)) walk(`dist/aws/chunks/${chunkName(pkg)}.mjs`);
+    const lazyBytes = [...lazy].reduce((sum, output) => sum + outputs[output].bytes, 0);
     console.log(
-      `  ${entry.padEnd(44)} ${(size(eager) / 1024).toFixed(1).padStart(8)} KB at cold start, ${(size(lazy) / 1024).toFixed(1)} KB in lazy SDK chunks`,
+      `  ${entry.padEnd(44)} ${(statSync(join(root, entry)).size / 1024).toFixed(1).padStart(8)} KB at cold start, ${(lazyBytes / 1024).toFixed(1)} KB in lazy chunks`,
     );
   }
   console.log('other bundles (minified):');

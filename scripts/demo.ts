@@ -5,7 +5,7 @@
  *    it (the subscriber) and the demo trail bucket holding the log files the S3/SNS notification samples
  *    point at; a local CloudWatch endpoint for the metric. Prints that, and the settings in use.
  * 2. Feeds each sample (AWS and Huawei Cloud, every envelope) to each function's Lambda bundle
- *    (dist/aws/<fn>.mjs) as Lambda would, and reads what the subscriber received after each one.
+ *    (dist/aws/<fn>.js) as Lambda would, and reads what the subscriber received after each one.
  * 3. Prints each distinct alert once, with the other envelopes that delivered the same alert
  *    ("also delivered as"), then the summary: the counts of `trailguard replay <fn> events/` with the
  *    same settings (run for real, with the built CLI), next to what the Lambda bundles delivered.
@@ -139,8 +139,8 @@ async function main(): Promise<void> {
     for (const object of objects)
       await s3.send(new PutObjectCommand({ Bucket: object.bucket, Key: object.key, Body: logFile }));
     const bundles = readdirSync(join(ROOT, 'dist', 'aws'))
-      .filter((name) => name.endsWith('.mjs'))
-      .map((name) => name.replace(/\.mjs$/, ''))
+      .filter((name) => name.endsWith('.js'))
+      .map((name) => name.replace(/\.js$/, ''))
       .sort();
 
     console.log('trailguard demo: no cloud account; everything runs on 127.0.0.1\n');
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     );
     console.log(`  CloudWatch endpoint           ${cloudWatch.url} (the AuthorizationFailureCount metric)`);
     console.log(`Inputs: ${files.length} samples in events/ (AWS and Huawei Cloud, every envelope), each fed to`);
-    console.log(`  ${bundles.map((fn) => `dist/aws/${fn}.mjs`).join(', ')} as Lambda would`);
+    console.log(`  ${bundles.map((fn) => `dist/aws/${fn}.js`).join(', ')} as Lambda would`);
     console.log('Settings (unset = the function’s default; set any of them to change it):');
     for (const fn of bundles) {
       const shown = (SETTINGS[fn] ?? []).map((name) =>
@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     const lambdaTotals = new Map<string, { invocations: number; delivered: number; metric: number }>();
     const repeatsByFunction = new Map<string, string[]>();
     for (const fn of bundles) {
-      const { handler } = (await import(pathToFileURL(join(ROOT, 'dist', 'aws', `${fn}.mjs`)).href)) as {
+      const { handler } = (await import(pathToFileURL(join(ROOT, 'dist', 'aws', `${fn}.js`)).href)) as {
         handler: (event: unknown, context: object) => Promise<InvocationResult>;
       };
       const totals = { invocations: 0, delivered: 0, metric: 0 };

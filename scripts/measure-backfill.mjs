@@ -1,5 +1,5 @@
 // Measures what one S3 Batch Operations task costs the built Lambda bundle: each task names one copy of
-// a CloudTrail log file in the fauxqs S3 emulator on loopback; the bundle's handler (dist/aws/<fn>.mjs, warm,
+// a CloudTrail log file in the fauxqs S3 emulator on loopback; the bundle's handler (dist/aws/<fn>.js, warm,
 // in this process) fetches it, runs the pipeline and the memory stage, and answers. Prints one JSON line.
 // The numbers feed docs/backfill-aws.md ("What a 10 TB archive costs").
 //   node scripts/build.mjs && node scripts/measure-backfill.mjs <fn> <file.json.gz> [tasks]
@@ -53,7 +53,7 @@ const keys = Array.from(
 for (const key of keys) await s3.send(new PutObjectCommand({ Bucket: 'trail', Key: key, Body: body }));
 s3.destroy();
 
-const { handler } = await import(pathToFileURL(join(root, 'dist', 'aws', `${fn}.mjs`)).href);
+const { handler } = await import(pathToFileURL(join(root, 'dist', 'aws', `${fn}.js`)).href);
 const times = [];
 const cpu = [];
 let answers = 0;

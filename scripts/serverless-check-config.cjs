@@ -4,7 +4,7 @@
  * a function a configuration it refuses at cold start, or would build a broken stack.
  *
  * 1. Every function's cold start, for real: the handler module next to its artifact
- *    (`dist/aws/<fn>.mjs`, the same build as `dist/aws/<fn>.zip`) is imported in a child process
+ *    (`dist/aws/<fn>.js`, the same build as `dist/aws/<fn>.zip`) is imported in a child process
  *    whose environment is what Lambda would give the function (provider + function `environment`
  *    as resolved from the parameters, AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, the memory size). Import
  *    runs `createLambdaHandler`, i.e. `loadFunctionConfig(detector, env, 'aws')` and the logger: the
@@ -188,7 +188,7 @@ class TrailguardCheckConfig {
         const handlerModule = String(fn.handler || '').replace(/\.[^.]+$/, '');
         if (!artifact || !handlerModule)
           return `${name}: no package.artifact or handler, cannot run its cold-start check`;
-        const bundle = path.resolve(serviceDir, path.dirname(artifact), `${handlerModule}.mjs`);
+        const bundle = path.resolve(serviceDir, path.dirname(artifact), `${handlerModule}.js`);
         if (!existsSync(bundle))
           return `${name}: ${path.relative(serviceDir, bundle)} does not exist: run \`npm run build\` first (it writes the zips and the bundles)`;
         const env = {

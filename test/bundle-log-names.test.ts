@@ -1,7 +1,7 @@
 /**
  * The shipped bundles keep class and function names (esbuild keepNames): operators query `err.type`
  * (README, Failure semantics), and a minified bundle used to log `"type":"U"` (Lambda) or `"Je"` (CLI).
- * Each BUILT bundle (Lambda .mjs, FunctionGraph index.js, the CLI) publishes to a loopback endpoint that
+ * Each BUILT bundle (Lambda <fn>.js, FunctionGraph index.js, the CLI) publishes to a loopback endpoint that
  * refuses every publish, in a child process; its log lines must name the real class.
  */
 import { spawn } from 'node:child_process';
@@ -122,13 +122,13 @@ function expectRealNames(lines: LogLine[]): void {
 }
 
 describe('a failed publish logs the real class name', () => {
-  it('the Lambda bundle dist/aws/login-whitelist.mjs (SNS)', async () => {
+  it('the Lambda bundle dist/aws/login-whitelist.js (SNS)', async () => {
     const before = requests;
     const result = await run(
       [
         '-e',
         INVOKE,
-        join(ROOT, 'dist', 'aws', 'login-whitelist.mjs'),
+        join(ROOT, 'dist', 'aws', 'login-whitelist.js'),
         join(EVENTS_DIR, 'aws', 'envelope-eventbridge-console-signin.json'),
         JSON.stringify({ awsRequestId: 'r-1', userData: {} }),
       ],

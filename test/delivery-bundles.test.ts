@@ -14,7 +14,7 @@ import { startWebhookServer, type WebhookServer } from './support/webhook-server
 import { buildBundles } from './support/build-once';
 
 const ROOT = join(__dirname, '..');
-const LAMBDA_BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.mjs');
+const LAMBDA_BUNDLE = join(ROOT, 'dist', 'aws', 'login-whitelist.js');
 const FUNCTIONGRAPH_INDEX = join(ROOT, 'dist', 'functiongraph', 'login-whitelist', 'index.js');
 const SECRET = '/services/T0BUNDLE/B0BUNDLE/bundleSecretToken';
 

@@ -92,13 +92,13 @@ describe('the Lambda zip', () => {
     expect(readFileSync(join(task, 'geo', 'NOTICE.md'), 'utf8')).toMatch(
       /DB-IP[\s\S]*Creative Commons\s+Attribution 4\.0/,
     );
-    expect(statSync(join(ROOT, 'dist', 'aws', 'login-whitelist.mjs')).size).toBeLessThan(400 * 1024);
+    expect(statSync(join(ROOT, 'dist', 'aws', 'login-whitelist.js')).size).toBeLessThan(400 * 1024);
   });
 
   it('alerts Source: 8.8.8.8 (US, AS15169 Google LLC) with geo in the alert; none for a private address', async () => {
     const events = [signIn('8.8.8.8'), signIn('1.1.1.1'), signIn('10.1.2.3')];
     const result = await run(
-      [join(ROOT, 'test', 'support', 'invoke-bundle.mjs'), join(task, 'login-whitelist.mjs'), JSON.stringify(events)],
+      [join(ROOT, 'test', 'support', 'invoke-bundle.mjs'), join(task, 'login-whitelist.js'), JSON.stringify(events)],
       { ...LAMBDA_ENV, ACCOUNT_NAMES: '{"111122223333":"prod-payments"}' },
     );
     expect(result.stderr).not.toContain('enrichment unavailable');
@@ -118,7 +118,7 @@ describe('the Lambda zip', () => {
     const result = await run(
       [
         join(ROOT, 'test', 'support', 'invoke-bundle.mjs'),
-        join(task, 'login-whitelist.mjs'),
+        join(task, 'login-whitelist.js'),
         JSON.stringify([signIn('8.8.8.8')]),
       ],
       { ...LAMBDA_ENV, COUNTRY_ALLOWLIST: 'DE' },
@@ -133,7 +133,7 @@ describe('the Lambda zip', () => {
   ])('GEOIP_DB naming %s refuses the cold start', async (_name, file, message) => {
     writeFileSync(join(dir, 'not.mmdb'), 'hello');
     const result = await run(
-      [join(ROOT, 'test', 'support', 'invoke-bundle.mjs'), join(task, 'login-whitelist.mjs'), '[]'],
+      [join(ROOT, 'test', 'support', 'invoke-bundle.mjs'), join(task, 'login-whitelist.js'), '[]'],
       { ...LAMBDA_ENV, GEOIP_DB: join(dir, file) },
     );
     expect(result.code).not.toBe(0);
@@ -153,7 +153,7 @@ describe('the Lambda zip', () => {
       second.detail.eventID = 'evt-8.8.8.8-again';
       // Two logins of one group: one alert now, one held; the window ends, the scheduled flush sends the roll-up.
       const script = `
-        const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'login-whitelist.mjs')).href)});
+        const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'login-whitelist.js')).href)});
         await handler(${JSON.stringify(signIn('8.8.8.8'))}, { awsRequestId: 'r1' });
         await handler(${JSON.stringify(second)}, { awsRequestId: 'r2' });
         await new Promise((resolve) => setTimeout(resolve, 3_200));
@@ -205,7 +205,7 @@ describe('the Lambda zip', () => {
       const result = await run(
         [
           join(ROOT, 'test', 'support', 'invoke-bundle.mjs'),
-          join(task, 'login-whitelist.mjs'),
+          join(task, 'login-whitelist.js'),
           JSON.stringify([signIn('8.8.8.8', '444455556666'), signIn('9.9.9.9', '111122223333')]),
         ],
         {

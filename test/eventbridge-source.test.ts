@@ -109,7 +109,7 @@ describe('the built Lambda bundles', () => {
     if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
   }, 120_000);
 
-  /** Cold-starts dist/aws/<fn>.mjs in a child process and invokes it once per event; the results. */
+  /** Cold-starts dist/aws/<fn>.js in a child process and invokes it once per event; the results. */
   function invokeBundle(fn: string, events: unknown[]): Array<{ alerts: number; rejected: number; records: number }> {
     const script = `
       const { pathToFileURL } = require('node:url');
@@ -122,7 +122,7 @@ describe('the built Lambda bundles', () => {
         }
         process.stdout.write('RESULT ' + JSON.stringify(out) + '\\n');
       })();`;
-    const child = spawnSync(process.execPath, ['-e', script, join(ROOT, 'dist', 'aws', `${fn}.mjs`)], {
+    const child = spawnSync(process.execPath, ['-e', script, join(ROOT, 'dist', 'aws', `${fn}.js`)], {
       encoding: 'utf8',
       timeout: 60_000,
       env: {

@@ -1,6 +1,6 @@
 /**
  * Small hostile inputs finish in seconds with bounded memory, on the shipped artifacts: the built CLI
- * (`bin/trailguard.js replay`) and the built Lambda bundle (`dist/aws/login-whitelist.mjs`, fed by an S3
+ * (`bin/trailguard.js replay`) and the built Lambda bundle (`dist/aws/login-whitelist.js`, fed by an S3
  * object from the fauxqs emulator where the input is a file). Each run is a child process with a small
  * `--max-old-space-size` and a wall-clock limit; a run that is killed, runs out of heap or takes too
  * long fails the test.
@@ -283,7 +283,7 @@ describe('the built Lambda bundle stays bounded', () => {
     const eventFile = join(dir, `event-${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(eventFile, typeof event === 'string' ? event : JSON.stringify(event));
     const run = await runChild(
-      ['--input-type=module', '-e', INVOKE_BUNDLE, join(ROOT, 'dist', 'aws', 'login-whitelist.mjs'), eventFile],
+      ['--input-type=module', '-e', INVOKE_BUNDLE, join(ROOT, 'dist', 'aws', 'login-whitelist.js'), eventFile],
       {
         IP_WHITELIST: WHITELIST,
         ALERT_SINK: 'stdout',

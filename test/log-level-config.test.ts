@@ -98,7 +98,7 @@ describe('LOG_LEVEL in the built bundles', () => {
 
   const lambdaScript = (fn: string) => `
     try {
-      const { handler } = await import('./dist/aws/${fn}.mjs');
+      const { handler } = await import('./dist/aws/${fn}.js');
       const result = await handler({ source: 'aws.config', 'detail-type': 'Scheduled Event', detail: {} }, { awsRequestId: 'r-1', invokedFunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:${fn}' });
       console.log(JSON.stringify({ started: true, result }));
     } catch (error) {
@@ -117,7 +117,7 @@ describe('LOG_LEVEL in the built bundles', () => {
       console.log(JSON.stringify({ initializer: error ? { name: error.name, message: error.message } : null, invoked }));
     });`;
 
-  it.each(FUNCTION_NAMES)('dist/aws/%s.mjs: LOG_LEVEL=verbose fails the cold start with the listed problem', (fn) => {
+  it.each(FUNCTION_NAMES)('dist/aws/%s.js: LOG_LEVEL=verbose fails the cold start with the listed problem', (fn) => {
     expect(inChild(lambdaScript(fn), { ...AWS_ENV, LOG_LEVEL: 'verbose' }, 'module')).toEqual({
       started: false,
       name: 'ConfigError',
@@ -125,7 +125,7 @@ describe('LOG_LEVEL in the built bundles', () => {
     });
   });
 
-  it.each(FUNCTION_NAMES)('dist/aws/%s.mjs: LOG_LEVEL=WARN starts and answers an invocation', (fn) => {
+  it.each(FUNCTION_NAMES)('dist/aws/%s.js: LOG_LEVEL=WARN starts and answers an invocation', (fn) => {
     expect(inChild(lambdaScript(fn), { ...AWS_ENV, LOG_LEVEL: 'WARN' }, 'module')).toMatchObject({ started: true });
   });
 

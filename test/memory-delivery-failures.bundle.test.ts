@@ -1,6 +1,6 @@
 /**
  * Delivery failures and the memory stage, against the shipped artifact: the built Lambda bundle
- * (dist/aws/unauthorized-api.mjs), DynamoDB state in dynalite and the alert topic in fauxqs, on loopback.
+ * (dist/aws/unauthorized-api.js), DynamoDB state in dynalite and the alert topic in fauxqs, on loopback.
  * A flush whose roll-up cannot be delivered fails, and the next flush sends that roll-up exactly once; an
  * invocation whose alert cannot be delivered fails, and its retry alerts (its event is not "seen").
  */

@@ -1,5 +1,5 @@
 /**
- * The storm, against the shipped artifact: the built Lambda bundle (dist/aws/unauthorized-api.mjs) in
+ * The storm, against the shipped artifact: the built Lambda bundle (dist/aws/unauthorized-api.js) in
  * several processes at once, DynamoDB state in dynalite and the alert topic in fauxqs, all on loopback.
  * 50 refusals by one principal, one per invocation → one alert; after the window, a flush invocation →
  * one roll-up saying 49; the same event id again → nothing; the store down → the alert still arrives.

@@ -1,5 +1,5 @@
 /**
- * S3 Batch Operations through the shipped artifact: the built Lambda bundle (dist/aws/login-whitelist.mjs)
+ * S3 Batch Operations through the shipped artifact: the built Lambda bundle (dist/aws/login-whitelist.js)
  * gets LambdaInvoke events (schema 1.0 and 2.0), reads each task's log file from fauxqs S3 and publishes to
  * a fauxqs topic, all on loopback; its answer says per task what the job should do.
  */

@@ -581,25 +581,30 @@ describe('the functions', () => {
     },
   );
 
-  it.each(FUNCTIONS)('the zip of %s holds <fn>.mjs at the root, every chunk it loads, and their maps', (fn) => {
+  it.each(FUNCTIONS)('the zip of %s holds <fn>.js at the root, every chunk it loads, and their maps', (fn) => {
     const entries = readZip(readFileSync(join(ROOT, 'dist', 'aws', `${fn}.zip`)));
     const names = entries.map((entry) => entry.name);
-    expect(names).toContain(`${fn}.mjs`);
+    expect(names).toContain(`${fn}.js`);
     // Beside the code: the geo databases and their notice (docs/enrichment.md).
     expect(names.filter((name) => !name.startsWith('chunks/')).sort()).toEqual(
-      ['geo/NOTICE.md', 'geo/asn.mmdb', 'geo/country.mmdb', `${fn}.mjs`, `${fn}.mjs.map`].sort(),
+      ['geo/NOTICE.md', 'geo/asn.mmdb', 'geo/country.mmdb', `${fn}.js`, `${fn}.js.map`].sort(),
     );
     expect(entries.every((entry) => (entry.mode & 0o444) === 0o444)).toBe(true);
     const code = new Map(entries.map((entry) => [entry.name, entry.data.toString('utf8')]));
-    expect(code.get(`${fn}.mjs`)?.trimEnd()).toMatch(new RegExp(`//# sourceMappingURL=${fn}\\.mjs\\.map$`));
+    expect(code.get(`${fn}.js`)?.trimEnd()).toMatch(new RegExp(`//# sourceMappingURL=${fn}\\.js\\.map$`));
     // Every module a file imports (statically or on first use) is in the zip, with its map.
+    const imported = new Set<string>();
     for (const [name, text] of code) {
-      if (!name.endsWith('.mjs')) continue;
+      if (!name.endsWith('.js') && !name.endsWith('.mjs')) continue;
       expect(names).toContain(`${name}.map`);
       for (const [, target] of text.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+\.mjs)"/g)) {
-        expect(names).toContain(join(dirname(name), target).replace(/\\/g, '/'));
+        const path = join(dirname(name), target).replace(/\\/g, '/');
+        expect(names).toContain(path);
+        imported.add(path);
       }
     }
+    // The SDK clients are among them, loaded on first use: the entry imports them, never bundles them.
+    expect([...imported]).toEqual(expect.arrayContaining(['chunks/aws-sdk-client-sns.mjs']));
   });
 
   it('passes the parameters on as environment variables', () => {

@@ -270,7 +270,7 @@ function build(): void {
   if (result.status !== 0) throw new Error(`build failed:\n${result.stdout}${result.stderr}`);
 }
 
-/** Imports dist/aws/<fn>.mjs in a child process, as Lambda does, and invokes it once with `event`. */
+/** Imports dist/aws/<fn>.js in a child process, as Lambda does, and invokes it once with `event`. */
 function invokeBundle(
   fn: string,
   env: Record<string, string>,
@@ -280,7 +280,7 @@ function invokeBundle(
   stderr: string;
 }> {
   const script = `
-    const { handler } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'aws', `${fn}.mjs`)).href)});
+    const { handler } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'aws', `${fn}.js`)).href)});
     let input = '';
     for await (const chunk of process.stdin) input += chunk;
     try {

@@ -1,6 +1,6 @@
 /**
  * The shipped artifacts: `bin/trailguard.js verify` (the CLI bundle) and the Lambda bundle
- * dist/aws/trail-integrity.mjs, each run in a child process as a user or Lambda would run it.
+ * dist/aws/trail-integrity.js, each run in a child process as a user or Lambda would run it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ let dir: string;
 
 beforeAll(() => {
   if (
-    !existsSync(join(ROOT, 'dist', 'aws', 'trail-integrity.mjs')) ||
+    !existsSync(join(ROOT, 'dist', 'aws', 'trail-integrity.js')) ||
     !existsSync(join(ROOT, 'dist', 'cli', 'trailguard.js'))
   )
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), '--quiet'], { cwd: ROOT });
@@ -56,7 +56,7 @@ describe('bin/trailguard.js verify', () => {
   });
 });
 
-describe('dist/aws/trail-integrity.mjs', () => {
+describe('dist/aws/trail-integrity.js', () => {
   it('loads at cold start with its config checked, and alerts on an EventBridge StopLogging', () => {
     const event = {
       'detail-type': 'AWS API Call via CloudTrail',
@@ -64,7 +64,7 @@ describe('dist/aws/trail-integrity.mjs', () => {
       detail: fixture('aws/cloudtrail-stop-logging.json'),
     };
     const script = `
-      const { handler } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'aws', 'trail-integrity.mjs')).href)});
+      const { handler } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'aws', 'trail-integrity.js')).href)});
       const result = await handler(${JSON.stringify(event)}, {});
       console.log('RESULT ' + JSON.stringify(result));
     `;

@@ -2,6 +2,7 @@ import { ConfigError } from '../shared/errors';
 import { normalizeRecord } from '../shared/normalize';
 import { DetectionRun } from '../shared/pipeline';
 import { BUILT_IN_RULES, RULE_SETS } from '../functions/unauthorized-api/rules';
+import { compileFilterPattern } from '../shared/detect/filter-pattern';
 import {
   CTS_RULE,
   detectUnauthorizedApi,
@@ -88,6 +89,14 @@ const RULE_CASES: Record<string, { fires: Json; quiet: Json }> = {
 describe('unauthorized-api built-in rules', () => {
   it('has a firing and a quiet case for every built-in rule', () => {
     expect(Object.keys(RULE_CASES).sort()).toEqual(BUILT_IN_RULES.map((rule) => rule.id).sort());
+  });
+
+  it('compiles every built-in pattern (loadConfig defers them to the first match, so a broken one must fail here)', () => {
+    for (const rule of BUILT_IN_RULES) expect(compileFilterPattern(rule.pattern).source).toBe(rule.pattern);
+    const config = loadUnauthorizedApiConfig({ RULE_SETS: 'all' });
+    expect(config.rules.map((rule) => [rule.pattern.source, rule.pattern.kind])).toEqual(
+      config.rules.map((rule) => [rule.pattern.source, compileFilterPattern(rule.pattern.source).kind]),
+    );
   });
 
   it.each(BUILT_IN_RULES.map((rule) => [rule.id, rule.name] as const))(

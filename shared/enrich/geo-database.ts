@@ -24,11 +24,8 @@ export interface GeoFiles {
   check(path: string): string | undefined;
 }
 
-/** This output file's folder: the Lambda build defines __trailguardDir (an ES module has no __dirname). */
-declare const __trailguardDir: string | undefined;
-
+/** This output file's folder (every bundle is CommonJS; the lazy ES-module chunks never ask). */
 function bundleDir(): string | undefined {
-  if (typeof __trailguardDir === 'string') return __trailguardDir;
   return typeof __dirname === 'string' ? __dirname : undefined;
 }
 

@@ -4,7 +4,6 @@
  * ACCOUNT_NAMES_FROM_ORGANIZATIONS is on and an alert names an account. Needs `organizations:ListAccounts`,
  * which only the management account or a delegated administrator may call.
  */
-import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { cleanAccountName } from './account-names';
 
 export interface OrganizationsOptions {
@@ -20,6 +19,8 @@ export interface OrganizationsOptions {
 const MAX_PAGES = 500;
 
 export async function listOrganizationAccounts(options: OrganizationsOptions = {}): Promise<Map<string, string>> {
+  // The SDK client is imported here too, so a bundle that inlines this module still loads the client on first use.
+  const { ListAccountsCommand, OrganizationsClient } = await import('@aws-sdk/client-organizations');
   const client = new OrganizationsClient({
     region: options.region ?? 'us-east-1',
     maxAttempts: 3,

@@ -6,8 +6,10 @@ import { type TraceEvent, traceEventSchema } from './trace-event';
  * Two validators of the one schema in trace-event.ts:
  * - `isTraceEvent`, compiled here into plain closures from the small JSON Schema subset the schema uses,
  *   in microseconds at cold start and with ajv's exact semantics for that subset. It runs on every event.
- * - ajv, compiled only when an event fails (or if the schema ever uses a keyword the subset lacks), for
- *   its error text. Compiling ajv cost tens of milliseconds of every cold start, and loading it more.
+ * - ajv's validator, run only when an event fails (or if the schema ever uses a keyword the subset lacks),
+ *   for its error text. It is ajv's code for this schema generated at build time
+ *   (trace-event-validator.generated.js, scripts/generate-trace-event-validator.mjs), so the bundles carry
+ *   neither ajv's compiler nor its ~127 KB that every cold start used to parse.
  * An event is rejected only when ajv rejects it, so the subset compiler can never make the check stricter.
  */
 type Check = (value: unknown) => boolean;
@@ -27,17 +29,18 @@ const KNOWN_KEYWORDS = new Set([
 const isTraceEvent: Check | undefined = compileSchema(traceEventSchema);
 
 let ajvValidate: ValidateFunction<TraceEvent> | undefined;
-let ajvErrorsText: ((errors: ValidateFunction['errors']) => string) | undefined;
 
 function compiledAjv(): ValidateFunction<TraceEvent> {
-  if (ajvValidate) return ajvValidate;
-  // Loaded on first use: the bundle carries ajv, but a cold start never runs it unless an event is bad.
+  // Loaded on first use: a cold start never runs it unless an event is bad.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { default: Ajv } = require('ajv') as typeof import('ajv');
-  const ajv = new Ajv({ allErrors: false, strict: false });
-  ajvValidate = ajv.compile<TraceEvent>(traceEventSchema);
-  ajvErrorsText = (errors) => ajv.errorsText(errors, { dataVar: 'event' });
+  ajvValidate ??= require('./trace-event-validator.generated') as ValidateFunction<TraceEvent>;
   return ajvValidate;
+}
+
+/** ajv's `errorsText(errors, { dataVar: 'event' })`, as its core.js writes it. */
+function errorsText(errors: ValidateFunction['errors']): string {
+  if (!errors || errors.length === 0) return 'No errors';
+  return errors.map((e) => `event${e.instancePath} ${e.message}`).reduce((text, message) => `${text}, ${message}`);
 }
 
 /** Throws InvalidEventError (with ajv's error text) unless `event` matches the TraceEvent schema. */
@@ -46,9 +49,7 @@ export function validateTraceEvent(event: unknown): asserts event is TraceEvent 
   const validate = compiledAjv();
   if (validate(event)) return;
   const extra = validate.errors?.[0]?.params['additionalProperty'];
-  const text =
-    (ajvErrorsText as (errors: ValidateFunction['errors']) => string)(validate.errors) +
-    (typeof extra === 'string' ? ` (${extra})` : '');
+  const text = errorsText(validate.errors) + (typeof extra === 'string' ? ` (${extra})` : '');
   const id =
     typeof event === 'object' && event !== null && Object.hasOwn(event, 'id')
       ? (event as { id: unknown }).id

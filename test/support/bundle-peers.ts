@@ -13,7 +13,7 @@ export interface BundlePeers {
   /** fauxqs (SNS, SQS, S3) on loopback, with the alert topic and its inbox queue. */
   readonly emulator: { readonly address: string };
   /**
-   * Cold-starts the built Lambda bundle `dist/aws/<fn>.mjs` in a child process (test/support/invoke-bundle.mjs)
+   * Cold-starts the built Lambda bundle `dist/aws/<fn>.js` in a child process (test/support/invoke-bundle.mjs)
    * and runs its handler once per event; the results (or `{ error }`). The environment is only: test
    * credentials, the alert topic at the emulator, metrics off, logs silent, the state table at dynalite
    * (when there is one), then `env`.
@@ -59,7 +59,7 @@ export function useBundlePeers(options: { topic: string; inbox: string; stateTab
         process.execPath,
         [
           join(ROOT, 'test', 'support', 'invoke-bundle.mjs'),
-          join(ROOT, 'dist', 'aws', `${fn}.mjs`),
+          join(ROOT, 'dist', 'aws', `${fn}.js`),
           JSON.stringify(events),
         ],
         {
