@@ -96,17 +96,22 @@ export interface ReplayWorkers {
 /**
  * Offers the files after the one being counted to the workers, as they have room. `take(index)`: that
  * file's result, or undefined when it is the main thread's to read (not offered, or lost by a worker).
+ * With `here` (the main thread's own reader of a file into an outcome), the main thread does not sit idle
+ * while a worker is still on the file it waits for: it reads the next file nobody has taken yet itself,
+ * and its result waits in line like a worker's.
  */
 export function offerAhead(
   files: readonly InputFile[],
   workers: ReplayWorkers,
+  here?: (file: InputFile) => Promise<FileResult>,
 ): { take(index: number): Promise<FileResult | undefined> } {
   const started = new Map<number, Promise<FileResult>>();
   let current = 0;
   let next = 0;
+  const inWindow = () => next < files.length && next <= current + FILES_AHEAD;
   const offer = () => {
     next = Math.max(next, current + 1);
-    while (next < files.length && next <= current + FILES_AHEAD) {
+    while (inWindow()) {
       const file = files[next];
       if (!worthParts(file)) {
         const result = workers.tryFile(file.path);
@@ -123,6 +128,20 @@ export function offerAhead(
       const result = started.get(index);
       started.delete(index);
       offer();
+      if (result && here) {
+        let settled = false;
+        const done = () => {
+          settled = true;
+        };
+        result.then(done, done);
+        await Promise.resolve();
+        // A big file is read in parts by the loop itself; the main thread takes only whole files here.
+        while (!settled && inWindow() && !worthParts(files[next])) {
+          const mine = next++;
+          const answer = await here(files[mine]).catch((): FileResult => ({ lost: true }));
+          started.set(mine, Promise.resolve(answer));
+        }
+      }
       const done = await result;
       return done && !('lost' in done) ? done : undefined;
     },

@@ -30,6 +30,7 @@ import { bucketClientOptions, createReadAhead, listBucketInputs, objectReader, p
 import { SingleBar } from 'cli-progress';
 import {
   defaultThreads,
+  type FileResult,
   offerAhead,
   worthParts,
   parseThreads,
@@ -340,8 +341,25 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   let readFailures = 0;
   let doneBytes = 0;
   try {
+    // The main thread's own reader for the files it takes ahead while a worker is busy (cli/replay-workers.ts).
+    const mine = workers && new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true });
+    const readHere = async (file: (typeof files)[number]): Promise<FileResult> => {
+      let bytes: Buffer;
+      try {
+        bytes = await readInput(file);
+      } catch (error) {
+        return { readError: errorMessage(error) };
+      }
+      try {
+        await mine?.ingestBytes(bytes, file.path);
+      } catch {
+        mine?.takeOutcome();
+        return { lost: true };
+      }
+      return mine ? { outcome: mine.takeOutcome() } : { lost: true };
+    };
     const ahead = workers && {
-      files: offerAhead(files, workers),
+      files: offerAhead(files, workers, readHere),
       parts: {
         workers,
         here: new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true }),
