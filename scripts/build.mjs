@@ -49,7 +49,9 @@ const entries = [
     name: 'index.js',
     plugins: [deferredAssert, withoutPinoTransports],
   })),
-  { in: 'cli/trailguard.ts', out: 'dist/cli/trailguard.js' },
+  // The CLI: the packages it imports dynamically (the SDK clients, maxmind) in dist/cli/chunks/, as on
+  // Lambda, so every run does not compile ~1 MB it may never use.
+  { in: 'cli/trailguard.ts', out: 'dist/cli/trailguard.js', lazyChunks: 'dist/cli/chunks' },
   // replay --threads: the worker thread, beside the CLI it is started from.
   { in: 'cli/replay-worker.ts', out: 'dist/cli/replay-worker.js' },
   { in: 'scripts/demo.ts', out: 'dist/demo.js' },
@@ -60,6 +62,31 @@ async function writeAtomically(file, contents) {
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, contents);
   await rename(temporary, file);
+}
+
+/**
+ * The packages an entry imports dynamically, as one ES-module build with code splitting in `outdir`
+ * (`<name>.mjs`, shared code in `chunk-<hash>.mjs`). CommonJS dependencies inside those chunks still call
+ * `require` for Node built-ins: the banner gives every chunk a real one. With `write`, the files are
+ * written; otherwise the caller writes them (Lambda also zips them).
+ */
+async function buildChunks(packages, outdir, write = true) {
+  const chunks = await build({
+    ...common,
+    format: 'esm',
+    splitting: true,
+    mainFields: ['module', 'main'],
+    metafile: true,
+    entryPoints: Object.fromEntries(packages.map((pkg) => [chunkName(pkg), pkg])),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: '[name]-[hash]',
+    banner: {
+      js: "import { createRequire as __trailguardRequire } from 'node:module'; const require = __trailguardRequire(import.meta.url);",
+    },
+  });
+  if (write) await Promise.all(chunks.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+  return chunks;
 }
 
 /**
@@ -86,20 +113,7 @@ async function buildLambda(geoEntries) {
     }),
   );
   const packages = [...new Set([...lazyByFunction.values()].flatMap((found) => [...found]))].sort();
-  const chunks = await build({
-    ...common,
-    format: 'esm',
-    splitting: true,
-    mainFields: ['module', 'main'],
-    metafile: true,
-    entryPoints: Object.fromEntries(packages.map((pkg) => [chunkName(pkg), pkg])),
-    outdir: join(root, 'dist', 'aws', 'chunks'),
-    outExtension: { '.js': '.mjs' },
-    chunkNames: '[name]-[hash]',
-    banner: {
-      js: "import { createRequire as __trailguardRequire } from 'node:module'; const require = __trailguardRequire(import.meta.url);",
-    },
-  });
+  const chunks = await buildChunks(packages, join(root, 'dist', 'aws', 'chunks'), false);
   const outputFiles = [...entryResults.flatMap((result) => result.outputFiles), ...chunks.outputFiles];
   await Promise.all(outputFiles.map((file) => writeAtomically(file.path, file.contents)));
   const contents = new Map(outputFiles.map((file) => [relative(join(root, 'dist', 'aws'), file.path), file.contents]));
@@ -133,13 +147,16 @@ const geoEntries = await Promise.all(
 const [lambda] = await Promise.all([
   buildLambda(geoEntries),
   ...entries.map(async (entry) => {
+    const found = new Set();
     const result = await build({
       ...common,
       ...(entry.plugins ? { plugins: entry.plugins } : {}),
+      ...(entry.lazyChunks ? { plugins: [deferredAssert, lazyPackages(found)] } : {}),
       entryPoints: [join(root, entry.in)],
       outfile: join(root, entry.out),
     });
     await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+    if (entry.lazyChunks) await buildChunks([...found].sort(), join(root, entry.lazyChunks));
     if (!entry.zip) return;
     // The bundle and its map at the zip's root, under the name the handler setting points at.
     const zipEntries = result.outputFiles.map((file) => ({
