@@ -1,6 +1,6 @@
 /**
  * Node built-ins that cost milliseconds to load and are needed only once an event is processed:
- * node:crypto (hashing, signing) and node:zlib (gunzip). Importing them statically loads them at every
+ * node:crypto (hashing, signing, public keys) and node:zlib (gunzip). Importing them statically loads them at every
  * cold start (crypto ~5 ms, zlib ~3 ms on a busy 2-core machine); these wrappers load them on first call.
  * Same functions, same arguments: only the time they are loaded differs.
  */
@@ -24,6 +24,26 @@ export function createHash(algorithm: string): Crypto.Hash {
 /** node:crypto's createHmac, loaded on first call. */
 export function createHmac(algorithm: string, key: Crypto.BinaryLike | Crypto.KeyObject): Crypto.Hmac {
   return nodeCrypto().createHmac(algorithm, key);
+}
+
+/** node:crypto's createPublicKey, loaded on first call. */
+export function createPublicKey(key: Parameters<typeof Crypto.createPublicKey>[0]): Crypto.KeyObject {
+  return nodeCrypto().createPublicKey(key);
+}
+
+/** node:crypto's verify (one-shot, synchronous), loaded on first call. */
+export function verify(
+  algorithm: string | null | undefined,
+  data: NodeJS.ArrayBufferView,
+  key: Crypto.VerifyKeyObjectInput,
+  signature: NodeJS.ArrayBufferView,
+): boolean {
+  return nodeCrypto().verify(algorithm, data, key, signature);
+}
+
+/** node:crypto's constants, loaded on first call. */
+export function cryptoConstants(): typeof Crypto.constants {
+  return nodeCrypto().constants;
 }
 
 /** node:zlib's gunzipSync, loaded on first call. */

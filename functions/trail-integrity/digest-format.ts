@@ -1,7 +1,7 @@
 /**
  * Digest files of CloudTrail (log file integrity validation) and Huawei CTS (trace file verification):
  * recognising their object keys, reading them into one shape, and the string each one's signature
- * covers. Pure, node:crypto only.
+ * covers. Pure, node:crypto and node:zlib only (loaded on first use: shared/lazy-builtins.ts).
  *
  * CloudTrail (aws-facts §7): hashes are hex SHA-256 of the *uncompressed* file; the signature (RSA
  * PKCS#1 v1.5, SHA-256) covers `digestEndTime \n bucket/object \n sha256(digest) \n previousSignature`,
@@ -10,8 +10,7 @@
  * OBS ETag); the signature covers `digest_end_time + digest_object + md5(digest) + previous_signature`,
  * with no separators.
  */
-import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { createHash, gunzipSync } from '../../shared/lazy-builtins';
 import { isRecord, own } from '../../shared/normalize/read-fields';
 
 export type DigestFormat = 'cloudtrail' | 'cts';

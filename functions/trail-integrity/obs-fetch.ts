@@ -7,8 +7,8 @@
  * `x-obs-security-token` (the agency's temporary keys); CanonicalizedResource is `/bucket/key`.
  * OBS does not take an IAM token (X-Auth-Token): without temporary AK/SK nothing can be read.
  */
-import { createHmac } from 'node:crypto';
 import { FetchError } from '../../shared/errors';
+import { createHmac } from '../../shared/lazy-builtins';
 import type { FetchObject } from '../../shared/pipeline';
 import { MAX_OBJECT_BYTES, type FetchObjectWithMetadata } from '../../shared/platform/s3-fetch';
 

@@ -5,9 +5,10 @@
  * both are accepted. CTS: the one key Huawei publishes (huawei-facts §8; UNVERIFIED whether Open
  * Telekom Cloud and Flexible Engine use the same).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { ConfigError, errorMessage } from '../../shared/errors';
+import { createPublicKey } from '../../shared/lazy-builtins';
 import { isRecord, own } from '../../shared/normalize/read-fields';
 import type { Digest } from './digest-format';
 

@@ -11,8 +11,9 @@
  * - `unverifiable`: cannot be checked here (the newest digest of a local copy, whose own signature lives
  *   only in S3 object metadata; a log file no digest covers; an unknown algorithm).
  */
-import { verify as verifySignature, constants, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { errorMessage } from '../../shared/errors';
+import { cryptoConstants, verify as verifySignature } from '../../shared/lazy-builtins';
 import {
   canonicalKey,
   type Digest,
@@ -125,7 +126,7 @@ export function checkSignature(
     ok = verifySignature(
       'sha256',
       data,
-      { key, padding: constants.RSA_PKCS1_PADDING },
+      { key, padding: cryptoConstants().RSA_PKCS1_PADDING },
       Buffer.from(signatureHex, 'hex'),
     );
   } catch {
