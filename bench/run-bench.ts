@@ -558,7 +558,15 @@ function gitRevision(): string {
   }
 }
 
+/** #16's whole-process targets: a replay row's ratio against gunzip + JSON.parse, by input and threads. */
+function wholeProcessTarget(row: WholeProcessRow): number | undefined {
+  if (!row.label.startsWith('replay')) return undefined;
+  const one = row.label.includes('--threads 1');
+  return row.input.startsWith('folder') ? (one ? 1.0 : 1.3) : one ? 1.3 : 1.6;
+}
+
 function wholeProcessSection(
+  failures: Failure[],
   whole:
     | {
         inputs: { name: string; rawBytes: number; records: number }[];
@@ -578,13 +586,22 @@ function wholeProcessSection(
     `faster than the reference). Replay rows per REPLAY_VARIANTS in bench/whole-process.ts (${REPLAY_VARIANTS.map((v) => `\`${v.label}\``).join(', ')}).`,
     `Inputs: ${whole.inputs.map((input) => `${input.name} (${(input.rawBytes / MIB).toFixed(0)} MiB, ${input.records} records)`).join('; ')}.`,
     '',
-    '| input | process | wall ms (median) | vs gunzip + JSON.parse | exit |',
-    '|---|---|---:|---:|---:|',
+    'Targets (#16): the big file ≥ 1.3× with `--threads 1` and ≥ 1.6× by default; the folder ≥ 1.0× and ≥ 1.3×.',
+    '',
+    '| input | process | wall ms (median) | vs gunzip + JSON.parse | target | exit |',
+    '|---|---|---:|---:|:-:|---:|',
   ];
   let last = '';
   for (const row of whole.rows) {
+    const target = wholeProcessTarget(row);
+    const verdict = target === undefined ? '' : row.ratio >= target ? `≥ ${target}×: PASS` : `≥ ${target}×: **FAIL**`;
+    if (target !== undefined && row.ratio < target)
+      failures.push({
+        what: `whole process ${row.label} on ${row.input}`,
+        detail: `${fmtRatio(row.ratio)} (target ≥ ${target}×)`,
+      });
     lines.push(
-      `| ${row.input === last ? '' : row.input} | ${row.label} | ${fmtMs(row.ms)} | ${fmtRatio(row.ratio)} | ${row.exitCodes.join('/')} |`,
+      `| ${row.input === last ? '' : row.input} | ${row.label} | ${fmtMs(row.ms)} | ${fmtRatio(row.ratio)} | ${verdict} | ${row.exitCodes.join('/')} |`,
     );
     last = row.input;
   }
@@ -708,7 +725,7 @@ async function main(): Promise<void> {
     '',
     ...breakdownSection(bundles),
     '',
-    ...wholeProcessSection(whole),
+    ...wholeProcessSection(failures, whole),
     '## Record-at-a-time reader',
     '',
     `From ${RECORD_LIST_MIB} MiB decoded, a plain \`{"Records":[…]}\` / \`{"traces":[…]}\` file is validated as a whole by a byte scan and then`,
