@@ -12,8 +12,7 @@ import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { errorMessage } from '../shared/errors';
 import { DetectionRun } from '../shared/pipeline';
 import { loadFunctionConfig } from '../shared/platform/load-function-config';
-import { readInput } from './read-inputs';
-import { type FileResult, ingestPart, type Job, type PartResult, type WorkerSetup } from './replay-workers';
+import { type FileResult, ingestFile, ingestPart, type Job, type PartResult, type WorkerSetup } from './replay-workers';
 
 async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
   const detector = DETECTORS[setup.functionName as keyof typeof DETECTORS];
@@ -34,16 +33,8 @@ async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
   });
 }
 
-async function answer(run: DetectionRun<unknown>, job: Job): Promise<FileResult | PartResult> {
-  if (job.type === 'part') return ingestPart(run, job.bytes);
-  let bytes: Buffer;
-  try {
-    bytes = await readInput({ path: job.path, size: 0 });
-  } catch (error) {
-    return { readError: errorMessage(error) };
-  }
-  await run.ingestBytes(bytes, job.path);
-  return { outcome: run.takeOutcome() };
+function answer(run: DetectionRun<unknown>, job: Job): Promise<FileResult | PartResult> {
+  return job.type === 'part' ? ingestPart(run, job.bytes) : ingestFile(run, { path: job.path, size: 0 });
 }
 
 const port = parentPort;

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { isGzip, scanRecordList } from '../shared/intake/decode-input';
 import { type DetectionRun, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
-import type { InputFile } from './read-inputs';
+import { errorMessage } from '../shared/errors';
+import { type InputFile, readInput } from './read-inputs';
 
 /** `--threads` when not given: the cores this process may use. */
 export function defaultThreads(): number {
@@ -47,6 +48,27 @@ export async function ingestPart(run: DetectionRun<unknown>, bytes: Uint8Array):
   if (!list) return { invalid: true };
   await run.ingestListPart(list);
   return { outcome: run.takeOutcome(), count: list.count };
+}
+
+/**
+ * A whole file through a `recordOutcome` run, as a worker and the main thread both read one: its outcome,
+ * `readError` when it cannot be read, `lost` when the run failed on it (the file is then read again on the
+ * main thread's own run, which says why).
+ */
+export async function ingestFile(run: DetectionRun<unknown>, file: InputFile): Promise<FileResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readInput(file);
+  } catch (error) {
+    return { readError: errorMessage(error) };
+  }
+  try {
+    await run.ingestBytes(bytes, file.path);
+  } catch {
+    run.takeOutcome();
+    return { lost: true };
+  }
+  return { outcome: run.takeOutcome() };
 }
 
 /**
@@ -106,6 +128,9 @@ export function offerAhead(
   here?: (file: InputFile) => Promise<FileResult>,
 ): { take(index: number): Promise<FileResult | undefined> } {
   const started = new Map<number, Promise<FileResult>>();
+  // worthParts may read a file's gzip trailer: once per file.
+  const big: boolean[] = [];
+  const bigAt = (index: number) => (big[index] ??= worthParts(files[index]));
   let current = 0;
   let next = 0;
   const inWindow = () => next < files.length && next <= current + FILES_AHEAD;
@@ -113,7 +138,7 @@ export function offerAhead(
     next = Math.max(next, current + 1);
     while (inWindow()) {
       const file = files[next];
-      if (!worthParts(file)) {
+      if (!bigAt(next)) {
         const result = workers.tryFile(file.path);
         if (!result) return;
         started.set(next, result);
@@ -136,7 +161,7 @@ export function offerAhead(
         result.then(done, done);
         await Promise.resolve();
         // A big file is read in parts by the loop itself; the main thread takes only whole files here.
-        while (!settled && inWindow() && !worthParts(files[next])) {
+        while (!settled && inWindow() && !bigAt(next)) {
           const mine = next++;
           const answer = await here(files[mine]).catch((): FileResult => ({ lost: true }));
           started.set(mine, Promise.resolve(answer));

@@ -30,7 +30,7 @@ import { bucketClientOptions, createReadAhead, listBucketInputs, objectReader, p
 import { SingleBar } from 'cli-progress';
 import {
   defaultThreads,
-  type FileResult,
+  ingestFile,
   offerAhead,
   worthParts,
   parseThreads,
@@ -341,31 +341,15 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   let readFailures = 0;
   let doneBytes = 0;
   try {
-    // The main thread's own reader for the files it takes ahead while a worker is busy (cli/replay-workers.ts).
-    const mine = workers && new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true });
-    const readHere = async (file: (typeof files)[number]): Promise<FileResult> => {
-      let bytes: Buffer;
-      try {
-        bytes = await readInput(file);
-      } catch (error) {
-        return { readError: errorMessage(error) };
-      }
-      try {
-        await mine?.ingestBytes(bytes, file.path);
-      } catch {
-        mine?.takeOutcome();
-        return { lost: true };
-      }
-      return mine ? { outcome: mine.takeOutcome() } : { lost: true };
-    };
-    const ahead = workers && {
-      files: offerAhead(files, workers, readHere),
-      parts: {
-        workers,
-        here: new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true }),
-        maxDecompressedBytes,
-      },
-    };
+    // The main thread's own recording run: for the files it takes ahead while a worker is busy and for the
+    // parts of a big file it reads itself (cli/replay-workers.ts, cli/replay-parts.ts); one at a time, as
+    // the loop below awaits each file.
+    const ownRun = workers && new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true });
+    const ahead = workers &&
+      ownRun && {
+        files: offerAhead(files, workers, (file) => ingestFile(ownRun, file)),
+        parts: { workers, here: ownRun, maxDecompressedBytes },
+      };
     for (const [index, file] of files.entries()) {
       if (io.outClosed?.()) break;
       bar?.update(index, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });

@@ -213,10 +213,10 @@ export class DetectionRun<Config> {
     let id = 0;
     let payload = 0;
     for (const code of codes) {
-      if (code === OUTCOME_RECORD) this.take(ids[id++]);
+      if (code === OUTCOME_RECORD) this.firstSighting(ids[id++]);
       else if (code === OUTCOME_FINDINGS || code === OUTCOME_DETECT_FAILED) {
         const detected = payloads[payload++] as Detected;
-        this.take(ids[id++], () => detected);
+        if (this.firstSighting(ids[id++])) this.keep(detected);
       } else if (code === OUTCOME_REJECTED) this.reject(payloads[payload++] as RejectedInput);
       else if (code === OUTCOME_SKIPPED) this.skip(payloads[payload++] as SkippedInput);
       else await this.fetch(payloads[payload++] as FetchItem, true);
@@ -404,7 +404,7 @@ export class DetectionRun<Config> {
     if (this.outcome) {
       this.outcome.codes.push(OUTCOME_RECORD);
       this.outcome.ids.push(id);
-    } else this.take(id);
+    } else this.firstSighting(id);
   }
 
   /** Exposed for the streaming reader of huge log files, which yields records one by one. */
@@ -418,37 +418,42 @@ export class DetectionRun<Config> {
       this.reject({ position, reason: errorMessage(error), recordId });
       return;
     }
-    const detect = (): Detected => {
-      try {
-        return this.detector.detect(event, this.config);
-      } catch (error) {
-        return { position, reason: `detector failed: ${errorMessage(error)}`, recordId: event.id };
-      }
-    };
     if (!this.outcome) {
-      this.take(event.id, detect);
+      if (this.firstSighting(event.id)) this.keep(this.detect(event, position));
       return;
     }
-    const detected = detect();
+    const detected = this.detect(event, position);
     const none = Array.isArray(detected) && detected.length === 0;
     this.outcome.codes.push(none ? OUTCOME_RECORD : Array.isArray(detected) ? OUTCOME_FINDINGS : OUTCOME_DETECT_FAILED);
     this.outcome.ids.push(event.id);
     if (!none) this.outcome.payloads.push(detected);
   }
 
+  /** The detector's findings for one event, or the rejection when it threw. */
+  private detect(event: TraceEvent, position: string): Detected {
+    try {
+      return this.detector.detect(event, this.config);
+    } catch (error) {
+      return { position, reason: `detector failed: ${errorMessage(error)}`, recordId: event.id };
+    }
+  }
+
   /**
-   * A normalized record with this id: counted, a duplicate when its id was seen before, and otherwise
-   * detected (the detector runs for first sightings only) and its findings kept.
+   * Counts a normalized record with this id: true for a first sighting (the detector runs for those only),
+   * false for a duplicate.
    */
-  private take(id: string, detect?: () => Detected): void {
+  private firstSighting(id: string): boolean {
     this.stats.records += 1;
     if (this.seenEventIds.has(id)) {
       this.stats.duplicates += 1;
-      return;
+      return false;
     }
     this.seenEventIds.add(id);
-    const detected = detect?.();
-    if (detected === undefined) return;
+    return true;
+  }
+
+  /** A first sighting's detection: its findings kept (after suppression), or its rejection. */
+  private keep(detected: Detected): void {
     if (!Array.isArray(detected)) {
       this.reject(detected);
       return;
