@@ -295,7 +295,9 @@ describe('evaluating hostile records', () => {
 
   test('a parsed record matches exactly when its JSON text does', () => {
     // ±Infinity in a parsed record stands for the overflowing literal JSON.parse read (`1e309`), which
-    // JSON.stringify cannot write back: such records are compared in the numbers suite instead.
+    // JSON.stringify cannot write back: such records are compared in the numbers suite instead. The record
+    // compared is the one parsed back from the text: a generated value may hold what JSON has no word for
+    // (`undefined` in an array is written `null`); the test above only asks that such values get an answer.
     const finite = (value: unknown): boolean =>
       typeof value === 'number'
         ? Number.isFinite(value)
@@ -304,8 +306,9 @@ describe('evaluating hostile records', () => {
       fc.property(fc.oneof(cloudTrailLike, fc.object({ maxDepth: 3 })), (record) => {
         fc.pre(finite(record));
         const text = JSON.stringify(record);
+        const parsed: unknown = JSON.parse(text);
         for (const pattern of compiled) {
-          expect({ pattern: pattern.source, value: pattern.matchesValue(record) }).toEqual({
+          expect({ pattern: pattern.source, value: pattern.matchesValue(parsed) }).toEqual({
             pattern: pattern.source,
             value: pattern.matchesMessage(text),
           });
