@@ -30,7 +30,8 @@ const common = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  minify: true,
+  // TRAILGUARD_MINIFY=0: readable bundles, for CPU profiles.
+  minify: process.env.TRAILGUARD_MINIFY !== '0',
   sourcemap: true,
   legalComments: 'none',
   // Class and function names survive minification: logs report err.type (ConfigError, SinkError…) as written.
