@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DateRange, inRange, type ListedObjects, listingProblem, parseBucketUrl } from './s3-inputs';
@@ -105,6 +106,15 @@ export async function collectInputFiles(
     } else await visit(path, true, new Set());
   }
   return { files, problems, warnings, outOfRange };
+}
+
+/**
+ * A local file's bytes read at once, without the thread pool's four hops (open, stat, read, close): for a
+ * thread with nothing else to do meanwhile (a replay worker, the main thread of `--threads 1`). Stdin as
+ * readInput reads it.
+ */
+export async function readInputNow(file: InputFile): Promise<Buffer> {
+  return file.path !== '-' ? readFileSync(file.path) : readInput(file);
 }
 
 export async function readInput(file: InputFile): Promise<Buffer> {

@@ -13,6 +13,7 @@ import { errorMessage } from '../shared/errors';
 import { DetectionRun } from '../shared/pipeline';
 import { loadFunctionConfig } from '../shared/platform/load-function-config';
 import { type FileResult, ingestFile, ingestPart, type Job, type PartResult, type WorkerSetup } from './replay-workers';
+import { readInputNow } from './read-inputs';
 
 async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
   const detector = DETECTORS[setup.functionName as keyof typeof DETECTORS];
@@ -34,7 +35,7 @@ async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
 }
 
 function answer(run: DetectionRun<unknown>, job: Job): Promise<FileResult | PartResult> {
-  return job.type === 'part' ? ingestPart(run, job.bytes) : ingestFile(run, { path: job.path, size: 0 });
+  return job.type === 'part' ? ingestPart(run, job.bytes) : ingestFile(run, { path: job.path, size: 0 }, readInputNow);
 }
 
 const port = parentPort;

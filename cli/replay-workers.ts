@@ -55,10 +55,14 @@ export async function ingestPart(run: DetectionRun<unknown>, bytes: Uint8Array):
  * `readError` when it cannot be read, `lost` when the run failed on it (the file is then read again on the
  * main thread's own run, which says why).
  */
-export async function ingestFile(run: DetectionRun<unknown>, file: InputFile): Promise<FileResult> {
+export async function ingestFile(
+  run: DetectionRun<unknown>,
+  file: InputFile,
+  read: (file: InputFile) => Promise<Buffer> = readInput,
+): Promise<FileResult> {
   let bytes: Buffer;
   try {
-    bytes = await readInput(file);
+    bytes = await read(file);
   } catch (error) {
     return { readError: errorMessage(error) };
   }
@@ -94,13 +98,18 @@ export function worthParts(file: InputFile): boolean {
   }
 }
 /** How many files past the one being counted may be done (or under way) on workers. */
-const FILES_AHEAD = 16;
+const FILES_AHEAD = 64;
 
 /** The size of the buffers parts travel in (a part is about PART_BYTES, cut at the next record). */
 export const PART_BUFFER_BYTES = 12 * 1024 * 1024;
 
-/** Jobs a worker holds at once (one running, one waiting): enough to keep it busy, little memory. */
+/** Parts a worker holds at once (one running, one waiting): enough to keep it busy, little memory. */
 const JOBS_PER_WORKER = 2;
+/**
+ * Files a worker holds at once. A file job is a path, so more cost nothing; they keep a worker busy while the
+ * main thread is inside a file of its own and cannot hand out more.
+ */
+const FILE_JOBS_PER_WORKER = 6;
 
 export interface ReplayWorkers {
   /** Starts the job on a worker with room for it; undefined when every worker is full (or none is left). */
@@ -203,9 +212,12 @@ export function startReplayWorkers(count: number, script: string, setup: WorkerS
     pool.onRoom?.();
   };
   const pool: ReplayWorkers = {
-    tryFile: (path) => post((id) => ({ id, type: 'file', path })) as Promise<FileResult> | undefined,
+    tryFile: (path) =>
+      post((id) => ({ id, type: 'file', path }), FILE_JOBS_PER_WORKER) as Promise<FileResult> | undefined,
     tryPart: (bytes) =>
-      post((id) => ({ id, type: 'part', bytes }), [bytes.buffer as ArrayBuffer]) as Promise<PartResult> | undefined,
+      post((id) => ({ id, type: 'part', bytes }), JOBS_PER_WORKER, [bytes.buffer as ArrayBuffer]) as
+        | Promise<PartResult>
+        | undefined,
     async room() {
       while (!roomNow()) {
         if (!slots.some((slot) => slot.alive)) return false;
@@ -248,10 +260,14 @@ export function startReplayWorkers(count: number, script: string, setup: WorkerS
     worker.unref();
     slots.push(slot);
   }
-  function post(job: (id: number) => Job, transfer: ArrayBuffer[] = []): Promise<FileResult | PartResult> | undefined {
+  function post(
+    job: (id: number) => Job,
+    limit: number,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<FileResult | PartResult> | undefined {
     let best: Slot | undefined;
     for (const slot of slots)
-      if (slot.alive && slot.jobs.size < JOBS_PER_WORKER && (!best || slot.jobs.size < best.jobs.size)) best = slot;
+      if (slot.alive && slot.jobs.size < limit && (!best || slot.jobs.size < best.jobs.size)) best = slot;
     if (!best) return undefined;
     const chosen = best;
     const id = nextId++;

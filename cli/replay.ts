@@ -25,7 +25,7 @@ import { createEnricher, listAccountsWithSdk } from '../shared/enrich/enricher';
 import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
-import { collectInputFiles, readInput } from './read-inputs';
+import { collectInputFiles, readInput, readInputNow } from './read-inputs';
 import { bucketClientOptions, createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
 import { SingleBar } from 'cli-progress';
 import {
@@ -328,7 +328,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     script && (files.length > 1 || worthParts(files[0]))
       ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
       : undefined;
-  const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInput(file));
+  // Without workers the main thread has nothing to do while a local file is read: it reads it at once.
+  const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInputNow(file));
   const inputs = createReadAhead(files, readAny);
   const bar = progress
     ? new SingleBar({

@@ -444,12 +444,12 @@ export class DetectionRun<Config> {
    */
   private firstSighting(id: string): boolean {
     this.stats.records += 1;
-    if (this.seenEventIds.has(id)) {
-      this.stats.duplicates += 1;
-      return false;
-    }
-    this.seenEventIds.add(id);
-    return true;
+    // One lookup, not has() then add(): the set grows exactly when the id is new.
+    const seen = this.seenEventIds;
+    const before = seen.size;
+    if (seen.add(id).size !== before) return true;
+    this.stats.duplicates += 1;
+    return false;
   }
 
   /** A first sighting's detection: its findings kept (after suppression), or its rejection. */
