@@ -7,9 +7,14 @@
  *
  * REPLAY_VARIANTS gives the replay rows: each entry is a label and the extra CLI arguments of a replay row
  * (`--threads 1`, and the default: as many threads as cores).
+ *
+ * On the folder, one more row per function: two `--threads 1` processes at once, each on every other file
+ * (SPLIT_LABEL): a two-way split with no hand-off and nothing shared. Threads in one process pay the same
+ * per-thread start, JIT compilation and garbage collection and add the hand-off, so this row is about the
+ * best the default threads can do on two cores.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ensureDataFile, type GeneratedFile, MIB } from './generate-data';
@@ -24,6 +29,10 @@ export const REPLAY_VARIANTS: readonly ReplayVariant[] = [
   { label: 'replay --json --threads 1', args: ['--threads', '1'] },
   { label: 'replay --json (default threads)', args: [] },
 ];
+
+/** The label of the folder's two-process row (the ceiling of a two-way split). */
+export const SPLIT_LABEL =
+  'two `--threads 1` processes at once, every other file each (about the best of a two-way split)';
 
 export interface WholeProcessRow {
   input: string;
@@ -91,6 +100,33 @@ function timeProcess(command: string, args: readonly string[], env: NodeJS.Proce
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, status: result.status ?? -1 };
 }
 
+/** The folder's files in two lists, every other file each. */
+function splitFolder(dir: string): [string[], string[]] {
+  const files = readdirSync(dir)
+    .sort()
+    .map((name) => join(dir, name));
+  return [files.filter((_, k) => k % 2 === 0), files.filter((_, k) => k % 2 === 1)];
+}
+
+/** Processes started together, timed until the last exits; status: the first non-zero, else 0. */
+async function timeTogether(
+  argvs: readonly string[][],
+  env: NodeJS.ProcessEnv,
+): Promise<{ ms: number; status: number }> {
+  const start = process.hrtime.bigint();
+  const statuses = await Promise.all(
+    argvs.map(
+      (args) =>
+        new Promise<number>((resolve) => {
+          const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
+          child.on('error', () => resolve(-1));
+          child.on('exit', (code) => resolve(code ?? -1));
+        }),
+    ),
+  );
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, status: statuses.find((code) => code !== 0) ?? 0 };
+}
+
 export async function measureWholeProcess(options: {
   root: string;
   dataDir: string;
@@ -111,8 +147,10 @@ export async function measureWholeProcess(options: {
   const cli = join(options.root, 'bin', 'trailguard.js');
   const rows: WholeProcessRow[] = [];
   for (const input of inputs) {
+    const folder = input.path === inputs[1].path;
+    const halves = folder ? splitFolder(input.path) : undefined;
     options.log(`whole process: ${input.name} (${(input.rawBytes / MIB).toFixed(0)} MiB, ${input.records} records)`);
-    const commands: { label: string; args: string[]; env: NodeJS.ProcessEnv }[] = [
+    const commands: { label: string; args: string[]; split?: string[][]; env: NodeJS.ProcessEnv }[] = [
       { label: 'reference: gunzip + JSON.parse', args: [reference, 'parse', input.path], env: options.envFor('') },
       { label: 'gunzip alone (the floor)', args: [reference, 'gunzip', input.path], env: options.envFor('') },
     ];
@@ -123,14 +161,24 @@ export async function measureWholeProcess(options: {
           args: [cli, 'replay', fn, input.path, '--json', '--quiet', ...variant.args],
           env: options.envFor(fn),
         });
+    if (halves)
+      for (const fn of options.functions)
+        commands.push({
+          label: `${SPLIT_LABEL} ${fn}`,
+          args: [],
+          split: halves.map((files) => [cli, 'replay', fn, ...files, '--json', '--quiet', '--threads', '1']),
+          env: options.envFor(fn),
+        });
     const runs = commands.map(() => [] as number[]);
     const codes = commands.map(() => [] as number[]);
     for (let round = 0; round < rounds; round++)
-      commands.forEach((command, k) => {
-        const { ms, status } = timeProcess(process.execPath, command.args, command.env);
+      for (const [k, command] of commands.entries()) {
+        const { ms, status } = command.split
+          ? await timeTogether(command.split, command.env)
+          : timeProcess(process.execPath, command.args, command.env);
         runs[k].push(ms);
         codes[k].push(status);
-      });
+      }
     commands.forEach((command, k) => {
       const ratios = runs[0].map((ms, round) => ms / runs[k][round]);
       const row: WholeProcessRow = {
