@@ -1,5 +1,5 @@
 /**
- * The memory stage's cost, printed as rows appended to bench/results.md (npm run bench runs it last):
+ * The memory stage's cost, printed, and with `--write` made the last section of bench/results.md (npm run bench runs it last):
  * - added latency per single-event invocation (the remember step: claim + window update), p50 / p99,
  *   for the in-process store, DynamoDB (dynalite, an emulator on loopback) and Redis (redis-server on
  *   loopback, when installed);
@@ -186,11 +186,14 @@ async function main(): Promise<void> {
     `${fmt(replay.without)} ms, with \`--state memory\` (and a threshold) ${fmt(replay.withMemory)} ms: **${ratio.toFixed(2)}×** (target ≥ 0.95×: ${ratio >= 0.95 ? 'PASS' : 'FAIL'}).`,
     '',
   ];
-  // The section is the file's last: replaced when run again (npm run bench:memory), never duplicated.
-  const results = join(ROOT, 'bench', 'results.md');
-  const before = existsSync(results) ? readFileSync(results, 'utf8') : '';
-  const cut = before.indexOf('\n## Memory stage\n');
-  writeFileSync(results, (cut === -1 ? before : before.slice(0, cut)) + md.join('\n'));
+  // Written only when asked (`--write`), like the rest of results.md, which is tracked. The section is the
+  // file's last: replaced when run again, never duplicated.
+  if (process.argv.includes('--write')) {
+    const results = join(ROOT, 'bench', 'results.md');
+    const before = existsSync(results) ? readFileSync(results, 'utf8') : '';
+    const cut = before.indexOf('\n## Memory stage\n');
+    writeFileSync(results, (cut === -1 ? before : before.slice(0, cut)) + md.join('\n'));
+  }
   process.stdout.write(`${md.join('\n')}\n`);
 }
 

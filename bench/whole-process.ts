@@ -30,7 +30,7 @@ export const REPLAY_VARIANTS: readonly ReplayVariant[] = [
   { label: 'replay --json (default threads)', args: [] },
 ];
 
-/** The label of the folder's two-process row (the ceiling of a two-way split). */
+/** The label of the folder's two-process rows (about the best a two-way split can do). */
 export const SPLIT_LABEL =
   'two `--threads 1` processes at once, every other file each (about the best of a two-way split)';
 
@@ -139,16 +139,16 @@ export async function measureWholeProcess(options: {
   const files = Number(process.env.BENCH_WHOLE_FILES ?? 150);
   const rounds = Math.max(1, Number(process.env.BENCH_WHOLE_ROUNDS ?? 3));
   const big = await ensureDataFile(options.dataDir, 'cloudtrail', options.seed, bigMib);
+  const folder = ensureFolder(options.dataDir, big, files);
   const inputs: Input[] = [
     { name: `cloudtrail ${bigMib} MiB file`, path: big.gzPath, rawBytes: big.rawBytes, records: big.records },
-    ensureFolder(options.dataDir, big, files),
+    folder,
   ];
   const reference = join(options.root, 'dist', 'bench', 'parse-reference.cjs');
   const cli = join(options.root, 'bin', 'trailguard.js');
   const rows: WholeProcessRow[] = [];
   for (const input of inputs) {
-    const folder = input.path === inputs[1].path;
-    const halves = folder ? splitFolder(input.path) : undefined;
+    const halves = input === folder ? splitFolder(input.path) : undefined;
     options.log(`whole process: ${input.name} (${(input.rawBytes / MIB).toFixed(0)} MiB, ${input.records} records)`);
     const commands: { label: string; args: string[]; split?: string[][]; env: NodeJS.ProcessEnv }[] = [
       { label: 'reference: gunzip + JSON.parse', args: [reference, 'parse', input.path], env: options.envFor('') },

@@ -11,7 +11,7 @@ import { createLogger } from './logger';
 import type { HandlerOptions } from './lambda-handler';
 import { createAlertSinks, type SmnAuth } from '../sinks/create-sinks';
 import { sinkSecrets } from '../sinks/sink-config';
-import { invokeDetector, type InvocationResult } from './invoke';
+import { type HandlerInvocation, invokeDetector, type InvocationResult } from './invoke';
 import { loadFunctionConfig, type FunctionConfig } from './load-function-config';
 import { readFileSync } from 'node:fs';
 import { storeSecrets } from '../memory/memory-config';
@@ -98,12 +98,8 @@ export type FunctionGraphInstance<Config, Own = undefined> = FunctionConfig<Conf
   own: Own;
 };
 
-/** One invocation's wiring, as the shared handler made it: the child logger and the sinks. */
-export interface FunctionGraphInvocation {
-  context: FunctionGraphContext;
-  log: ReturnType<typeof createLogger>;
-  sinks: () => ReturnType<typeof createAlertSinks>;
-}
+/** One invocation's wiring, as the shared handler made it. */
+export type FunctionGraphInvocation = HandlerInvocation<FunctionGraphContext>;
 
 /**
  * A function's own part of the shared handler (trail-integrity: digests on OBS and liveness). `loadOwn`

@@ -25,6 +25,13 @@ import {
   undoOutcome,
 } from '../memory/memory-stage';
 
+/** One invocation's wiring, as a platform's shared handler made it: its context, the child logger, the sinks. */
+export interface HandlerInvocation<Context> {
+  context: Context;
+  log: Logger;
+  sinks: () => AlertSink[];
+}
+
 export interface InvocationResult {
   function: string;
   records: number;

@@ -11,7 +11,7 @@ import { createCloudWatchMetricPublisher, createEmfMetricPublisher } from '../si
 import { createAlertSinks } from '../sinks/create-sinks';
 import { sinkSecrets } from '../sinks/sink-config';
 import { snsSinkFor } from '../sinks/sns-sink';
-import { invokeDetector, type InvocationResult } from './invoke';
+import { type HandlerInvocation, invokeDetector, type InvocationResult } from './invoke';
 import { type FunctionConfig, loadFunctionConfig } from './load-function-config';
 import { createS3Fetcher, s3ClientsByRegion } from './s3-fetch';
 import { readFileSync } from 'node:fs';
@@ -65,12 +65,8 @@ export type LambdaInstance<Config> = FunctionConfig<Config> & {
   enricher: Enricher;
 };
 
-/** One invocation's wiring, as the shared handler made it: the child logger and the sinks. */
-export interface LambdaInvocation {
-  context: LambdaContext;
-  log: ReturnType<typeof createLogger>;
-  sinks: () => ReturnType<typeof createAlertSinks>;
-}
+/** One invocation's wiring, as the shared handler made it. */
+export type LambdaInvocation = HandlerInvocation<LambdaContext>;
 
 /**
  * A function's own part of the shared handler (trail-integrity: digests and liveness): called once at
