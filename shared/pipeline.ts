@@ -15,6 +15,7 @@ import { normalizeRecord } from './normalize';
 import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
 import { compilePrefilter, type ListPrefilter } from './prefilter/skip-records';
+import { copyJsonData, NOT_PLAIN } from './json-data-copy';
 
 /** Longest reason or position, and id, a rejection reports. */
 const MAX_REPORTED_TEXT = 500;
@@ -578,17 +579,14 @@ function enrichmentOf(event: TraceEvent): Pick<Alert, 'geo' | 'accountName'> {
 /** The alert's copy of the event shows access key ids masked, like the alert text. */
 function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
   const keys = [event.actor.accessKeyId];
-  // A validated event holds only strings, booleans and plain objects: copy those directly (this ran per
-  // alert and was most of an alert's cost). Anything else takes the JSON round trip, which defines the result.
-  const copied = copyMaskingStrings(event, keys);
+  // A validated event is plain data: copied directly (the round trip ran per alert and was most of an
+  // alert's cost). Anything else takes the JSON round trip, which defines the result.
+  const mask = (value: string): string => maskAccessKeyIds(value, keys);
+  const copied = copyJsonData(event, mask);
   const masked = (
     copied !== NOT_PLAIN
       ? copied
-      : JSON.parse(
-          JSON.stringify(event, (_key, value: unknown) =>
-            typeof value === 'string' ? maskAccessKeyIds(value, keys) : value,
-          ),
-        )
+      : JSON.parse(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? mask(value) : value)))
   ) as PrintableEvent;
   if (masked.actor.accessKeyId !== undefined)
     masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
@@ -596,32 +594,4 @@ function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
   delete masked.geo;
   delete masked.accountName;
   return masked;
-}
-
-const NOT_PLAIN = Symbol('not plain JSON data');
-
-/**
- * `JSON.parse(JSON.stringify(value, masking replacer))` for values made of strings, booleans and plain
- * objects (undefined members left out); NOT_PLAIN as soon as anything else turns up.
- */
-function copyMaskingStrings(value: unknown, keys: readonly (string | undefined)[]): unknown {
-  if (typeof value === 'string') return maskAccessKeyIds(value, keys);
-  if (typeof value === 'boolean') return value;
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    Array.isArray(value) ||
-    Object.getPrototypeOf(value) !== Object.prototype
-  )
-    return NOT_PLAIN;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const member = (value as Record<string, unknown>)[key];
-    if (member === undefined) continue;
-    if (key === '__proto__') return NOT_PLAIN;
-    const copied = copyMaskingStrings(member, keys);
-    if (copied === NOT_PLAIN) return NOT_PLAIN;
-    out[key] = copied;
-  }
-  return out;
 }

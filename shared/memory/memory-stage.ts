@@ -20,6 +20,7 @@ import { formatDuration } from './parse-duration';
 import { type AlertWindow, baseWindowKey, type StateStore, type WindowSample, type WindowShare } from './state-store';
 import { suppressionFor } from './suppressions';
 import type { Threshold } from './thresholds';
+import { copyJsonData, NOT_PLAIN } from '../json-data-copy';
 
 /** How many ids a window keeps for its alerts (the count goes on). */
 export const KEPT_WINDOW_IDS = 100;
@@ -118,10 +119,13 @@ function isoSeconds(ms: number): string {
 }
 
 function compactEvent(event: PrintableEvent): PrintableEvent {
+  const cut = (value: string): string =>
+    value.length > SAMPLE_FIELD_CHARS ? `${value.slice(0, SAMPLE_FIELD_CHARS)}…` : value;
+  // Plain data (every validated event) is copied directly; anything else takes the JSON round trip.
+  const copied = copyJsonData(event, cut);
+  if (copied !== NOT_PLAIN) return copied as PrintableEvent;
   return JSON.parse(
-    JSON.stringify(event, (_key, value: unknown) =>
-      typeof value === 'string' && value.length > SAMPLE_FIELD_CHARS ? `${value.slice(0, SAMPLE_FIELD_CHARS)}…` : value,
-    ),
+    JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? cut(value) : value)),
   ) as PrintableEvent;
 }
 

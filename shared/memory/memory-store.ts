@@ -2,6 +2,7 @@
  * The in-process store: state lives as long as the process (replay, the demo, and a deployed function's
  * warm instance when no STATE_STORE is set). Every operation is synchronous inside, so it is atomic.
  */
+import { copyJsonData, NOT_PLAIN } from '../json-data-copy';
 import {
   type AlertWindow,
   applyWindowAdd,
@@ -16,7 +17,12 @@ export function createMemoryStore(clock: () => number = Date.now): StateStore {
   const events = new Map<string, number>();
   const windows = new Map<string, { scope: string; window: AlertWindow; expiresAt: number }>();
   const records = new Map<string, { value: Record<string, unknown>; expiresAt: number }>();
-  const copy = <T>(value: T): T => structuredClone(value);
+  // Callers never share an object with the store. Windows and records are plain data, which a direct copy
+  // takes several times faster than structuredClone; anything else is cloned as before.
+  const copy = <T>(value: T): T => {
+    const copied = copyJsonData(value);
+    return copied === NOT_PLAIN ? structuredClone(value) : (copied as T);
+  };
 
   return {
     kind: 'memory',
