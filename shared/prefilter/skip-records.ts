@@ -178,6 +178,52 @@ function holds(data: Uint8Array, bytes: Uint8Array, start: number, end: number):
   return false;
 }
 
+/** A member that is a number passes `numberTest` (one that is something else passes). */
+function numberPasses(
+  skim: RecordListSkim,
+  cache: FieldCache,
+  index: number,
+  slot: number,
+  numberTest: (value: number) => boolean,
+): boolean {
+  let number: number | undefined;
+  if (cache.numberIndex[slot] === index) number = cache.numbers[slot];
+  else {
+    number = skim.number(index, slot);
+    cache.numberIndex[slot] = index;
+    cache.numbers[slot] = number;
+  }
+  return number === undefined || numberTest(number);
+}
+
+/**
+ * `values.has(decoded text)` asked of the raw bytes of a string without escapes, without decoding them:
+ * for a value that is well-formed and holds no U+FFFD, the bytes decode to it exactly when they are its
+ * UTF-8 (valid UTF-8 decodes one to one; invalid bytes decode to a text holding U+FFFD, which no such
+ * value holds, and are no value's UTF-8). Undefined when a value is not of that kind: decoded as before.
+ */
+export function byteLookup(
+  values: ReadonlySet<string>,
+): ((data: Uint8Array, start: number, end: number) => boolean) | undefined {
+  const byLength: Uint8Array[][] = [];
+  for (const value of values) {
+    const bytes = Buffer.from(value, 'utf8');
+    // A lone surrogate does not survive the round trip.
+    if (value.includes('\ufffd') || bytes.toString('utf8') !== value) return undefined;
+    if (byLength[bytes.length] === undefined) byLength[bytes.length] = [];
+    byLength[bytes.length].push(bytes);
+  }
+  return (data, start, end) => {
+    const candidates = byLength[end - start];
+    if (candidates === undefined) return false;
+    next: for (const bytes of candidates) {
+      for (let k = 0; k < bytes.length; k++) if (data[start + k] !== bytes[k]) continue next;
+      return true;
+    }
+    return false;
+  };
+}
+
 /** `need` as a test on element `index` of `skim`: true when the element may give a finding. */
 function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (index: number) => boolean {
   switch (need.type) {
@@ -190,20 +236,22 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
       if (slot < 0) return () => true;
       const { values, test, numberTest } = need;
       const absent = need.absent ?? false;
+      const inBytes = values && !test ? byteLookup(values) : undefined;
+      if (inBytes) {
+        const data = skim.data;
+        return (index) => {
+          const start = skim.fieldStart(index, slot);
+          if (start === FIELD_ABSENT) return absent;
+          if (start === FIELD_COMPLEX)
+            return numberTest === undefined || numberPasses(skim, cache, index, slot, numberTest);
+          return inBytes(data, start, skim.fieldEnd(index, slot));
+        };
+      }
       return (index) => {
         const start = skim.fieldStart(index, slot);
         if (start === FIELD_ABSENT) return absent;
-        if (start === FIELD_COMPLEX) {
-          if (!numberTest) return true;
-          let number: number | undefined;
-          if (cache.numberIndex[slot] === index) number = cache.numbers[slot];
-          else {
-            number = skim.number(index, slot);
-            cache.numberIndex[slot] = index;
-            cache.numbers[slot] = number;
-          }
-          return number === undefined || numberTest(number);
-        }
+        if (start === FIELD_COMPLEX)
+          return numberTest === undefined || numberPasses(skim, cache, index, slot, numberTest);
         let value: string;
         if (cache.index[slot] === index) value = cache.values[slot];
         else {
