@@ -21,6 +21,19 @@ export function createHash(algorithm: string): Crypto.Hash {
   return nodeCrypto().createHash(algorithm);
 }
 
+/**
+ * A one-shot digest of a text, as `createHash(algorithm).update(text).digest(encoding)` gives it: node:crypto's
+ * `hash()` where it exists (Node 20.12 and later: half the cost, no Hash object), else that chain.
+ */
+export function digestText(algorithm: string, text: string, encoding: Crypto.BinaryToTextEncoding): string {
+  const builtins = nodeCrypto() as typeof Crypto & {
+    hash?: (algorithm: string, data: string, encoding: Crypto.BinaryToTextEncoding) => string;
+  };
+  return builtins.hash
+    ? builtins.hash(algorithm, text, encoding)
+    : builtins.createHash(algorithm).update(text).digest(encoding);
+}
+
 /** node:crypto's createHmac, loaded on first call. */
 export function createHmac(algorithm: string, key: Crypto.BinaryLike | Crypto.KeyObject): Crypto.Hmac {
   return nodeCrypto().createHmac(algorithm, key);

@@ -5,7 +5,7 @@
  * come from decide.ts; this file only asks the store and builds the alerts. A store that fails or is
  * slow never costs an alert: the alert is sent, marked, and the problem logged (fail open).
  */
-import { createHash } from '../lazy-builtins';
+import { createHash, digestText } from '../lazy-builtins';
 import type { Alert } from '../alert/alert';
 import { capMessage, inlineValue, safeSubject } from '../alert/alert-text';
 import { LISTED_EVENT_IDS } from '../alert/alert-fields';
@@ -80,7 +80,7 @@ export interface RollUpEntry {
 
 /** Store keys: the function, then a hash (group keys and ids are attacker-influenced and unbounded). */
 export function storeKey(kind: 'e' | 'w', fn: string, ...parts: string[]): string {
-  const hash = createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 32);
+  const hash = digestText('sha256', parts.join('\u0000'), 'base64url').slice(0, 32);
   return `tg:${kind}:${fn}:${hash}`;
 }
 
