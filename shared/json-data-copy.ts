@@ -58,3 +58,17 @@ export function copyJsonData(value: unknown, mapString?: (text: string) => strin
   }
   return out;
 }
+
+/**
+ * `JSON.parse(JSON.stringify(value, replacer mapping strings))`: copyJsonData where it answers, the round
+ * trip itself otherwise (which then defines the result, and throws where JSON throws).
+ */
+export function copyAsJson<T>(value: T, mapString?: (text: string) => string): T {
+  const copied = copyJsonData(value, mapString);
+  if (copied !== NOT_PLAIN) return copied as T;
+  return JSON.parse(
+    JSON.stringify(value, (_key, member: unknown) =>
+      typeof member === 'string' && mapString ? mapString(member) : member,
+    ),
+  ) as T;
+}

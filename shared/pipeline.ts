@@ -3,7 +3,7 @@
  * One `DetectionRun` is one invocation's worth of state; nothing lives at module level, so several
  * invocations can share an instance (FunctionGraph) without seeing each other's findings.
  */
-import { createHash } from './lazy-builtins';
+import { digestText } from './lazy-builtins';
 import type { Alert } from './alert/alert';
 import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert/alert-text';
 import type { Detector, Finding, FindingGroup } from './detect/detector';
@@ -15,7 +15,7 @@ import { normalizeRecord } from './normalize';
 import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
 import { compilePrefilter, type ListPrefilter } from './prefilter/skip-records';
-import { copyJsonData, NOT_PLAIN } from './json-data-copy';
+import { copyAsJson } from './json-data-copy';
 
 /** Longest reason or position, and id, a rejection reports. */
 const MAX_REPORTED_TEXT = 500;
@@ -561,9 +561,7 @@ export function buildAlert<Config>(detector: Detector<Config>, config: Config, g
     event: maskEventAccessKeys(withoutRaw(group.first)),
     eventIds: group.eventIds,
     count: group.count,
-    dedupId: createHash('sha256')
-      .update(`${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`)
-      .digest('hex'),
+    dedupId: digestText('sha256', `${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`, 'hex'),
     ...enrichmentOf(group.first),
   };
 }
@@ -579,15 +577,9 @@ function enrichmentOf(event: TraceEvent): Pick<Alert, 'geo' | 'accountName'> {
 /** The alert's copy of the event shows access key ids masked, like the alert text. */
 function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
   const keys = [event.actor.accessKeyId];
-  // A validated event is plain data: copied directly (the round trip ran per alert and was most of an
-  // alert's cost). Anything else takes the JSON round trip, which defines the result.
-  const mask = (value: string): string => maskAccessKeyIds(value, keys);
-  const copied = copyJsonData(event, mask);
-  const masked = (
-    copied !== NOT_PLAIN
-      ? copied
-      : JSON.parse(JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? mask(value) : value)))
-  ) as PrintableEvent;
+  // A validated event is plain data, copied directly (the round trip ran per alert and was most of an
+  // alert's cost); anything else takes the JSON round trip.
+  const masked = copyAsJson(event, (value) => maskAccessKeyIds(value, keys));
   if (masked.actor.accessKeyId !== undefined)
     masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
   // The alert carries the enrichment itself (alert.geo, alert.accountName); its event stays the normalized one.

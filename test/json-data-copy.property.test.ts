@@ -43,12 +43,16 @@ describe('copyJsonData', () => {
     );
   });
 
-  it('answers for all plain JSON data', () => {
+  it('answers for all plain JSON data but a `__proto__` member (which it leaves to the round trip)', () => {
+    const hasProtoKey = (value: unknown): boolean =>
+      typeof value === 'object' &&
+      value !== null &&
+      (Object.hasOwn(value, '__proto__') || Object.values(value).some(hasProtoKey));
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         const copied = copyJsonData(value);
-        expect(copied).not.toBe(NOT_PLAIN);
-        expect(copied).toStrictEqual(roundTrip(value));
+        if (hasProtoKey(value)) expect(copied).toBe(NOT_PLAIN);
+        else expect(copied).toStrictEqual(roundTrip(value));
       }),
       { numRuns: 2000 },
     );

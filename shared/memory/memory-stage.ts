@@ -5,7 +5,7 @@
  * come from decide.ts; this file only asks the store and builds the alerts. A store that fails or is
  * slow never costs an alert: the alert is sent, marked, and the problem logged (fail open).
  */
-import { createHash, digestText } from '../lazy-builtins';
+import { digestText } from '../lazy-builtins';
 import type { Alert } from '../alert/alert';
 import { capMessage, inlineValue, safeSubject } from '../alert/alert-text';
 import { LISTED_EVENT_IDS } from '../alert/alert-fields';
@@ -20,7 +20,7 @@ import { formatDuration } from './parse-duration';
 import { type AlertWindow, baseWindowKey, type StateStore, type WindowSample, type WindowShare } from './state-store';
 import { suppressionFor } from './suppressions';
 import type { Threshold } from './thresholds';
-import { copyJsonData, NOT_PLAIN } from '../json-data-copy';
+import { copyAsJson } from '../json-data-copy';
 
 /** How many ids a window keeps for its alerts (the count goes on). */
 export const KEPT_WINDOW_IDS = 100;
@@ -119,14 +119,9 @@ function isoSeconds(ms: number): string {
 }
 
 function compactEvent(event: PrintableEvent): PrintableEvent {
-  const cut = (value: string): string =>
-    value.length > SAMPLE_FIELD_CHARS ? `${value.slice(0, SAMPLE_FIELD_CHARS)}…` : value;
-  // Plain data (every validated event) is copied directly; anything else takes the JSON round trip.
-  const copied = copyJsonData(event, cut);
-  if (copied !== NOT_PLAIN) return copied as PrintableEvent;
-  return JSON.parse(
-    JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? cut(value) : value)),
-  ) as PrintableEvent;
+  return copyAsJson(event, (value) =>
+    value.length > SAMPLE_FIELD_CHARS ? `${value.slice(0, SAMPLE_FIELD_CHARS)}…` : value,
+  );
 }
 
 function listIds(ids: readonly string[], count: number): string {
@@ -162,9 +157,11 @@ export function buildRollUpAlert(key: string, window: AlertWindow, rollUp: RollU
     event: sample.event,
     eventIds: rollUp.ids,
     count: rollUp.count,
-    dedupId: createHash('sha256')
-      .update(`${sample.function}\u0000roll-up\u0000${baseWindowKey(key)}\u0000${window.start}`)
-      .digest('hex'),
+    dedupId: digestText(
+      'sha256',
+      `${sample.function}\u0000roll-up\u0000${baseWindowKey(key)}\u0000${window.start}`,
+      'hex',
+    ),
     ...sampleEnrichment(sample),
   };
 }

@@ -202,9 +202,7 @@ function numberPasses(
  * UTF-8 (valid UTF-8 decodes one to one; invalid bytes decode to a text holding U+FFFD, which no such
  * value holds, and are no value's UTF-8). Undefined when a value is not of that kind: decoded as before.
  */
-export function byteLookup(
-  values: ReadonlySet<string>,
-): ((data: Uint8Array, start: number, end: number) => boolean) | undefined {
+export function byteLookup(values: ReadonlySet<string>): ByteLookup | undefined {
   const byLength: Uint8Array[][] = [];
   for (const value of values) {
     const bytes = Buffer.from(value, 'utf8');
@@ -224,6 +222,20 @@ export function byteLookup(
   };
 }
 
+type ByteLookup = (data: Uint8Array, start: number, end: number) => boolean;
+
+/** byteLookup per value set: a need's sets live as long as its prefilter, and lists are compiled per file. */
+const byteLookups = new WeakMap<ReadonlySet<string>, ByteLookup | null>();
+
+function byteLookupOf(values: ReadonlySet<string>): ByteLookup | undefined {
+  let lookup = byteLookups.get(values);
+  if (lookup === undefined) {
+    lookup = byteLookup(values) ?? null;
+    byteLookups.set(values, lookup);
+  }
+  return lookup ?? undefined;
+}
+
 /** `need` as a test on element `index` of `skim`: true when the element may give a finding. */
 function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (index: number) => boolean {
   switch (need.type) {
@@ -236,22 +248,15 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
       if (slot < 0) return () => true;
       const { values, test, numberTest } = need;
       const absent = need.absent ?? false;
-      const inBytes = values && !test ? byteLookup(values) : undefined;
-      if (inBytes) {
-        const data = skim.data;
-        return (index) => {
-          const start = skim.fieldStart(index, slot);
-          if (start === FIELD_ABSENT) return absent;
-          if (start === FIELD_COMPLEX)
-            return numberTest === undefined || numberPasses(skim, cache, index, slot, numberTest);
-          return inBytes(data, start, skim.fieldEnd(index, slot));
-        };
-      }
+      // Exact values only: compared as bytes, no text decoded (byteLookup), where the values allow it.
+      const inBytes = values && !test ? byteLookupOf(values) : undefined;
+      const data = skim.data;
       return (index) => {
         const start = skim.fieldStart(index, slot);
         if (start === FIELD_ABSENT) return absent;
         if (start === FIELD_COMPLEX)
           return numberTest === undefined || numberPasses(skim, cache, index, slot, numberTest);
+        if (inBytes) return inBytes(data, start, skim.fieldEnd(index, slot));
         let value: string;
         if (cache.index[slot] === index) value = cache.values[slot];
         else {
