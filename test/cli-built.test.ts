@@ -290,3 +290,27 @@ describe('--version and --help of the built CLI', () => {
     expect(run.stdout).toMatch(/^Usage: trailguard match/);
   });
 });
+
+describe('replay without WebAssembly (node --jitless)', () => {
+  it('gives the same alerts and summary as with it: the scan falls back to testing bytes', async () => {
+    // Escapes, a \u escape and non-ASCII text in the records, so the scan's string paths are all taken.
+    const records = Array.from({ length: 400 }, (_, i) => ({
+      ...DENIED,
+      eventID: `esc-${i}`,
+      userAgent: i % 3 === 0 ? `agent \\"quoted\\" \u00e9 ${i}` : `agent\u0001${'x'.repeat(i % 70)}`,
+      userIdentity: { type: 'IAMUser', principalId: `AIDA${i % 40}`, arn: `arn:aws:iam::111122223333:user/u${i % 40}` },
+    }));
+    const file = join(dir, 'escapes.json.gz');
+    writeFileSync(file, gzipSync(JSON.stringify({ Records: records })));
+    const args = ['replay', 'unauthorized-api', file, manyAlerts, '--json', '--threads', '1'];
+    const withWasm = await runCli(args, { env: ENV });
+    const jitless = await runCli(args, { env: { ...ENV, NODE_OPTIONS: '--jitless' } });
+    expect(withWasm.code).toBe(0);
+    expect(jitless.code).toBe(0);
+    expect(jitless.stdout).toBe(withWasm.stdout);
+    expect(withWasm.stdout.split('\n').length).toBeGreaterThan(3000);
+    // V8's own warning about --jitless aside, the same summary.
+    const summary = (stderr: string) => stderr.replace(/^Warning: disabling flag --expose_wasm.*\n/m, '');
+    expect(summary(jitless.stderr)).toBe(summary(withWasm.stderr));
+  });
+});

@@ -6,6 +6,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from '../lazy-builtins';
 import { type ConfigProblems, readPositiveInteger, type Env } from '../platform/env-config';
 import { errorMessage } from '../errors';
+import { stringStops } from './string-stops';
 
 /** CloudTrail log files are at most a few hundred MB unpacked; a bigger output is a gzip bomb. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024;
@@ -429,6 +430,24 @@ export function scanRecordList(
   if (i >= n || data[i] !== 0x5b) return undefined;
   i = skipWhitespace(data, i + 1, n);
 
+  stops = stringStops(data);
+  try {
+    return scanElements(data, position, key, i, skimKeysByList, skimmedOnly);
+  } finally {
+    stops = undefined;
+  }
+}
+
+/** scanRecordList from the first element (at `i`) on. */
+function scanElements(
+  data: Buffer,
+  position: string,
+  key: 'Records' | 'traces',
+  i: number,
+  skimKeysByList: SkimKeys,
+  skimmedOnly: boolean,
+): RecordList | undefined {
+  const n = data.length;
   // Offsets fit in 32 bits: decoded inputs are capped far below 4 GiB.
   let spans = new Uint32Array(2048);
   let count = 0;
@@ -641,26 +660,23 @@ let sawBackslash = false;
 /** Set by skipString when it passes a `\u` escape or an escaped backslash before a `u`; the skim reads and clears it. */
 let sawUnicodeEscape = false;
 
+/** The stop bitmap of the document being scanned (string-stops.ts), when WebAssembly gave one. */
+let stops: Int32Array | undefined;
+
 /** `i` at an opening quote: the index after the closing quote, or -1 if the string is not valid JSON. */
 function skipString(data: Uint8Array, i: number, n: number): number {
   i++;
+  const map = stops;
   for (;;) {
-    // Eight at a time through plain content, which is nearly all of a CloudTrail file.
-    while (
-      i + 8 <= n &&
-      (STRING_STOP[data[i]] |
-        STRING_STOP[data[i + 1]] |
-        STRING_STOP[data[i + 2]] |
-        STRING_STOP[data[i + 3]] |
-        STRING_STOP[data[i + 4]] |
-        STRING_STOP[data[i + 5]] |
-        STRING_STOP[data[i + 6]] |
-        STRING_STOP[data[i + 7]]) ===
-        0
-    ) {
-      i += 8;
+    if (map !== undefined) {
+      // The next stop byte at or after i: the lowest set bit from i on (the bitmap ends in set bits).
+      let word = i >>> 5;
+      let bits = map[word] & (-1 << (i & 31));
+      while (bits === 0) bits = map[++word];
+      i = word * 32 + 31 - Math.clz32(bits & -bits);
+    } else {
+      i = skipPlainBytes(data, i, n);
     }
-    while (i < n && STRING_STOP[data[i]] === 0) i++;
     if (i >= n) return -1;
     const c = data[i++];
     if (c === 0x22) return i;
@@ -684,6 +700,27 @@ function skipString(data: Uint8Array, i: number, n: number): number {
       sawUnicodeEscape = true;
     }
   }
+}
+
+/** Without a bitmap: the index of the first stop byte at or after i (or n), testing the bytes. */
+function skipPlainBytes(data: Uint8Array, i: number, n: number): number {
+  // Eight at a time through plain content, which is nearly all of a CloudTrail file.
+  while (
+    i + 8 <= n &&
+    (STRING_STOP[data[i]] |
+      STRING_STOP[data[i + 1]] |
+      STRING_STOP[data[i + 2]] |
+      STRING_STOP[data[i + 3]] |
+      STRING_STOP[data[i + 4]] |
+      STRING_STOP[data[i + 5]] |
+      STRING_STOP[data[i + 6]] |
+      STRING_STOP[data[i + 7]]) ===
+      0
+  ) {
+    i += 8;
+  }
+  while (i < n && STRING_STOP[data[i]] === 0) i++;
+  return i;
 }
 
 function skipDigits(data: Uint8Array, i: number, n: number): number {
