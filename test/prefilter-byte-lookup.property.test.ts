@@ -1,9 +1,11 @@
 /**
  * byteLookup (shared/prefilter/skip-records.ts) answers a value-set test on a member's raw bytes without
  * decoding them: it must say exactly what `values.has(bytes decoded as UTF-8)` says, invalid UTF-8 included.
+ * textSearch answers a `contains` need on raw bytes: exactly the need's definition (UTF-8 bytes, ASCII
+ * letters in either case with anyCase); the latin1 RegExp it replaces matched a superset.
  */
 import fc from 'fast-check';
-import { byteLookup } from '../shared/prefilter/skip-records';
+import { byteLookup, textSearch } from '../shared/prefilter/skip-records';
 
 /** Texts, and their UTF-8 with a byte changed, cut or added: valid and invalid UTF-8 alike. */
 const textOrBytes = fc.oneof(
@@ -55,6 +57,52 @@ describe('byteLookup', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('textSearch', () => {
+  /** The need's definition: fold ASCII letters of both sides (anyCase), then look for the bytes. */
+  function holdsByDefinition(texts: readonly string[], anyCase: boolean, span: Buffer): boolean {
+    const fold = (bytes: Buffer) => Buffer.from(bytes.map((b) => (anyCase && b >= 0x41 && b <= 0x5a ? b | 0x20 : b)));
+    return texts.some((text) => fold(span).includes(fold(Buffer.from(text, 'utf8'))));
+  }
+
+  const alphabet = fc.constantFrom('a', 'A', 'b', 'B', 'é', 'É', '权', '限', ' ', '"', '[');
+  const texts = fc.array(fc.string({ unit: alphabet, minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 });
+  const span = fc.oneof(
+    fc.string({ unit: alphabet, maxLength: 24 }).map((text) => Buffer.from(text, 'utf8')),
+    fc.uint8Array({ maxLength: 24 }).map((bytes) => Buffer.from(bytes)),
+  );
+
+  it('is the need definition on any span, at any offset in a larger buffer, in both modes', () => {
+    fc.assert(
+      fc.property(
+        texts,
+        fc.boolean(),
+        span,
+        fc.string({ unit: alphabet, maxLength: 6 }),
+        (list, anyCase, bytes, pad) => {
+          // Bytes around the span must not count: a text straddling its start or end is not in it.
+          const before = Buffer.from(pad, 'utf8');
+          const data = Buffer.concat([before, bytes, before]);
+          const found = textSearch(list, anyCase)(data, before.length, before.length + bytes.length);
+          expect(found).toBe(holdsByDefinition(list, anyCase, bytes));
+          // The RegExp over latin1 text that it replaces matched all of these too (and more: it folded latin1 letters).
+          const latin1 = new RegExp(
+            list
+              .map((text) =>
+                Buffer.from(text, 'utf8')
+                  .toString('latin1')
+                  .replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'),
+              )
+              .join('|'),
+            anyCase ? 'i' : '',
+          );
+          if (found) expect(latin1.test(bytes.toString('latin1'))).toBe(true);
+        },
+      ),
+      { numRuns: 10000 },
     );
   });
 });

@@ -527,6 +527,36 @@ describe('the record-list scan rejects exactly what JSON.parse rejects', () => {
     );
   });
 
+  it('the skim reads every number as JSON.parse does: whole numbers digit by digit, -0 included', () => {
+    const digits = fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: 1, maxLength: 22 });
+    const numberText = fc.oneof(
+      // Grammar-valid integers of any length (no leading zero), with and without a sign.
+      fc.tuple(fc.boolean(), digits).map(([minus, text]) => `${minus ? '-' : ''}${text.replace(/^0+(?=\d)/, '')}`),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((value) => JSON.stringify(value)),
+      // 17 digits summed one by one would round to another double than the text's.
+      fc.constantFrom(
+        '-0',
+        '0',
+        '9007199254740993',
+        '78396284266139256',
+        '999999999999999',
+        '-999999999999999',
+        '1e2',
+        '-0.0',
+        '1E-7',
+      ),
+    );
+    fc.assert(
+      fc.property(fc.array(numberText, { minLength: 1, maxLength: 4 }), (texts) => {
+        const text = `{"Records":[${texts.map((number) => `{"time":${number}}`).join(',')}]}`;
+        const skim = scanRecordList(Buffer.from(text), 'x', ['time'])?.skim;
+        expect(skim).toBeDefined();
+        texts.forEach((number, index) => expect(Object.is(skim?.number(index, 0), JSON.parse(number))).toBe(true));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it("the skim gives each element's plain top-level strings as JSON.parse reads them", () => {
     const keys = ['eventName', 'eventID', 'a'];
     fc.assert(

@@ -236,6 +236,51 @@ function byteLookupOf(values: ReadonlySet<string>): ByteLookup | undefined {
   return lookup ?? undefined;
 }
 
+/** ASCII letters folded to lower case, every other byte as it is: a RegExp `i` flag without `u` on ASCII. */
+const FOLD_ASCII = Uint8Array.from({ length: 256 }, (_, byte) => (byte >= 0x41 && byte <= 0x5a ? byte | 0x20 : byte));
+const SAME_BYTE = Uint8Array.from({ length: 256 }, (_, byte) => byte);
+
+type SpanSearch = (data: Uint8Array, start: number, end: number) => boolean;
+
+/**
+ * A `contains` need's test on raw bytes (see Need): does `data[start, end)` hold one of the texts' UTF-8,
+ * with `anyCase` ASCII letters in either case and every other byte exactly. That is the need's definition
+ * (the RegExp over latin1 text it replaces also folded latin1 letters: extra matches, never fewer).
+ */
+export function textSearch(texts: readonly string[], anyCase: boolean): SpanSearch {
+  const fold = anyCase ? FOLD_ASCII : SAME_BYTE;
+  const byFirst: Uint8Array[][] = [];
+  for (const text of texts) {
+    const needle = Uint8Array.from(Buffer.from(text, 'utf8'), (byte) => fold[byte]);
+    if (needle.length === 0) return () => true;
+    (byFirst[needle[0]] ??= []).push(needle);
+  }
+  return (data, start, end) => {
+    for (let i = start; i < end; i++) {
+      const candidates = byFirst[fold[data[i]]];
+      if (candidates === undefined) continue;
+      next: for (const needle of candidates) {
+        if (i + needle.length > end) continue;
+        for (let k = 1; k < needle.length; k++) if (fold[data[i + k]] !== needle[k]) continue next;
+        return true;
+      }
+    }
+    return false;
+  };
+}
+
+/** textSearch per need: a need lives as long as its prefilter, and lists are compiled per file. */
+const textSearches = new WeakMap<Need, SpanSearch>();
+
+function textSearchOf(need: Extract<Need, { type: 'contains' }>): SpanSearch {
+  let search = textSearches.get(need);
+  if (search === undefined) {
+    search = textSearch(need.texts, need.anyCase ?? false);
+    textSearches.set(need, search);
+  }
+  return search;
+}
+
 /** `need` as a test on element `index` of `skim`: true when the element may give a finding. */
 function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (index: number) => boolean {
   switch (need.type) {
@@ -291,6 +336,8 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
         pattern ? pattern.test(data.toString('latin1', start, end)) : holds(data, bytes, start, end);
       const slots = need.members?.map((name) => skim.keys.indexOf(name));
       if (slots && !slots.includes(-1)) {
+        // A member's value is a few hundred bytes: searched in place, no text built per member (textSearch).
+        const inMember: SpanSearch = pattern ? textSearchOf(need) : (_data, start, end) => inSpan(start, end);
         return (index) => {
           if (!searchable(skim, index, proof)) return true;
           for (const slot of slots) {
@@ -298,7 +345,7 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
             if (start === FIELD_ABSENT) continue;
             // Written twice: the whole record, as if no member had been named.
             if (start < 0) return inSpan(skim.start(index), skim.end(index));
-            if (inSpan(start, skim.valueEnd(index, slot))) return true;
+            if (inMember(data, start, skim.valueEnd(index, slot))) return true;
           }
           return false;
         };
