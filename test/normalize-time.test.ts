@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isWholeEpochMillis, normalizeTime } from '../shared/normalize/normalize-time';
+import { isCanonicalUtc, isWholeEpochMillis, normalizeTime } from '../shared/normalize/normalize-time';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -143,5 +143,19 @@ describe('isWholeEpochMillis', () => {
       false,
       false,
     ]);
+  });
+});
+
+describe('isCanonicalUtc', () => {
+  it('holds only of texts normalizeTime turns into a schema time (the prefilter skips such records unparsed)', () => {
+    const near = fc.stringMatching(/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,4})?[Zz]?$/);
+    fc.assert(
+      fc.property(fc.oneof(near, fc.string({ maxLength: 26 })), (text) => {
+        if (isCanonicalUtc(text)) expect(normalizeTime(text)).toMatch(ISO_MS);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(isCanonicalUtc('2024-02-30T00:00:00Z')).toBe(false);
+    expect(isCanonicalUtc('2024-02-29T23:59:59.999Z')).toBe(true);
   });
 });

@@ -85,7 +85,7 @@ export function toEpochMillis(value: unknown): number | undefined {
  * `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ` (upper-case T and Z) naming a real date and time: then
  * the ISO text of the instant is the input with `.000` added, exactly what the general path produces.
  */
-function isCanonicalUtc(text: string): boolean {
+export function isCanonicalUtc(text: string): boolean {
   const length = text.length;
   if (length !== 20 && length !== 24) return false;
   if (

@@ -8,7 +8,7 @@
  * had been parsed, normalized and found to match nothing. Its well-formedness was checked by the scan.
  */
 import { FIELD_ABSENT, FIELD_COMPLEX, type RecordListSkim } from '../intake/decode-input';
-import { isWholeEpochMillis, normalizeTime } from '../normalize/normalize-time';
+import { isCanonicalUtc, isWholeEpochMillis, normalizeTime } from '../normalize/normalize-time';
 import { escapeProof, fieldNames, type Need, type RecordPrefilter } from './need';
 
 /** Top-level members the CloudTrail check reads, before the need's own. */
@@ -118,6 +118,8 @@ export function cloudTrailId(skim: RecordListSkim, index: number): string | unde
   if (isNotificationSource(skim, index)) return undefined;
   const time = skim.field(index, EVENT_TIME);
   if (typeof time !== 'string') return undefined;
+  // CloudTrail's own form: normalizeTime gives it back with `.000` at most, a schema time (no text built).
+  if (isCanonicalUtc(time)) return skim.field(index, EVENT_ID) as string;
   const normalized = normalizeTime(time);
   if (normalized === undefined || !SCHEMA_TIME.test(normalized)) return undefined;
   return skim.field(index, EVENT_ID) as string;
