@@ -302,6 +302,9 @@ describe('replay without WebAssembly (node --jitless)', () => {
     }));
     const file = join(dir, 'escapes.json.gz');
     writeFileSync(file, gzipSync(JSON.stringify({ Records: records })));
+    // The premise: this Node has no WebAssembly under --jitless (else both runs would take the same walk).
+    const premise = spawnSync(process.execPath, ['--jitless', '-p', 'typeof WebAssembly'], { encoding: 'utf8' });
+    expect(premise.stdout.trim()).toBe('undefined');
     const args = ['replay', 'unauthorized-api', file, manyAlerts, '--json', '--threads', '1'];
     const withWasm = await runCli(args, { env: ENV });
     const jitless = await runCli(args, { env: { ...ENV, NODE_OPTIONS: '--jitless' } });

@@ -6,7 +6,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from '../lazy-builtins';
 import { type ConfigProblems, readPositiveInteger, type Env } from '../platform/env-config';
 import { errorMessage } from '../errors';
-import { stringStops } from './string-stops';
+import { type ScannedElements, scanElementsInWasm, stringStops } from './wasm-scan';
 
 /** CloudTrail log files are at most a few hundred MB unpacked; a bigger output is a gzip bomb. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024;
@@ -430,34 +430,32 @@ export function scanRecordList(
   if (i >= n || data[i] !== 0x5b) return undefined;
   i = skipWhitespace(data, i + 1, n);
 
-  stops = stringStops(data);
-  try {
-    return scanElements(data, position, key, i, skimKeysByList, skimmedOnly);
-  } finally {
-    stops = undefined;
+  const skimKeys: readonly string[] =
+    (Array.isArray(skimKeysByList) ? skimKeysByList : (skimKeysByList as Exclude<SkimKeys, readonly string[]>)[key]) ??
+    [];
+  if (skimmedOnly && skimKeys.length === 0) return undefined;
+  const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
+  // The compiled walk (wasm-scan.ts) where it takes the document, else this file's: the same answers.
+  let scanned = scanElementsInWasm(data, i, keyBytes);
+  if (scanned === undefined) {
+    stops = stringStops(data);
+    try {
+      scanned = scanElements(data, i, keyBytes);
+    } finally {
+      stops = undefined;
+    }
   }
+  return scanned === null ? undefined : recordListOf(data, position, key, skimKeys, scanned);
 }
 
-/** scanRecordList from the first element (at `i`) on. */
-function scanElements(
-  data: Buffer,
-  position: string,
-  key: 'Records' | 'traces',
-  i: number,
-  skimKeysByList: SkimKeys,
-  skimmedOnly: boolean,
-): RecordList | undefined {
+/** The elements from `i` (the first byte after `[` and its whitespace) on, walked here; null if invalid. */
+function scanElements(data: Buffer, i: number, keyBytes: readonly Uint8Array[]): ScannedElements | null {
   const n = data.length;
   // Offsets fit in 32 bits: decoded inputs are capped far below 4 GiB.
   let spans = new Uint32Array(2048);
   let count = 0;
   const stack: ContainerStack = { kinds: new Uint8Array(64) };
-  const skimKeys: readonly string[] =
-    (Array.isArray(skimKeysByList) ? skimKeysByList : (skimKeysByList as Exclude<SkimKeys, readonly string[]>)[key]) ??
-    [];
-  const skimming = skimKeys.length > 0;
-  if (skimmedOnly && !skimming) return undefined;
-  const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
+  const skimming = keyBytes.length > 0;
   const slots = keyBytes.length;
   // Rows of noted fields, only for elements that are objects (a list of a million numbers costs no rows).
   let fields = new Int32Array(skimming ? 1024 * slots * 2 : 0);
@@ -495,7 +493,7 @@ function scanElements(
         skim.unicode = false;
       }
       const end = skipValue(data, i, n, stack, object ? skim : undefined);
-      if (end < 0) return undefined;
+      if (end < 0) return null;
       if (skimming) {
         if (count + 1 > rowOf.length) {
           const biggerRows = new Int32Array(rowOf.length * 2);
@@ -525,13 +523,24 @@ function scanElements(
         i++;
         break;
       }
-      return undefined;
+      return null;
     }
   }
   i = skipWhitespace(data, i, n);
-  if (i >= n || data[i] !== 0x7d) return undefined;
-  if (skipWhitespace(data, i + 1, n) !== n) return undefined;
+  if (i >= n || data[i] !== 0x7d) return null;
+  if (skipWhitespace(data, i + 1, n) !== n) return null;
+  return { count, spans, plain, rowOf, fields, values };
+}
 
+/** The RecordList of a scanned document. */
+function recordListOf(
+  data: Buffer,
+  position: string,
+  key: 'Records' | 'traces',
+  skimKeys: readonly string[],
+  { count, spans, plain, rowOf, fields, values }: ScannedElements,
+): RecordList {
+  const slots = skimKeys.length;
   const offsets = spans;
   const list: RecordList = {
     key,
@@ -540,7 +549,7 @@ function scanElements(
     data,
     at: (index) => JSON.parse(data.toString('utf8', offsets[index * 2], offsets[index * 2 + 1])) as unknown,
   };
-  if (!skimming) return list;
+  if (slots === 0) return list;
   const found = fields;
   const valueSpans = values;
   const plainObjects = plain;

@@ -1,3 +1,0 @@
-// GENERATED from shared/intake/string-stops.wat by `node scripts/generate-string-stops-wasm.mjs` (wabt 1.0.39): edit the .wat, then run it.
-export const STRING_STOPS_WASM =
-  'AGFzbQEAAAABBwFgA39/fwADAgEABQMBAAEHFQIGbWVtb3J5AgAIY2xhc3NpZnkAAAqKAQGHAQMBfwF7AX8gACABaiEDAkADQCAAIANPDQEgAP0ABAAhBCAEQSL9D/0jIARB3AD9D/0j/VAgBEEg/Q/9Jv1Q/WQhBSAA/QAEECEEIAIgBSAEQSL9D/0jIARB3AD9D/0j/VAgBEEg/Q/9Jv1Q/WRBEHRyNgIAIABBIGohACACQQRqIQIMAAsLCw==';
