@@ -160,7 +160,8 @@ export function maskAccessKey(key: string): string {
 
 /** Masks AWS access key ids found anywhere in `text`, and the given keys (e.g. a Huawei AK, which has no fixed shape). */
 export function maskAccessKeyIds(text: string, keys: readonly (string | undefined)[] = []): string {
-  let out = text.replace(ACCESS_KEY_ID, maskAccessKey);
+  // Most texts hold no key id: two substring searches are much cheaper than the RegExp's replace.
+  let out = text.includes('AKIA') || text.includes('ASIA') ? text.replace(ACCESS_KEY_ID, maskAccessKey) : text;
   for (const key of keys)
     if (key && key.length >= 8 && out.includes(key)) out = out.split(key).join(maskAccessKey(key));
   return out;
