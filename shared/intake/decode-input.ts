@@ -690,7 +690,7 @@ let sawBackslash = false;
 /** Set by skipString when it passes a `\u` escape or an escaped backslash before a `u`; the skim reads and clears it. */
 let sawUnicodeEscape = false;
 
-/** The stop bitmap of the document being scanned (string-stops.ts), when WebAssembly gave one. */
+/** The stop bitmap of the document being scanned (wasm-scan.ts stringStops), when WebAssembly gave one. */
 let stops: Int32Array | undefined;
 
 /** `i` at an opening quote: the index after the closing quote, or -1 if the string is not valid JSON. */
