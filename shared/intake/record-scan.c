@@ -57,19 +57,20 @@ static i32 skipWhitespace(i32 i) {
   return i;
 }
 
+// One bit per byte of `v` that ends plain string content in JSON: `"`, `\` or a control character (below 0x20).
+static u32 stopBits(v128_t v) {
+  return wasm_i8x16_bitmask(wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, wasm_i8x16_splat(0x22)),
+                                                      wasm_i8x16_eq(v, wasm_i8x16_splat(0x5c))),
+                                         wasm_u8x16_lt(v, wasm_i8x16_splat(0x20))));
+}
+
 // i at an opening quote: the index after the closing quote, or INVALID.
 static i32 skipString(i32 i) {
-  const v128_t quote = wasm_i8x16_splat(0x22);
-  const v128_t backslash = wasm_i8x16_splat(0x5c);
-  const v128_t space = wasm_i8x16_splat(0x20);
   i++;
   for (;;) {
-    // The next `"`, `\` or control byte, 16 at a time; the zero bytes after the document stop it there.
+    // The next stop byte, 16 at a time; the zero bytes after the document stop it there.
     for (;;) {
-      v128_t v = wasm_v128_load(d + i);
-      v128_t stop = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, quote), wasm_i8x16_eq(v, backslash)),
-                                 wasm_u8x16_lt(v, space));
-      u32 bits = wasm_i8x16_bitmask(stop);
+      u32 bits = stopBits(wasm_v128_load(d + i));
       if (bits != 0) {
         i += __builtin_ctz(bits);
         break;
@@ -183,6 +184,14 @@ static i32 skimMemberName(i32 i) {
   return next;
 }
 
+// A member name at i and the colon after it: the index of its value, or INVALID. At a skimmed element's
+// top level (`top`) its skim slot goes to *slot and an escape in it is noted.
+static i32 memberName(i32 i, int top, i32 *slot) {
+  if (!top) return skipMemberName(i);
+  *slot = memberSlot(i);
+  return skimMemberName(i);
+}
+
 // decode-input.ts's skipValue; TOO_DEEP when the nesting is deeper than the stack given.
 static i32 skipValue(i32 i, int skim) {
   i32 depth = 0;
@@ -220,11 +229,7 @@ static i32 skipValue(i32 i, int skim) {
         if (depth == kindCap) return TOO_DEEP;
         kinds[depth++] = c == 0x7b ? IN_OBJECT : IN_ARRAY;
         if (c == 0x7b) {
-          if (skim && depth == 1) {
-            slot = memberSlot(i);
-            i = skimMemberName(i);
-          } else
-            i = skipMemberName(i);
+          i = memberName(i, skim && depth == 1, &slot);
           if (i < 0) return INVALID;
         }
         continue;
@@ -260,11 +265,7 @@ static i32 skipValue(i32 i, int skim) {
       if (e == 0x2c) {
         i = skipWhitespace(i + 1);
         if (inObject) {
-          if (skim && depth == 1) {
-            slot = memberSlot(i);
-            i = skimMemberName(i);
-          } else
-            i = skipMemberName(i);
+          i = memberName(i, skim && depth == 1, &slot);
           if (i < 0) return INVALID;
         }
         break;
@@ -346,16 +347,6 @@ __attribute__((export_name("scan"))) i32 scan(const u8 *data, i32 length, i32 i,
 // For the bytes [src, src + length), length a multiple of 32: one bit per byte at dst, set for a byte that
 // ends plain string content in JSON: `"`, `\` or a control character (below 0x20).
 __attribute__((export_name("classify"))) void classify(const u8 *src, i32 length, u32 *dst) {
-  const v128_t quote = wasm_i8x16_splat(0x22);
-  const v128_t backslash = wasm_i8x16_splat(0x5c);
-  const v128_t space = wasm_i8x16_splat(0x20);
-  for (i32 at = 0; at < length; at += 32) {
-    v128_t low = wasm_v128_load(src + at);
-    v128_t high = wasm_v128_load(src + at + 16);
-    u32 lowBits = wasm_i8x16_bitmask(wasm_v128_or(
-        wasm_v128_or(wasm_i8x16_eq(low, quote), wasm_i8x16_eq(low, backslash)), wasm_u8x16_lt(low, space)));
-    u32 highBits = wasm_i8x16_bitmask(wasm_v128_or(
-        wasm_v128_or(wasm_i8x16_eq(high, quote), wasm_i8x16_eq(high, backslash)), wasm_u8x16_lt(high, space)));
-    dst[at / 32] = lowBits | highBits << 16;
-  }
+  for (i32 at = 0; at < length; at += 32)
+    dst[at / 32] = stopBits(wasm_v128_load(src + at)) | stopBits(wasm_v128_load(src + at + 16)) << 16;
 }

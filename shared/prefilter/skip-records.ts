@@ -168,18 +168,6 @@ function searchable(skim: RecordListSkim, index: number, proof: boolean): boolea
   return skim.plainObject(index) || (proof && skim.noUnicodeEscape(index));
 }
 
-/** `bytes` lies in `data` between `start` and `end` (a member's value: a few hundred bytes, no call into C++). */
-function holds(data: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
-  const first = bytes[0];
-  const last = end - bytes.length;
-  next: for (let i = start; i <= last; i++) {
-    if (data[i] !== first) continue;
-    for (let k = 1; k < bytes.length; k++) if (data[i + k] !== bytes[k]) continue next;
-    return true;
-  }
-  return false;
-}
-
 /** A member that is a number passes `numberTest` (one that is something else passes). */
 function numberPasses(
   skim: RecordListSkim,
@@ -334,12 +322,12 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
               need.anyCase ? 'i' : '',
             );
       const bytes = Buffer.from(need.texts[0], 'utf8');
+      // A member's value is a few hundred bytes: searched in place, no text built (textSearch).
+      const search = textSearchOf(need);
       const inSpan = (start: number, end: number): boolean =>
-        pattern ? pattern.test(data.toString('latin1', start, end)) : holds(data, bytes, start, end);
+        pattern ? pattern.test(data.toString('latin1', start, end)) : search(data, start, end);
       const slots = need.members?.map((name) => skim.keys.indexOf(name));
       if (slots && !slots.includes(-1)) {
-        // A member's value is a few hundred bytes: searched in place, no text built per member (textSearch).
-        const inMember: SpanSearch = pattern ? textSearchOf(need) : (_data, start, end) => inSpan(start, end);
         return (index) => {
           if (!searchable(skim, index, proof)) return true;
           for (const slot of slots) {
@@ -347,7 +335,7 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
             if (start === FIELD_ABSENT) continue;
             // Written twice: the whole record, as if no member had been named.
             if (start < 0) return inSpan(skim.start(index), skim.end(index));
-            if (inMember(data, start, skim.valueEnd(index, slot))) return true;
+            if (search(data, start, skim.valueEnd(index, slot))) return true;
           }
           return false;
         };
