@@ -6,8 +6,10 @@ import {
   formatFields,
   inlineValue,
   isUnsafeCodePoint,
+  maskAccessKeyIds,
   safeSubject,
   TRUNCATION_MARKER,
+  truncate,
 } from '../shared/alert/alert-text';
 
 /** SNS's subject rules: ASCII, starts with a letter/digit/punctuation, no line breaks or controls, < 100 chars. */
@@ -172,5 +174,34 @@ describe('invisible characters and lone surrogates', () => {
       const line = inlineValue(`${'x'.repeat(at)}${key}`, 512);
       expect(line).not.toContain('AKIAIOSF');
     }
+  });
+
+  it('the printable-ASCII shortcut gives what the whole definition gives (cut, mask, escape, cut)', () => {
+    // The definition, written out: escape every code point isUnsafeCodePoint names, as inlineValue does.
+    const escape = (text: string) =>
+      Array.from(text, (char) => {
+        const code = char.codePointAt(0) as number;
+        if (!isUnsafeCodePoint(code)) return char;
+        if (char === '\n') return '\\n';
+        if (char === '\r') return '\\r';
+        if (char === '\t') return '\\t';
+        return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+      }).join('');
+    const definition = (text: string, max: number) =>
+      text === '' ? '-' : truncate(escape(maskAccessKeyIds(truncate(text, max * 2))), max);
+    const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) });
+    const keyed = fc.tuple(printable, fc.constantFrom('AKIAIOSFODNN7EXAMPLE', 'ASIAY34FZKBOKMUTVV7A'), printable);
+    const text = fc.oneof(
+      printable,
+      keyed.map((parts) => parts.join('')),
+      fc.string({ unit: 'binary', maxLength: 80 }),
+      fc.tuple(printable, fc.constantFrom('\x7f', '\x1f', '\n', '\u00e9')).map((parts) => parts.join('')),
+    );
+    fc.assert(
+      fc.property(text, fc.integer({ min: 16, max: 600 }), (value, max) => {
+        expect(inlineValue(value, max)).toBe(definition(value, max));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -346,6 +346,26 @@ describe('failing open', () => {
     },
   );
 
+  it('one connection per batch: a connect that fails fails every group open, and is tried once', async () => {
+    let connects = 0;
+    const stage: MemoryStage = {
+      config: memoryConfig({ STATE_TIMEOUT: '50ms' }),
+      store: () => {
+        connects += 1;
+        return Promise.reject(new Error('ECONNREFUSED 127.0.0.1:6379'));
+      },
+    };
+    const groups = [refusal('a', 'arn:aws:iam::111122223333:user/a'), refusal('b', 'arn:aws:iam::111122223333:user/b')];
+    const outcome = await rememberGroups(unauthorizedApi, config, groups, stage, T0);
+    expect(connects).toBe(1);
+    expect(outcome.alerts).toHaveLength(2);
+    expect(outcome.summary.unavailable).toBe(2);
+    for (const alert of outcome.alerts) expect(alert.message).toMatch(/^Note: dedup state unavailable \(ECONNREFUSED/m);
+    // No groups: no connection at all.
+    await rememberGroups(unauthorizedApi, config, [], stage, T0);
+    expect(connects).toBe(1);
+  });
+
   it('a store that cannot even be created counts as unavailable', async () => {
     const stage = createMemoryStage({ ...memoryConfig(), store: { kind: 'redis', url: 'redis://x', tls: false } });
     const outcome = await rememberGroups(unauthorizedApi, config, [refusal('a')], stage, T0);

@@ -62,6 +62,7 @@ const UNSAFE = new RegExp(
   'gu',
 );
 const UNSAFE_ONE = new RegExp(`^${UNSAFE.source}$`, 'u');
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const LONE_SURROGATE = /[\ud800-\udfff]/gu;
 
 function hexEscape(char: string): string {
@@ -112,6 +113,8 @@ export function truncate(text: string, max: number): string {
 export function inlineValue(value: unknown, max = FIELD_MAX_CHARS): string {
   if (value === undefined || value === null || value === '') return '-';
   const text = typeof value === 'string' ? value : String(value);
+  // Most values are short printable ASCII: nothing to escape or cut, and masking keeps the length.
+  if (text.length <= max && PRINTABLE_ASCII.test(text)) return maskAccessKeyIds(text);
   // Truncate first (bounded work on huge values), then mask access key ids (before the final cut, which
   // could leave a key's first characters that no longer look like a key), escape, truncate again.
   return truncate(maskAccessKeyIds(truncate(text, max * 2)).replace(UNSAFE, escapeUnsafe), max);

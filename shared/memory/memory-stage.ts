@@ -16,6 +16,7 @@ import { buildAlert } from '../pipeline';
 import type { Logger } from '../platform/logger';
 import { decideAdd, type RollUp, rollUpOf, windowHasEnded } from './decide';
 import type { MemoryConfig } from './memory-config';
+import { isInProcessStore } from './memory-store';
 import { formatDuration } from './parse-duration';
 import { type AlertWindow, baseWindowKey, type StateStore, type WindowSample, type WindowShare } from './state-store';
 import { suppressionFor } from './suppressions';
@@ -105,7 +106,12 @@ export function suppressFindings(
   return { kept, suppressed };
 }
 
-function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * `promise`, or a rejection once `ms` have passed. An operation of the in-process store (`store` given,
+ * isInProcessStore) cannot hang, so it gets no timer: a timer per operation was a third of its cost.
+ */
+function bounded<T>(promise: Promise<T>, ms: number, what: string, store?: StateStore): Promise<T> {
+  if (store !== undefined && isInProcessStore(store)) return promise;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`state store ${what} took longer than ${ms}ms`)), ms);
@@ -247,6 +253,9 @@ export async function rememberGroups<Config>(
   const opened: MemoryOutcome['opened'] = [];
   const taken: RollUpEntry[] = [];
   const ms = memory.timeoutMs;
+  // One connection for the batch: each group's failure to get it fails open on its own, as below.
+  const connected = groups.length > 0 ? bounded(stage.store(), ms, 'connect') : undefined;
+  connected?.catch(() => {}); // awaited by every group; this only keeps a failure from going unhandled
   await Promise.all(
     groups.map(async (group) => {
       const alert = buildAlert(detector, config, group);
@@ -255,8 +264,8 @@ export async function rememberGroups<Config>(
       const eventKey = storeKey('e', detector.name, group.groupKey, group.eventIds[0]);
       let claimed = false;
       try {
-        const store = await bounded(stage.store(), ms, 'connect');
-        const fresh = await bounded(store.claimEvent(eventKey, memory.dedupTtlMs, now), ms, 'claim');
+        const store = await (connected as Promise<StateStore>);
+        const fresh = await bounded(store.claimEvent(eventKey, memory.dedupTtlMs, now), ms, 'claim', store);
         if (!fresh) {
           summary.duplicates += group.count;
           return;
@@ -291,6 +300,7 @@ export async function rememberGroups<Config>(
           }),
           ms,
           'update',
+          store,
         );
         const owed = result.replaced && rollUpOf(result.replaced);
         if (result.replaced && owed) {
@@ -362,14 +372,14 @@ export async function flushWindows(
 ): Promise<{ alerts: Alert[]; closed: number; rollUps: RollUpEntry[] }> {
   const ms = stage.config.timeoutMs * 10;
   const store = await bounded(stage.store(), ms, 'connect');
-  const windows = await bounded(store.listWindows(fn), ms, 'list');
+  const windows = await bounded(store.listWindows(fn), ms, 'list', store);
   const rollUps: RollUpEntry[] = [];
   let closed = 0;
   for (const { key, window } of windows) {
     if (!windowHasEnded(window, now)) continue;
     let final: AlertWindow | undefined;
     try {
-      final = await bounded(store.closeWindow(fn, key, window.start), ms, 'close');
+      final = await bounded(store.closeWindow(fn, key, window.start), ms, 'close', store);
     } catch (error) {
       log?.error({ err: error, rule: window.sample.rule }, 'could not close an ended window');
       continue;
@@ -401,7 +411,7 @@ export async function restoreRollUps(
     rollUps.map(async ({ key, window, alert }) => {
       try {
         const store = await bounded(stage.store(), ms, 'connect');
-        await bounded(store.restoreWindow(fn, key, window, stage.config.dedupTtlMs, now), ms, 'restore');
+        await bounded(store.restoreWindow(fn, key, window, stage.config.dedupTtlMs, now), ms, 'restore', store);
       } catch (error) {
         lost += 1;
         log?.error(
@@ -443,9 +453,9 @@ export async function undoOutcome(
   try {
     const store = await bounded(stage.store(), ms, 'connect');
     await Promise.all([
-      ...outcome.claims.map((key) => bounded(store.releaseEvent(key), ms, 'release')),
+      ...outcome.claims.map((key) => bounded(store.releaseEvent(key), ms, 'release', store)),
       ...outcome.opened.map(async ({ key, window, ...share }) => {
-        if (await bounded(store.withdrawFromWindow(fn, key, share), ms, 'withdraw')) return;
+        if (await bounded(store.withdrawFromWindow(fn, key, share), ms, 'withdraw', store)) return;
         // The window was closed or replaced meanwhile, its roll-up counting this alert as sent: what the
         // alert stood for besides this invocation's own findings goes back as a roll-up of its own.
         const others = orphansOf(window, share);
@@ -454,6 +464,7 @@ export async function undoOutcome(
             store.restoreWindow(fn, `${key}~${window.start}.${share.before}`, others, stage.config.dedupTtlMs, now),
             ms,
             'restore',
+            store,
           );
       }),
       restoreRollUps(fn, stage, rollUps, now, log),

@@ -13,6 +13,16 @@ import {
   type WindowAddResult,
 } from './state-store';
 
+/**
+ * The stores createMemoryStore made, exactly those objects (not a copy or a wrapper): their operations
+ * run in this process and settle without waiting on anything, so the stage sets them no timeout.
+ */
+const inProcessStores = new WeakSet<StateStore>();
+
+export function isInProcessStore(store: StateStore): boolean {
+  return inProcessStores.has(store);
+}
+
 export function createMemoryStore(clock: () => number = Date.now): StateStore {
   const events = new Map<string, number>();
   const windows = new Map<string, { scope: string; window: AlertWindow; expiresAt: number }>();
@@ -24,7 +34,7 @@ export function createMemoryStore(clock: () => number = Date.now): StateStore {
     return copied === NOT_PLAIN ? structuredClone(value) : (copied as T);
   };
 
-  return {
+  const store: StateStore = {
     kind: 'memory',
     async claimEvent(key, ttlMs, now) {
       // A long-lived warm instance must not grow without bound: drop expired claims now and then.
@@ -89,4 +99,6 @@ export function createMemoryStore(clock: () => number = Date.now): StateStore {
     },
     async close() {},
   };
+  inProcessStores.add(store);
+  return store;
 }
