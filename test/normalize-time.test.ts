@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { isCanonicalUtc, isWholeEpochMillis, normalizeTime } from '../shared/normalize/normalize-time';
+import {
+  isCanonicalUtc,
+  isCanonicalUtcBytes,
+  isWholeEpochMillis,
+  normalizeTime,
+} from '../shared/normalize/normalize-time';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -158,5 +163,31 @@ describe('isCanonicalUtc', () => {
     );
     expect(isCanonicalUtc('2024-02-30T00:00:00Z')).toBe(false);
     expect(isCanonicalUtc('2024-02-29T23:59:59.999Z')).toBe(true);
+  });
+
+  it('read from UTF-8 bytes in place, answers as it does of their decoded text', () => {
+    const near = fc.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+    // Byte edits: non-ASCII and invalid UTF-8 where a digit was, which must not pass for one.
+    const edited = fc
+      .tuple(near, fc.nat(), fc.constantFrom(0x80, 0xb2, 0xc2, 0xd9, 0xef, 0xff, 0x00, 0x39, 0x3a))
+      .map(([text, at, byte]) => {
+        const bytes = Buffer.from(text, 'latin1');
+        bytes[at % bytes.length] = byte;
+        return bytes;
+      });
+    const any = fc.oneof(
+      near.map((text) => Buffer.from(text, 'utf8')),
+      edited,
+      fc.string({ maxLength: 26 }).map((text) => Buffer.from(text, 'utf8')),
+      fc.uint8Array({ minLength: 18, maxLength: 26 }).map((bytes) => Buffer.from(bytes)),
+    );
+    fc.assert(
+      fc.property(any, fc.nat({ max: 5 }), (bytes, pad) => {
+        // At an offset inside a bigger buffer, as in a log file.
+        const data = Buffer.concat([Buffer.alloc(pad, 0x32), bytes, Buffer.alloc(pad, 0x5a)]);
+        expect(isCanonicalUtcBytes(data, pad, pad + bytes.length)).toBe(isCanonicalUtc(bytes.toString('utf8')));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

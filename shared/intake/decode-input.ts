@@ -378,6 +378,13 @@ export interface RecordListSkim {
   field(index: number, slot: number): string | undefined | null;
   /** The value of member `keys[slot]` when it is one number (as JSON.parse reads it), else undefined. */
   number(index: number, slot: number): number | undefined;
+  /**
+   * For readers of several members of one element: where its entries start in `fields`, or -1 when
+   * plainNames is false. `fields[row + 2 * slot]` is then fieldStart (FIELD_ABSENT, FIELD_COMPLEX, or below
+   * FIELD_COMPLEX for a number) and `fields[row + 2 * slot + 1]` fieldEnd.
+   */
+  row(index: number): number;
+  readonly fields: Int32Array;
 }
 
 /** Member names to skim, for either list key or per key. */
@@ -587,6 +594,8 @@ function recordListOf(
         if (found[at] > NUMBER_AT) return undefined;
         return numberAt(data, NUMBER_AT - found[at], found[at + 1]);
       },
+      row: (index) => (plainObjects[index] === 0 ? -1 : rowOfElement[index] * slots * 2),
+      fields: found,
     },
   };
 }

@@ -86,33 +86,49 @@ export function toEpochMillis(value: unknown): number | undefined {
  * the ISO text of the instant is the input with `.000` added, exactly what the general path produces.
  */
 export function isCanonicalUtc(text: string): boolean {
-  const length = text.length;
+  return canonicalUtcAt(text, 0, text.length);
+}
+
+/**
+ * isCanonicalUtc of the UTF-8 text `data[start, end)`, read from the bytes: the form is ASCII only, and
+ * UTF-8 decodes an ASCII byte, and nothing else, to an ASCII character, so the bytes have the form exactly
+ * when their text has it.
+ */
+export function isCanonicalUtcBytes(data: Uint8Array, start: number, end: number): boolean {
+  return canonicalUtcAt(data, start, end - start);
+}
+
+function canonicalUtcAt(source: string | Uint8Array, at: number, length: number): boolean {
   if (length !== 20 && length !== 24) return false;
   if (
-    text.charCodeAt(4) !== 45 ||
-    text.charCodeAt(7) !== 45 ||
-    text.charCodeAt(10) !== 84 ||
-    text.charCodeAt(13) !== 58 ||
-    text.charCodeAt(16) !== 58
+    codeAt(source, at + 4) !== 45 ||
+    codeAt(source, at + 7) !== 45 ||
+    codeAt(source, at + 10) !== 84 ||
+    codeAt(source, at + 13) !== 58 ||
+    codeAt(source, at + 16) !== 58
   )
     return false;
-  if (text.charCodeAt(length - 1) !== 90) return false;
-  if (length === 24 && (text.charCodeAt(19) !== 46 || digits(text, 20, 23) < 0)) return false;
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 7);
-  const day = digits(text, 8, 10);
-  const hour = digits(text, 11, 13);
-  const minute = digits(text, 14, 16);
-  const second = digits(text, 17, 19);
+  if (codeAt(source, at + length - 1) !== 90) return false;
+  if (length === 24 && (codeAt(source, at + 19) !== 46 || digits(source, at + 20, at + 23) < 0)) return false;
+  const year = digits(source, at, at + 4);
+  const month = digits(source, at + 5, at + 7);
+  const day = digits(source, at + 8, at + 10);
+  const hour = digits(source, at + 11, at + 13);
+  const minute = digits(source, at + 14, at + 16);
+  const second = digits(source, at + 17, at + 19);
   if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
   return hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
 }
 
-/** The ASCII digits text[from, to) as a number, or -1 if any is not a digit. */
-function digits(text: string, from: number, to: number): number {
+function codeAt(source: string | Uint8Array, i: number): number {
+  return typeof source === 'string' ? source.charCodeAt(i) : source[i];
+}
+
+/** The ASCII digits source[from, to) as a number, or -1 if any is not a digit. */
+function digits(source: string | Uint8Array, from: number, to: number): number {
   let n = 0;
   for (let i = from; i < to; i++) {
-    const d = text.charCodeAt(i) - 48;
+    const d = codeAt(source, i) - 48;
     if (d < 0 || d > 9) return -1;
     n = n * 10 + d;
   }

@@ -7,8 +7,8 @@
  * A skipped record is still counted as a record (and as a duplicate when its id was seen), exactly as if it
  * had been parsed, normalized and found to match nothing. Its well-formedness was checked by the scan.
  */
-import { FIELD_ABSENT, FIELD_COMPLEX, type RecordListSkim } from '../intake/decode-input';
-import { isCanonicalUtc, isWholeEpochMillis, normalizeTime } from '../normalize/normalize-time';
+import { FIELD_ABSENT, type RecordListSkim } from '../intake/decode-input';
+import { isCanonicalUtcBytes, isWholeEpochMillis, normalizeTime } from '../normalize/normalize-time';
 import { escapeProof, fieldNames, type Need, type RecordPrefilter } from './need';
 
 /** Top-level members the CloudTrail check reads, before the need's own. */
@@ -49,7 +49,7 @@ export function compilePrefilter(prefilter: RecordPrefilter | undefined): ListPr
         // Member tests need plain names; a text search checks the record's escapes itself (compileNeed).
         if (!skim.plainNames(index)) return undefined;
         const id = idOf(skim, index);
-        if (id === undefined || mayMatter(index)) return undefined;
+        if (id === undefined || mayMatter(index, skim.row(index))) return undefined;
         return id;
       };
     },
@@ -109,28 +109,34 @@ function timeOf(skim: RecordListSkim, index: number, slot: number): string | typ
  * undefined, and the element is parsed (the normalizer then says what is wrong, as before).
  */
 export function cloudTrailId(skim: RecordListSkim, index: number): string | undefined {
-  if (skim.fieldStart(index, SNS) !== FIELD_ABSENT) return undefined;
-  if (!visibleFirst(skim, index, EVENT_NAME)) return undefined;
-  if (!visibleFirst(skim, index, EVENT_SOURCE)) return undefined;
-  if (!visibleFirst(skim, index, EVENT_ID)) return undefined;
-  const version = skim.fieldStart(index, EVENT_VERSION);
-  if (version !== FIELD_ABSENT && !isVersion1(skim, index)) return undefined;
-  if (isNotificationSource(skim, index)) return undefined;
-  const time = skim.field(index, EVENT_TIME);
-  if (typeof time !== 'string') return undefined;
+  // Read from the element's row directly: this runs for every record of every CloudTrail file.
+  const row = skim.row(index);
+  if (row < 0) return undefined;
+  const fields = skim.fields;
+  const data = skim.data;
+  if (fields[row + 2 * SNS] !== FIELD_ABSENT) return undefined;
+  if (!visibleFirstAt(data, fields, row + 2 * EVENT_NAME)) return undefined;
+  if (!visibleFirstAt(data, fields, row + 2 * EVENT_SOURCE)) return undefined;
+  if (!visibleFirstAt(data, fields, row + 2 * EVENT_ID)) return undefined;
+  const version = row + 2 * EVENT_VERSION;
+  if (fields[version] !== FIELD_ABSENT && !isVersion1(data, fields[version], fields[version + 1])) return undefined;
+  if (isNotificationSource(data, fields[row + 2 * EVENT_SOURCE], fields[row + 2 * EVENT_SOURCE + 1])) return undefined;
+  const timeStart = fields[row + 2 * EVENT_TIME];
+  if (timeStart < 0) return undefined; // absent, or not one plain string
+  const timeEnd = fields[row + 2 * EVENT_TIME + 1];
   // CloudTrail's own form: normalizeTime gives it back with `.000` at most, a schema time (no text built).
-  if (isCanonicalUtc(time)) return skim.field(index, EVENT_ID) as string;
-  const normalized = normalizeTime(time);
-  if (normalized === undefined || !SCHEMA_TIME.test(normalized)) return undefined;
-  return skim.field(index, EVENT_ID) as string;
+  if (!isCanonicalUtcBytes(data, timeStart, timeEnd)) {
+    const normalized = normalizeTime(data.toString('utf8', timeStart, timeEnd));
+    if (normalized === undefined || !SCHEMA_TIME.test(normalized)) return undefined;
+  }
+  return data.toString('utf8', fields[row + 2 * EVENT_ID], fields[row + 2 * EVENT_ID + 1]);
 }
 
 /** `eventSource` is `aws:s3` or `aws:sqs` (an S3 or SQS notification record, unwrapped otherwise). */
-function isNotificationSource(skim: RecordListSkim, index: number): boolean {
-  const start = skim.fieldStart(index, EVENT_SOURCE);
-  const length = skim.fieldEnd(index, EVENT_SOURCE) - start;
+function isNotificationSource(data: Buffer, start: number, end: number): boolean {
+  const length = end - start;
   if (length !== 6 && length !== 7) return false;
-  const text = skim.data.toString('latin1', start, start + length);
+  const text = data.toString('latin1', start, end);
   return text === 'aws:s3' || text === 'aws:sqs';
 }
 
@@ -141,12 +147,17 @@ function visibleFirst(skim: RecordListSkim, index: number, slot: number): boolea
   return first > 32 && first < 127;
 }
 
+/** visibleFirst of the row entry at `at` (see RecordListSkim.row). */
+function visibleFirstAt(data: Buffer, fields: Int32Array, at: number): boolean {
+  const start = fields[at];
+  if (start < 0 || start >= fields[at + 1]) return false;
+  const first = data[start];
+  return first > 32 && first < 127;
+}
+
 /** `1.` and one to four digits, as normalizeCloudTrail's isVersion1 reads it. */
-function isVersion1(skim: RecordListSkim, index: number): boolean {
-  const start = skim.fieldStart(index, EVENT_VERSION);
-  const end = skim.fieldEnd(index, EVENT_VERSION);
+function isVersion1(data: Buffer, start: number, end: number): boolean {
   if (start < 0 || end - start < 3 || end - start > 6) return false;
-  const data = skim.data;
   if (data[start] !== 0x31 || data[start + 1] !== 0x2e) return false;
   for (let i = start + 2; i < end; i++) if (data[i] < 0x30 || data[i] > 0x39) return false;
   return true;
@@ -271,8 +282,11 @@ function textSearchOf(need: Extract<Need, { type: 'contains' }>): SpanSearch {
   return search;
 }
 
-/** `need` as a test on element `index` of `skim`: true when the element may give a finding. */
-function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (index: number) => boolean {
+/**
+ * `need` as a test on element `index` of `skim`: true when the element may give a finding. Asked only of
+ * elements with plain names, with their `row` (RecordListSkim.row).
+ */
+function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): ElementTest {
   switch (need.type) {
     case 'always':
       return () => true;
@@ -286,16 +300,18 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
       // Exact values only: compared as bytes, no text decoded (byteLookup), where the values allow it.
       const inBytes = values && !test ? byteLookupOf(values) : undefined;
       const data = skim.data;
-      return (index) => {
-        const start = skim.fieldStart(index, slot);
+      const fields = skim.fields;
+      return (index, row) => {
+        const start = fields[row + 2 * slot];
         if (start === FIELD_ABSENT) return absent;
-        if (start === FIELD_COMPLEX)
-          return numberTest === undefined || numberPasses(skim, cache, index, slot, numberTest);
-        if (inBytes) return inBytes(data, start, skim.fieldEnd(index, slot));
+        // Not one plain string (FIELD_COMPLEX, or a number: its entry is below that).
+        if (start < 0) return numberTest === undefined || numberPasses(skim, cache, index, slot, numberTest);
+        const end = fields[row + 2 * slot + 1];
+        if (inBytes) return inBytes(data, start, end);
         let value: string;
         if (cache.index[slot] === index) value = cache.values[slot];
         else {
-          value = skim.data.toString('utf8', start, skim.fieldEnd(index, slot));
+          value = data.toString('utf8', start, end);
           cache.index[slot] = index;
           cache.values[slot] = value;
         }
@@ -353,20 +369,22 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): (inde
     }
     case 'all': {
       const tests = ordered(need.needs).map((inner) => compileNeed(inner, skim, cache));
-      return (index) => {
-        for (const test of tests) if (!test(index)) return false;
+      return (index, row) => {
+        for (const test of tests) if (!test(index, row)) return false;
         return true;
       };
     }
     case 'any': {
       const tests = ordered(need.needs).map((inner) => compileNeed(inner, skim, cache));
-      return (index) => {
-        for (const test of tests) if (test(index)) return true;
+      return (index, row) => {
+        for (const test of tests) if (test(index, row)) return true;
         return false;
       };
     }
   }
 }
+
+type ElementTest = (index: number, row: number) => boolean;
 
 /** Member tests first: they are cheaper than text searches. */
 function ordered(needs: readonly Need[]): readonly Need[] {
