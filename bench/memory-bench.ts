@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     ...rows,
     '',
     `Replay throughput, unauthorized-api with every built-in rule on a 10 MiB CloudTrail file (${replay.records} records),`,
-    `${REPLAY_ROUNDS} rounds after ${WARMUP_ROUNDS} of warm-up, each after a full GC; medians: without the memory stage`,
+    `${REPLAY_ROUNDS} rounds after ${WARMUP_ROUNDS} of warm-up, each run after a full GC${(globalThis as { gc?: unknown }).gc ? '' : ' (not here: run without --expose-gc)'}; medians: without the memory stage`,
     `${fmt(replay.without)} ms, with \`--state memory\` (and a threshold) ${fmt(replay.withMemory)} ms: **${ratio.toFixed(2)}×** (the median round's ratio; target ≥ 0.95×: ${ratio >= 0.95 ? 'PASS' : 'FAIL'}).`,
     '',
   ];

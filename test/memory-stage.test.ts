@@ -366,6 +366,26 @@ describe('failing open', () => {
     expect(connects).toBe(1);
   });
 
+  it('a stage whose store() throws, instead of rejecting, fails every group open too', async () => {
+    const stage: MemoryStage = {
+      config: memoryConfig({ STATE_TIMEOUT: '50ms' }),
+      store: () => {
+        throw new Error('no store here');
+      },
+    };
+    const outcome = await rememberGroups(unauthorizedApi, config, [refusal('a')], stage, T0);
+    expect(outcome.alerts).toHaveLength(1);
+    expect(outcome.alerts[0].message).toMatch(/^Note: dedup state unavailable \(no store here\)/m);
+  });
+
+  it('a store() that hangs is one timeout for the batch: every group fails open', async () => {
+    const stage: MemoryStage = { config: memoryConfig({ STATE_TIMEOUT: '50ms' }), store: () => new Promise(() => {}) };
+    const groups = [refusal('a', 'arn:aws:iam::111122223333:user/a'), refusal('b', 'arn:aws:iam::111122223333:user/b')];
+    const outcome = await rememberGroups(unauthorizedApi, config, groups, stage, T0);
+    expect(outcome.summary.unavailable).toBe(2);
+    for (const alert of outcome.alerts) expect(alert.message).toMatch(/connect took longer than 50ms/);
+  });
+
   it('a store that cannot even be created counts as unavailable', async () => {
     const stage = createMemoryStage({ ...memoryConfig(), store: { kind: 'redis', url: 'redis://x', tls: false } });
     const outcome = await rememberGroups(unauthorizedApi, config, [refusal('a')], stage, T0);

@@ -254,7 +254,11 @@ export async function rememberGroups<Config>(
   const taken: RollUpEntry[] = [];
   const ms = memory.timeoutMs;
   // One connection for the batch: each group's failure to get it fails open on its own, as below.
-  const connected = groups.length > 0 ? bounded(stage.store(), ms, 'connect') : undefined;
+  // A store() that throws (rather than rejects) is a failure to connect too: made a rejection here.
+  const connected =
+    groups.length > 0
+      ? bounded(new Promise<StateStore>((resolve) => resolve(stage.store())), ms, 'connect')
+      : undefined;
   connected?.catch(() => {}); // awaited by every group; this only keeps a failure from going unhandled
   await Promise.all(
     groups.map(async (group) => {
