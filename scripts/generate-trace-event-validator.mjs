@@ -9,7 +9,7 @@
 //   node scripts/generate-trace-event-validator.mjs          write the file
 //   node scripts/generate-trace-event-validator.mjs --check  exit 1 if it is out of date (test/trace-event-validator.test.ts does the same)
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +43,8 @@ export async function validatorSource() {
   return `// GENERATED from shared/normalize/trace-event.ts by \`node scripts/generate-trace-event-validator.mjs\` (ajv ${require('ajv/package.json').version} standalone): edit the schema, then run it.\n${code}\n`;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// Resolved: run through a symlinked checkout, argv[1] is the link while import.meta.url is the file.
+if (realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
   const want = await validatorSource();
   let have = '';
   try {
