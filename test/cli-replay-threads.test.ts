@@ -7,13 +7,13 @@
  * give the same stdout, the same stderr (rejections with their positions, --stats) and the same exit code
  * with 1, 2 and 4 threads.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { fixture } from './support/fixtures';
 import { apiCallText, awslogsEnvelope } from './support/hostile-inputs';
-import { runCli } from './support/run-cli';
+import { ROOT, runCli } from './support/run-cli';
 import { buildBundles } from './support/build-once';
 import { offerAhead, startReplayWorkers } from '../cli/replay-workers';
 
@@ -142,6 +142,44 @@ describe('replay --threads', () => {
       await workers.close();
     }
   });
+
+  it.each([
+    ['folder', 2],
+    ['folder', 5],
+    ['big file', 2],
+  ] as const)(
+    'a worker that dies mid-replay (%s, at its message %i) loses nothing: the same output and exit code as --threads 1',
+    async (what, dieAt) => {
+      // The shipped CLI, copied, with a worker that hands its first messages to the real worker bundle and
+      // exits as message `dieAt` arrives (its listener runs first), with earlier jobs possibly in flight.
+      const copy = mkdtempSync(join(dir, 'dist-'));
+      cpSync(join(ROOT, 'dist', 'cli'), join(copy, 'cli'), { recursive: true });
+      renameSync(join(copy, 'cli', 'replay-worker.js'), join(copy, 'cli', 'replay-worker-real.js'));
+      writeFileSync(
+        join(copy, 'cli', 'replay-worker.js'),
+        [
+          "const { parentPort } = require('node:worker_threads');",
+          'let seen = 0;',
+          "parentPort.on('message', () => { if (++seen === Number(process.env.DIE_AT)) process.exit(3); });",
+          "require('./replay-worker-real.js');",
+          '',
+        ].join('\n'),
+      );
+      const env = what === 'folder' ? ENV : { ...ENV, MAX_DECOMPRESSED_MB: '512' };
+      const args = ['replay', 'unauthorized-api', what === 'folder' ? folder : big, '--json', '--stats'];
+      const one = await runCli([...args, '--threads', '1'], { env, timeoutMs: 240_000 });
+      const dying = await runCli([...args, '--threads', '2'], {
+        env: { ...env, DIE_AT: String(dieAt) },
+        timeoutMs: 240_000,
+        cli: join(copy, 'cli', 'trailguard.js'),
+      });
+      expect(one.stdout.length).toBeGreaterThan(0);
+      expect(dying.code).toBe(one.code);
+      expect(dying.stdout).toBe(one.stdout);
+      expect(dying.stderr).toBe(one.stderr);
+    },
+    600_000,
+  );
 
   it('--threads 0 is a usage error', async () => {
     const run = await runCli(['replay', 'login-whitelist', folder, '--threads', '0'], { env: ENV });

@@ -17,10 +17,17 @@ export interface CliRun {
  */
 export function runCli(
   args: readonly string[],
-  options: { env?: Record<string, string>; input?: string | Buffer; cwd?: string; timeoutMs?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    input?: string | Buffer;
+    cwd?: string;
+    timeoutMs?: number;
+    /** Another copy of the CLI bundle to run instead (a test's altered copy of dist/cli). */
+    cli?: string;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH ?? '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
