@@ -153,7 +153,8 @@ describe('replay --threads', () => {
       // The shipped CLI, copied, with a worker that hands its first messages to the real worker bundle and
       // exits as message `dieAt` arrives (its listener runs first), with earlier jobs possibly in flight.
       const copy = mkdtempSync(join(dir, 'dist-'));
-      cpSync(join(ROOT, 'dist', 'cli'), join(copy, 'cli'), { recursive: true });
+      // The geo databases too (dist/geo, beside dist/cli): without them alerts carry no geo fields.
+      for (const part of ['cli', 'geo']) cpSync(join(ROOT, 'dist', part), join(copy, part), { recursive: true });
       renameSync(join(copy, 'cli', 'replay-worker.js'), join(copy, 'cli', 'replay-worker-real.js'));
       writeFileSync(
         join(copy, 'cli', 'replay-worker.js'),
