@@ -140,11 +140,10 @@ function isNotificationSource(data: Buffer, start: number, end: number): boolean
   return text === 'aws:s3' || text === 'aws:sqs';
 }
 
+/** Member `slot` of element `index` is a plain string starting with a visible ASCII character. */
 function visibleFirst(skim: RecordListSkim, index: number, slot: number): boolean {
-  const start = skim.fieldStart(index, slot);
-  if (start < 0 || start >= skim.fieldEnd(index, slot)) return false;
-  const first = skim.data[start];
-  return first > 32 && first < 127;
+  const row = skim.row(index);
+  return row >= 0 && visibleFirstAt(skim.data, skim.fields, row + 2 * slot);
 }
 
 /** visibleFirst of the row entry at `at` (see RecordListSkim.row). */
