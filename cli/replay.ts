@@ -325,7 +325,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   // one (cli/replay-workers.ts, cli/replay-parts.ts); S3 objects and stdin are read here, a few ahead.
   const script = threads > 1 && !files.some((file) => file.object || file.path === '-') ? workerScript() : undefined;
   const workers =
-    script && (files.length > 1 || worthParts(files[0]))
+    script && (files.length > 1 || (files.length === 1 && worthParts(files[0])))
       ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
       : undefined;
   // Without workers the main thread has nothing to do while a local file is read: it reads it at once.

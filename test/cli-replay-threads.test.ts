@@ -7,7 +7,7 @@
  * give the same stdout, the same stderr (rejections with their positions, --stats) and the same exit code
  * with 1, 2 and 4 threads.
  */
-import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -181,6 +181,27 @@ describe('replay --threads', () => {
     },
     600_000,
   );
+
+  it('a folder with no readable log file (empty, or one dangling link): the same answer with 1, 2 and 4 threads', async () => {
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    const dangling = mkdtempSync(join(dir, 'dangling-'));
+    symlinkSync(join(dir, 'no-such-file.json.gz'), join(dangling, 'gone.json.gz'));
+    for (const [input, code] of [
+      [empty, 0],
+      [dangling, 1],
+    ] as const) {
+      const runs = [];
+      for (const threads of ['1', '2', '4'])
+        runs.push(await runCli(['replay', 'login-whitelist', input, '--json', '--threads', threads], { env: ENV }));
+      expect(runs[0].code).toBe(code);
+      expect(runs[0].stderr).toMatch(/0 file\(s\), 0 record\(s\)/);
+      for (const run of runs) {
+        // With threads, deciding whether to start workers once read the first of no files (a TypeError).
+        expect(run.stderr).not.toMatch(/Cannot read properties/);
+        expect([run.code, run.stdout, run.stderr]).toEqual([runs[0].code, runs[0].stdout, runs[0].stderr]);
+      }
+    }
+  });
 
   it('--threads 0 is a usage error', async () => {
     const run = await runCli(['replay', 'login-whitelist', folder, '--threads', '0'], { env: ENV });
