@@ -8,6 +8,7 @@ import type { Alert } from './alert/alert';
 import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert/alert-text';
 import type { Detector, Finding, FindingGroup } from './detect/detector';
 import { errorMessage, FetchError, InvalidEventError } from './errors';
+import { EventIdSet } from './event-id-set';
 import { createInflationBudget, decodeDocuments, type InflationBudget, type RecordList } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
 import { emptyListItem, type ItemSink, unwrapEnvelopeTo, unwrapListElement } from './intake/unwrap-envelope';
@@ -160,7 +161,7 @@ export class DetectionRun<Config> {
    * Every event id seen: a re-delivered record is a duplicate by its id alone, whichever rules it matches
    * (dropping only alerted ones made RULE_SETS=cis count more duplicates than the default rules).
    */
-  private readonly seenEventIds = new Set<string>();
+  private readonly seenEventIds = new EventIdSet();
   /** Retryable fetch failures, thrown once the rest of the input has been ingested. */
   private readonly fetchFailures: FetchError[] = [];
 
@@ -318,11 +319,12 @@ export class DetectionRun<Config> {
     const fetches: FetchItem[] = [];
     const sink = this.itemSink(budget, fetches);
     if (list.count === 0) sink.push(emptyListItem(list.key, list.position));
-    const skippable = list.skim && this.prefilter ? this.prefilter.forList(list.key, list.skim) : undefined;
+    const skim = list.skim;
+    const skippable = skim && this.prefilter ? this.prefilter.forList(list.key, skim) : undefined;
     for (let i = 0; i < list.count; i++) {
-      const skippedId = skippable?.(i);
-      if (skippedId !== undefined) {
-        this.countUnparsed(skippedId);
+      const idAt = skippable && skim ? skippable(i) : -1;
+      if (idAt >= 0 && skim) {
+        this.countUnparsed(skim.data, skim.fields[idAt], skim.fields[idAt + 1]);
         continue;
       }
       let element: unknown;
@@ -398,14 +400,18 @@ export class DetectionRun<Config> {
   }
 
   /**
-   * A record the prefilter showed to normalize with this id and to give no finding: counted exactly as
-   * ingestRecord counts such a record (a record, and a duplicate when its id was seen before).
+   * A record the prefilter showed to normalize with the id `data[start, end)` and to give no finding:
+   * counted exactly as ingestRecord counts such a record (a record, and a duplicate when its id was seen
+   * before). No id string is built unless a worker's outcome carries it.
    */
-  private countUnparsed(id: string): void {
+  private countUnparsed(data: Buffer, start: number, end: number): void {
     if (this.outcome) {
       this.outcome.codes.push(OUTCOME_RECORD);
-      this.outcome.ids.push(id);
-    } else this.firstSighting(id);
+      this.outcome.ids.push(data.toString('utf8', start, end));
+      return;
+    }
+    this.stats.records += 1;
+    if (!this.seenEventIds.addBytes(data, start, end)) this.stats.duplicates += 1;
   }
 
   /** Exposed for the streaming reader of huge log files, which yields records one by one. */
@@ -445,10 +451,7 @@ export class DetectionRun<Config> {
    */
   private firstSighting(id: string): boolean {
     this.stats.records += 1;
-    // One lookup, not has() then add(): the set grows exactly when the id is new.
-    const seen = this.seenEventIds;
-    const before = seen.size;
-    if (seen.add(id).size !== before) return true;
+    if (this.seenEventIds.add(id)) return true;
     this.stats.duplicates += 1;
     return false;
   }

@@ -3,7 +3,7 @@
  * when both hold:
  * - the function's need (need.ts) says no finding can come of it, and
  * - the skim proves the normalizer would take it (so skipping it rejects nothing) and gives its event id
- *   (so duplicate counting sees it): see `cloudTrailId`.
+ *   (so duplicate counting sees it): see `cloudTrailIdAt`.
  * A skipped record is still counted as a record (and as a duplicate when its id was seen), exactly as if it
  * had been parsed, normalized and found to match nothing. Its well-formedness was checked by the scan.
  */
@@ -26,8 +26,11 @@ const [TRACE_ID, TRACE_NAME, SERVICE_TYPE, TIME, RECORD_TIME] = [0, 1, 2, 3, 4];
 export interface ListPrefilter {
   /** Member names for scanRecordList's skim, per list key. */
   readonly keys: { readonly Records?: readonly string[]; readonly traces?: readonly string[] };
-  /** For one scanned list: element index → its event id when it may be skipped, else undefined. */
-  forList(key: 'Records' | 'traces', skim: RecordListSkim): ((index: number) => string | undefined) | undefined;
+  /**
+   * For one scanned list: element index → when it may be skipped, where its event id lies (the entry `at`
+   * of `skim.fields`: the id is the plain string `data[fields[at], fields[at + 1])`), else -1.
+   */
+  forList(key: 'Records' | 'traces', skim: RecordListSkim): ((index: number) => number) | undefined;
 }
 
 /** Undefined when the declaration skips nothing (no kind declared, or `always`). */
@@ -43,14 +46,14 @@ export function compilePrefilter(prefilter: RecordPrefilter | undefined): ListPr
     forList(key, skim) {
       const need = key === 'Records' ? records : traces;
       if (!need) return undefined;
-      const idOf = key === 'Records' ? cloudTrailId : ctsId;
+      const idOf = key === 'Records' ? cloudTrailIdAt : ctsIdAt;
       const mayMatter = compileNeed(need, skim, { index: [], values: [], numberIndex: [], numbers: [] });
       return (index) => {
         // Member tests need plain names; a text search checks the record's escapes itself (compileNeed).
-        if (!skim.plainNames(index)) return undefined;
-        const id = idOf(skim, index);
-        if (id === undefined || mayMatter(index, skim.row(index))) return undefined;
-        return id;
+        if (!skim.plainNames(index)) return -1;
+        const at = idOf(skim, index);
+        if (at < 0 || mayMatter(index, skim.row(index))) return -1;
+        return at;
       };
     },
   };
@@ -69,20 +72,21 @@ function keysFor(own: readonly string[], need: Need): string[] {
 }
 
 /**
- * The event id normalizeCts would give this trace, when the skim shows it would normalize and validate:
- * `trace_id`, `trace_name` and `service_type` strings starting with a visible ASCII character, and a
- * `time` (else `record_time`) that normalizeTime reads, as a string or a number. Else undefined: parsed.
+ * Where the event id normalizeCts would give this trace lies (an entry of `skim.fields`, see forList), when
+ * the skim shows it would normalize and validate: `trace_id`, `trace_name` and `service_type` strings
+ * starting with a visible ASCII character, and a `time` (else `record_time`) that normalizeTime reads, as a
+ * string or a number. Else -1: parsed.
  */
-export function ctsId(skim: RecordListSkim, index: number): string | undefined {
-  if (!visibleFirst(skim, index, TRACE_NAME)) return undefined;
-  if (!visibleFirst(skim, index, SERVICE_TYPE)) return undefined;
-  if (!visibleFirst(skim, index, TRACE_ID)) return undefined;
+export function ctsIdAt(skim: RecordListSkim, index: number): number {
+  if (!visibleFirst(skim, index, TRACE_NAME)) return -1;
+  if (!visibleFirst(skim, index, SERVICE_TYPE)) return -1;
+  if (!visibleFirst(skim, index, TRACE_ID)) return -1;
   const time = timeOf(skim, index, TIME);
-  if (time === null) return undefined;
+  if (time === null) return -1;
   const normalized = time ?? timeOf(skim, index, RECORD_TIME);
-  if (normalized !== SCHEMA_TIME_OK && (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized)))
-    return undefined;
-  return skim.field(index, TRACE_ID) as string;
+  if (normalized !== SCHEMA_TIME_OK && (typeof normalized !== 'string' || !SCHEMA_TIME.test(normalized))) return -1;
+  // visibleFirst held, so the row exists and the id is one plain string.
+  return skim.row(index) + 2 * TRACE_ID;
 }
 
 /** timeOf's answer for a time known to be a schema time without building its text. */
@@ -102,34 +106,35 @@ function timeOf(skim: RecordListSkim, index: number, slot: number): string | typ
 }
 
 /**
- * The event id normalizeCloudTrail would give this element, when the skim shows it would normalize and
- * validate: a plain object (no escapes), not an SNS or S3/SQS notification record, with `eventID`,
- * `eventName` and `eventSource` strings that start with a visible ASCII character (asText keeps them as
- * they are), `eventVersion` absent or `1.<digits>`, and an `eventTime` normalizeTime reads. Anything else:
- * undefined, and the element is parsed (the normalizer then says what is wrong, as before).
+ * Where the event id normalizeCloudTrail would give this element lies (an entry of `skim.fields`, see
+ * forList), when the skim shows it would normalize and validate: a plain object (no escapes), not an SNS
+ * or S3/SQS notification record, with `eventID`, `eventName` and `eventSource` strings that start with a
+ * visible ASCII character (asText keeps them as they are), `eventVersion` absent or `1.<digits>`, and an
+ * `eventTime` normalizeTime reads. Anything else: -1, and the element is parsed (the normalizer then says
+ * what is wrong, as before).
  */
-export function cloudTrailId(skim: RecordListSkim, index: number): string | undefined {
+export function cloudTrailIdAt(skim: RecordListSkim, index: number): number {
   // Read from the element's row directly: this runs for every record of every CloudTrail file.
   const row = skim.row(index);
-  if (row < 0) return undefined;
+  if (row < 0) return -1;
   const fields = skim.fields;
   const data = skim.data;
-  if (fields[row + 2 * SNS] !== FIELD_ABSENT) return undefined;
-  if (!visibleFirstAt(data, fields, row + 2 * EVENT_NAME)) return undefined;
-  if (!visibleFirstAt(data, fields, row + 2 * EVENT_SOURCE)) return undefined;
-  if (!visibleFirstAt(data, fields, row + 2 * EVENT_ID)) return undefined;
+  if (fields[row + 2 * SNS] !== FIELD_ABSENT) return -1;
+  if (!visibleFirstAt(data, fields, row + 2 * EVENT_NAME)) return -1;
+  if (!visibleFirstAt(data, fields, row + 2 * EVENT_SOURCE)) return -1;
+  if (!visibleFirstAt(data, fields, row + 2 * EVENT_ID)) return -1;
   const version = row + 2 * EVENT_VERSION;
-  if (fields[version] !== FIELD_ABSENT && !isVersion1(data, fields[version], fields[version + 1])) return undefined;
-  if (isNotificationSource(data, fields[row + 2 * EVENT_SOURCE], fields[row + 2 * EVENT_SOURCE + 1])) return undefined;
+  if (fields[version] !== FIELD_ABSENT && !isVersion1(data, fields[version], fields[version + 1])) return -1;
+  if (isNotificationSource(data, fields[row + 2 * EVENT_SOURCE], fields[row + 2 * EVENT_SOURCE + 1])) return -1;
   const timeStart = fields[row + 2 * EVENT_TIME];
-  if (timeStart < 0) return undefined; // absent, or not one plain string
+  if (timeStart < 0) return -1; // absent, or not one plain string
   const timeEnd = fields[row + 2 * EVENT_TIME + 1];
   // CloudTrail's own form: normalizeTime gives it back with `.000` at most, a schema time (no text built).
   if (!isCanonicalUtcBytes(data, timeStart, timeEnd)) {
     const normalized = normalizeTime(data.toString('utf8', timeStart, timeEnd));
-    if (normalized === undefined || !SCHEMA_TIME.test(normalized)) return undefined;
+    if (normalized === undefined || !SCHEMA_TIME.test(normalized)) return -1;
   }
-  return data.toString('utf8', fields[row + 2 * EVENT_ID], fields[row + 2 * EVENT_ID + 1]);
+  return row + 2 * EVENT_ID;
 }
 
 /** `eventSource` is `aws:s3` or `aws:sqs` (an S3 or SQS notification record, unwrapped otherwise). */
