@@ -11,7 +11,7 @@ import { errorMessage, FetchError, InvalidEventError } from './errors';
 import { EventIdSet } from './event-id-set';
 import { createInflationBudget, decodeDocuments, type InflationBudget, type RecordList } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
-import { emptyListItem, type ItemSink, unwrapEnvelopeTo, unwrapListElement } from './intake/unwrap-envelope';
+import { emptyListItem, type ItemSink, listElementUnwrapper, unwrapEnvelopeTo } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
 import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
@@ -319,6 +319,7 @@ export class DetectionRun<Config> {
     const fetches: FetchItem[] = [];
     const sink = this.itemSink(budget, fetches);
     if (list.count === 0) sink.push(emptyListItem(list.key, list.position));
+    const unwrapElement = listElementUnwrapper(list.key, list.position, sink);
     const skim = list.skim;
     const skippable = skim && this.prefilter ? this.prefilter.forList(list.key, skim) : undefined;
     for (let i = 0; i < list.count; i++) {
@@ -335,7 +336,7 @@ export class DetectionRun<Config> {
         this.reject({ position: `${list.position}#${list.key}[${i}]`, reason: `invalid JSON: ${errorMessage(error)}` });
         continue;
       }
-      unwrapListElement(list.key, element, i, list.position, sink);
+      unwrapElement(element, i);
     }
     // Almost never: a list element that is an S3 notification. Fetched after the list, as ingestDocument
     // does, so the order of findings and rejections is the same whichever reader read the file.

@@ -573,24 +573,25 @@ function unwrapTrace(trace: unknown, tracePosition: string, out: Out): void {
 // --- record lists, one element at a time ----------------------------------------------------------
 
 /**
- * For the reader of huge log files (decodeInput's `recordList`): element `index` of a top-level
- * `{"Records":[…]}` or `{"traces":[…]}` document named `position`, unwrapped exactly as unwrapEnvelope
- * unwraps it inside the whole document, with the same positions.
+ * For the reader of huge log files (decodeInput's `recordList`): a function that unwraps element `index`
+ * of a top-level `{"Records":[…]}` or `{"traces":[…]}` document named `position` exactly as unwrapEnvelope
+ * unwraps it inside the whole document, with the same positions. Made once per list: nothing is built per
+ * element but what its items need.
  */
-export function unwrapListElement(
+export function listElementUnwrapper(
   key: 'Records' | 'traces',
-  element: unknown,
-  index: number,
   position: string,
   sink: ItemSink,
-): void {
+): (element: unknown, index: number) => void {
   const out = outFor(sink);
-  try {
-    if (key === 'Records') unwrapRecordsElement(element, `${position}#Records[${index}]`, 0, out);
-    else unwrapTrace(element, `${position}.traces[${index}]`, out);
-  } catch (error) {
-    out.push(rejected(position, `could not unwrap envelope: ${errorMessage(error)}`));
-  }
+  return (element, index) => {
+    try {
+      if (key === 'Records') unwrapRecordsElement(element, `${position}#Records[${index}]`, 0, out);
+      else unwrapTrace(element, `${position}.traces[${index}]`, out);
+    } catch (error) {
+      out.push(rejected(position, `could not unwrap envelope: ${errorMessage(error)}`));
+    }
+  };
 }
 
 /** What an empty `Records` / `traces` list unwraps to. */

@@ -32,22 +32,20 @@ export function parseEventVersion(value: unknown): EventVersion | undefined {
 export function normalizeCloudTrail(record: unknown): TraceEvent {
   if (!isRecord(record)) throw new InvalidEventError('CloudTrail record is not a JSON object');
   const eventId = ownText(record, 'eventID');
-  const reject = (problem: string): never => {
-    throw new InvalidEventError(`not a usable CloudTrail record: ${problem}`, undefined, eventId);
-  };
 
   // Missing is tolerated (hand-made records); present must be 1.x, which keeps S3 notification
   // records (eventVersion 2.x, eventSource `aws:s3`) out. Newer 1.x minors only add optional fields.
   const rawVersion = own(record, 'eventVersion');
   if (rawVersion !== undefined && !isVersion1(rawVersion) && parseEventVersion(rawVersion)?.major !== 1) {
     // Not JSON.stringify: the value is attacker-chosen (a megabyte of text, an object nested a million deep).
-    reject(
+    rejectRecord(
+      eventId,
       `unsupported eventVersion ${typeof rawVersion === 'string' ? JSON.stringify(rawVersion.slice(0, 20)) : typeof rawVersion === 'number' ? rawVersion : `(${rawVersion === null ? 'null' : Array.isArray(rawVersion) ? 'an array' : typeof rawVersion})`}`,
     );
   }
-  const action = ownText(record, 'eventName') ?? reject('eventName missing');
-  const service = ownText(record, 'eventSource') ?? reject('eventSource missing');
-  const time = normalizeTime(own(record, 'eventTime')) ?? reject('eventTime missing or not a time');
+  const action = ownText(record, 'eventName') ?? rejectRecord(eventId, 'eventName missing');
+  const service = ownText(record, 'eventSource') ?? rejectRecord(eventId, 'eventSource missing');
+  const time = normalizeTime(own(record, 'eventTime')) ?? rejectRecord(eventId, 'eventTime missing or not a time');
 
   const identity = ownRecord(record, 'userIdentity');
   const responseElements = ownRecord(record, 'responseElements');
@@ -214,4 +212,9 @@ function toResource(resources: unknown): Resource | undefined {
   const id = ownText(first, 'ARN');
   if (type === undefined) return id === undefined ? undefined : { id };
   return id === undefined ? { type } : { type, id };
+}
+
+/** Thrown for a record that cannot be normalized (a function, not a closure made per record). */
+function rejectRecord(eventId: string | undefined, problem: string): never {
+  throw new InvalidEventError(`not a usable CloudTrail record: ${problem}`, undefined, eventId);
 }

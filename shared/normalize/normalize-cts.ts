@@ -48,23 +48,21 @@ const SERVICE_ERROR_CODE = /^[A-Za-z][A-Za-z0-9_-]*\.\d+$/;
 export function normalizeCts(trace: unknown): TraceEvent {
   if (!isRecord(trace)) throw new InvalidEventError('CTS trace is not a JSON object');
   const traceId = ownText(trace, 'trace_id');
-  const reject = (problem: string): never => {
-    throw new InvalidEventError(`not a usable CTS trace: ${problem}`, undefined, traceId);
-  };
 
   const action =
     ownText(trace, 'trace_name') ??
-    reject(
+    rejectTrace(
+      traceId,
       isRecord(own(trace, 'cts'))
         ? 'trace_name missing (a FunctionGraph trigger event? pass its `cts` member)'
         : 'trace_name missing',
     );
-  const service = ownText(trace, 'service_type') ?? reject('service_type missing');
+  const service = ownText(trace, 'service_type') ?? rejectTrace(traceId, 'service_type missing');
   // `time` is when the operation happened; `record_time` when CTS recorded it.
   const time =
     normalizeTime(own(trace, 'time')) ??
     normalizeTime(own(trace, 'record_time')) ??
-    reject('time and record_time missing or not times');
+    rejectTrace(traceId, 'time and record_time missing or not times');
 
   const category = categorize(action);
   const httpCode = toHttpCode(own(trace, 'code'));
@@ -251,4 +249,9 @@ function invokedBy(value: unknown): string | undefined {
   const items = Array.isArray(value) ? value : [value];
   const names = items.map(asText).filter((name): name is string => name !== undefined);
   return names.length > 0 ? names.join(',') : undefined;
+}
+
+/** Thrown for a record that cannot be normalized (a function, not a closure made per record). */
+function rejectTrace(traceId: string | undefined, problem: string): never {
+  throw new InvalidEventError(`not a usable CTS trace: ${problem}`, undefined, traceId);
 }

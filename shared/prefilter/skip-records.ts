@@ -379,13 +379,91 @@ function compileNeed(need: Need, skim: RecordListSkim, cache: FieldCache): Eleme
       };
     }
     case 'any': {
-      const tests = ordered(need.needs).map((inner) => compileNeed(inner, skim, cache));
+      const { needs, gate } = anyPlanOf(need);
+      const tests = needs.map((inner) => compileNeed(inner, skim, cache));
+      const slot = gate ? skim.keys.indexOf(gate.name) : -1;
+      const inUnion = gate && slot >= 0 ? byteLookupOf(gate.union) : undefined;
+      if (!gate || !inUnion) {
+        return (index, row) => {
+          for (const test of tests) if (test(index, row)) return true;
+          return false;
+        };
+      }
+      // The gated needs all require member `gate.name` to be one of their values: a record whose member is
+      // a plain string in none of them fails every one, so only the others are asked (see anyPlanOf).
+      const ungated = tests.filter((_, k) => !gate.gated[k]);
+      const data = skim.data;
+      const fields = skim.fields;
       return (index, row) => {
-        for (const test of tests) if (test(index, row)) return true;
+        const start = fields[row + 2 * slot];
+        const passed = start >= 0 && !inUnion(data, start, fields[row + 2 * slot + 1]) ? ungated : tests;
+        for (const test of passed) if (test(index, row)) return true;
         return false;
       };
     }
   }
+}
+
+/** An `any` need's members in the order they are asked, and its gate, when it has one. */
+interface AnyPlan {
+  readonly needs: readonly Need[];
+  readonly gate?: {
+    /** The member name the gated needs test. */
+    readonly name: string;
+    /** Every value any gated need accepts for it. */
+    readonly union: ReadonlySet<string>;
+    /** Per need of `needs`: gated or not. */
+    readonly gated: readonly boolean[];
+  };
+}
+
+/** Planned once per need: lists are compiled per file. */
+const anyPlans = new WeakMap<Need, AnyPlan>();
+
+/**
+ * The CIS pack's `any` has a dozen members that each require `eventName` (or another member) to be one of
+ * a few exact values; asking each in turn costs every record a dozen lookups. Gated by the member that most
+ * of them require, one lookup of the union of their values answers for all of them when it fails.
+ */
+function anyPlanOf(need: Extract<Need, { type: 'any' }>): AnyPlan {
+  let plan = anyPlans.get(need);
+  if (plan !== undefined) return plan;
+  const needs = ordered(need.needs);
+  const counts = new Map<string, number>();
+  for (const inner of needs)
+    for (const name of new Set(requiredMembers(inner).map((field) => field.name)))
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+  let name: string | undefined;
+  let most = 1;
+  for (const [candidate, count] of counts)
+    if (count > most) {
+      name = candidate;
+      most = count;
+    }
+  if (name === undefined) plan = { needs };
+  else {
+    const union = new Set<string>();
+    const gated = needs.map((inner) => {
+      const field = requiredMembers(inner).find((required) => required.name === name);
+      for (const value of field?.values ?? []) union.add(value);
+      return field !== undefined;
+    });
+    plan = { needs, gate: { name, union, gated } };
+  }
+  anyPlans.set(need, plan);
+  return plan;
+}
+
+type ExactField = Extract<Need, { type: 'field' }> & { readonly values: ReadonlySet<string> };
+
+/**
+ * Member tests `need` cannot pass without: a plain-string member value passes such a test only when it is
+ * one of the test's values (no `test` function beside them).
+ */
+function requiredMembers(need: Need): readonly ExactField[] {
+  if (need.type === 'field') return need.values && !need.test ? [need as ExactField] : [];
+  if (need.type === 'all') return need.needs.flatMap((inner) => (inner.type === 'field' ? requiredMembers(inner) : []));
+  return [];
 }
 
 type ElementTest = (index: number, row: number) => boolean;
