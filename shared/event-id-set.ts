@@ -36,47 +36,24 @@ export class EventIdSet {
 
   /** Adds `id`: true when it was not there yet. */
   add(id: string): boolean {
-    if (id.length === UUID_LENGTH && this.keyOfText(id)) return this.addKey();
+    if (id.length === UUID_LENGTH && keyOfText(id, this.word, 0)) return this.addKey();
     return addNew(this.others, id);
   }
 
   /** add() of the UTF-8 text `data[start, end)` (a JSON string's bytes with no escape in it). */
   addBytes(data: Buffer, start: number, end: number): boolean {
-    if (end - start === UUID_LENGTH && this.keyOfBytes(data, start)) return this.addKey();
+    if (end - start === UUID_LENGTH && keyOfBytes(data, start, this.word, 0)) return this.addKey();
     return addNew(this.others, data.toString('utf8', start, end));
   }
 
-  private keyOfText(id: string): boolean {
-    if (id.charCodeAt(8) !== DASH || id.charCodeAt(13) !== DASH) return false;
-    if (id.charCodeAt(18) !== DASH || id.charCodeAt(23) !== DASH) return false;
+  /** add() of an id packed by EventIdList (its four words at `words[at]`). */
+  addWords(words: Int32Array, at: number): boolean {
     const word = this.word;
-    for (let w = 0; w < 4; w++) {
-      let value = 0;
-      for (let n = w * 8; n < w * 8 + 8; n++) {
-        const code = id.charCodeAt(HEX_AT[n]);
-        const nibble = code < 256 ? NIBBLE[code] : -1;
-        if (nibble < 0) return false;
-        value = (value << 4) | nibble;
-      }
-      word[w] = value;
-    }
-    return true;
-  }
-
-  private keyOfBytes(data: Uint8Array, start: number): boolean {
-    if (data[start + 8] !== DASH || data[start + 13] !== DASH) return false;
-    if (data[start + 18] !== DASH || data[start + 23] !== DASH) return false;
-    const word = this.word;
-    for (let w = 0; w < 4; w++) {
-      let value = 0;
-      for (let n = w * 8; n < w * 8 + 8; n++) {
-        const nibble = NIBBLE[data[start + HEX_AT[n]]];
-        if (nibble < 0) return false;
-        value = (value << 4) | nibble;
-      }
-      word[w] = value;
-    }
-    return true;
+    word[0] = words[at];
+    word[1] = words[at + 1];
+    word[2] = words[at + 2];
+    word[3] = words[at + 3];
+    return this.addKey();
   }
 
   /** Adds the key in `word`: true when it was not there yet. */
@@ -129,6 +106,112 @@ export class EventIdSet {
     this.used = used;
     this.mask = mask;
   }
+}
+
+/**
+ * Event ids in the order a worker thread's run saw them, for the run that counts them (RunOutcome):
+ * canonical UUIDs as four words each, the others as text. Plain data: it crosses to another thread as
+ * typed arrays, not as a string per record.
+ */
+export interface PackedEventIds {
+  /** Per id: 1 when its words are next in `words`, 0 when its text is next in `texts`. */
+  readonly canonical: Uint8Array;
+  readonly words: Int32Array;
+  readonly texts: readonly string[];
+}
+
+/** Builds PackedEventIds one id at a time. */
+export class EventIdList {
+  private canonical = new Uint8Array(1024);
+  private words = new Int32Array(4096);
+  private count = 0;
+  private wordCount = 0;
+  private texts: string[] = [];
+
+  push(id: string): void {
+    this.room();
+    if (id.length === UUID_LENGTH && keyOfText(id, this.words, this.wordCount)) this.pushedWords();
+    else this.pushedText(id);
+  }
+
+  /** push() of the UTF-8 text `data[start, end)` (a JSON string's bytes with no escape in it). */
+  pushBytes(data: Buffer, start: number, end: number): void {
+    this.room();
+    if (end - start === UUID_LENGTH && keyOfBytes(data, start, this.words, this.wordCount)) this.pushedWords();
+    else this.pushedText(data.toString('utf8', start, end));
+  }
+
+  /** The ids pushed since the last take, packed; the list starts empty again. */
+  take(): PackedEventIds {
+    const packed = {
+      canonical: this.canonical.slice(0, this.count),
+      words: this.words.slice(0, this.wordCount),
+      texts: this.texts,
+    };
+    this.count = 0;
+    this.wordCount = 0;
+    this.texts = [];
+    return packed;
+  }
+
+  private room(): void {
+    if (this.count === this.canonical.length) {
+      const canonical = new Uint8Array(this.count * 2);
+      canonical.set(this.canonical);
+      this.canonical = canonical;
+    }
+    if (this.wordCount + 4 > this.words.length) {
+      const words = new Int32Array(this.words.length * 2);
+      words.set(this.words);
+      this.words = words;
+    }
+  }
+
+  private pushedWords(): void {
+    this.canonical[this.count++] = 1;
+    this.wordCount += 4;
+  }
+
+  private pushedText(id: string): void {
+    this.canonical[this.count++] = 0;
+    this.texts.push(id);
+  }
+}
+
+/** No ids. */
+export const NO_EVENT_IDS: PackedEventIds = { canonical: new Uint8Array(0), words: new Int32Array(0), texts: [] };
+
+/** A canonical UUID's text as four words at `out[at]`; false (and `out` partly written) for any other text. */
+function keyOfText(id: string, out: Int32Array, at: number): boolean {
+  if (id.charCodeAt(8) !== DASH || id.charCodeAt(13) !== DASH) return false;
+  if (id.charCodeAt(18) !== DASH || id.charCodeAt(23) !== DASH) return false;
+  for (let w = 0; w < 4; w++) {
+    let value = 0;
+    for (let n = w * 8; n < w * 8 + 8; n++) {
+      const code = id.charCodeAt(HEX_AT[n]);
+      const nibble = code < 256 ? NIBBLE[code] : -1;
+      if (nibble < 0) return false;
+      value = (value << 4) | nibble;
+    }
+    out[at + w] = value;
+  }
+  return true;
+}
+
+/** keyOfText of the 36 bytes at `data[start]`. */
+function keyOfBytes(data: Uint8Array, start: number, out: Int32Array, at: number): boolean {
+  if (data[start + 8] !== DASH || data[start + 13] !== DASH) return false;
+  if (data[start + 18] !== DASH || data[start + 23] !== DASH) return false;
+  for (let w = 0; w < 4; w++) {
+    let value = 0;
+    for (let n = w * 8; n < w * 8 + 8; n++) {
+      const nibble = NIBBLE[data[start + HEX_AT[n]]];
+      if (nibble < 0) return false;
+      value = (value << 4) | nibble;
+    }
+    out[at + w] = value;
+  }
+  return true;
 }
 
 function addNew(set: Set<string>, id: string): boolean {

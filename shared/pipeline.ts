@@ -8,7 +8,7 @@ import type { Alert } from './alert/alert';
 import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './alert/alert-text';
 import type { Detector, Finding, FindingGroup } from './detect/detector';
 import { errorMessage, FetchError, InvalidEventError } from './errors';
-import { EventIdSet } from './event-id-set';
+import { EventIdList, EventIdSet, NO_EVENT_IDS, type PackedEventIds } from './event-id-set';
 import { createInflationBudget, decodeDocuments, type InflationBudget, type RecordList } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
 import { emptyListItem, type ItemSink, listElementUnwrapper, unwrapEnvelopeTo } from './intake/unwrap-envelope';
@@ -122,19 +122,19 @@ export const OUTCOME_FETCH = 5;
 
 /**
  * One input as a `recordOutcome` run saw it, in input order: one code per item, the event id of each
- * record, and the payload of each item that has one (its findings, the rejection, the skip, the S3 object
+ * record (packed: no string per record crosses between threads), and the payload of each item that has one (its findings, the rejection, the skip, the S3 object
  * to fetch). Plain data, so it crosses to another thread as is.
  */
 export interface RunOutcome {
   codes: number[];
-  ids: string[];
+  ids: PackedEventIds;
   payloads: unknown[];
   /** Bytes inflated within the input's budget. */
   inflated: number;
 }
 
 function emptyOutcome(): RunOutcome {
-  return { codes: [], ids: [], payloads: [], inflated: 0 };
+  return { codes: [], ids: NO_EVENT_IDS, payloads: [], inflated: 0 };
 }
 
 /** A detector's result for one event: its findings, or the rejection of a detector that threw. */
@@ -169,6 +169,8 @@ export class DetectionRun<Config> {
   private readonly prefilter: ListPrefilter | undefined;
   /** With `recordOutcome`: what the inputs gave since the last takeOutcome, and its rejections and skips. */
   private outcome: RunOutcome | undefined;
+  /** With `recordOutcome`: the event ids of the outcome being recorded (its `ids` once taken). */
+  private readonly outcomeIds = new EventIdList();
   private outcomeRejected = 0;
   private outcomeSkipped = 0;
 
@@ -189,6 +191,7 @@ export class DetectionRun<Config> {
   /** With `recordOutcome`: what the inputs ingested since the last call gave. */
   takeOutcome(): RunOutcome {
     const outcome = this.outcome ?? emptyOutcome();
+    outcome.ids = this.outcomeIds.take();
     this.outcome = emptyOutcome();
     this.outcomeRejected = 0;
     this.outcomeSkipped = 0;
@@ -212,13 +215,22 @@ export class DetectionRun<Config> {
    */
   async applyOutcome(outcome: RunOutcome): Promise<void> {
     const { codes, ids, payloads } = outcome;
+    const seen = this.seenEventIds;
     let id = 0;
+    let word = 0;
+    let text = 0;
+    // The next id's first sighting (see PackedEventIds).
+    const next = (): boolean => {
+      if (ids.canonical[id++] !== 1) return this.counted(seen.add(ids.texts[text++]));
+      word += 4;
+      return this.counted(seen.addWords(ids.words, word - 4));
+    };
     let payload = 0;
     for (const code of codes) {
-      if (code === OUTCOME_RECORD) this.firstSighting(ids[id++]);
+      if (code === OUTCOME_RECORD) next();
       else if (code === OUTCOME_FINDINGS || code === OUTCOME_DETECT_FAILED) {
         const detected = payloads[payload++] as Detected;
-        if (this.firstSighting(ids[id++])) this.keep(detected);
+        if (next()) this.keep(detected);
       } else if (code === OUTCOME_REJECTED) this.reject(payloads[payload++] as RejectedInput);
       else if (code === OUTCOME_SKIPPED) this.skip(payloads[payload++] as SkippedInput);
       else await this.fetch(payloads[payload++] as FetchItem, true);
@@ -403,16 +415,13 @@ export class DetectionRun<Config> {
   /**
    * A record the prefilter showed to normalize with the id `data[start, end)` and to give no finding:
    * counted exactly as ingestRecord counts such a record (a record, and a duplicate when its id was seen
-   * before). No id string is built unless a worker's outcome carries it.
+   * before). No id string is built for a canonical UUID id.
    */
   private countUnparsed(data: Buffer, start: number, end: number): void {
     if (this.outcome) {
       this.outcome.codes.push(OUTCOME_RECORD);
-      this.outcome.ids.push(data.toString('utf8', start, end));
-      return;
-    }
-    this.stats.records += 1;
-    if (!this.seenEventIds.addBytes(data, start, end)) this.stats.duplicates += 1;
+      this.outcomeIds.pushBytes(data, start, end);
+    } else this.counted(this.seenEventIds.addBytes(data, start, end));
   }
 
   /** Exposed for the streaming reader of huge log files, which yields records one by one. */
@@ -433,7 +442,7 @@ export class DetectionRun<Config> {
     const detected = this.detect(event, position);
     const none = Array.isArray(detected) && detected.length === 0;
     this.outcome.codes.push(none ? OUTCOME_RECORD : Array.isArray(detected) ? OUTCOME_FINDINGS : OUTCOME_DETECT_FAILED);
-    this.outcome.ids.push(event.id);
+    this.outcomeIds.push(event.id);
     if (!none) this.outcome.payloads.push(detected);
   }
 
@@ -451,10 +460,14 @@ export class DetectionRun<Config> {
    * false for a duplicate.
    */
   private firstSighting(id: string): boolean {
+    return this.counted(this.seenEventIds.add(id));
+  }
+
+  /** Counts a record whose id was new (true) or seen before (false, a duplicate); gives `isNew` back. */
+  private counted(isNew: boolean): boolean {
     this.stats.records += 1;
-    if (this.seenEventIds.add(id)) return true;
-    this.stats.duplicates += 1;
-    return false;
+    if (!isNew) this.stats.duplicates += 1;
+    return isNew;
   }
 
   /** A first sighting's detection: its findings kept (after suppression), or its rejection. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { EventIdSet } from '../shared/event-id-set';
+import { EventIdList, EventIdSet } from '../shared/event-id-set';
 
 /** Ids as they come, and the near misses that must not be taken for canonical UUIDs. */
 const hex = (length: number) =>
@@ -81,5 +81,32 @@ describe('the event-id set answers exactly as a Set of the id strings', () => {
     expect(ids.add('3038ebd2-c98a-4c65-9b6e-e22506292313')).toBe(true);
     expect(ids.addBytes(view, 1, 37)).toBe(false);
     expect(ids.addBytes(view, 0, 38)).toBe(true);
+  });
+
+  it('gives the same answers for ids packed by another thread (EventIdList), in their order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(anyId, fc.boolean()), { maxLength: 2500 }), (steps) => {
+        const list = new EventIdList();
+        for (const [id, asBytes] of steps) {
+          const bytes = Buffer.from(`"${id}"`, 'utf8');
+          if (asBytes) list.pushBytes(bytes, 1, bytes.length - 1);
+          else list.push(id);
+        }
+        const packed = structuredClone(list.take());
+        const ids = new EventIdSet();
+        const reference = new Set<string>();
+        let word = 0;
+        let text = 0;
+        return steps.every(([id], k) => {
+          const before = reference.size;
+          const isNew = reference.add(id).size !== before;
+          const answer =
+            packed.canonical[k] === 1 ? ids.addWords(packed.words, (word += 4) - 4) : ids.add(packed.texts[text++]);
+          return answer === isNew;
+        });
+      }),
+      { numRuns: 100 },
+    );
+    expect(new EventIdList().take().canonical.length).toBe(0);
   });
 });
