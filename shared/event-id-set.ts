@@ -16,7 +16,10 @@ for (let c = 0; c < 6; c++) NIBBLE[0x61 + c] = 10 + c;
 const HEX_AT = Uint8Array.from([...Array(36).keys()].filter((i) => i !== 8 && i !== 13 && i !== 18 && i !== 23));
 const UUID_LENGTH = 36;
 const DASH = 0x2d;
-const INITIAL_SLOTS = 1 << 12;
+/** Small: a Lambda or FunctionGraph invocation makes one set for its few records; replays grow it. */
+const INITIAL_SLOTS = 1 << 8;
+/** An EventIdList's first room, taken at its first id (most runs record no outcome). */
+const INITIAL_IDS = 1024;
 
 export class EventIdSet {
   /** Four 32-bit words per slot; `used` says which slots hold a key (an all-zero UUID is a key too). */
@@ -122,8 +125,8 @@ export interface PackedEventIds {
 
 /** Builds PackedEventIds one id at a time. */
 export class EventIdList {
-  private canonical = new Uint8Array(1024);
-  private words = new Int32Array(4096);
+  private canonical = new Uint8Array(0);
+  private words = new Int32Array(0);
   private count = 0;
   private wordCount = 0;
   private texts: string[] = [];
@@ -156,12 +159,12 @@ export class EventIdList {
 
   private room(): void {
     if (this.count === this.canonical.length) {
-      const canonical = new Uint8Array(this.count * 2);
+      const canonical = new Uint8Array(Math.max(INITIAL_IDS, this.count * 2));
       canonical.set(this.canonical);
       this.canonical = canonical;
     }
     if (this.wordCount + 4 > this.words.length) {
-      const words = new Int32Array(this.words.length * 2);
+      const words = new Int32Array(Math.max(INITIAL_IDS * 4, this.words.length * 2));
       words.set(this.words);
       this.words = words;
     }

@@ -122,8 +122,9 @@ export const OUTCOME_FETCH = 5;
 
 /**
  * One input as a `recordOutcome` run saw it, in input order: one code per item, the event id of each
- * record (packed: no string per record crosses between threads), and the payload of each item that has one (its findings, the rejection, the skip, the S3 object
- * to fetch). Plain data, so it crosses to another thread as is.
+ * record (packed: no string per record crosses between threads), and the payload of each item that has
+ * one (its findings, the rejection, the skip, the S3 object to fetch). Plain data, so it crosses to another
+ * thread as is.
  */
 export interface RunOutcome {
   codes: number[];
