@@ -5,6 +5,8 @@ import { type DateRange, inRange, type ListedObjects, listingProblem, parseBucke
 
 /** File names a folder walk picks up; a file named explicitly is read whatever its name. */
 const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
+/** INPUT_FILE in words, for the warning about a folder without any. */
+const LOG_FILE_NAMES = 'a folder is searched, with its subfolders, for .json, .jsonl, .ndjson and .gz files';
 
 export interface InputFile {
   path: string;
@@ -82,7 +84,17 @@ export async function collectInputFiles(
         return;
       }
       const inside = new Set(ancestors).add(folder);
+      const before = { files: files.length, problems: problems.length, outOfRange };
       for (const entry of entries) await visit(join(path, entry), false, inside);
+      // A folder named on the command line that holds nothing to read is worth a word (exit 0 and "0 file(s)"
+      // alone read like a run that found nothing wrong), as an empty bucket prefix is.
+      if (
+        explicit &&
+        files.length === before.files &&
+        problems.length === before.problems &&
+        outOfRange === before.outOfRange
+      )
+        warnings.push(`${path}: no log files in this folder (${LOG_FILE_NAMES})`);
     } else if (info.isFile() && (explicit || INPUT_FILE.test(path))) {
       if (explicit || inRange(path, range)) files.push({ path, size: info.size });
       else outOfRange += 1;

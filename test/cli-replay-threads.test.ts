@@ -195,6 +195,8 @@ describe('replay --threads', () => {
         runs.push(await runCli(['replay', 'login-whitelist', input, '--json', '--threads', threads], { env: ENV }));
       expect(runs[0].code).toBe(code);
       expect(runs[0].stderr).toMatch(/0 file\(s\), 0 record\(s\)/);
+      // The empty folder is said to be empty; the dangling link is a problem of its own, said instead.
+      expect(runs[0].stderr.includes(`warning: ${input}: no log files in this folder`)).toBe(input === empty);
       for (const run of runs) {
         // With threads, deciding whether to start workers once read the first of no files (a TypeError).
         expect(run.stderr).not.toMatch(/Cannot read properties/);
