@@ -1,8 +1,9 @@
 /**
- * S3 Batch Operations through the shipped artifact: the built Lambda bundle (dist/aws/login-whitelist.js)
- * gets LambdaInvoke events (schema 1.0 and 2.0), reads each task's log file from fauxqs S3 and publishes to
+ * S3 Batch Operations through the shipped artifacts: the built Lambda bundles (dist/aws/login-whitelist.js,
+ * and dist/aws/trail-integrity.js at the end) get LambdaInvoke events (schema 1.0 and 2.0), reads each task's log file from fauxqs S3 and publishes to
  * a fauxqs topic, all on loopback; its answer says per task what the job should do.
  */
+import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { useBundlePeers } from './support/bundle-peers';
 import { fixtureBytes } from './support/fixtures';
@@ -18,6 +19,9 @@ const COPY_KEY = `${PREFIX}000000000000_CloudTrail_us-east-1_20261105T0010Z_copy
 const GARBAGE_KEY = `${PREFIX}000000000000_CloudTrail_us-east-1_20261105T0015Z_garbage.json.gz`;
 const DIGEST_KEY =
   'AWSLogs/000000000000/CloudTrail-Digest/us-east-1/2026/11/05/000000000000_CloudTrail-Digest_us-east-1_t_us-east-1_20261105T010000Z.json.gz';
+const TAMPER_KEY = `${PREFIX}000000000000_CloudTrail_us-east-1_20261105T0020Z_tamper.json.gz`;
+const UNSIGNED_DIGEST_KEY =
+  'AWSLogs/000000000000/CloudTrail-Digest/us-east-1/2026/11/05/000000000000_CloudTrail-Digest_us-east-1_t_us-east-1_20261105T020000Z.json.gz';
 
 const { emulator, invoke: invokeBundle } = useBundlePeers({ topic: 'batch-alerts', inbox: 'batch-inbox' });
 
@@ -33,6 +37,16 @@ beforeAll(async () => {
   for (const key of [ODD_KEY, PLAIN_KEY, COPY_KEY])
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: log }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: GARBAGE_KEY, Body: 'not a log file' }));
+  // For trail-integrity: a log file with a StopLogging call, and a digest without its signature metadata.
+  const stopLogging = JSON.parse(fixtureBytes('aws/cloudtrail-stop-logging.json').toString('utf8'));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: TAMPER_KEY,
+      Body: gzipSync(JSON.stringify({ Records: [stopLogging] })),
+    }),
+  );
+  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: UNSIGNED_DIGEST_KEY, Body: gzipSync('{}') }));
   s3.destroy();
 }, 120_000);
 
@@ -184,4 +198,54 @@ describe('S3 Batch Operations invoking the built Lambda bundle', () => {
       ]);
     }, 60_000);
   });
+});
+
+describe('S3 Batch Operations invoking the built trail-integrity bundle', () => {
+  const invokeIntegrity = async (events: unknown[]) =>
+    (await invokeBundle('trail-integrity', events, { S3_ENDPOINT: emulator.address })) as unknown as Answer[];
+
+  it('a log file with a StopLogging call alerts once (a second run of the task: the memory stage keeps it quiet); a digest is verified, not skipped (unsigned: invalid; not there: missing); a non-log object is a permanent failure', async () => {
+    const [first, again, digests] = await invokeIntegrity([
+      v2('inv-tamper', [nameTask('t-tamper', TAMPER_KEY), nameTask('t-plain', PLAIN_KEY)]),
+      v1('inv-tamper-again', [arnTask('t-tamper', TAMPER_KEY)]),
+      v2('inv-digests', [
+        nameTask('t-unsigned', UNSIGNED_DIGEST_KEY),
+        nameTask('t-gone', DIGEST_KEY),
+        nameTask('t-garbage', GARBAGE_KEY),
+      ]),
+    ]);
+    expect(first).toMatchObject({ invocationSchemaVersion: '2.0', invocationId: 'inv-tamper' });
+    expect(first.results).toEqual([
+      {
+        taskId: 't-tamper',
+        resultCode: 'Succeeded',
+        resultString: expect.stringMatching(/^records=1 alerts=1 delivered=1 /),
+      },
+      { taskId: 't-plain', resultCode: 'Succeeded', resultString: expect.stringMatching(/ alerts=0 /) },
+    ]);
+    expect(again.results).toEqual([
+      { taskId: 't-tamper', resultCode: 'Succeeded', resultString: expect.stringMatching(/^records=1 alerts=0 /) },
+    ]);
+    const byTask = Object.fromEntries(digests.results.map((result) => [result.taskId, result]));
+    // An unsigned digest fails verification: an alert, and the task's string says so.
+    expect(byTask['t-unsigned']).toMatchObject({
+      resultCode: 'Succeeded',
+      resultString: expect.stringMatching(/ digestsVerified=1 verificationFailures=1 unverifiable=0$/),
+    });
+    // A digest in the manifest that is not in the bucket is a missing digest: an alert too.
+    expect(byTask['t-gone']).toMatchObject({
+      resultCode: 'Succeeded',
+      resultString: expect.stringMatching(/ digestsVerified=1 verificationFailures=1 unverifiable=0$/),
+    });
+    expect(byTask['t-garbage']).toMatchObject({
+      resultCode: 'PermanentFailure',
+      resultString: expect.stringMatching(/^no record could be read/),
+    });
+    const received = await drainQueue(emulator.address, 'batch-inbox');
+    expect(received.map((message) => message.Subject).sort()).toEqual([
+      'trailguard: CloudTrail logging stopped: management-events',
+      expect.stringMatching(/^trailguard: trail digest invalid: /),
+      expect.stringMatching(/^trailguard: trail digest missing: /),
+    ]);
+  }, 90_000);
 });

@@ -1055,7 +1055,7 @@ describe('backfills with S3 Batch Operations', () => {
     expect(conditionHolds(defaults.template, 'AllowsBatchOperations')).toBe(false);
   });
 
-  it('batchOperations=true: a role S3 Batch Operations assumes, that invokes the log-reading functions only, reads manifests and writes reports in batchBucket; every such function reads the trail', () => {
+  it('batchOperations=true: a role S3 Batch Operations assumes, that invokes the four functions, reads manifests and writes reports in batchBucket; every function reads the trail', () => {
     const resources = deployed(backfill.template);
     const role = resources.BatchOperationsRole;
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -1066,7 +1066,7 @@ describe('backfills with S3 Batch Operations', () => {
     ]);
     const invoke = statementWith(role.Properties, 'lambda:InvokeFunction');
     expect(invoke?.Resource).toEqual(
-      (['login-whitelist', 'unauthorized-api', 'config-compliance'] as const).map((fn) =>
+      (['login-whitelist', 'unauthorized-api', 'config-compliance', 'trail-integrity'] as const).map((fn) =>
         getAtt(lambdaOf(resources, fn)[0]),
       ),
     );
@@ -1088,6 +1088,16 @@ describe('backfills with S3 Batch Operations', () => {
         Resource: KMS_KEY,
       });
     }
+    // trail-integrity reads the archive's log and digest files under its own statements.
+    const integrity = roleStatements(roleOf(resources, 'trail-integrity'));
+    expect(integrity.find((statement) => statement.Sid === 'ReadTrailFiles')).toMatchObject({
+      Action: 's3:GetObject',
+      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/AWSLogs/*' },
+    });
+    expect(integrity.find((statement) => statement.Sid === 'DecryptTrailLogFiles')).toMatchObject({
+      Action: 'kms:Decrypt',
+      Resource: KMS_KEY,
+    });
   });
 });
 

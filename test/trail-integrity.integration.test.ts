@@ -161,6 +161,43 @@ describe('trail-integrity: tamper events through the usual intake', () => {
 });
 
 describe('trail-integrity: liveness', () => {
+  it('a backfill (S3 Batch Operations tasks) verifies the archive but records no arrival: old files do not make a stopped trail look alive', async () => {
+    const store = createMemoryStore(() => new Date(START));
+    const handler = handlerFor(store);
+    const chain = buildChain(key, START, [1], 'backfill/');
+    await upload(chain.files);
+    const task = (taskId: string, objectKey: string) => ({
+      taskId,
+      s3Key: encodeURIComponent(objectKey).replace(/%2F/g, '/'),
+      s3VersionId: null,
+      s3Bucket: BUCKET,
+    });
+    const answer = (await handler(
+      {
+        invocationSchemaVersion: '2.0',
+        invocationId: 'inv-backfill',
+        job: { id: 'job-backfill' },
+        tasks: [task('t-log', chain.logs[0].key), task('t-digest', chain.digests[0].key)],
+      },
+      CONTEXT,
+    )) as unknown as { results: Array<{ taskId: string; resultCode: string; resultString: string }> };
+    expect(answer.results).toEqual([
+      { taskId: 't-log', resultCode: 'Succeeded', resultString: expect.stringMatching(/^records=\d+ alerts=0 /) },
+      {
+        taskId: 't-digest',
+        resultCode: 'Succeeded',
+        resultString: expect.stringMatching(/ digestsVerified=1 verificationFailures=0 unverifiable=0$/),
+      },
+    ]);
+    const liveness = () => [...store.records.keys()].filter((k) => k.startsWith(LIVENESS_PREFIX));
+    expect(liveness()).toEqual([]);
+    expect(await drainQueue(emulator.address, 'integrity-inbox')).toEqual([]);
+    // The same files arriving (S3 notifications) are arrivals.
+    await handler(notification(chain.logs[0].key), CONTEXT);
+    await handler(notification(chain.digests[0].key), CONTEXT);
+    expect(liveness()).toHaveLength(2);
+  });
+
   it('alerts once when deliveries stop, and again when they resume', async () => {
     const store = createMemoryStore(() => new Date(START));
     let now = START;

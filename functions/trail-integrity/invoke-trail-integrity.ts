@@ -31,6 +31,11 @@ export interface TrailIntegrityDeps extends InvocationDeps {
   resolveKey?: KeyResolver;
   /** The alert-memory state store; without it there is no liveness. */
   store?: KeyValueStore;
+  /**
+   * A backfill (an S3 Batch Operations task): its files were delivered long ago, so none is recorded as an
+   * arrival (liveness would take a stopped trail for a delivering one). Digests are verified as ever.
+   */
+  backfill?: boolean;
 }
 
 export interface TrailIntegrityResult extends InvocationResult {
@@ -83,7 +88,7 @@ export async function invokeTrailIntegrity(
         item.type === 'fetch' ? item : item.type === 'skipped' ? item.digest : undefined;
       if (!pointer) continue;
       const facts = keyFacts(pointer.key);
-      if (facts && deps.store) {
+      if (facts && deps.store && !deps.backfill) {
         try {
           await recordArrival(deps.store, pointer.bucket, facts, now);
           counts.arrivalsRecorded += 1;

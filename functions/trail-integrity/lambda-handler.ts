@@ -5,9 +5,17 @@
  */
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { readEnv, type Env } from '../../shared/platform/env-config';
-import { createLambdaHandlerWith, type HandlerOptions } from '../../shared/platform/lambda-handler';
+import { createLambdaHandlerWith, type HandlerOptions, type LambdaContext } from '../../shared/platform/lambda-handler';
 import { createS3MetadataFetcher } from '../../shared/platform/s3-fetch';
-import { invokeTrailIntegrity } from './invoke-trail-integrity';
+import { isS3BatchInvocation } from '../../shared/intake/unwrap-envelope';
+import type { FetchObject } from '../../shared/pipeline';
+import type { InvocationResult } from '../../shared/platform/invoke';
+import {
+  runS3BatchInvocation,
+  type S3BatchInvocationEvent,
+  type S3BatchResponse,
+} from '../../shared/platform/s3-batch';
+import { invokeTrailIntegrity, type TrailIntegrityResult } from './invoke-trail-integrity';
 import { type KeyValueStore, memoryStageRecords } from './liveness';
 import { listPublicKeysResolver } from './public-keys';
 import { trailIntegrity } from './trail-integrity';
@@ -18,7 +26,16 @@ export interface TrailIntegrityHandlerOptions extends HandlerOptions {
   now?: () => Date;
 }
 
-export function createTrailIntegrityLambdaHandler(env: Env = process.env, options: TrailIntegrityHandlerOptions = {}) {
+/** An S3 Batch Operations invocation gets its per-task answer; any other event the invocation's result. */
+export interface TrailIntegrityLambdaHandler {
+  (event: S3BatchInvocationEvent, context?: LambdaContext): Promise<S3BatchResponse>;
+  (event: unknown, context?: LambdaContext): Promise<TrailIntegrityResult>;
+}
+
+export function createTrailIntegrityLambdaHandler(
+  env: Env = process.env,
+  options: TrailIntegrityHandlerOptions = {},
+): TrailIntegrityLambdaHandler {
   return createLambdaHandlerWith(trailIntegrity, env, options, (instance) => {
     const { config, maxDecompressedBytes, memoryStage, enricher, fetchObject } = instance;
     const cloudTrailEndpoint = readEnv(env, 'CLOUDTRAIL_ENDPOINT')?.value;
@@ -43,18 +60,38 @@ export function createTrailIntegrityLambdaHandler(env: Env = process.env, option
       return client;
     });
     const fetchWithMetadata = createS3MetadataFetcher(instance.s3Clients);
-    return (event, { log, sinks }) =>
-      invokeTrailIntegrity(config, event, {
-        log,
-        fetchObject,
-        fetchWithMetadata,
-        resolveKey,
-        store,
-        memory: memoryStage,
-        enricher,
-        now: options.now,
-        maxDecompressedBytes,
-        sinks,
-      });
-  });
+    return (event, { log, sinks }): Promise<TrailIntegrityResult | S3BatchResponse> => {
+      const run = (input: unknown, fetch: FetchObject, backfill: boolean) =>
+        invokeTrailIntegrity(config, input, {
+          log,
+          fetchObject: fetch,
+          fetchWithMetadata,
+          resolveKey,
+          store,
+          memory: memoryStage,
+          enricher,
+          now: options.now,
+          maxDecompressedBytes,
+          sinks,
+          backfill,
+        });
+      // S3 Batch Operations over an archive's manifest (docs/backfill-aws.md): a result per task, as the
+      // other functions give; its files are archived ones, not arrivals, so liveness records none of them.
+      if (isS3BatchInvocation(event))
+        return runS3BatchInvocation(event, fetchObject, (input, fetch) => run(input, fetch, true), digestCounts);
+      return run(event, fetchObject, false);
+    };
+  }) as TrailIntegrityLambdaHandler;
+}
+
+/** A task's result string also says what became of the digests in it (S3 Batch Operations' report). */
+function digestCounts(result: InvocationResult): string[] {
+  const counts = result as Partial<TrailIntegrityResult>;
+  return counts.digestsVerified
+    ? [
+        `digestsVerified=${counts.digestsVerified}`,
+        `verificationFailures=${counts.verificationFailures ?? 0}`,
+        `unverifiable=${counts.unverifiable ?? 0}`,
+      ]
+    : [];
 }

@@ -31,12 +31,14 @@ const MAX_RESULT_STRING = 1000;
 
 /**
  * Runs `invoke` once per task, on the invocation with that task alone, with a fetcher that remembers a
- * failed read; never throws.
+ * failed read; never throws. `more`: what else a function's result says, as `name=value` parts of the
+ * task's result string (trail-integrity: its digests); a task that gives some is not a skipped one.
  */
 export async function runS3BatchInvocation(
   invocation: Record<string, unknown>,
   fetchObject: FetchObject,
   invoke: (event: unknown, fetchObject: FetchObject) => Promise<InvocationResult>,
+  more: (result: InvocationResult) => string[] = () => [],
 ): Promise<S3BatchResponse> {
   const tasks = readS3BatchTasks(invocation, 'event');
   const rawTasks = invocation.tasks as unknown[];
@@ -49,6 +51,7 @@ export async function runS3BatchInvocation(
       { ...invocation, tasks: [rawTasks[i]] },
       fetchObject,
       invoke,
+      more,
     );
     results.push({ taskId: task.taskId, resultCode, resultString: clip(resultString) });
   }
@@ -66,6 +69,7 @@ async function runTask(
   event: unknown,
   fetchObject: FetchObject,
   invoke: (event: unknown, fetchObject: FetchObject) => Promise<InvocationResult>,
+  more: (result: InvocationResult) => string[],
 ): Promise<{ resultCode: S3BatchResultCode; resultString: string }> {
   const { item } = task;
   if (item.type === 'rejected') return { resultCode: 'PermanentFailure', resultString: item.reason };
@@ -94,14 +98,16 @@ async function runTask(
   // A read that will not succeed on retry (no such key, access denied) is a rejection inside the run.
   if (readFailure !== undefined)
     return { resultCode: 'PermanentFailure', resultString: `could not read the object: ${errorMessage(readFailure)}` };
-  if (item.type === 'skipped') return { resultCode: 'Succeeded', resultString: `skipped: ${item.reason}` };
+  const extra = more(result);
+  if (item.type === 'skipped' && extra.length === 0)
+    return { resultCode: 'Succeeded', resultString: `skipped: ${item.reason}` };
   // Not a log file at all (not gzip, not JSON, no record in it): running it again reads the same bytes.
   if (result.records === 0 && result.rejected > 0)
     return {
       resultCode: 'PermanentFailure',
       resultString: `no record could be read (${result.rejected} rejected; the function's log says why): ${summary(result)}`,
     };
-  return { resultCode: 'Succeeded', resultString: summary(result) };
+  return { resultCode: 'Succeeded', resultString: [summary(result), ...extra].join(' ') };
 }
 
 function summary(result: InvocationResult): string {
