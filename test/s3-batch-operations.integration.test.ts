@@ -204,7 +204,7 @@ describe('S3 Batch Operations invoking the built trail-integrity bundle', () => 
   const invokeIntegrity = async (events: unknown[]) =>
     (await invokeBundle('trail-integrity', events, { S3_ENDPOINT: emulator.address })) as unknown as Answer[];
 
-  it('a log file with a StopLogging call alerts once (a second run of the task: the memory stage keeps it quiet); a digest is verified, not skipped (unsigned: invalid; not there: missing); a non-log object is a permanent failure', async () => {
+  it('a log file with a StopLogging call alerts once (a second run of the task: the memory stage keeps it quiet); a digest is verified, not skipped (unsigned: invalid; not there: missing); a non-log object or a missing log file is a permanent failure', async () => {
     const [first, again, digests] = await invokeIntegrity([
       v2('inv-tamper', [nameTask('t-tamper', TAMPER_KEY), nameTask('t-plain', PLAIN_KEY)]),
       v1('inv-tamper-again', [arnTask('t-tamper', TAMPER_KEY)]),
@@ -212,6 +212,7 @@ describe('S3 Batch Operations invoking the built trail-integrity bundle', () => 
         nameTask('t-unsigned', UNSIGNED_DIGEST_KEY),
         nameTask('t-gone', DIGEST_KEY),
         nameTask('t-garbage', GARBAGE_KEY),
+        nameTask('t-missing', `${PREFIX}no-such-file.json.gz`),
       ]),
     ]);
     expect(first).toMatchObject({ invocationSchemaVersion: '2.0', invocationId: 'inv-tamper' });
@@ -240,6 +241,11 @@ describe('S3 Batch Operations invoking the built trail-integrity bundle', () => 
     expect(byTask['t-garbage']).toMatchObject({
       resultCode: 'PermanentFailure',
       resultString: expect.stringMatching(/^no record could be read/),
+    });
+    expect(byTask['t-missing']).toEqual({
+      taskId: 't-missing',
+      resultCode: 'PermanentFailure',
+      resultString: expect.stringMatching(/^could not read the object: NoSuchKey/),
     });
     const received = await drainQueue(emulator.address, 'batch-inbox');
     expect(received.map((message) => message.Subject).sort()).toEqual([
