@@ -54,6 +54,8 @@ export async function collectInputFiles(
   const range = options.range ?? {};
   let outOfRange = 0;
   const visitedFolders = new Set<string>();
+  /** Folders met again (read already, or a loop): a folder holding one is not "without log files". */
+  let revisits = 0;
   const reportedLoops = new Set<string>();
 
   async function visit(path: string, explicit: boolean, ancestors: ReadonlySet<string>): Promise<void> {
@@ -73,6 +75,7 @@ export async function collectInputFiles(
           warnings.push(`${path}: symbolic link loop back to ${target}, not followed`);
         }
         // A second link to a folder already read: its files were read once, and that is enough.
+        revisits += 1;
         return;
       }
       visitedFolders.add(folder);
@@ -84,7 +87,7 @@ export async function collectInputFiles(
         return;
       }
       const inside = new Set(ancestors).add(folder);
-      const before = { files: files.length, problems: problems.length, outOfRange };
+      const before = { files: files.length, problems: problems.length, outOfRange, revisits };
       for (const entry of entries) await visit(join(path, entry), false, inside);
       // A folder named on the command line that holds nothing to read is worth a word (exit 0 and "0 file(s)"
       // alone read like a run that found nothing wrong), as an empty bucket prefix is.
@@ -92,7 +95,8 @@ export async function collectInputFiles(
         explicit &&
         files.length === before.files &&
         problems.length === before.problems &&
-        outOfRange === before.outOfRange
+        outOfRange === before.outOfRange &&
+        revisits === before.revisits
       )
         warnings.push(`${path}: no log files in this folder (${LOG_FILE_NAMES})`);
     } else if (info.isFile() && (explicit || INPUT_FILE.test(path))) {

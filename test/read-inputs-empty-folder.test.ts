@@ -59,6 +59,22 @@ describe('collectInputFiles: a folder without log files', () => {
     expect(broken.warnings).toEqual([]);
   });
 
+  it('a folder whose only content was read already (named before it, or a link to it) gets no such warning', async () => {
+    const outer = join(dir, 'outer');
+    const inner = join(outer, 'inner');
+    mkdirSync(inner, { recursive: true });
+    writeFileSync(join(inner, 'trail.json'), '{}');
+    const named = await collectInputFiles([inner, outer]);
+    expect(named.files).toHaveLength(1);
+    expect(named.warnings).toEqual([]);
+    const linked = join(dir, 'linked');
+    mkdirSync(linked);
+    symlinkSync(inner, join(linked, 'to-inner'));
+    const viaLink = await collectInputFiles([inner, linked]);
+    expect(viaLink.files).toHaveLength(1);
+    expect(viaLink.warnings).toEqual([]);
+  });
+
   it('a file named on the command line, or the same folder named twice, gets no such warning', async () => {
     const tree = join(dir, 'twice');
     mkdirSync(tree);

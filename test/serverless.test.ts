@@ -1098,6 +1098,13 @@ describe('backfills with S3 Batch Operations', () => {
       Action: 'kms:Decrypt',
       Resource: KMS_KEY,
     });
+    // Without ListBucket, S3 answers a GET of a deleted file with 403, which reads as unverifiable, not missing.
+    expect(integrity.find((statement) => statement.Sid === 'TellMissingTrailFiles')).toEqual({
+      Sid: 'TellMissingTrailFiles',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs' },
+    });
   });
 });
 

@@ -12,7 +12,7 @@
 import type { Alert } from '../../shared/alert/alert';
 import type { FindingGroup } from '../../shared/detect/detector';
 import { errorMessage, isRetryable, SinkError } from '../../shared/errors';
-import { unwrapEnvelope } from '../../shared/intake/unwrap-envelope';
+import { isS3BatchInvocation, unwrapEnvelope } from '../../shared/intake/unwrap-envelope';
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { buildAlert, DetectionRun } from '../../shared/pipeline';
 import { flushMemory, type InvocationDeps, type InvocationResult } from '../../shared/platform/invoke';
@@ -82,13 +82,15 @@ export async function invokeTrailIntegrity(
       }
     }
   } else {
+    // However it came here (the AWS handler says so; any other caller may pass one on): a batch is a backfill.
+    const backfill = deps.backfill === true || isS3BatchInvocation(event);
     const items = unwrapEnvelope(event, 'event');
     for (const item of items) {
       const pointer: DigestPointer | undefined =
         item.type === 'fetch' ? item : item.type === 'skipped' ? item.digest : undefined;
       if (!pointer) continue;
       const facts = keyFacts(pointer.key);
-      if (facts && deps.store && !deps.backfill) {
+      if (facts && deps.store && !backfill) {
         try {
           await recordArrival(deps.store, pointer.bucket, facts, now);
           counts.arrivalsRecorded += 1;
@@ -190,6 +192,7 @@ export async function invokeTrailIntegrity(
     skipped: stats?.skipped ?? 0,
     duplicates: stats?.duplicates ?? 0,
     suppressed: stats?.suppressed ?? 0,
+    ...(remembered ? { memory: remembered.summary } : {}),
     ...counts,
   };
   log.info(result, 'invocation done');
