@@ -5,7 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { invokeTrailIntegrity } from '../functions/trail-integrity/invoke-trail-integrity';
+import { createMemoryStore, LIVENESS_PREFIX } from '../functions/trail-integrity/liveness';
 import { trailIntegrity } from '../functions/trail-integrity/trail-integrity';
 import { createMemoryStage } from '../shared/memory/create-memory-stage';
 import { loadMemoryConfig } from '../shared/memory/memory-config';
@@ -70,5 +72,49 @@ describe('trail-integrity through the alert memory', () => {
     expect(sink.alerts).toHaveLength(2);
     expect(sink.alerts[1].count).toBe(4);
     expect(result.delivered).toBe(1);
+  });
+});
+
+describe('trail-integrity on a backfill (an S3 Batch Operations task), whoever passes it on', () => {
+  it("the task's log file alerts through the memory, and no arrival is recorded, without the backfill flag too", async () => {
+    const key =
+      'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/111122223333_CloudTrail_us-east-1_20261124T0905Z_x.json.gz';
+    const logFile = gzipSync(JSON.stringify({ Records: [record] }));
+    const task = {
+      invocationSchemaVersion: '2.0',
+      invocationId: 'inv-1',
+      job: { id: 'job-1' },
+      tasks: [{ taskId: 't-1', s3Key: key, s3VersionId: null, s3Bucket: 'org-trail' }],
+    };
+    const notification = {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: 'org-trail' }, object: { key } },
+        },
+      ],
+    };
+    const store = createMemoryStore();
+    const sink = memorySink();
+    const deps = {
+      log,
+      memory: stage(),
+      store,
+      sinks: () => [sink],
+      fetchObject: async (bucket: string, objectKey: string) => {
+        expect([bucket, objectKey]).toEqual(['org-trail', key]);
+        return logFile;
+      },
+    };
+    const result = await invokeTrailIntegrity(config, task, deps);
+    expect(result).toMatchObject({ records: 1, alerts: 1, arrivalsRecorded: 0, memory: { sent: 1 } });
+    expect([...store.records.keys()].filter((k) => k.startsWith(LIVENESS_PREFIX))).toEqual([]);
+    // The same file announced by S3 is an arrival (and its StopLogging was alerted already).
+    const arrived = await invokeTrailIntegrity(config, notification, deps);
+    expect(arrived).toMatchObject({ records: 1, alerts: 0, arrivalsRecorded: 1 });
+    expect(sink.alerts).toHaveLength(1);
   });
 });
