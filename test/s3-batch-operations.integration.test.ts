@@ -201,8 +201,8 @@ describe('S3 Batch Operations invoking the built Lambda bundle', () => {
 });
 
 describe('S3 Batch Operations invoking the built trail-integrity bundle', () => {
-  const invokeIntegrity = async (events: unknown[]) =>
-    (await invokeBundle('trail-integrity', events, { S3_ENDPOINT: emulator.address })) as unknown as Answer[];
+  const invokeIntegrity = async (events: unknown[], env: Record<string, string> = {}) =>
+    (await invokeBundle('trail-integrity', events, { S3_ENDPOINT: emulator.address, ...env })) as unknown as Answer[];
 
   it('a log file with a StopLogging call alerts once (a second run of the task: the memory stage keeps it quiet); a digest is verified, not skipped (unsigned: invalid; not there: missing); a non-log object or a missing log file is a permanent failure', async () => {
     const [first, again, digests] = await invokeIntegrity([
@@ -253,5 +253,27 @@ describe('S3 Batch Operations invoking the built trail-integrity bundle', () => 
       expect.stringMatching(/^trailguard: trail digest invalid: /),
       expect.stringMatching(/^trailguard: trail digest missing: /),
     ]);
+  }, 90_000);
+
+  it('digest failures go through the alert memory: a digest checked again alerts once, a suppression mutes one', async () => {
+    const [first, again] = await invokeIntegrity([
+      v2('inv-unsigned', [nameTask('t-unsigned', UNSIGNED_DIGEST_KEY)]),
+      v1('inv-unsigned-again', [arnTask('t-unsigned', UNSIGNED_DIGEST_KEY)]),
+    ]);
+    expect(first.results[0].resultString).toMatch(/^records=0 alerts=1 delivered=1 .* verificationFailures=1 /);
+    // Checked again (a retried task, a job run twice): still a failure, not a second alert.
+    expect(again.results[0].resultString).toMatch(
+      /^records=0 alerts=0 delivered=0 .* repeats=1 .*verificationFailures=1 /,
+    );
+    expect(await drainQueue(emulator.address, 'batch-inbox')).toHaveLength(1);
+    const [muted] = await invokeIntegrity([v2('inv-gone', [nameTask('t-gone', DIGEST_KEY)])], {
+      SUPPRESS: JSON.stringify([
+        { pattern: '{ $.status = "missing" }', rules: ['digest-verification-failed'], reason: 'known gap' },
+      ]),
+    });
+    expect(muted.results[0].resultString).toMatch(
+      /^records=0 alerts=0 delivered=0 rejected=0 duplicates=0 suppressed=1 /,
+    );
+    expect(await drainQueue(emulator.address, 'batch-inbox')).toHaveLength(0);
   }, 90_000);
 });

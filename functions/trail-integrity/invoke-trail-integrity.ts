@@ -16,7 +16,7 @@ import { isS3BatchInvocation, unwrapEnvelope } from '../../shared/intake/unwrap-
 import type { TraceEvent } from '../../shared/normalize/trace-event';
 import { buildAlert, DetectionRun } from '../../shared/pipeline';
 import { flushMemory, type InvocationDeps, type InvocationResult } from '../../shared/platform/invoke';
-import { rememberGroups, suppressFindings, undoOutcome } from '../../shared/memory/memory-stage';
+import { type MemoryStage, rememberGroups, suppressFindings, undoOutcome } from '../../shared/memory/memory-stage';
 import type { FetchObjectWithMetadata } from '../../shared/platform/s3-fetch';
 import { publishAlerts } from '../../shared/sinks/publish-alerts';
 import { keyFacts } from './digest-format';
@@ -152,13 +152,19 @@ export async function invokeTrailIntegrity(
   }
 
   if (run) await deps.enricher?.enrich(run.groups().map((group) => group.first));
-  // Tamper alerts go through the alert memory (repeats, dedup window, thresholds), like every function's.
+  // Tamper alerts and digest failures go through the alert memory (repeats, dedup window, thresholds,
+  // suppressions), like every function's: a digest checked again (a retried task, a backfill run twice, a
+  // notification delivered twice) alerts once. Liveness changes are decided by their own state and go as
+  // they are.
+  const digestGroups = run ? integrityGroups(config, extra, memory, now.getTime()) : undefined;
+  const memoryGroups = run ? [...run.groups(), ...(digestGroups?.groups ?? [])] : [];
   const remembered =
-    run && memory ? await rememberGroups(trailIntegrity, config, run.groups(), memory, now.getTime(), log) : undefined;
-  const alerts: Alert[] = [
-    ...(remembered ? remembered.alerts : (run?.alerts() ?? [])),
-    ...integrityAlerts(config, extra),
-  ];
+    run && memory ? await rememberGroups(trailIntegrity, config, memoryGroups, memory, now.getTime(), log) : undefined;
+  const alerts: Alert[] = remembered
+    ? remembered.alerts
+    : run
+      ? memoryGroups.map((group) => buildAlert(trailIntegrity, config, group))
+      : integrityGroups(config, extra).groups.map((group) => buildAlert(trailIntegrity, config, group));
   let delivered = rolledUpDelivered;
   let failure: unknown;
   if (alerts.length > 0) {
@@ -191,7 +197,7 @@ export async function invokeTrailIntegrity(
     rejected: stats?.rejected ?? 0,
     skipped: stats?.skipped ?? 0,
     duplicates: stats?.duplicates ?? 0,
-    suppressed: stats?.suppressed ?? 0,
+    suppressed: (stats?.suppressed ?? 0) + (digestGroups?.suppressed ?? 0),
     ...(remembered ? { memory: remembered.summary } : {}),
     ...counts,
   };
@@ -199,26 +205,35 @@ export async function invokeTrailIntegrity(
   return result;
 }
 
-/** Digest failures and liveness changes as alerts, grouped like the pipeline groups findings. */
-function integrityAlerts(config: TrailIntegrityConfig, events: readonly TraceEvent[]): Alert[] {
+/**
+ * Digest failures and liveness changes as finding groups, grouped like the pipeline groups findings; with
+ * the memory stage, its suppressions apply first (`suppressed`: how many findings they muted).
+ */
+function integrityGroups(
+  config: TrailIntegrityConfig,
+  events: readonly TraceEvent[],
+  memory?: MemoryStage,
+  now = Date.now(),
+): { groups: FindingGroup[]; suppressed: number } {
   const groups = new Map<string, FindingGroup>();
-  for (const event of events) {
-    for (const finding of detectTrailTampering(event, config)) {
-      const group = groups.get(finding.groupKey);
-      if (group) {
-        group.count += 1;
-        if (group.eventIds.length < 100) group.eventIds.push(event.id);
-      } else {
-        groups.set(finding.groupKey, {
-          rule: finding.rule,
-          severity: finding.severity,
-          groupKey: finding.groupKey,
-          first: event,
-          eventIds: [event.id],
-          count: 1,
-        });
-      }
+  const findings = events.flatMap((event) => detectTrailTampering(event, config));
+  const kept = memory ? suppressFindings(findings, memory.config, now).kept : findings;
+  for (const finding of kept) {
+    const { event } = finding;
+    const group = groups.get(finding.groupKey);
+    if (group) {
+      group.count += 1;
+      if (group.eventIds.length < 100) group.eventIds.push(event.id);
+    } else {
+      groups.set(finding.groupKey, {
+        rule: finding.rule,
+        severity: finding.severity,
+        groupKey: finding.groupKey,
+        first: event,
+        eventIds: [event.id],
+        count: 1,
+      });
     }
   }
-  return [...groups.values()].map((group) => buildAlert(trailIntegrity, config, group));
+  return { groups: [...groups.values()], suppressed: findings.length - kept.length };
 }
