@@ -437,7 +437,7 @@ export class DetectionRun<Config> {
       return;
     }
     if (!this.outcome) {
-      if (this.firstSighting(event.id)) this.keep(this.detect(event, position));
+      if (this.counted(this.seenEventIds.add(event.id))) this.keep(this.detect(event, position));
       return;
     }
     const detected = this.detect(event, position);
@@ -457,14 +457,9 @@ export class DetectionRun<Config> {
   }
 
   /**
-   * Counts a normalized record with this id: true for a first sighting (the detector runs for those only),
-   * false for a duplicate.
+   * Counts a record whose id was new (true: a first sighting, the detector runs for those only) or seen
+   * before (false, a duplicate); gives `isNew` back.
    */
-  private firstSighting(id: string): boolean {
-    return this.counted(this.seenEventIds.add(id));
-  }
-
-  /** Counts a record whose id was new (true) or seen before (false, a duplicate); gives `isNew` back. */
   private counted(isNew: boolean): boolean {
     this.stats.records += 1;
     if (!isNew) this.stats.duplicates += 1;

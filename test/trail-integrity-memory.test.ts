@@ -76,7 +76,7 @@ describe('trail-integrity through the alert memory', () => {
 });
 
 describe('trail-integrity on a backfill (an S3 Batch Operations task), whoever passes it on', () => {
-  it("the task's log file alerts through the memory, and no arrival is recorded, without the backfill flag too", async () => {
+  it("the task's log file alerts through the memory, and no arrival is recorded: the event's shape says it is a backfill", async () => {
     const key =
       'AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/24/111122223333_CloudTrail_us-east-1_20261124T0905Z_x.json.gz';
     const logFile = gzipSync(JSON.stringify({ Records: [record] }));

@@ -31,11 +31,6 @@ export interface TrailIntegrityDeps extends InvocationDeps {
   resolveKey?: KeyResolver;
   /** The alert-memory state store; without it there is no liveness. */
   store?: KeyValueStore;
-  /**
-   * A backfill (an S3 Batch Operations task): its files were delivered long ago, so none is recorded as an
-   * arrival (liveness would take a stopped trail for a delivering one). Digests are verified as ever.
-   */
-  backfill?: boolean;
 }
 
 export interface TrailIntegrityResult extends InvocationResult {
@@ -82,8 +77,9 @@ export async function invokeTrailIntegrity(
       }
     }
   } else {
-    // However it came here (the AWS handler says so; any other caller may pass one on): a batch is a backfill.
-    const backfill = deps.backfill === true || isS3BatchInvocation(event);
+    // An S3 Batch Operations task is a backfill: its files were delivered long ago, so none is an arrival
+    // (liveness would take a stopped trail for a delivering one). Digests are verified as ever.
+    const backfill = isS3BatchInvocation(event);
     const items = unwrapEnvelope(event, 'event');
     for (const item of items) {
       const pointer: DigestPointer | undefined =
@@ -156,15 +152,13 @@ export async function invokeTrailIntegrity(
   // suppressions), like every function's: a digest checked again (a retried task, a backfill run twice, a
   // notification delivered twice) alerts once. Liveness changes are decided by their own state and go as
   // they are.
-  const digestGroups = run ? integrityGroups(config, extra, memory, now.getTime()) : undefined;
-  const memoryGroups = run ? [...run.groups(), ...(digestGroups?.groups ?? [])] : [];
+  const integrity = integrityGroups(config, extra, run ? memory : undefined, now.getTime());
+  const groups = [...(run?.groups() ?? []), ...integrity.groups];
   const remembered =
-    run && memory ? await rememberGroups(trailIntegrity, config, memoryGroups, memory, now.getTime(), log) : undefined;
+    run && memory ? await rememberGroups(trailIntegrity, config, groups, memory, now.getTime(), log) : undefined;
   const alerts: Alert[] = remembered
     ? remembered.alerts
-    : run
-      ? memoryGroups.map((group) => buildAlert(trailIntegrity, config, group))
-      : integrityGroups(config, extra).groups.map((group) => buildAlert(trailIntegrity, config, group));
+    : groups.map((group) => buildAlert(trailIntegrity, config, group));
   let delivered = rolledUpDelivered;
   let failure: unknown;
   if (alerts.length > 0) {
@@ -197,7 +191,7 @@ export async function invokeTrailIntegrity(
     rejected: stats?.rejected ?? 0,
     skipped: stats?.skipped ?? 0,
     duplicates: stats?.duplicates ?? 0,
-    suppressed: (stats?.suppressed ?? 0) + (digestGroups?.suppressed ?? 0),
+    suppressed: (stats?.suppressed ?? 0) + integrity.suppressed,
     ...(remembered ? { memory: remembered.summary } : {}),
     ...counts,
   };
@@ -212,8 +206,8 @@ export async function invokeTrailIntegrity(
 function integrityGroups(
   config: TrailIntegrityConfig,
   events: readonly TraceEvent[],
-  memory?: MemoryStage,
-  now = Date.now(),
+  memory: MemoryStage | undefined,
+  now: number,
 ): { groups: FindingGroup[]; suppressed: number } {
   const groups = new Map<string, FindingGroup>();
   const findings = events.flatMap((event) => detectTrailTampering(event, config));

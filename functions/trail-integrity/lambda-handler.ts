@@ -9,7 +9,6 @@ import { createLambdaHandlerWith, type HandlerOptions, type LambdaContext } from
 import { createS3MetadataFetcher } from '../../shared/platform/s3-fetch';
 import { isS3BatchInvocation } from '../../shared/intake/unwrap-envelope';
 import type { FetchObject } from '../../shared/pipeline';
-import type { InvocationResult } from '../../shared/platform/invoke';
 import {
   runS3BatchInvocation,
   type S3BatchInvocationEvent,
@@ -61,7 +60,7 @@ export function createTrailIntegrityLambdaHandler(
     });
     const fetchWithMetadata = createS3MetadataFetcher(instance.s3Clients);
     return (event, { log, sinks }): Promise<TrailIntegrityResult | S3BatchResponse> => {
-      const run = (input: unknown, fetch: FetchObject, backfill: boolean) =>
+      const run = (input: unknown, fetch: FetchObject) =>
         invokeTrailIntegrity(config, input, {
           log,
           fetchObject: fetch,
@@ -73,25 +72,22 @@ export function createTrailIntegrityLambdaHandler(
           now: options.now,
           maxDecompressedBytes,
           sinks,
-          backfill,
         });
       // S3 Batch Operations over an archive's manifest (docs/backfill-aws.md): a result per task, as the
-      // other functions give; its files are archived ones, not arrivals, so liveness records none of them.
-      if (isS3BatchInvocation(event))
-        return runS3BatchInvocation(event, fetchObject, (input, fetch) => run(input, fetch, true), digestCounts);
-      return run(event, fetchObject, false);
+      // other functions give (invokeTrailIntegrity records no liveness arrival for a task's files).
+      if (isS3BatchInvocation(event)) return runS3BatchInvocation(event, fetchObject, run, digestCounts);
+      return run(event, fetchObject);
     };
   }) as TrailIntegrityLambdaHandler;
 }
 
 /** A task's result string also says what became of the digests in it (S3 Batch Operations' report). */
-function digestCounts(result: InvocationResult): string[] {
-  const counts = result as Partial<TrailIntegrityResult>;
-  return counts.digestsVerified
+function digestCounts(result: TrailIntegrityResult): string[] {
+  return result.digestsVerified
     ? [
-        `digestsVerified=${counts.digestsVerified}`,
-        `verificationFailures=${counts.verificationFailures ?? 0}`,
-        `unverifiable=${counts.unverifiable ?? 0}`,
+        `digestsVerified=${result.digestsVerified}`,
+        `verificationFailures=${result.verificationFailures}`,
+        `unverifiable=${result.unverifiable}`,
       ]
     : [];
 }

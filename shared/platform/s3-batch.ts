@@ -34,11 +34,11 @@ const MAX_RESULT_STRING = 1000;
  * failed read; never throws. `more`: what else a function's result says, as `name=value` parts of the
  * task's result string (trail-integrity: its digests); a task that gives some is not a skipped one.
  */
-export async function runS3BatchInvocation(
+export async function runS3BatchInvocation<Result extends InvocationResult>(
   invocation: Record<string, unknown>,
   fetchObject: FetchObject,
-  invoke: (event: unknown, fetchObject: FetchObject) => Promise<InvocationResult>,
-  more: (result: InvocationResult) => string[] = () => [],
+  invoke: (event: unknown, fetchObject: FetchObject) => Promise<Result>,
+  more: (result: Result) => string[] = () => [],
 ): Promise<S3BatchResponse> {
   const tasks = readS3BatchTasks(invocation, 'event');
   const rawTasks = invocation.tasks as unknown[];
@@ -64,12 +64,12 @@ export async function runS3BatchInvocation(
   };
 }
 
-async function runTask(
+async function runTask<Result extends InvocationResult>(
   task: S3BatchTask,
   event: unknown,
   fetchObject: FetchObject,
-  invoke: (event: unknown, fetchObject: FetchObject) => Promise<InvocationResult>,
-  more: (result: InvocationResult) => string[],
+  invoke: (event: unknown, fetchObject: FetchObject) => Promise<Result>,
+  more: (result: Result) => string[],
 ): Promise<{ resultCode: S3BatchResultCode; resultString: string }> {
   const { item } = task;
   if (item.type === 'rejected') return { resultCode: 'PermanentFailure', resultString: item.reason };
@@ -82,7 +82,7 @@ async function runTask(
       throw error;
     }
   };
-  let result: InvocationResult;
+  let result: Result;
   try {
     result = await invoke(event, remembering);
   } catch (error) {
