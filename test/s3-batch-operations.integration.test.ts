@@ -23,6 +23,15 @@ const TAMPER_KEY = `${PREFIX}000000000000_CloudTrail_us-east-1_20261105T0020Z_ta
 const UNSIGNED_DIGEST_KEY =
   'AWSLogs/000000000000/CloudTrail-Digest/us-east-1/2026/11/05/000000000000_CloudTrail-Digest_us-east-1_t_us-east-1_20261105T020000Z.json.gz';
 
+/** More unsigned digests of the same trail, account and region: a backfill of a broken archive. */
+const MORE_UNSIGNED_DIGEST_KEYS = ['03', '04', '05', '06'].map(
+  (hour) =>
+    `AWSLogs/000000000000/CloudTrail-Digest/us-east-1/2026/11/05/000000000000_CloudTrail-Digest_us-east-1_t_us-east-1_20261105T${hour}0000Z.json.gz`,
+);
+/** An unsigned digest of another region: another stream, its own alert. */
+const OTHER_REGION_DIGEST_KEY =
+  'AWSLogs/000000000000/CloudTrail-Digest/eu-west-1/2026/11/05/000000000000_CloudTrail-Digest_eu-west-1_t_eu-west-1_20261105T030000Z.json.gz';
+
 const { emulator, invoke: invokeBundle } = useBundlePeers({ topic: 'batch-alerts', inbox: 'batch-inbox' });
 
 beforeAll(async () => {
@@ -46,7 +55,8 @@ beforeAll(async () => {
       Body: gzipSync(JSON.stringify({ Records: [stopLogging] })),
     }),
   );
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: UNSIGNED_DIGEST_KEY, Body: gzipSync('{}') }));
+  for (const key of [UNSIGNED_DIGEST_KEY, ...MORE_UNSIGNED_DIGEST_KEYS, OTHER_REGION_DIGEST_KEY])
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: gzipSync('{}') }));
   s3.destroy();
 }, 120_000);
 
@@ -275,5 +285,27 @@ describe('S3 Batch Operations invoking the built trail-integrity bundle', () => 
       /^records=0 alerts=0 delivered=0 rejected=0 duplicates=0 suppressed=1 /,
     );
     expect(await drainQueue(emulator.address, 'batch-inbox')).toHaveLength(0);
+  }, 90_000);
+
+  it('a broken archive is no alert storm: digests of one trail failing the same way alert once, the rest held for the roll-up; another region alerts on its own', async () => {
+    // One task per invocation, as S3 Batch Operations sends them, to one warm instance.
+    const answers = await invokeIntegrity([
+      ...[UNSIGNED_DIGEST_KEY, ...MORE_UNSIGNED_DIGEST_KEYS].map((key, index) =>
+        v2(`inv-broken-${index}`, [nameTask(`t-broken-${index}`, key)]),
+      ),
+      v1('inv-other-region', [arnTask('t-other-region', OTHER_REGION_DIGEST_KEY)]),
+    ]);
+    const strings = answers.map((answer) => answer.results[0].resultString);
+    for (const answer of answers) expect(answer.results[0].resultCode).toBe('Succeeded');
+    // Every digest is still checked and counted as a failure; only the first of the stream alerts.
+    for (const text of strings) expect(text).toMatch(/ digestsVerified=1 verificationFailures=1 unverifiable=0$/);
+    expect(strings[0]).toMatch(/^records=0 alerts=1 delivered=1 .* sent=1 held=0 /);
+    for (const text of strings.slice(1, 5)) expect(text).toMatch(/^records=0 alerts=0 delivered=0 .* sent=0 held=1 /);
+    expect(strings[5]).toMatch(/^records=0 alerts=1 delivered=1 .* sent=1 held=0 /);
+    const received = await drainQueue(emulator.address, 'batch-inbox');
+    expect(received.map((message) => message.Subject).sort()).toEqual([
+      'trailguard: trail digest invalid: 000000000000 eu-west-1 trail t',
+      'trailguard: trail digest invalid: 000000000000 us-east-1 trail t',
+    ]);
   }, 90_000);
 });

@@ -19,11 +19,12 @@ import { flushMemory, type InvocationDeps, type InvocationResult } from '../../s
 import { type MemoryStage, rememberGroups, suppressFindings, undoOutcome } from '../../shared/memory/memory-stage';
 import type { FetchObjectWithMetadata } from '../../shared/platform/s3-fetch';
 import { publishAlerts } from '../../shared/sinks/publish-alerts';
-import { keyFacts } from './digest-format';
+import { type KeyFacts, keyFacts } from './digest-format';
 import { flushLiveness, isScheduledEvent, type KeyValueStore, recordArrival } from './liveness';
 import type { KeyResolver } from './public-keys';
 import { detectTrailTampering, integrityEvent, trailIntegrity, type TrailIntegrityConfig } from './trail-integrity';
 import { type DigestPointer, verifyArrivedDigest } from './verify-arrival';
+import type { FileResult } from './verify-digests';
 
 export interface TrailIntegrityDeps extends InvocationDeps {
   /** Reads digests with their signature metadata; without it digests are not verified. */
@@ -42,6 +43,18 @@ export interface TrailIntegrityResult extends InvocationResult {
 }
 
 const FAILING = new Set(['invalid', 'missing', 'unlisted']);
+
+/**
+ * The alert group of a failed trail file: the trail's stream (bucket, key prefix, account, region, trail)
+ * and how the file failed (its kind and status). Failures of many digests of one stream are one alert,
+ * and in the alert memory one window: the next ones are held for its roll-up instead of each alerting.
+ */
+function failureGroup(pointer: DigestPointer, facts: KeyFacts | undefined, result: FileResult): string {
+  const stream = facts
+    ? [pointer.bucket, facts.prefix, facts.account ?? '', facts.region, facts.trail ?? ''].join('\u0000')
+    : `${pointer.bucket}\u0000${pointer.key}`;
+  return `${stream}\u0000${result.kind}\u0000${result.status}`;
+}
 
 export async function invokeTrailIntegrity(
   config: TrailIntegrityConfig,
@@ -118,7 +131,9 @@ export async function invokeTrailIntegrity(
                 region: facts?.region,
                 account: facts?.account,
                 trail: facts?.trail,
-                group: `${pointer.key}\u0000${r.kind}\u0000${r.status}`,
+                // One group per trail stream and failure, not per digest: an archive whose digests all
+                // fail the same way (a backfill of unsigned digests, say) is one alert and a roll-up.
+                group: failureGroup(pointer, facts, r),
               },
               now.toISOString(),
               r.file,

@@ -183,7 +183,16 @@ export function detectTrailTampering(event: TraceEvent, config: TrailIntegrityCo
   ];
 }
 
-/** Every file of one digest that failed the same way shares an alert; the ids are the file names. */
+/**
+ * Where a failed file belongs, short enough for a subject (file names are ~100 characters, and the subject's
+ * limit would cut off what tells them apart): account, region and trail, or the file name without them.
+ */
+function streamOf(facts: IntegrityFacts): string {
+  const parts = [facts.account, facts.region, facts.trail && `trail ${facts.trail}`].filter(Boolean);
+  return parts.length > 0 ? parts.join(' ') : (facts.subject.split('/').pop() ?? facts.subject);
+}
+
+/** Every file of one trail stream that failed the same way shares an alert; the ids are the file names. */
 function filesLine(group: FindingGroup): string {
   const listed = group.eventIds.slice(0, 5).map((id) => inlineValue(id, 300));
   const more = group.count - listed.length;
@@ -196,7 +205,7 @@ function describeIntegrity(group: FindingGroup, facts: IntegrityFacts): { subjec
     const status = facts.status ?? 'invalid';
     return {
       subject: safeSubject(
-        `trailguard: trail ${facts.fileKind ?? 'file'} ${status}: ${facts.subject.split('/').pop()}`,
+        `trailguard: trail ${facts.fileKind ?? 'file'} ${status}: ${streamOf(facts)}${group.count > 1 ? ` and ${group.count - 1} more` : ''}`,
       ),
       message: [
         `Trail integrity check failed: ${facts.fileKind ?? 'file'} ${status}`,
