@@ -26,7 +26,14 @@ import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
 import { collectInputFiles, readInput, readInputNow } from './read-inputs';
-import { bucketClientOptions, createReadAhead, listBucketInputs, objectReader, parseKeyDate } from './s3-inputs';
+import {
+  bucketClientOptions,
+  bucketUrlProblem,
+  createReadAhead,
+  listBucketInputs,
+  objectReader,
+  parseKeyDate,
+} from './s3-inputs';
 import { SingleBar } from 'cli-progress';
 import {
   defaultThreads,
@@ -256,6 +263,12 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const range = keyDateRange(options);
   const threads = parseThreads(options.threads) ?? defaultThreads();
   if (Number.isNaN(threads)) throw new ConfigError(`--threads ${options.threads}: a whole number from 1 to 256`);
+  if (options.s3Endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(options.s3Endpoint))
+    throw new ConfigError(`--s3-endpoint ${JSON.stringify(options.s3Endpoint)} is not an http(s) URL`);
+  for (const path of paths) {
+    const problem = bucketUrlProblem(path);
+    if (problem) throw new ConfigError(problem);
+  }
   const s3Clients = s3ClientsByRegion(bucketClientOptions(paths, io.env, options.s3Endpoint));
   const { files, problems, warnings, outOfRange } = await collectInputFiles(paths, {
     range,

@@ -30,6 +30,24 @@ export function parseBucketUrl(path: string): BucketLocation | undefined {
 }
 
 /**
+ * Why an input that looks like a URL cannot be read (a usage error), or undefined: `s3://` or `obs://`
+ * without a bucket name, the scheme in capitals, or a scheme replay does not read. A local path whose
+ * name merely contains `://` further in is left alone.
+ */
+export function bucketUrlProblem(path: string): string | undefined {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(path)?.[1];
+  if (scheme === undefined) return undefined;
+  if (scheme !== 's3' && scheme !== 'obs') {
+    const lower = scheme.toLowerCase();
+    return lower === 's3' || lower === 'obs'
+      ? `${path}: write the scheme in lower case (${lower}://bucket/prefix/)`
+      : `${path}: replay reads local files and folders, - (stdin), s3://bucket/prefix/ and obs://bucket/prefix/, not ${scheme}:// URLs`;
+  }
+  if (!parseBucketUrl(path)) return `${path}: no bucket name (${scheme}://bucket/prefix/)`;
+  return undefined;
+}
+
+/**
  * The S3 client settings for these inputs. For `obs://`: `--s3-endpoint` is required (without it the
  * client would ask AWS for the bucket); the AK/SK may come from the Huawei SDK's variables
  * (HUAWEICLOUD_SDK_AK / _SK / _SECURITY_TOKEN) when no AWS_ACCESS_KEY_ID is set; the signing region is

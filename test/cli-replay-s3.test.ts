@@ -140,6 +140,31 @@ describe('replay s3://bucket/prefix through the built CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--since "last tuesday": use a date like 2026-11/);
   }, 60_000);
+
+  it.each([
+    ['s3://', /^error: s3:\/\/: no bucket name \(s3:\/\/bucket\/prefix\/\)$/m],
+    ['s3:///AWSLogs/', /^error: s3:\/\/\/AWSLogs\/: no bucket name/m],
+    ['obs:///x', /^error: obs:\/\/\/x: no bucket name \(obs:\/\/bucket\/prefix\/\)$/m],
+    ['S3://trail/', /^error: S3:\/\/trail\/: write the scheme in lower case \(s3:\/\/bucket\/prefix\/\)$/m],
+    ['gs://trail/', /^error: gs:\/\/trail\/: replay reads local files and folders, .* not gs:\/\/ URLs$/m],
+  ])(
+    '%s is a usage error (exit 2), not a local path that does not exist',
+    async (url, message) => {
+      const run = await runCli(['replay', 'login-whitelist', url], { env: ENV() });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toMatch(/no such file/);
+    },
+    60_000,
+  );
+
+  it('an --s3-endpoint that is not an http(s) URL is a usage error (exit 2)', async () => {
+    const run = await runCli(['replay', 'login-whitelist', `s3://${BUCKET}/`, '--s3-endpoint', 'notaurl'], {
+      env: ENV(),
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: --s3-endpoint "notaurl" is not an http\(s\) URL$/m);
+  }, 60_000);
 });
 
 describe('key dates', () => {

@@ -45,6 +45,23 @@ describe('S3 Batch Operations tasks', () => {
       { type: 'rejected', reason: 'S3 Batch Operations task without s3Key', recordId: 't' },
     ],
     [
+      's3Bucket given as a bucket ARN',
+      invocation('2.0', [{ taskId: 't', s3Key: 'k.json.gz', s3Bucket: 'arn:aws:s3:::trail' }]),
+      { type: 'fetch', bucket: 'trail', key: 'k.json.gz', position: 'event.tasks[0]' },
+    ],
+    [
+      'an access point ARN (no bucket: the request could never succeed)',
+      invocation('2.0', [
+        { taskId: 't', s3Key: 'k.json.gz', s3Bucket: 'arn:aws:s3:us-east-1:111122223333:accesspoint/trail' },
+      ]),
+      {
+        type: 'rejected',
+        reason:
+          'S3 Batch Operations task names "arn:aws:s3:us-east-1:111122223333:accesspoint/trail", not a bucket ARN (arn:aws:s3:::bucket)',
+        recordId: 't',
+      },
+    ],
+    [
       'a bucket ARN that is not one',
       invocation('1.0', [{ taskId: 't', s3Key: 'k', s3BucketArn: 'trail' }]),
       { type: 'rejected', reason: 'S3 Batch Operations task without s3Bucket or an s3BucketArn' },

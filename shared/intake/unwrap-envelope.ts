@@ -400,15 +400,24 @@ export function readS3BatchTasks(invocation: Json, position: string): S3BatchTas
 }
 
 function unwrapS3BatchTask(task: Json, position: string, out: Out): void {
-  const bucketName = ownString(task, 's3Bucket');
-  const bucketArn = ownString(task, 's3BucketArn');
-  // `arn:aws:s3:::bucket`; bucket names have no colon.
-  const bucket =
-    bucketName ?? (bucketArn?.startsWith('arn:') ? bucketArn.slice(bucketArn.lastIndexOf(':') + 1) : undefined);
+  const name = ownString(task, 's3Bucket');
+  const named = name ?? ownString(task, 's3BucketArn');
+  // A bucket ARN (`arn:aws:s3:::bucket`, schema 1.0's s3BucketArn) names the bucket; bucket names have no
+  // colon. Any other ARN (an access point, an Outposts bucket) is no bucket this function can read.
+  const asArn = named === undefined || (name !== undefined && !name.startsWith('arn:')) ? undefined : named;
+  const bucket = asArn === undefined ? name : /^arn:[a-z-]+:s3:::([^:/]+)$/.exec(asArn)?.[1];
   const rawKey = ownString(task, 's3Key');
   const key = rawKey === undefined ? undefined : decodeS3Key(rawKey);
   const taskId = ownString(task, 'taskId');
-  if (!bucket) out.push(rejected(position, 'S3 Batch Operations task without s3Bucket or an s3BucketArn', taskId));
+  if (!bucket && asArn?.startsWith('arn:'))
+    out.push(
+      rejected(
+        position,
+        `S3 Batch Operations task names ${quote(asArn)}, not a bucket ARN (arn:aws:s3:::bucket)`,
+        taskId,
+      ),
+    );
+  else if (!bucket) out.push(rejected(position, 'S3 Batch Operations task without s3Bucket or an s3BucketArn', taskId));
   else if (!rawKey) out.push(rejected(position, 'S3 Batch Operations task without s3Key', taskId));
   else if (key === undefined)
     out.push(rejected(position, `S3 Batch Operations s3Key is not valid URL encoding: ${quote(rawKey)}`, taskId));
