@@ -54,7 +54,7 @@ import { createReplayReporter } from './report/replay-report';
 /** What `replay --help` adds below the options. */
 const REPLAY_HELP_AFTER = `
 <function> is one of: ${detectorNames().join(', ')}
-<path> is a file or folder (.json, .json.gz, .ndjson, .gz); - reads stdin; s3://bucket/prefix/ lists
+<path> is a file or folder (.json, .jsonl, .ndjson, each maybe .gz, any .gz); - reads stdin; s3://bucket/prefix/ lists
   and reads the log files under the prefix (obs://bucket/prefix/ with --s3-endpoint at an OBS endpoint).
 
 Configuration comes from the same environment variables as the deployed function:
