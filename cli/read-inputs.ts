@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DateRange, inRange, type ListedObjects, listingProblem, parseBucketUrl } from './s3-inputs';
+import { type BucketLocation, type DateRange, inRange, parseBucketUrl } from './s3-inputs';
 
 /** File names a folder walk picks up; a file named explicitly is read whatever its name. */
 const INPUT_FILE = /\.(json|jsonl|ndjson)(\.gz)?$|\.gz$/i;
@@ -13,13 +13,18 @@ export interface InputFile {
   size: number;
   /** An object in a bucket (`s3://bucket/prefix` inputs): read from there, not from disk. */
   object?: { bucket: string; key: string };
+  /** An `s3://bucket/prefix` (or `obs://`) input not listed yet: replay lists it as it reads (page by page). */
+  listing?: BucketLocation;
 }
 
 export interface CollectOptions {
   /** `--since` / `--until`: files and objects whose path or key dates them outside the range are left out. */
   range?: DateRange;
-  /** Lists an `s3://bucket/prefix` (or `obs://`) input; without it such a path is a problem. */
-  listBucket?: (location: { bucket: string; prefix: string }) => Promise<ListedObjects>;
+  /**
+   * Whether `s3://bucket/prefix` (or `obs://`) inputs can be read: each is then one entry with `listing`,
+   * listed by the reader (cli/replay.ts); without it such a path is a problem.
+   */
+  buckets?: boolean;
 }
 
 export interface CollectedInputs {
@@ -107,19 +112,9 @@ export async function collectInputFiles(
   for (const path of paths) {
     const location = parseBucketUrl(path);
     if (path === '-') files.push({ path: '-', size: 0 });
-    else if (location && !options.listBucket) problems.push(`${path}: reading from a bucket is not available here`);
-    else if (location && options.listBucket) {
-      try {
-        const listed = await options.listBucket(location);
-        // One at a time: a listing of a million objects would overflow the stack as spread arguments.
-        for (const file of listed.files) files.push(file);
-        outOfRange += listed.outOfRange;
-        if (listed.files.length === 0 && listed.outOfRange === 0)
-          warnings.push(`${path}: no log files under this prefix`);
-      } catch (error) {
-        problems.push(listingProblem(path, error));
-      }
-    } else await visit(path, true, new Set());
+    else if (location && !options.buckets) problems.push(`${path}: reading from a bucket is not available here`);
+    else if (location) files.push({ path, size: 0, listing: location });
+    else await visit(path, true, new Set());
   }
   return { files, problems, warnings, outOfRange };
 }

@@ -25,12 +25,14 @@ import { createEnricher, listAccountsWithSdk } from '../shared/enrich/enricher';
 import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
-import { collectInputFiles, readInput, readInputNow } from './read-inputs';
+import { collectInputFiles, type InputFile, readInput, readInputNow } from './read-inputs';
 import {
   bucketClientOptions,
   bucketUrlProblem,
-  createReadAhead,
-  listBucketInputs,
+  createStreamReadAhead,
+  type ListedObjects,
+  listBucketPages,
+  listingProblem,
   objectReader,
   parseKeyDate,
 } from './s3-inputs';
@@ -270,11 +272,14 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     if (problem) throw new ConfigError(problem);
   }
   const s3Clients = s3ClientsByRegion(bucketClientOptions(paths, io.env, options.s3Endpoint));
-  const { files, problems, warnings, outOfRange } = await collectInputFiles(paths, {
-    range,
-    listBucket: (location) => listBucketInputs(() => s3Clients(undefined), location, range),
-  });
-  if (outOfRange > 0 && !quiet) io.err(`note: ${outOfRange} file(s) dated outside --since/--until not read`);
+  const { files, problems, warnings, outOfRange } = await collectInputFiles(paths, { range, buckets: true });
+  // Bucket prefixes are listed as they are read (page by page, cli/s3-inputs.ts); what the listings leave
+  // out by date is only known at the end, so the note waits for it then.
+  const listings = files.some((file) => file.listing);
+  const outOfRangeNote = (count: number) => {
+    if (count > 0 && !quiet) io.err(`note: ${count} file(s) dated outside --since/--until not read`);
+  };
+  if (!listings) outOfRangeNote(outOfRange);
   for (const problem of problems) io.err(`error: ${problem}`);
   for (const warning of warnings) io.err(`warning: ${warning}`);
   // --verify: the digests among the inputs are checked before any record is, so each alert can say
@@ -282,7 +287,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const integrity: ReplayIntegrity | undefined = options.verify
     ? await checkReplayedFiles(
         files
-          .filter((file) => !file.object)
+          .filter((file) => !file.object && !file.listing)
           .map((file) => file.path)
           .filter((path) => path !== '-'),
         { publicKeys: options.publicKeys, endpoint: options.cloudtrailEndpoint },
@@ -324,26 +329,28 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
       : counter.onFindings,
     // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
     onRejected: (rejected) =>
-      io.err(
+      sayErr(
         redactText(
           `rejected: ${inlineValue(rejected.position, 600)}${rejected.recordId ? ` (id ${inlineValue(rejected.recordId, 300)})` : ''}: ${inlineValue(rejected.reason, 600)}`,
         ),
       ),
   });
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
-  const progress = io.errIsTty && !quiet && (totalBytes > 8 * 1024 * 1024 || files.length > 50);
+  const progress = io.errIsTty && !quiet && (listings || totalBytes > 8 * 1024 * 1024 || files.length > 50);
   // Objects are fetched a few at a time ahead of the pipeline, within a byte budget (cli/s3-inputs.ts).
   const readObject = objectReader(s3Clients);
   // --threads N: N-1 worker threads run the local files after the one being counted, and the parts of a big
   // one (cli/replay-workers.ts, cli/replay-parts.ts); S3 objects and stdin are read here, a few ahead.
-  const script = threads > 1 && !files.some((file) => file.object || file.path === '-') ? workerScript() : undefined;
+  const script =
+    threads > 1 && !files.some((file) => file.object || file.listing || file.path === '-') ? workerScript() : undefined;
   const workers =
     script && (files.length > 1 || (files.length === 1 && worthParts(files[0])))
       ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
       : undefined;
   // Without workers the main thread has nothing to do while a local file is read: it reads it at once.
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInputNow(file));
-  const inputs = createReadAhead(files, readAny);
+  /** What the bucket listings found so far: the progress bar's totals grow with them. */
+  const found = { files: files.filter((file) => !file.listing).length, bytes: totalBytes, outOfRange: 0 };
   const bar = progress
     ? new SingleBar({
         stream: process.stderr,
@@ -351,9 +358,19 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
         hideCursor: true,
       })
     : undefined;
-  bar?.start(files.length, 0, { mb: 0, totalMb: Math.round(totalBytes / 1e6), records: 0 });
+  bar?.start(found.files, 0, { mb: 0, totalMb: Math.round(totalBytes / 1e6), records: 0 });
+  // A line on stderr while the bar is drawn: the bar's line is cleared, the line printed with wrapping on
+  // (the bar turns it off), and the cursor position the bar restores when it stops saved again below it,
+  // where the bar is drawn next; otherwise stopping would move the cursor back over these lines.
+  const sayErr = (line: string) => {
+    if (!bar) return io.err(line);
+    process.stderr.write('\r\x1b[2K\x1b[?7h');
+    io.err(line);
+    process.stderr.write('\x1b7\x1b[?7l');
+  };
   let readFailures = 0;
   let doneBytes = 0;
+  let filesRead = 0;
   try {
     // The main thread's own recording run: for the files it takes ahead while a worker is busy and for the
     // parts of a big file it reads itself (cli/replay-workers.ts, cli/replay-parts.ts); one at a time, as
@@ -364,9 +381,38 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
         files: offerAhead(files, workers, (file) => ingestFile(ownRun, file)),
         parts: { workers, here: ownRun, maxDecompressedBytes },
       };
-    for (const [index, file] of files.entries()) {
+    // Without workers, every input is read ahead in order, bucket listings as they are listed.
+    const stream = ahead
+      ? undefined
+      : createStreamReadAhead(
+          expandListings(files, (location) => listBucketPages(() => s3Clients(undefined), location, range), found, {
+            problem: (problem) => {
+              problems.push(problem);
+              sayErr(`error: ${problem}`);
+            },
+            warning: (warning) => sayErr(`warning: ${warning}`),
+            listed: () => {
+              bar?.setTotal(found.files);
+            },
+          }),
+          readAny,
+        );
+    for (let index = 0; ; index++) {
       if (io.outClosed?.()) break;
-      bar?.update(index, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
+      let file: InputFile;
+      let bytes: Promise<Uint8Array> | undefined;
+      if (stream) {
+        const next = await stream.next();
+        if (!next) break;
+        ({ file, bytes } = next);
+      } else if (index < files.length) file = files[index];
+      else break;
+      bar?.update(index, {
+        mb: Math.round(doneBytes / 1e6),
+        totalMb: Math.round(found.bytes / 1e6),
+        records: run.stats.records,
+      });
+      filesRead += 1;
       currentFile = file.path;
       const name = file.path === '-' ? 'stdin' : file.path;
       try {
@@ -377,18 +423,19 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           // Not taken by a worker (or lost by one): here, in parts when it is a big one.
           const bytes = await readInput(file);
           if (!(await ingestInParts(run, bytes, name, ahead.parts))) await run.ingestBytes(bytes, name);
-        } else await run.ingestBytes(await inputs.read(index), name);
+        } else await run.ingestBytes(await (bytes as Promise<Uint8Array>), name);
       } catch (error) {
         readFailures += 1;
-        io.err(`error: ${file.path}: ${errorMessage(error)}`);
+        sayErr(`error: ${file.path}: ${errorMessage(error)}`);
       }
       doneBytes += file.size;
     }
   } finally {
-    bar?.update(files.length, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
+    bar?.update(filesRead, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
     bar?.stop();
     await workers?.close();
   }
+  if (listings) outOfRangeNote(outOfRange + found.outOfRange);
 
   await enricher.enrich(run.groups().map((group) => group.first));
   const remembered = await memory.remember(detector, config, run.groups());
@@ -413,7 +460,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   }
   const { stats } = run;
   const reportWritten = reporter
-    ? await reporter.finish({ files: files.length, stats, alerts, memorySummary: memory.summary() }, io)
+    ? await reporter.finish({ files: filesRead, stats, alerts, memorySummary: memory.summary() }, io)
     : true;
   // Rejections beyond the first few were counted, not printed: say how many.
   if (stats.rejected > stats.rejections.length)
@@ -431,7 +478,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
         io.err(redactText(`skipped: ${inlineValue(skip.position, 600)}: ${inlineValue(skip.reason, 600)}`));
     io.err(memory.summaryLine(run.stats.suppressed));
     io.err(
-      `${detector.name}: ${files.length} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
+      `${detector.name}: ${filesRead} file(s), ${stats.records} record(s), ${alerts.length} alert(s)` +
         ` (${stats.findings} finding(s)), ${stats.rejected} rejected, ${stats.skipped} skipped${skipDetail(stats)}, ${stats.duplicates} duplicate(s)`,
     );
     if (metric) io.err(`${metric.settings(config).name}: ${counter.count()} (not published by replay)`);
@@ -440,6 +487,44 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   await memory.close();
   const failed = problems.length > 0 || readFailures > 0 || stats.rejected > 0 || publishFailed || !reportWritten;
   return failed || integrity?.failed ? 1 : 0;
+}
+
+/**
+ * The inputs in order, each bucket prefix (an entry with `listing`) replaced by the objects its listing
+ * finds, page by page as they are asked for. A listing that fails is a problem (the run goes on with the
+ * next input, and exits 1); one that finds nothing, in range or not, a warning.
+ */
+async function* expandListings(
+  files: readonly InputFile[],
+  list: (location: NonNullable<InputFile['listing']>) => AsyncGenerator<ListedObjects>,
+  found: { files: number; bytes: number; outOfRange: number },
+  say: { problem(text: string): void; warning(text: string): void; listed(): void },
+): AsyncGenerator<InputFile> {
+  for (const file of files) {
+    if (!file.listing) {
+      yield file;
+      continue;
+    }
+    let listed = 0;
+    let outside = 0;
+    try {
+      for await (const page of list(file.listing)) {
+        outside += page.outOfRange;
+        found.outOfRange += page.outOfRange;
+        found.files += page.files.length;
+        for (const object of page.files) found.bytes += object.size;
+        say.listed();
+        for (const object of page.files) {
+          listed += 1;
+          yield object;
+        }
+      }
+    } catch (error) {
+      say.problem(listingProblem(file.path, error));
+      continue;
+    }
+    if (listed === 0 && outside === 0) say.warning(`${file.path}: no log files under this prefix`);
+  }
 }
 
 /** `--since` / `--until` as a range of key dates; a date that does not parse is a usage error. */

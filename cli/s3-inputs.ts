@@ -1,5 +1,5 @@
 /**
- * `replay <fn> s3://bucket/prefix/`: the log files under a prefix, listed, filtered by the date in their
+ * `replay <fn> s3://bucket/prefix/`: the log files under a prefix, listed page by page, filtered by the date in their
  * key (`--since` / `--until`) and fetched ahead of the pipeline a few at a time, within a byte budget, so a
  * month of trail streams through with a bounded amount of it in memory. `obs://bucket/prefix/` is the same
  * through OBS's S3-compatible API (AWS Signature V4) at `--s3-endpoint`: docs/replay-obs.md.
@@ -148,53 +148,86 @@ export interface ListedObjects {
 }
 
 /**
- * Every log object under `prefix`, in key order (ListObjectsV2 pages of up to 1,000). A truncated page
- * without a continuation token is an endpoint that answered the V1 way (an OBS without ListObjectsV2):
- * the rest is listed with ListObjects from the page's last key, never silently dropped.
+ * Where a listing under `prefix` may start for `--since`: keys sort by date below a region folder
+ * (CloudTrail's `…/CloudTrail/<region>/YYYY/MM/DD/`, CTS's `CloudTraces/<region>/YYYY/M/D/`), so the
+ * days before `since` need not be listed at all. CTS writes months and days without leading zeros, which
+ * do not sort, so there only earlier years are skipped. Undefined for any other prefix.
  */
-export async function listBucketInputs(
+export function startAfterFor(prefix: string, since: number | undefined): string | undefined {
+  if (since === undefined || !Number.isFinite(since)) return undefined;
+  const day = new Date(since);
+  if (Number.isNaN(day.getTime()) || day.getUTCFullYear() < 1000 || day.getUTCFullYear() > 9999) return undefined;
+  const year = String(day.getUTCFullYear());
+  if (/(?:^|\/)(?:CloudTrail|CloudTrail-Digest)\/[a-z0-9-]+\/$/.test(prefix)) {
+    const month = String(day.getUTCMonth() + 1).padStart(2, '0');
+    const date = String(day.getUTCDate()).padStart(2, '0');
+    return `${prefix}${year}/${month}/${date}`;
+  }
+  if (/(?:^|\/)CloudTraces\/[a-z0-9-]+\/$/.test(prefix)) return `${prefix}${year}`;
+  return undefined;
+}
+
+/**
+ * The log objects under `prefix`, in key order, one page (ListObjectsV2, up to 1,000 keys) at a time:
+ * the next page is requested while this one is read, and nothing else of the listing is kept, so memory
+ * stays bounded however many objects the prefix holds. With `--since` below a region folder the listing
+ * starts at that day (startAfterFor). A truncated page without a continuation token is an endpoint that
+ * answered the V1 way (an OBS without ListObjectsV2): the rest is listed with ListObjects from the page's
+ * last key, never silently dropped.
+ */
+export async function* listBucketPages(
   client: () => Promise<S3Client>,
   location: { scheme?: 's3' | 'obs'; bucket: string; prefix: string },
   range: DateRange,
-): Promise<ListedObjects> {
+): AsyncGenerator<ListedObjects> {
   const [{ ListObjectsCommand, ListObjectsV2Command }, s3] = await Promise.all([
     import('@aws-sdk/client-s3'),
     client(),
   ]);
   const scheme = location.scheme ?? 's3';
-  const files: InputFile[] = [];
-  let outOfRange = 0;
-  let token: string | undefined;
+  const startAfter = startAfterFor(location.prefix, range.since);
+  type Page = { Contents?: { Key?: string; Size?: number }[]; IsTruncated?: boolean; NextContinuationToken?: string };
+  const request = (token: string | undefined, marker: string | undefined): Promise<Page> =>
+    marker === undefined
+      ? s3.send(
+          new ListObjectsV2Command({
+            Bucket: location.bucket,
+            Prefix: location.prefix,
+            ContinuationToken: token,
+            ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}),
+          }),
+        )
+      : s3.send(new ListObjectsCommand({ Bucket: location.bucket, Prefix: location.prefix, Marker: marker }));
   let marker: string | undefined;
-  do {
-    const page =
-      marker === undefined
-        ? await s3.send(
-            new ListObjectsV2Command({ Bucket: location.bucket, Prefix: location.prefix, ContinuationToken: token }),
-          )
-        : await s3.send(new ListObjectsCommand({ Bucket: location.bucket, Prefix: location.prefix, Marker: marker }));
+  let pending: Promise<Page> | undefined = request(undefined, undefined);
+  while (pending) {
+    const page: Page = await pending;
+    pending = undefined;
     const contents = page.Contents ?? [];
+    const last = contents.at(-1)?.Key;
+    if (page.IsTruncated) {
+      if (marker === undefined && page.NextContinuationToken) pending = request(page.NextContinuationToken, undefined);
+      else if (last !== undefined && last !== marker) pending = request(undefined, (marker = last));
+      else throw new Error('the listing is truncated but gives no way to go on (no continuation token, no key)');
+      // Asked for already; a failure is thrown when its turn comes, not as an unhandled rejection now.
+      pending.catch(() => {});
+    }
+    const listed: ListedObjects = { files: [], outOfRange: 0 };
     for (const object of contents) {
       const key = object.Key;
       if (key === undefined || key.endsWith('/') || !LOG_OBJECT.test(key)) continue;
       if (!inRange(key, range)) {
-        outOfRange += 1;
+        listed.outOfRange += 1;
         continue;
       }
-      files.push({
+      listed.files.push({
         path: `${scheme}://${location.bucket}/${key}`,
         size: object.Size ?? 0,
         object: { bucket: location.bucket, key },
       });
     }
-    const last = contents.at(-1)?.Key;
-    token = undefined;
-    if (!page.IsTruncated) marker = undefined;
-    else if ('NextContinuationToken' in page && page.NextContinuationToken) token = page.NextContinuationToken;
-    else if (last !== undefined && last !== marker) marker = last;
-    else throw new Error('the listing is truncated but gives no way to go on (no continuation token, no key)');
-  } while (token !== undefined || marker !== undefined);
-  return { files, outOfRange };
+    yield listed;
+  }
 }
 
 /** Why listing failed, for `error: s3://bucket/prefix: …`. */
@@ -249,6 +282,71 @@ export function createReadAhead(
       aheadBytes -= files[index].size;
       topUp();
       return reading;
+    },
+  };
+}
+
+/**
+ * createReadAhead over inputs that are still being found (a bucket listing, page by page): `next()` gives
+ * the inputs in order, each with its read started ahead of its turn, within the same limits; undefined
+ * at the end. Inputs are pulled from `source` only as the limits allow, so a listing of millions of
+ * keys holds no more of them than a page and the reads ahead. A failure of the source is thrown by the
+ * `next()` whose turn it is, after every input before it.
+ */
+export function createStreamReadAhead(
+  source: AsyncIterator<InputFile>,
+  readOne: (file: InputFile) => Promise<Uint8Array>,
+  limits: { objects: number; bytes: number } = { objects: PREFETCH_OBJECTS, bytes: PREFETCH_BYTES },
+): { next(): Promise<{ file: InputFile; bytes: Promise<Uint8Array> } | undefined> } {
+  type Entry = { file: InputFile; bytes: Promise<Uint8Array> };
+  const queue: Entry[] = [];
+  let aheadBytes = 0;
+  let done = false;
+  let failure: { error: unknown } | undefined;
+  let pulling: Promise<void> | undefined;
+  const room = () => queue.length === 0 || (queue.length < limits.objects && aheadBytes < limits.bytes);
+  const pull = async (): Promise<void> => {
+    while (!done && !failure && room()) {
+      let step: IteratorResult<InputFile>;
+      try {
+        step = await source.next();
+      } catch (error) {
+        failure = { error };
+        return;
+      }
+      if (step.done) {
+        done = true;
+        return;
+      }
+      const file = step.value;
+      const bytes = Promise.resolve().then(() => readOne(file));
+      bytes.catch(() => {});
+      queue.push({ file, bytes });
+      aheadBytes += file.size;
+    }
+  };
+  const topUp = (): Promise<void> => {
+    pulling ??= pull().finally(() => {
+      pulling = undefined;
+    });
+    return pulling;
+  };
+  return {
+    async next() {
+      while (queue.length === 0 && !done && !failure) await topUp();
+      const entry = queue.shift();
+      if (!entry) {
+        if (failure) {
+          const { error } = failure;
+          failure = undefined;
+          done = true;
+          throw error;
+        }
+        return undefined;
+      }
+      aheadBytes -= entry.file.size;
+      void topUp();
+      return entry;
     },
   };
 }
