@@ -597,6 +597,10 @@ function skipDetail(stats: RunStats): string {
   const parts = Object.entries(SKIP_LABELS)
     .filter(([label]) => (stats.skippedByLabel[label] ?? 0) > 0)
     .map(([label, text]) => `${stats.skippedByLabel[label]} ${text}`);
+  // The rest: notifications and messages this function has nothing to do with (a CloudWatch Logs control
+  // message, a scheduled event, a config change that is not a compliance result).
+  const labelled = Object.keys(SKIP_LABELS).reduce((sum, label) => sum + (stats.skippedByLabel[label] ?? 0), 0);
+  if (stats.skipped > labelled) parts.push(`${stats.skipped - labelled} not for this function`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
