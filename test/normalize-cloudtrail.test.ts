@@ -431,6 +431,19 @@ describe('normalizeCloudTrail refuses what it cannot use', () => {
     expect((error as InvalidEventError).recordId).toBe('1e3a5c7e-9b1d-4f3b-85d7-a9c1e3b5d7f9');
   });
 
+  test.each([
+    ['eventName', undefined, 'eventName missing'],
+    ['eventName', ' ', 'eventName is blank'],
+    ['eventName', ['ConsoleLogin'], 'eventName is an array, not a string'],
+    ['eventSource', { name: 'iam.amazonaws.com' }, 'eventSource is an object, not a string'],
+    ['eventSource', true, 'eventSource is a boolean, not a string'],
+  ])('a record whose %s is %j says so: %s', (key, value, reason) => {
+    const record = call();
+    if (value === undefined) delete record[key];
+    else record[key] = value;
+    expect((thrown(() => normalizeCloudTrail(record)) as Error).message).toContain(reason);
+  });
+
   test('fields inherited through the prototype chain are not read', () => {
     const inherited = Object.create(call()) as unknown;
     expect(thrown(() => normalizeCloudTrail(inherited))).toBeInstanceOf(InvalidEventError);

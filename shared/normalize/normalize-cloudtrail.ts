@@ -43,8 +43,8 @@ export function normalizeCloudTrail(record: unknown): TraceEvent {
       `unsupported eventVersion ${typeof rawVersion === 'string' ? JSON.stringify(rawVersion.slice(0, 20)) : typeof rawVersion === 'number' ? rawVersion : `(${rawVersion === null ? 'null' : Array.isArray(rawVersion) ? 'an array' : typeof rawVersion})`}`,
     );
   }
-  const action = ownText(record, 'eventName') ?? rejectRecord(eventId, 'eventName missing');
-  const service = ownText(record, 'eventSource') ?? rejectRecord(eventId, 'eventSource missing');
+  const action = ownText(record, 'eventName') ?? rejectRecord(eventId, whyNoText(record, 'eventName'));
+  const service = ownText(record, 'eventSource') ?? rejectRecord(eventId, whyNoText(record, 'eventSource'));
   const time = normalizeTime(own(record, 'eventTime')) ?? rejectRecord(eventId, 'eventTime missing or not a time');
 
   const identity = ownRecord(record, 'userIdentity');
@@ -217,4 +217,13 @@ function toResource(resources: unknown): Resource | undefined {
 /** Thrown for a record that cannot be normalized (a function, not a closure made per record). */
 function rejectRecord(eventId: string | undefined, problem: string): never {
   throw new InvalidEventError(`not a usable CloudTrail record: ${problem}`, undefined, eventId);
+}
+
+/** Why a required text member is not there, for the rejection: missing, blank, or of another type. */
+function whyNoText(record: unknown, key: string): string {
+  const value = own(record, key);
+  if (value === undefined || value === null) return `${key} missing`;
+  if (typeof value === 'string') return `${key} is blank`;
+  const kind = Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  return `${key} is ${kind}, not a string`;
 }
