@@ -397,7 +397,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           }),
           readAny,
         );
-    for (let index = 0; ; index++) {
+    // `filesRead` is the index of the input at hand, and after the loop the number read.
+    for (; ; filesRead++) {
       if (io.outClosed?.()) break;
       let file: InputFile;
       let bytes: Promise<Uint8Array> | undefined;
@@ -405,18 +406,17 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
         const next = await stream.next();
         if (!next) break;
         ({ file, bytes } = next);
-      } else if (index < files.length) file = files[index];
+      } else if (filesRead < files.length) file = files[filesRead];
       else break;
-      bar?.update(index, {
+      bar?.update(filesRead, {
         mb: Math.round(doneBytes / 1e6),
         totalMb: Math.round(found.bytes / 1e6),
         records: run.stats.records,
       });
-      filesRead += 1;
       currentFile = file.path;
       const name = file.path === '-' ? 'stdin' : file.path;
       try {
-        const done = ahead ? await ahead.files.take(index) : undefined;
+        const done = ahead ? await ahead.files.take(filesRead) : undefined;
         if (done && 'outcome' in done) await run.applyOutcome(done.outcome);
         else if (done && 'readError' in done) throw new Error(done.readError);
         else if (ahead) {

@@ -246,80 +246,50 @@ export function objectReader(client: (region: string | undefined) => Promise<S3C
 }
 
 /**
- * Reads inputs in order, each started ahead of its turn: up to `objects` reads in flight and up to
- * `bytes` (by listed size) read but not yet taken. `read(i)` must be called for i = 0, 1, 2, …
- */
-export function createReadAhead(
-  files: readonly InputFile[],
-  readOne: (file: InputFile) => Promise<Uint8Array>,
-  limits: { objects: number; bytes: number } = { objects: PREFETCH_OBJECTS, bytes: PREFETCH_BYTES },
-): { read(index: number): Promise<Uint8Array> } {
-  const started = new Map<number, Promise<Uint8Array>>();
-  let next = 0;
-  let aheadBytes = 0;
-  const topUp = () => {
-    while (
-      next < files.length &&
-      started.size < limits.objects &&
-      (started.size === 0 || aheadBytes + files[next].size <= limits.bytes)
-    ) {
-      const index = next++;
-      const reading = Promise.resolve().then(() => readOne(files[index]));
-      // Handled when its turn comes; until then a failure must not count as unhandled.
-      reading.catch(() => {});
-      started.set(index, reading);
-      aheadBytes += files[index].size;
-    }
-  };
-  return {
-    read(index) {
-      if (!started.has(index)) {
-        next = Math.max(next, index);
-        topUp();
-      }
-      const reading = started.get(index) as Promise<Uint8Array>;
-      started.delete(index);
-      aheadBytes -= files[index].size;
-      topUp();
-      return reading;
-    },
-  };
-}
-
-/**
- * createReadAhead over inputs that are still being found (a bucket listing, page by page): `next()` gives
- * the inputs in order, each with its read started ahead of its turn, within the same limits; undefined
- * at the end. Inputs are pulled from `source` only as the limits allow, so a listing of millions of
- * keys holds no more of them than a page and the reads ahead. A failure of the source is thrown by the
- * `next()` whose turn it is, after every input before it.
+ * Reads inputs in order, each started ahead of its turn: up to `objects` reads in flight and up to `bytes`
+ * (by listed size) read but not yet taken; an input larger than the budget is read alone. The inputs may
+ * still be being found (a bucket listing, page by page): they are pulled from `source` only as the limits
+ * allow (one is held back when it does not fit yet), so a listing of millions of keys holds no more of
+ * them than a page and the reads ahead. `next()` gives the next input with its read, undefined at the
+ * end; a failure of the source is thrown by the `next()` whose turn it is, after every input before it.
  */
 export function createStreamReadAhead(
-  source: AsyncIterator<InputFile>,
+  source: Iterator<InputFile> | AsyncIterator<InputFile>,
   readOne: (file: InputFile) => Promise<Uint8Array>,
   limits: { objects: number; bytes: number } = { objects: PREFETCH_OBJECTS, bytes: PREFETCH_BYTES },
 ): { next(): Promise<{ file: InputFile; bytes: Promise<Uint8Array> } | undefined> } {
   type Entry = { file: InputFile; bytes: Promise<Uint8Array> };
   const queue: Entry[] = [];
+  /** Pulled from the source, not started: it does not fit in the budget yet. */
+  let held: InputFile | undefined;
   let aheadBytes = 0;
   let done = false;
   let failure: { error: unknown } | undefined;
   let pulling: Promise<void> | undefined;
-  const room = () => queue.length === 0 || (queue.length < limits.objects && aheadBytes < limits.bytes);
+  const fits = (file: InputFile) =>
+    queue.length === 0 || (queue.length < limits.objects && aheadBytes + file.size <= limits.bytes);
   const pull = async (): Promise<void> => {
-    while (!done && !failure && room()) {
-      let step: IteratorResult<InputFile>;
-      try {
-        step = await source.next();
-      } catch (error) {
-        failure = { error };
-        return;
+    for (;;) {
+      if (held === undefined) {
+        if (done || failure || queue.length >= limits.objects) return;
+        let step: IteratorResult<InputFile>;
+        try {
+          step = await source.next();
+        } catch (error) {
+          failure = { error };
+          return;
+        }
+        if (step.done) {
+          done = true;
+          return;
+        }
+        held = step.value;
       }
-      if (step.done) {
-        done = true;
-        return;
-      }
-      const file = step.value;
+      if (!fits(held)) return;
+      const file = held;
+      held = undefined;
       const bytes = Promise.resolve().then(() => readOne(file));
+      // Handled when its turn comes; until then a failure must not count as unhandled.
       bytes.catch(() => {});
       queue.push({ file, bytes });
       aheadBytes += file.size;
@@ -333,7 +303,7 @@ export function createStreamReadAhead(
   };
   return {
     async next() {
-      while (queue.length === 0 && !done && !failure) await topUp();
+      while (queue.length === 0 && (held !== undefined || (!done && !failure))) await topUp();
       const entry = queue.shift();
       if (!entry) {
         if (failure) {

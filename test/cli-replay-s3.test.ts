@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createReadAhead, inRange, keyTime, parseKeyDate } from '../cli/s3-inputs';
+import { createStreamReadAhead, inRange, keyTime, parseKeyDate } from '../cli/s3-inputs';
 import type { InputFile } from '../cli/read-inputs';
 import { startEmulator, type Emulator } from '../scripts/emulator';
 import { fixture } from './support/fixtures';
@@ -204,8 +204,8 @@ describe('read-ahead', () => {
     let inFlight = 0;
     let maxInFlight = 0;
     const started: number[] = [];
-    const reader = createReadAhead(
-      files,
+    const reader = createStreamReadAhead(
+      files[Symbol.iterator](),
       async (file) => {
         const index = Number(file.path.slice(1));
         started.push(index);
@@ -225,13 +225,16 @@ describe('read-ahead', () => {
       expect(ahead.length).toBeLessThanOrEqual(4);
       expect(ahead.reduce((sum, index) => sum + files[index].size, 0)).toBeLessThanOrEqual(40);
       try {
-        got.push(Buffer.from(await reader.read(i)).toString());
+        const next = await reader.next();
+        expect(next?.file).toBe(files[i]);
+        got.push(Buffer.from(await (next?.bytes as Promise<Uint8Array>)).toString());
       } catch (error) {
         got.push(`error ${(error as Error).message}`);
       }
     }
     expect(maxInFlight).toBeLessThanOrEqual(4);
     expect(got).toEqual(files.map((file, i) => (i === 13 ? 'error thirteen' : file.path)));
+    expect(await reader.next()).toBeUndefined();
   });
 
   it('a file larger than the budget is still read, alone', async () => {
@@ -239,8 +242,11 @@ describe('read-ahead', () => {
       { path: 'big', size: 1000 },
       { path: 'small', size: 1 },
     ];
-    const reader = createReadAhead(files, async (file) => Buffer.from(file.path), { objects: 4, bytes: 10 });
-    expect(Buffer.from(await reader.read(0)).toString()).toBe('big');
-    expect(Buffer.from(await reader.read(1)).toString()).toBe('small');
+    const reader = createStreamReadAhead(files[Symbol.iterator](), async (file) => Buffer.from(file.path), {
+      objects: 4,
+      bytes: 10,
+    });
+    expect(Buffer.from(await ((await reader.next())?.bytes as Promise<Uint8Array>)).toString()).toBe('big');
+    expect(Buffer.from(await ((await reader.next())?.bytes as Promise<Uint8Array>)).toString()).toBe('small');
   });
 });
