@@ -347,6 +347,9 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     script && (files.length > 1 || (files.length === 1 && worthParts(files[0])))
       ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
       : undefined;
+  // The geo databases (18 MB) are read in the background while the files are: they are first used after
+  // the last file, which would otherwise wait for the read. Never rejects (a failure is warned of once).
+  if (enricher.geoAvailable && files.length > 0) void enricher.geo();
   // Without workers the main thread has nothing to do while a local file is read: it reads it at once.
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInputNow(file));
   /** What the bucket listings found so far: the progress bar's totals grow with them. */
@@ -400,6 +403,9 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     // `filesRead` is the index of the input at hand, and after the loop the number read.
     for (; ; filesRead++) {
       if (io.outClosed?.()) break;
+      // A turn of the event loop per file: what runs beside the files (the geo databases' read above, a
+      // worker's message, stdout draining) gets on while they are read, rather than after the last one.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       let file: InputFile;
       let bytes: Promise<Uint8Array> | undefined;
       if (stream) {
