@@ -596,7 +596,11 @@ function thousands(count: number): string {
   return count.toLocaleString('en-US');
 }
 
-const SKIP_LABELS: Record<string, string> = { digest: 'digest file(s)', unfetched: 'S3 pointer(s) not fetched' };
+const SKIP_LABELS: Record<string, string> = {
+  digest: 'digest file(s)',
+  unfetched: 'S3 pointer(s) not fetched',
+  empty: 'empty record list(s)',
+};
 
 /** ` (2 digest file(s), 4 S3 pointer(s) not fetched)` when labelled skips happened. */
 function skipDetail(stats: RunStats): string {

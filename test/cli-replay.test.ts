@@ -57,6 +57,21 @@ describe('trailguard replay', () => {
     expect([0, 1]).toContain(code);
   });
 
+  it('counts empty record lists as such in the skipped breakdown, not as "not for this function"', async () => {
+    const io = captureIo();
+    const files = [
+      tempFile('empty.json', '{"Records":[]}'),
+      tempFile('empty-cts.json', '{"traces":[]}'),
+      tempFile('empty-list.json', '[]'),
+      tempFile('empty.json.gz', gzipSync('{"Records":[]}')),
+    ];
+    const code = await main(['replay', 'unauthorized-api', ...files, '--threads', '1'], io);
+    expect(code).toBe(0);
+    const summary = io.stderr.find((line) => line.startsWith('unauthorized-api: 4 file(s)'));
+    expect(summary).toContain('4 skipped (4 empty record list(s))');
+    expect(summary).not.toContain('not for this function');
+  });
+
   it('reads gzip and NDJSON inputs', async () => {
     const record = JSON.stringify({
       cts: JSON.parse(JSON.stringify(require('../events/huaweicloud/cts-login-outside-ip.json'))),

@@ -89,7 +89,7 @@ function unwrap(value: unknown, position: string, depth: number, out: Out): void
   if (depth > MAX_ENVELOPE_DEPTH) {
     out.push(rejected(position, `envelopes nested more than ${MAX_ENVELOPE_DEPTH} levels deep`));
   } else if (Array.isArray(value)) {
-    if (value.length === 0) out.push(skipped(position, 'empty list'));
+    if (value.length === 0) out.push(skipped(position, 'empty list', 'empty'));
     for (let i = 0; i < value.length; i++) unwrap(at(value, i), `${position}[${i}]`, depth + 1, out);
   } else if (!isObject(value)) {
     out.push(rejected(position, `unrecognized envelope: ${describe(value)}`));
@@ -606,8 +606,8 @@ export function listElementUnwrapper(
 /** What an empty `Records` / `traces` list unwraps to. */
 export function emptyListItem(key: 'Records' | 'traces', position: string): IntakeItem {
   return key === 'Records'
-    ? skipped(`${position}#Records`, 'empty Records list')
-    : skipped(`${position}.traces`, 'empty traces list');
+    ? skipped(`${position}#Records`, 'empty Records list', 'empty')
+    : skipped(`${position}.traces`, 'empty traces list', 'empty');
 }
 
 function unwrapSmnTrigger(value: Json, position: string, depth: number, out: Out): void {
