@@ -173,5 +173,25 @@ describe('replay obs://bucket/CloudTraces/… through the built CLI', () => {
     );
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toMatch(/^error: obs:\/\/cts-traces\/CloudTraces\/: SignatureDoesNotMatch/m);
+    // No keys anywhere (no variables, no credentials file, no instance role): the error says which
+    // variables obs:// reads, not only the SDK's "Could not load credentials from any providers".
+    const home = mkdtempSync(join(tmpdir(), 'trailguard-no-keys-'));
+    const noKeys = await runCli(
+      ['replay', 'login-whitelist', `obs://${BUCKET}/CloudTraces/`, '--s3-endpoint', obs.url],
+      {
+        env: {
+          ...ENV,
+          HOME: home,
+          AWS_CONFIG_FILE: join(home, 'config'),
+          AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+      },
+    );
+    rmSync(home, { recursive: true, force: true });
+    expect(noKeys.code).toBe(1);
+    expect(noKeys.stderr).toMatch(
+      /^error: obs:\/\/cts-traces\/CloudTraces\/: CredentialsProviderError: .*\(obs:\/\/ signs with HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, plus HUAWEICLOUD_SDK_SECURITY_TOKEN/m,
+    );
   }, 60_000);
 });

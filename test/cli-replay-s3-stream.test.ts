@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startAfterFor } from '../cli/s3-inputs';
+import { listingProblem, startAfterFor } from '../cli/s3-inputs';
 import { type Emulator, startEmulator } from '../scripts/emulator';
 import { buildBundles } from './support/build-once';
 import { fixture } from './support/fixtures';
@@ -171,5 +171,26 @@ describe('startAfterFor', () => {
   ])('%s', (prefix, expected) => {
     expect(startAfterFor(prefix, since)).toBe(expected);
     expect(startAfterFor(prefix, undefined)).toBeUndefined();
+  });
+});
+
+describe('listingProblem', () => {
+  const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+    name: 'CredentialsProviderError',
+  });
+
+  it('names the variables each scheme signs with when the SDK found no credentials', () => {
+    expect(listingProblem('s3://trail/AWSLogs/', noCredentials)).toBe(
+      "s3://trail/AWSLogs/: CredentialsProviderError: Could not load credentials from any providers (s3:// signs with the AWS SDK's credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance or container role)",
+    );
+    expect(listingProblem('obs://traces/CloudTraces/', noCredentials)).toMatch(
+      /^obs:\/\/traces\/CloudTraces\/: CredentialsProviderError: Could not load credentials from any providers \(obs:\/\/ signs with HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK/,
+    );
+  });
+
+  it('adds nothing to other errors', () => {
+    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+    expect(listingProblem('s3://trail/', denied)).toBe('s3://trail/: AccessDenied: Access Denied');
+    expect(listingProblem('obs://traces/', new Error('socket hang up'))).toBe('obs://traces/: socket hang up');
   });
 });
