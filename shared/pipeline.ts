@@ -13,7 +13,7 @@ import { createInflationBudget, decodeDocuments, type InflationBudget, type Reco
 import type { IntakeItem } from './intake/intake-item';
 import { emptyListItem, type ItemSink, listElementUnwrapper, unwrapEnvelopeTo } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
-import { withoutRaw, type PrintableEvent, type TraceEvent } from './normalize/trace-event';
+import { type PrintableEvent, type TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
 import { compilePrefilter, type ListPrefilter } from './prefilter/skip-records';
 import { copyAsJson } from './json-data-copy';
@@ -571,7 +571,7 @@ export function buildAlert<Config>(detector: Detector<Config>, config: Config, g
     // Every detector's subject is made safe here again: one unsafe subject fails the whole SNS publish.
     subject: safeSubject(maskAccessKeyIds(subject, keys)),
     message: capMessage(maskAccessKeyIds(message, keys)),
-    event: maskEventAccessKeys(withoutRaw(group.first)),
+    event: maskEventAccessKeys(group.first),
     eventIds: group.eventIds,
     count: group.count,
     dedupId: digestText('sha256', `${detector.name}\u0000${group.rule}\u0000${group.eventIds.join('\u0000')}`, 'hex'),
@@ -588,15 +588,16 @@ function enrichmentOf(event: TraceEvent): Pick<Alert, 'geo' | 'accountName'> {
 }
 
 /** The alert's copy of the event shows access key ids masked, like the alert text. */
-function maskEventAccessKeys(event: PrintableEvent): PrintableEvent {
+function maskEventAccessKeys(event: TraceEvent): PrintableEvent {
   const keys = [event.actor.accessKeyId];
+  // Without the raw record, and without the enrichment, which the alert carries itself (alert.geo,
+  // alert.accountName): its event stays the normalized one. Left out here rather than deleted from the
+  // copy, which would turn the copy into a slow dictionary object for everything after (JSON.stringify).
+  const { raw: _raw, geo: _geo, accountName: _accountName, ...printable } = event;
   // A validated event is plain data, copied directly (the round trip ran per alert and was most of an
   // alert's cost); anything else takes the JSON round trip.
-  const masked = copyAsJson(event, (value) => maskAccessKeyIds(value, keys));
+  const masked = copyAsJson<PrintableEvent>(printable, (value) => maskAccessKeyIds(value, keys));
   if (masked.actor.accessKeyId !== undefined)
     masked.actor.accessKeyId = maskAccessKey(event.actor.accessKeyId as string);
-  // The alert carries the enrichment itself (alert.geo, alert.accountName); its event stays the normalized one.
-  delete masked.geo;
-  delete masked.accountName;
   return masked;
 }
