@@ -13,7 +13,7 @@ import { createInflationBudget, decodeDocuments, type InflationBudget, type Reco
 import type { IntakeItem } from './intake/intake-item';
 import { emptyListItem, type ItemSink, listElementUnwrapper, unwrapEnvelopeTo } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
-import { type PrintableEvent, type TraceEvent } from './normalize/trace-event';
+import type { PrintableEvent, TraceEvent } from './normalize/trace-event';
 import { validateTraceEvent } from './normalize/validate-trace-event';
 import { compilePrefilter, type ListPrefilter } from './prefilter/skip-records';
 import { copyAsJson } from './json-data-copy';
