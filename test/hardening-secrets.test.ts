@@ -342,6 +342,15 @@ describe('masking and redaction rules', () => {
     );
   });
 
+  it('masks a text that is nothing but a key, at the shortest lengths a key has', () => {
+    // An AWS key id is 20 characters at least; a named key may be as short as 8.
+    expect(maskAccessKeyIds('AKIAIOSFODNN7EXAMPLE')).toBe('****************MPLE');
+    expect(maskAccessKeyIds('AKIAIOSFODNN7EXAMPL')).toBe('AKIAIOSFODNN7EXAMPL');
+    expect(maskAccessKeyIds('HSTA1234', ['HSTA1234'])).toBe('****1234');
+    expect(maskAccessKeyIds('HSTA123', ['HSTA1234'])).toBe('HSTA123');
+    expect(maskAccessKeyIds('x', [undefined, 'HSTA1234'])).toBe('x');
+  });
+
   it('log lines scrub access key ids anywhere, and the exact credential values given to the logger', () => {
     const log = captureLog();
     const logger = createLogger(

@@ -163,10 +163,17 @@ export function maskAccessKey(key: string): string {
 
 /** Masks AWS access key ids found anywhere in `text`, and the given keys (e.g. a Huawei AK, which has no fixed shape). */
 export function maskAccessKeyIds(text: string, keys: readonly (string | undefined)[] = []): string {
-  // Most texts hold no key id: two substring searches are much cheaper than the RegExp's replace.
-  let out = text.includes('AKIA') || text.includes('ASIA') ? text.replace(ACCESS_KEY_ID, maskAccessKey) : text;
-  for (const key of keys)
-    if (key && key.length >= 8 && out.includes(key)) out = out.split(key).join(maskAccessKey(key));
+  // Most texts hold no key id: two substring searches are much cheaper than the RegExp's replace, and
+  // a text shorter than a key id (20 characters) or than a given key holds none.
+  let out =
+    text.length >= 20 && (text.includes('AKIA') || text.includes('ASIA'))
+      ? text.replace(ACCESS_KEY_ID, maskAccessKey)
+      : text;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key && key.length >= 8 && out.length >= key.length && out.includes(key))
+      out = out.split(key).join(maskAccessKey(key));
+  }
   return out;
 }
 
