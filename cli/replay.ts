@@ -243,10 +243,12 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     readFile: (path) => readFileSync(path, 'utf8'),
   });
   const { maxDecompressedBytes, logLevel } = checked;
+  // Where an enrichment warning goes: under the progress bar while it is drawn (sayErr, below).
+  let warnLine = (line: string) => io.err(line);
   const enricher = createEnricher(checked.enrich, {
     listAccounts: listAccountsWithSdk,
     onError: (what, error) =>
-      io.err(
+      warnLine(
         `warning: ${what === 'geo' ? 'geo databases' : 'AWS Organizations account names'} unavailable, alerts go without: ${errorMessage(error)}`,
       ),
   });
@@ -312,6 +314,13 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
       ? createReplayReporter(detector, config, memory.config, { path: options.report, stats: !!options.stats, quiet })
       : undefined;
   const counter = reporter?.watchCounter(metricCounter(detector, config)) ?? metricCounter(detector, config);
+  // The geo databases (18 MB) are first used after the last file, to enrich the alerts' events: their
+  // read starts at the first finding, so that it runs while the files are read rather than after them
+  // (a run with no finding never reads them). Never rejects: a failure is warned of once (onError).
+  let geoRead: Promise<unknown> | undefined;
+  const readGeoSoon = () => {
+    if (geoRead === undefined && enricher.geoAvailable) geoRead = enricher.geo();
+  };
   const run = new DetectionRun(detector, config, {
     suppress: reporter?.watchSuppress(memory.suppress) ?? memory.suppress,
     maxDecompressedBytes,
@@ -320,13 +329,13 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           fetchObject: createS3Fetcher(s3Clients),
         }
       : { unfetchedHint: UNFETCHED_HINT }),
-    onFindings: integrity
-      ? (findings) => {
-          for (const finding of findings)
-            if (!fileOfEvent.has(finding.event.id)) fileOfEvent.set(finding.event.id, currentFile);
-          counter.onFindings?.(findings);
-        }
-      : counter.onFindings,
+    onFindings: (findings) => {
+      readGeoSoon();
+      if (integrity)
+        for (const finding of findings)
+          if (!fileOfEvent.has(finding.event.id)) fileOfEvent.set(finding.event.id, currentFile);
+      counter.onFindings?.(findings);
+    },
     // One line per rejection, whatever the record holds: ids and reasons quote attacker-chosen text.
     onRejected: (rejected) =>
       sayErr(
@@ -347,9 +356,6 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     script && (files.length > 1 || (files.length === 1 && worthParts(files[0])))
       ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
       : undefined;
-  // The geo databases (18 MB) are read in the background while the files are: they are first used after
-  // the last file, which would otherwise wait for the read. Never rejects (a failure is warned of once).
-  if (enricher.geoAvailable && files.length > 0) void enricher.geo();
   // Without workers the main thread has nothing to do while a local file is read: it reads it at once.
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInputNow(file));
   /** What the bucket listings found so far: the progress bar's totals grow with them. */
@@ -371,6 +377,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     io.err(line);
     process.stderr.write('\x1b7\x1b[?7l');
   };
+  warnLine = sayErr;
   let readFailures = 0;
   let doneBytes = 0;
   let filesRead = 0;
@@ -403,8 +410,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     // `filesRead` is the index of the input at hand, and after the loop the number read.
     for (; ; filesRead++) {
       if (io.outClosed?.()) break;
-      // A turn of the event loop per file: what runs beside the files (the geo databases' read above, a
-      // worker's message, stdout draining) gets on while they are read, rather than after the last one.
+      // A turn of the event loop per file: what runs beside the files (the geo databases' read, a
+      // worker's message) gets on while they are read, rather than after the last one.
       await new Promise<void>((resolve) => setImmediate(resolve));
       let file: InputFile;
       let bytes: Promise<Uint8Array> | undefined;
@@ -439,10 +446,13 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   } finally {
     bar?.update(filesRead, { mb: Math.round(doneBytes / 1e6), records: run.stats.records });
     bar?.stop();
+    warnLine = (line) => io.err(line);
     await workers?.close();
   }
   if (listings) outOfRangeNote(outOfRange + found.outOfRange);
 
+  // Its warning, if the read failed, comes here, before the alerts and the summary.
+  await geoRead;
   await enricher.enrich(run.groups().map((group) => group.first));
   const remembered = await memory.remember(detector, config, run.groups());
   const alerts = integrity ? remembered.map((alert) => withIntegrity(alert, fileOfEvent, integrity)) : remembered;

@@ -238,7 +238,7 @@ export function listingProblem(path: string, error: unknown): string {
     name !== 'CredentialsProviderError'
       ? ''
       : parseBucketUrl(path)?.scheme === 'obs'
-        ? " (obs:// signs with HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, plus HUAWEICLOUD_SDK_SECURITY_TOKEN for a temporary AK/SK; or with the AWS SDK's credentials when AWS_ACCESS_KEY_ID or a profile is set)"
+        ? ' (obs:// signs with HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, plus HUAWEICLOUD_SDK_SECURITY_TOKEN for a temporary AK/SK, when AWS_ACCESS_KEY_ID is not set; otherwise with the AWS SDK chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)'
         : " (s3:// signs with the AWS SDK's credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance or container role)";
   return `${path}: ${name && name !== 'Error' ? `${name}: ` : ''}${errorMessage(error)}${hint}`;
 }

@@ -187,8 +187,7 @@ describe('replay obs://bucket/CloudTraces/… through the built CLI', () => {
           AWS_EC2_METADATA_DISABLED: 'true',
         },
       },
-    );
-    rmSync(home, { recursive: true, force: true });
+    ).finally(() => rmSync(home, { recursive: true, force: true }));
     expect(noKeys.code).toBe(1);
     expect(noKeys.stderr).toMatch(
       /^error: obs:\/\/cts-traces\/CloudTraces\/: CredentialsProviderError: .*\(obs:\/\/ signs with HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK, plus HUAWEICLOUD_SDK_SECURITY_TOKEN/m,

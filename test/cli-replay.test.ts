@@ -72,6 +72,25 @@ describe('trailguard replay', () => {
     expect(summary).not.toContain('not for this function');
   });
 
+  it('reads the geo databases only for a run with findings, and warns of an unreadable one before the summary', async () => {
+    // Passes the cold-start check (the metadata marker is there), fails when read.
+    const bad = tempFile(
+      'bad.mmdb',
+      Buffer.concat([Buffer.from('garbage'), Buffer.from([0xab, 0xcd, 0xef]), Buffer.from('MaxMind.comxx')]),
+    );
+    const warning = /^warning: geo databases unavailable, alerts go without: /;
+    const quiet = captureIo({ GEOIP_DB: bad });
+    expect(await main(['replay', 'login-whitelist', tempFile('empty.json', '{"Records":[]}')], quiet)).toBe(0);
+    expect(quiet.stderr.filter((line) => warning.test(line))).toHaveLength(0);
+    const io = captureIo({ GEOIP_DB: bad });
+    const login = join(EVENTS_DIR, 'huaweicloud', 'cts-login-outside-ip.json');
+    expect(await main(['replay', 'login-whitelist', login, login, '--threads', '1'], io)).toBe(0);
+    const warned = io.stderr.findIndex((line) => warning.test(line));
+    expect(io.stderr.filter((line) => warning.test(line))).toHaveLength(1);
+    expect(warned).toBeLessThan(io.stderr.findIndex((line) => line.startsWith('login-whitelist: 2 file(s)')));
+    expect(io.stdout).toHaveLength(1);
+  });
+
   it('reads gzip and NDJSON inputs', async () => {
     const record = JSON.stringify({
       cts: JSON.parse(JSON.stringify(require('../events/huaweicloud/cts-login-outside-ip.json'))),

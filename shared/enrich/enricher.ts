@@ -2,7 +2,8 @@
  * The enrichment stage, at the edge: after detection, the events behind the alerts get the geo of their
  * source address and the name of their account (TraceEvent `geo`, `accountName`), which every function's
  * alert text and the Alert object show. Nothing is loaded until an alert needs it: the geo databases on
- * the first public address, Organizations' account list on the first AWS account without a name. A
+ * the first public address (replay starts their read at its first finding, so it runs beside the files),
+ * Organizations' account list on the first AWS account without a name. A
  * failure is reported once through `onError` and costs the alert its context, never the alert.
  */
 import type { TraceEvent } from '../normalize/trace-event';
