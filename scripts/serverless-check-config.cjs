@@ -12,7 +12,8 @@
  *    start are shown too.
  * 2. The parameters only the template uses (listed under `custom.configCheck.params`): logFileSource
  *    (exactly none, s3 or sns), the trail bucket and topic it needs, ARN shapes, batchOperations (exactly
- *    true or false; true needs trailBucket) and batchBucket's name.
+ *    true or false; true needs trailBucket), batchBucket's name, and digestNotifications (exactly none or
+ *    s3; s3 needs trailBucket and trailAccountId, and not logFileSource s3).
  *
  * Environment values CloudFormation resolves at deploy time (Fn::If, Ref, …) are replaced for the
  * check by what they will hold: ALERT_TOPIC by the given alertTopicArn or the topic the stack
@@ -78,6 +79,28 @@ function parameterProblems(params) {
     problems.push(
       `batchBucket=${JSON.stringify(batchBucket)} is not an S3 bucket name (just the name: no s3://, no ARN, no key)`,
     );
+  const digests = value('digestNotifications');
+  const account = value('trailAccountId');
+  if (digests !== '' && digests !== 'none' && digests !== 's3')
+    problems.push(`digestNotifications=${JSON.stringify(digests)} is not "none" or "s3" (lower case, exactly)`);
+  if (account && !/^\d{12}$/.test(account))
+    problems.push(`trailAccountId=${JSON.stringify(account)} is not a 12-digit AWS account id`);
+  if (digests === 's3') {
+    if (!bucket)
+      problems.push(
+        "digestNotifications=s3 has the trail's bucket notify trail-integrity of its digest files: set trailBucket to the trail's S3 bucket name",
+      );
+    // Without it the notification's prefix is <trailKeyPrefix>/CloudTrail-Digest/, which no digest key has:
+    // trail-integrity would never hear of a digest, and say nothing.
+    if (!account)
+      problems.push(
+        'digestNotifications=s3 needs trailAccountId, the 12-digit account id in the digest keys (<trailKeyPrefix><account>/CloudTrail-Digest/)',
+      );
+    if (source === 's3')
+      problems.push(
+        'digestNotifications=s3 cannot be combined with logFileSource=s3: S3 refuses two notification rules of one bucket whose prefixes overlap (<trailKeyPrefix> and <trailKeyPrefix><account>/CloudTrail-Digest/) for the same suffix; use logFileSource=sns with the digest notifications',
+      );
+  }
   const key = value('trailKmsKeyArn');
   if (key && !KMS_KEY_ARN.test(key))
     problems.push(

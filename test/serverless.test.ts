@@ -470,6 +470,10 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
       message: /logFileSource=sns needs trailTopicArn/,
     },
     { params: { batchOperations: 'true' }, message: /batchOperations=true .*set trailBucket/ },
+    {
+      params: { digestNotifications: 's3', trailBucket: 'org-trail-logs' },
+      message: /digestNotifications=s3 needs trailAccountId/,
+    },
   ];
   let runs: Run[];
 
@@ -548,6 +552,36 @@ describe('a bad deploy parameter fails packaging, before anything reaches the cl
       [
         { batchOperations: 'true', trailBucket: 'b-logs', batchBucket: 's3://reports' },
         /batchBucket=.* is not an S3 bucket name/,
+      ],
+      [
+        {
+          logFileSource: 'sns',
+          trailBucket: 'org-trail-logs',
+          trailTopicArn: TRAIL_TOPIC,
+          digestNotifications: 's3',
+          trailAccountId: '111122223333',
+        },
+        null,
+      ],
+      [{ digestNotifications: 'none' }, null],
+      [
+        { digestNotifications: 'S3', trailBucket: 'b-logs', trailAccountId: '111122223333' },
+        /"S3" is not "none" or "s3"/,
+      ],
+      [{ digestNotifications: 's3', trailAccountId: '111122223333' }, /digestNotifications=s3 .*set trailBucket/],
+      [{ digestNotifications: 's3', trailBucket: 'org-trail-logs' }, /digestNotifications=s3 needs trailAccountId/],
+      [
+        { digestNotifications: 's3', trailBucket: 'org-trail-logs', trailAccountId: '1111-2222-3333' },
+        /trailAccountId="1111-2222-3333" is not a 12-digit AWS account id/,
+      ],
+      [
+        {
+          logFileSource: 's3',
+          trailBucket: 'org-trail-logs',
+          digestNotifications: 's3',
+          trailAccountId: '111122223333',
+        },
+        /cannot be combined with logFileSource=s3/,
       ],
     ];
     for (const [params, expected] of cases) {
