@@ -341,6 +341,7 @@ let defaults: Packaged;
 let everything: Packaged;
 let s3Path: Packaged;
 let backfill: Packaged;
+let digests: Packaged;
 
 beforeAll(async () => {
   const missing = missingEntryPoints();
@@ -351,7 +352,7 @@ beforeAll(async () => {
   const build = buildBundles();
   if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
 
-  [defaults, everything, s3Path, backfill] = await Promise.all([
+  [defaults, everything, s3Path, backfill, digests] = await Promise.all([
     packageService({ ipWhitelist: '203.0.113.0/24 2001:db8:1::/48' }),
     packageService({
       ipWhitelist: '203.0.113.0/24',
@@ -382,6 +383,15 @@ beforeAll(async () => {
       trailKmsKeyArn: KMS_KEY,
       batchOperations: 'true',
       batchBucket: 'backfill-manifests',
+    }),
+    packageService({
+      ipWhitelist: '203.0.113.0/24',
+      logFileSource: 'sns',
+      trailTopicArn: TRAIL_TOPIC,
+      trailBucket: 'org-trail-logs',
+      trailKmsKeyArn: KMS_KEY,
+      digestNotifications: 's3',
+      trailAccountId: '111122223333',
     }),
   ]);
 }, 240_000);
@@ -1151,5 +1161,38 @@ describe('outputs', () => {
 
   it('packages without hanging (a guard, not a benchmark: osls alone takes 5–15 s on a busy machine)', () => {
     expect(Math.max(defaults.seconds, everything.seconds, s3Path.seconds)).toBeLessThan(150);
+  });
+});
+
+describe('digestNotifications=s3', () => {
+  it('notifies trail-integrity of new digest files in the existing bucket, KMS-encrypted log files readable', () => {
+    expect(digests.networkAttempts).toEqual([]);
+    const resources = deployed(digests.template);
+    const [custom, ...more] = Object.values(resources).filter((resource) => resource.Type === 'Custom::S3');
+    expect(more).toEqual([]);
+    expect(custom.Properties).toMatchObject({
+      FunctionName: `trailguard-${STAGE}-trail-integrity`,
+      BucketName: 'org-trail-logs',
+      BucketConfigs: [
+        {
+          Event: 's3:ObjectCreated:*',
+          Rules: [{ Prefix: 'AWSLogs/111122223333/CloudTrail-Digest/' }, { Suffix: '.json.gz' }],
+        },
+      ],
+    });
+    // The custom resource may only let the bucket invoke trail-integrity, not any function of the account.
+    const customRole = resources.IamRoleCustomResourcesLambdaExecution.Properties;
+    expect(statementWith(customRole, 'lambda:AddPermission')?.Resource).toEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:trailguard-${STAGE}-trail-integrity`,
+    });
+    expect(statementWith(customRole, 's3:PutBucketNotification')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs',
+    });
+    // The digests come to trail-integrity; the log files they name are read, and decrypted with the trail's key.
+    const integrity = roleOf(resources, 'trail-integrity');
+    expect(statementWith(integrity, 'kms:Decrypt')?.Resource).toBe(KMS_KEY);
+    expect(statementWith(integrity, 's3:GetObject')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:s3:::org-trail-logs/AWSLogs/*',
+    });
   });
 });
