@@ -198,6 +198,35 @@ describe('trail-integrity: liveness', () => {
     expect(liveness()).toHaveLength(2);
   });
 
+  it("keeps liveness in the alert memory's state store when no store is given (STATE_STORE), as deployed", async () => {
+    let now = START;
+    const handler = createTrailIntegrityLambdaHandler(
+      {
+        ALERT_TOPIC: 'integrity-alerts',
+        ALERT_REGION: 'us-east-1',
+        AWS_REGION: 'us-east-1',
+        SINK_ENDPOINT: emulator.address,
+        S3_ENDPOINT: emulator.address,
+        CLOUDTRAIL_ENDPOINT: cloudTrail.url,
+        TRAIL_BUCKETS: BUCKET,
+        STATE_STORE: 'memory',
+        LOG_LEVEL: 'silent',
+      },
+      { now: () => new Date(now) },
+    );
+    const chain = buildChain(key, START, [1], 'wired/');
+    await upload(chain.files);
+    expect(await handler(notification(chain.logs[0].key), CONTEXT)).toMatchObject({ arrivalsRecorded: 1 });
+    await drainQueue(emulator.address, 'integrity-inbox');
+    const flush = fixture('aws/envelope-eventbridge-scheduled-event.json');
+    now = START + 45 * 60_000; // log files quiet for 45 min (> DELIVERY_GAP's 30m)
+    expect(await handler(flush, CONTEXT)).toMatchObject({ livenessAlerts: 1 });
+    const gaps = await drainQueue(emulator.address, 'integrity-inbox');
+    expect(gaps.map((m) => m.Subject)).toEqual([
+      expect.stringMatching(/^trailguard: no trail deliveries: log files s3:\/\/acme-cloudtrail-111122223333\/wired\//),
+    ]);
+  });
+
   it('alerts once when deliveries stop, and again when they resume', async () => {
     const store = createMemoryStore(() => new Date(START));
     let now = START;

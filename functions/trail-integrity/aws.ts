@@ -1,4 +1,4 @@
 import { createTrailIntegrityLambdaHandler } from './lambda-handler';
 
-// Liveness needs the alert-memory state store: pass it here as `{ store }` once it is wired.
+// Liveness keeps its records in the alert-memory stage's state store (STATE_STORE; lambda-handler.ts).
 export const handler = createTrailIntegrityLambdaHandler();
