@@ -71,7 +71,12 @@ function notification(key: string) {
   };
 }
 
-function handlerFor(store = createMemoryStore(), now = () => new Date(START + 4 * 3_600_000)) {
+/** The Lambda handler; `store: null` leaves liveness to the alert memory's store (STATE_STORE), as deployed. */
+function handlerFor(
+  store: ReturnType<typeof createMemoryStore> | null = createMemoryStore(),
+  now = () => new Date(START + 4 * 3_600_000),
+  env: Record<string, string> = {},
+) {
   return createTrailIntegrityLambdaHandler(
     {
       ALERT_TOPIC: 'integrity-alerts',
@@ -82,8 +87,9 @@ function handlerFor(store = createMemoryStore(), now = () => new Date(START + 4 
       CLOUDTRAIL_ENDPOINT: cloudTrail.url,
       TRAIL_BUCKETS: BUCKET,
       LOG_LEVEL: 'silent',
+      ...env,
     },
-    { store, now },
+    store ? { store, now } : { now },
   );
 }
 
@@ -200,20 +206,7 @@ describe('trail-integrity: liveness', () => {
 
   it("keeps liveness in the alert memory's state store when no store is given (STATE_STORE), as deployed", async () => {
     let now = START;
-    const handler = createTrailIntegrityLambdaHandler(
-      {
-        ALERT_TOPIC: 'integrity-alerts',
-        ALERT_REGION: 'us-east-1',
-        AWS_REGION: 'us-east-1',
-        SINK_ENDPOINT: emulator.address,
-        S3_ENDPOINT: emulator.address,
-        CLOUDTRAIL_ENDPOINT: cloudTrail.url,
-        TRAIL_BUCKETS: BUCKET,
-        STATE_STORE: 'memory',
-        LOG_LEVEL: 'silent',
-      },
-      { now: () => new Date(now) },
-    );
+    const handler = handlerFor(null, () => new Date(now), { STATE_STORE: 'memory' });
     const chain = buildChain(key, START, [1], 'wired/');
     await upload(chain.files);
     expect(await handler(notification(chain.logs[0].key), CONTEXT)).toMatchObject({ arrivalsRecorded: 1 });
