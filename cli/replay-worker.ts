@@ -12,7 +12,16 @@ import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { errorMessage } from '../shared/errors';
 import { DetectionRun } from '../shared/pipeline';
 import { loadFunctionConfig } from '../shared/platform/load-function-config';
-import { type FileResult, ingestFile, ingestPart, type Job, type PartResult, type WorkerSetup } from './replay-workers';
+import {
+  decodedTransfer,
+  decodeFile,
+  type FileResult,
+  ingestFile,
+  ingestPart,
+  type Job,
+  type PartResult,
+  type WorkerSetup,
+} from './replay-workers';
 import { readInputNow } from './read-inputs';
 
 async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
@@ -35,7 +44,9 @@ async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
 }
 
 function answer(run: DetectionRun<unknown>, job: Job): Promise<FileResult | PartResult> {
-  return job.type === 'part' ? ingestPart(run, job.bytes) : ingestFile(run, { path: job.path, size: 0 }, readInputNow);
+  if (job.type === 'part') return ingestPart(run, job.bytes);
+  const file = { path: job.path, size: 0 };
+  return job.type === 'decode' ? decodeFile(run, file, readInputNow) : ingestFile(run, file, readInputNow);
 }
 
 const port = parentPort;
@@ -58,7 +69,18 @@ if (port) {
       // A part's buffer goes back, for the next part.
       if (job.type === 'part')
         port.postMessage({ id: job.id, result, bytes: job.bytes }, [job.bytes.buffer as ArrayBuffer]);
-      else port.postMessage({ id: job.id, result });
+      else if (job.type === 'decode') {
+        // A decoded file's bytes and scan travel without a copy (decodedTransfer); if they cannot, copied.
+        try {
+          port.postMessage({ id: job.id, result }, decodedTransfer(result as FileResult));
+        } catch {
+          try {
+            port.postMessage({ id: job.id, result });
+          } catch {
+            port.postMessage({ id: job.id, result: { lost: true } });
+          }
+        }
+      } else port.postMessage({ id: job.id, result });
     });
   });
 }

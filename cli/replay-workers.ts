@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { isGzip, scanRecordList } from '../shared/intake/decode-input';
-import { type DetectionRun, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
+import { type DetectionRun, type Predecoded, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
 import { errorMessage } from '../shared/errors';
 import { type InputFile, readInput } from './read-inputs';
 
@@ -30,11 +30,16 @@ export function parseThreads(text: string | undefined): number | undefined {
 /** Where a part of a list says its records are: no file name holds a NUL, so this never meets a real one. */
 export const PART_POSITION = '\u0000';
 
-/** What a worker (or the main thread) gives for a job. `lost`: it could not say; do the input again here. */
-export type FileResult = { outcome: RunOutcome } | { readError: string } | { lost: true };
+/**
+ * What a worker (or the main thread) gives for a job: a file's outcome, or with `decode` jobs its gunzip and
+ * scan (DetectionRun.predecode). `lost`: it could not say; do the input again here.
+ */
+export type FileResult = { outcome: RunOutcome } | { decoded: Predecoded } | { readError: string } | { lost: true };
 export type PartResult = { outcome: RunOutcome; count: number } | { invalid: true } | { lost: true };
 
-export type Job = { id: number; type: 'file'; path: string } | { id: number; type: 'part'; bytes: Uint8Array };
+export type Job =
+  | { id: number; type: 'file' | 'decode'; path: string }
+  | { id: number; type: 'part'; bytes: Uint8Array };
 
 /**
  * A part of a record list (`{"Records":[` + some elements + `]}`) through a `recordOutcome` run: the
@@ -76,6 +81,51 @@ export async function ingestFile(
 }
 
 /**
+ * A whole file's first half (DetectionRun.predecode: read, gunzip, record-list scan), as a worker and the
+ * main thread both do it for `decode` jobs; the main thread's run then ingests it (ingestPredecoded).
+ */
+export async function decodeFile(
+  run: DetectionRun<unknown>,
+  file: InputFile,
+  read: (file: InputFile) => Promise<Buffer> = readInput,
+): Promise<FileResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await read(file);
+  } catch (error) {
+    return { readError: errorMessage(error) };
+  }
+  return { decoded: run.predecode(bytes) };
+}
+
+/**
+ * The buffers a decoded file's data may travel in without a copy: its own (never Buffer's shared pool,
+ * which other buffers of the thread still use; small ones are copied), once each.
+ */
+export function decodedTransfer(result: FileResult): ArrayBuffer[] {
+  if (!('decoded' in result)) return [];
+  const input = result.decoded.input;
+  if (input.type === 'rejected') return [];
+  const views: ArrayBufferView[] = [input.data];
+  if (input.type === 'recordList') {
+    const { spans, plain, rowOf, fields, values } = input.elements;
+    views.push(spans, plain, rowOf, fields, values);
+  }
+  const buffers = new Set<ArrayBuffer>();
+  for (const view of views)
+    if (view.buffer instanceof ArrayBuffer && view.buffer.byteLength > 2 * Buffer.poolSize) buffers.add(view.buffer);
+  return [...buffers];
+}
+
+/** A decoded file as it arrives from a worker: its data a Buffer again (a message carries plain Uint8Arrays). */
+export function revived(decoded: Predecoded): Predecoded {
+  const input = decoded.input;
+  if (input.type === 'rejected' || Buffer.isBuffer(input.data)) return decoded;
+  const data = input.data as Uint8Array;
+  return { ...decoded, input: { ...input, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength) } };
+}
+
+/**
  * Whether a local file is big enough to be read in parts over every thread (cli/replay-parts.ts) instead
  * of whole by one worker: RECORD_LIST_BYTES decoded, by its size or its gzip trailer's (a hint only).
  */
@@ -99,6 +149,8 @@ export function worthParts(file: InputFile): boolean {
 }
 /** How many files past the one being counted may be done (or under way) on workers. */
 const FILES_AHEAD = 64;
+/** The same for `decode` jobs, whose results hold a file's decoded bytes each: a few keep the worker busy. */
+const DECODED_AHEAD = 6;
 
 /** The size of the buffers parts travel in (a part is about PART_BYTES, cut at the next record). */
 export const PART_BUFFER_BYTES = 12 * 1024 * 1024;
@@ -110,10 +162,17 @@ const JOBS_PER_WORKER = 2;
  * main thread is inside a file of its own and cannot hand out more.
  */
 const FILE_JOBS_PER_WORKER = 6;
+/** Decode jobs a worker holds at once (their results wait in line, DECODED_AHEAD). */
+const DECODE_JOBS_PER_WORKER = 3;
 
 export interface ReplayWorkers {
-  /** Starts the job on a worker with room for it; undefined when every worker is full (or none is left). */
+  /**
+   * Starts the job on a worker with room for it; undefined when every worker is full (or none is left). With
+   * `decode` workers the job is a `decode` one: the file's first half only (decodeFile).
+   */
   tryFile(path: string): Promise<FileResult> | undefined;
+  /** Whether the workers' file jobs are `decode` ones. */
+  readonly decode: boolean;
   tryPart(bytes: Uint8Array): Promise<PartResult> | undefined;
   /** Resolves when a worker may have room (at once when one has), false when no worker is left. */
   room(): Promise<boolean>;
@@ -142,7 +201,8 @@ export function offerAhead(
   const bigAt = (index: number) => (big[index] ??= worthParts(files[index]));
   let current = 0;
   let next = 0;
-  const inWindow = () => next < files.length && next <= current + FILES_AHEAD;
+  const window = workers.decode ? DECODED_AHEAD : FILES_AHEAD;
+  const inWindow = () => next < files.length && next <= current + window;
   const offer = () => {
     next = Math.max(next, current + 1);
     while (inWindow()) {
@@ -194,7 +254,17 @@ export interface WorkerSetup {
   env: Record<string, string | undefined>;
 }
 
-export function startReplayWorkers(count: number, script: string, setup: WorkerSetup): ReplayWorkers {
+/**
+ * With `decode`, whole files are `decode` jobs: a worker reads, gunzips and scans them, and the main thread
+ * does the rest (for one worker beside the main thread, where splitting each file that way keeps both
+ * busy and the worker's code small and quickly warm). Otherwise a worker does all of a file's work.
+ */
+export function startReplayWorkers(
+  count: number,
+  script: string,
+  setup: WorkerSetup,
+  { decode = false }: { decode?: boolean } = {},
+): ReplayWorkers {
   interface Slot {
     worker: Worker;
     jobs: Map<number, (result: FileResult | PartResult) => void>;
@@ -212,8 +282,12 @@ export function startReplayWorkers(count: number, script: string, setup: WorkerS
     pool.onRoom?.();
   };
   const pool: ReplayWorkers = {
+    decode,
     tryFile: (path) =>
-      post((id) => ({ id, type: 'file', path }), FILE_JOBS_PER_WORKER) as Promise<FileResult> | undefined,
+      post(
+        (id) => ({ id, type: decode ? 'decode' : 'file', path }),
+        decode ? DECODE_JOBS_PER_WORKER : FILE_JOBS_PER_WORKER,
+      ) as Promise<FileResult> | undefined,
     tryPart: (bytes) =>
       post((id) => ({ id, type: 'part', bytes }), JOBS_PER_WORKER, [bytes.buffer as ArrayBuffer]) as
         | Promise<PartResult>
@@ -251,7 +325,8 @@ export function startReplayWorkers(count: number, script: string, setup: WorkerS
       const buffer = message.bytes?.buffer;
       if (buffer instanceof ArrayBuffer && buffer.byteLength === PART_BUFFER_BYTES && spare.length < count * 2)
         spare.push(buffer);
-      settle?.(message.result);
+      const result = message.result;
+      settle?.('decoded' in result ? { decoded: revived(result.decoded) } : result);
       wake();
     });
     // A worker that could not start (its config) or died: its jobs are done again on the main thread.

@@ -39,6 +39,7 @@ import {
 import { SingleBar } from 'cli-progress';
 import {
   defaultThreads,
+  decodeFile,
   ingestFile,
   offerAhead,
   worthParts,
@@ -354,7 +355,13 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     threads > 1 && !files.some((file) => file.object || file.listing || file.path === '-') ? workerScript() : undefined;
   const workers =
     script && (files.length > 1 || (files.length === 1 && worthParts(files[0])))
-      ? startReplayWorkers(threads - 1, script, { functionName: detector.name, env })
+      ? startReplayWorkers(
+          threads - 1,
+          script,
+          { functionName: detector.name, env },
+          // One worker beside the main thread: each file split in two, gunzip and scan there, the rest here.
+          { decode: threads === 2 },
+        )
       : undefined;
   // Without workers the main thread has nothing to do while a local file is read: it reads it at once.
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInputNow(file));
@@ -388,7 +395,9 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     const ownRun = workers && new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true });
     const ahead = workers &&
       ownRun && {
-        files: offerAhead(files, workers, (file) => ingestFile(ownRun, file)),
+        files: offerAhead(files, workers, (file) =>
+          workers.decode ? decodeFile(ownRun, file) : ingestFile(ownRun, file),
+        ),
         parts: { workers, here: ownRun, maxDecompressedBytes },
       };
     // Without workers, every input is read ahead in order, bucket listings as they are listed.
@@ -431,6 +440,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
       try {
         const done = ahead ? await ahead.files.take(filesRead) : undefined;
         if (done && 'outcome' in done) await run.applyOutcome(done.outcome);
+        else if (done && 'decoded' in done) await run.ingestPredecoded(done.decoded, name);
         else if (done && 'readError' in done) throw new Error(done.readError);
         else if (ahead) {
           // Not taken by a worker (or lost by one): here, in parts when it is a big one.

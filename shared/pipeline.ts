@@ -9,7 +9,17 @@ import { capMessage, maskAccessKey, maskAccessKeyIds, safeSubject } from './aler
 import type { Detector, Finding, FindingGroup } from './detect/detector';
 import { errorMessage, FetchError, InvalidEventError } from './errors';
 import { EventIdList, EventIdSet, NO_EVENT_IDS, type PackedEventIds } from './event-id-set';
-import { createInflationBudget, decodeDocuments, type InflationBudget, type RecordList } from './intake/decode-input';
+import {
+  createInflationBudget,
+  type DecodedPiece,
+  type DecodeOptions,
+  decodeDocuments,
+  decodePredecoded,
+  type InflationBudget,
+  type PredecodedInput,
+  predecodeInput,
+  type RecordList,
+} from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
 import { emptyListItem, type ItemSink, listElementUnwrapper, unwrapEnvelopeTo } from './intake/unwrap-envelope';
 import { normalizeRecord } from './normalize';
@@ -119,6 +129,13 @@ export const OUTCOME_DETECT_FAILED = 2;
 export const OUTCOME_REJECTED = 3;
 export const OUTCOME_SKIPPED = 4;
 export const OUTCOME_FETCH = 5;
+
+/** What DetectionRun.predecode gave for a file: plain data, which a worker thread can hand over. */
+export interface Predecoded {
+  input: PredecodedInput;
+  /** Bytes of the file's inflation budget its gunzip spent. */
+  spent: number;
+}
 
 /**
  * One input as a `recordOutcome` run saw it, in input order: one code per item, the event id of each
@@ -259,11 +276,36 @@ export class DetectionRun<Config> {
     const budget = this.newBudget();
     // With a prefilter every plain log file of a kind it skims is read one record at a time, whatever its
     // size (decodeDocuments' skimKeys): that is what lets records that cannot matter go unparsed.
-    const pieces = decodeDocuments(bytes, name, {
+    await this.ingestPieces(decodeDocuments(bytes, name, this.decodeOptions(budget)), budget, allowFetch);
+  }
+
+  /**
+   * ingestBytes' first half, which holds no state of the run and may run on another thread (`replay
+   * --threads 2`, cli/replay-workers.ts): the gunzip and record-list scan of a file, as plain data, and
+   * what its gunzip spent of the input's budget. ingestPredecoded on it does what ingestBytes does.
+   */
+  predecode(bytes: Uint8Array): Predecoded {
+    const budget = this.newBudget();
+    const input = predecodeInput(bytes, this.decodeOptions(budget));
+    return { input, spent: budget.spent };
+  }
+
+  /** ingestBytes' second half, for what predecode (here or on another thread) gave for a file. */
+  async ingestPredecoded(predecoded: Predecoded, name: string): Promise<void> {
+    const budget = this.newBudget();
+    budget.spent = Math.min(predecoded.spent, budget.limit);
+    await this.ingestPieces(decodePredecoded(predecoded.input, name), budget, true);
+  }
+
+  private decodeOptions(budget: InflationBudget): DecodeOptions {
+    return {
       budget,
       recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES,
       skimKeys: this.prefilter?.keys,
-    });
+    };
+  }
+
+  private async ingestPieces(pieces: Iterable<DecodedPiece>, budget: InflationBudget, allowFetch: boolean) {
     for (const piece of pieces) {
       if (piece.type === 'rejected') this.reject(piece);
       else if (piece.type === 'recordList' && this.parseWhole(piece.list))

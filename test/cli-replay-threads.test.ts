@@ -5,9 +5,10 @@
  * nested bomb whose outer and inner gunzip only together pass the cap, a plain file, bad records) and one
  * big file (read in parts over the threads, with malformed records and re-delivered ones across parts)
  * give the same stdout, the same stderr (rejections with their positions, --stats) and the same exit code
- * with 1, 2 and 4 threads.
+ * with 1, 2 and 4 threads. With 2 threads the worker only reads, gunzips and scans each file (a `decode`
+ * job) and the main thread does the rest; with more, each worker does all of a file's work.
  */
-import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -61,6 +62,24 @@ beforeAll(() => {
   writeFileSync(
     join(folder, 'file-47-many-bad.json.gz'),
     gzipSync(JSON.stringify({ Records: [...Array.from({ length: 150 }, () => 1), ...records('many', 1)] })),
+  );
+  // With two threads a worker gunzips and scans each file and the main thread does the rest: the kinds of
+  // file that take another way there (a byte-order mark, NDJSON, a CTS trace list, a second member).
+  writeFileSync(
+    join(folder, 'file-48-bom.json.gz'),
+    gzipSync(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ Records: records('bom', 2) }))])),
+  );
+  writeFileSync(
+    join(folder, 'file-49-ndjson.json.gz'),
+    gzipSync(records('nd', 2).map((record) => JSON.stringify(record)).join('\n')),
+  );
+  writeFileSync(
+    join(folder, 'file-50-cts.json.gz'),
+    gzipSync(JSON.stringify({ traces: [fixture('huaweicloud/cts-api-call-forbidden.json'), 7] })),
+  );
+  writeFileSync(
+    join(folder, 'file-51-second-member.json.gz'),
+    gzipSync(JSON.stringify({ Records: records('second', 1), extra: true })),
   );
   // 1.2 MiB outer and 1.2 MiB inner: each fits MAX_DECOMPRESSED_MB=2, together they do not.
   writeFileSync(
@@ -181,6 +200,36 @@ describe('replay --threads', () => {
     },
     600_000,
   );
+
+  it('two threads split each file (decode jobs), more give each worker whole files', async () => {
+    // The shipped CLI, copied, with a worker that notes the type of each job it gets, then does it.
+    const copy = mkdtempSync(join(dir, 'dist-'));
+    for (const part of ['cli', 'geo']) cpSync(join(ROOT, 'dist', part), join(copy, part), { recursive: true });
+    renameSync(join(copy, 'cli', 'replay-worker.js'), join(copy, 'cli', 'replay-worker-real.js'));
+    writeFileSync(
+      join(copy, 'cli', 'replay-worker.js'),
+      [
+        "const { parentPort } = require('node:worker_threads');",
+        "const { appendFileSync } = require('node:fs');",
+        "parentPort.on('message', (job) => appendFileSync(process.env.JOB_LOG, job.type + '\\n'));",
+        "require('./replay-worker-real.js');",
+        '',
+      ].join('\n'),
+    );
+    const types: Record<string, string[]> = {};
+    for (const threads of ['2', '3']) {
+      const log = join(copy, `jobs-${threads}.log`);
+      writeFileSync(log, '');
+      const run = await runCli(['replay', 'unauthorized-api', folder, '--json', '--threads', threads], {
+        env: { ...ENV, JOB_LOG: log },
+        timeoutMs: 240_000,
+        cli: join(copy, 'cli', 'trailguard.js'),
+      });
+      expect(run.code).toBe(1);
+      types[threads] = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
+    }
+    expect(types).toEqual({ '2': ['decode'], '3': ['file'] });
+  });
 
   it('a folder with no readable log file (empty, or one dangling link): the same answer with 1, 2 and 4 threads', async () => {
     const empty = mkdtempSync(join(dir, 'empty-'));

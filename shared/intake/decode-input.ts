@@ -184,47 +184,71 @@ export function* decodeDocuments(
   name: string,
   options: DecodeOptions = {},
 ): Generator<DecodedPiece, void, undefined> {
-  const reject = (reason: string): DecodedPiece => ({ type: 'rejected', reason, position: name });
-  let text: string;
-  let gzipped: boolean;
+  yield* decodePredecoded(predecodeInput(bytes, options), name);
+}
+
+/**
+ * What decodeDocuments makes of an input before it reads it as text: the gunzip (charged to the budget),
+ * the byte-order mark, the record-list scan. All of it is plain data (bytes and typed arrays), so another
+ * thread can do it and hand the result over (`replay --threads 2`, cli/replay-workers.ts);
+ * decodePredecoded then gives exactly the pieces decodeDocuments gives for the input.
+ */
+export type PredecodedInput =
+  | { type: 'rejected'; reason: string }
+  | { type: 'recordList'; data: Buffer; key: RecordList['key']; skimKeys: readonly string[]; elements: ScannedElements }
+  | { type: 'text'; data: Buffer; gzipped: boolean };
+
+/** decodeDocuments' first half (PredecodedInput). Never throws. */
+export function predecodeInput(bytes: Buffer | Uint8Array, options: DecodeOptions = {}): PredecodedInput {
   try {
     let data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    if (data.length === 0) {
-      yield reject('empty input');
-      return;
-    }
+    if (data.length === 0) return { type: 'rejected', reason: 'empty input' };
     // Magic bytes, not the file name: S3 objects are often renamed, and some tools store gzip without `.gz`.
-    gzipped = isGzip(data);
+    const gzipped = isGzip(data);
     if (gzipped) {
       const budget = options.budget ?? createInflationBudget(options.maxDecompressedBytes);
       const inflated = gunzipWithin(data, budget);
-      if (!inflated.ok) {
-        yield reject(inflated.reason);
-        return;
-      }
+      if (!inflated.ok) return { type: 'rejected', reason: inflated.reason };
       data = inflated.bytes;
     }
     if (data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
-    if (data.length > bufferConstants.MAX_STRING_LENGTH) {
-      yield reject(`decoded input is ${data.length} bytes, more than the longest string Node.js can hold`);
-      return;
-    }
+    if (data.length > bufferConstants.MAX_STRING_LENGTH)
+      return {
+        type: 'rejected',
+        reason: `decoded input is ${data.length} bytes, more than the longest string Node.js can hold`,
+      };
     const wantsList = options.recordListsFrom !== undefined && data.length >= options.recordListsFrom;
     if (wantsList || options.skimKeys !== undefined) {
-      const recordList = scanRecordList(data, name, options.skimKeys, !wantsList);
-      if (recordList !== undefined) {
-        yield { type: 'recordList', list: recordList };
-        return;
-      }
+      const scanned = scanRecordListElements(data, options.skimKeys, !wantsList);
+      if (scanned !== undefined) return { type: 'recordList', data, ...scanned };
     }
+    return { type: 'text', data, gzipped };
+  } catch (error) {
+    return { type: 'rejected', reason: `could not decode input: ${clip(errorMessage(error))}` };
+  }
+}
+
+/** decodeDocuments' second half: the pieces of a predecoded input, named `name`. Never throws. */
+export function* decodePredecoded(input: PredecodedInput, name: string): Generator<DecodedPiece, void, undefined> {
+  const reject = (reason: string): DecodedPiece => ({ type: 'rejected', reason, position: name });
+  if (input.type === 'rejected') {
+    yield reject(input.reason);
+    return;
+  }
+  if (input.type === 'recordList') {
+    yield { type: 'recordList', list: recordListOf(input.data, name, input.key, input.skimKeys, input.elements) };
+    return;
+  }
+  let text: string;
+  try {
     // UTF-16 with a byte-order mark is what Windows PowerShell writes with `>`; read it instead of rejecting.
-    text = utf16Text(data) ?? data.toString('utf8');
+    text = utf16Text(input.data) ?? input.data.toString('utf8');
   } catch (error) {
     yield reject(`could not decode input: ${clip(errorMessage(error))}`);
     return;
   }
   if (!NOT_JSON_WHITESPACE.test(text)) {
-    yield reject(gzipped ? 'empty input (after gunzip)' : 'empty input');
+    yield reject(input.gzipped ? 'empty input (after gunzip)' : 'empty input');
     return;
   }
   // The whole text first: a 250 MB CloudTrail file is one document, and splitting it into lines would
@@ -423,6 +447,16 @@ export function scanRecordList(
   /** Only a list with skim keys for its key: any other is left to the caller at once, unscanned. */
   skimmedOnly = false,
 ): RecordList | undefined {
+  const scanned = scanRecordListElements(data, skimKeysByList, skimmedOnly);
+  return scanned && recordListOf(data, position, scanned.key, scanned.skimKeys, scanned.elements);
+}
+
+/** scanRecordList without the RecordList: what the scan found, as plain data. */
+function scanRecordListElements(
+  data: Buffer,
+  skimKeysByList: SkimKeys = [],
+  skimmedOnly = false,
+): { key: RecordList['key']; skimKeys: readonly string[]; elements: ScannedElements } | undefined {
   const n = data.length;
   let i = skipWhitespace(data, 0, n);
   if (i >= n || data[i] !== 0x7b) return undefined;
@@ -452,7 +486,7 @@ export function scanRecordList(
       stops = undefined;
     }
   }
-  return scanned === null ? undefined : recordListOf(data, position, key, skimKeys, scanned);
+  return scanned === null ? undefined : { key, skimKeys, elements: scanned };
 }
 
 /** The elements from `i` (the first byte after `[` and its whitespace) on, walked here; null if invalid. */
