@@ -26,4 +26,41 @@ if (!existsSync(bundle)) {
     { stdio: 'inherit' },
   );
 }
+startReplayWorkerEarly(process.argv.slice(2));
 require(bundle);
+
+/**
+ * `replay` over a folder with more than one thread: its first worker thread starts now, while the CLI
+ * loads, and the replay adopts it (cli/replay-workers.ts adoptEarlyWorker) or ends it. A thread spends
+ * ~100 ms starting; begun here, that runs beside the main thread's own start instead of after it.
+ */
+function startReplayWorkerEarly(args) {
+  if (args[0] !== 'replay') return;
+  const { availableParallelism } = require('node:os');
+  const { statSync } = require('node:fs');
+  let threads = availableParallelism();
+  let folder = false;
+  for (let k = 1; k < args.length; k++) {
+    const arg = args[k];
+    if (arg === '--threads' || arg.startsWith('--threads=')) {
+      threads = Number(arg === '--threads' ? args[k + 1] : arg.slice('--threads='.length));
+      continue;
+    }
+    if (!folder && !arg.startsWith('-')) folder = statSync(arg, { throwIfNoEntry: false })?.isDirectory() === true;
+  }
+  const script = join(__dirname, '..', 'dist', 'cli', 'replay-worker.js');
+  if (!(threads >= 2) || !folder || !existsSync(script)) return;
+  const { Worker } = require('node:worker_threads');
+  try {
+    const worker = new Worker(script, { workerData: 'trailguard early replay worker' });
+    const early = { worker, script, exited: false };
+    worker.on('error', () => {});
+    worker.on('exit', () => {
+      early.exited = true;
+    });
+    worker.unref();
+    globalThis[Symbol.for('trailguard.earlyReplayWorker')] = early;
+  } catch {
+    // No thread to be had: the replay starts its own, or reads everything on the main thread.
+  }
+}

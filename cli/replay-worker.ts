@@ -10,16 +10,19 @@ import { bindGeoRule } from '../shared/detect/detector';
 import { createEnricher } from '../shared/enrich/enricher';
 import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { errorMessage } from '../shared/errors';
+import { releaseSpare } from '../shared/intake/spare-inflate';
 import { DetectionRun } from '../shared/pipeline';
 import { loadFunctionConfig } from '../shared/platform/load-function-config';
 import {
   decodedTransfer,
   decodeFile,
+  EARLY_WORKER,
   type FileResult,
   ingestFile,
   ingestPart,
   type Job,
   type PartResult,
+  type SetupMessage,
   type WorkerSetup,
 } from './replay-workers';
 import { readInputNow } from './read-inputs';
@@ -40,10 +43,11 @@ async function startRun(setup: WorkerSetup): Promise<DetectionRun<unknown>> {
   return new DetectionRun(detector, config, {
     maxDecompressedBytes: checked.maxDecompressedBytes,
     recordOutcome: true,
+    reuseBuffers: true,
   });
 }
 
-function answer(run: DetectionRun<unknown>, job: Job): Promise<FileResult | PartResult> {
+function answer(run: DetectionRun<unknown>, job: Exclude<Job, { type: 'spare' }>): Promise<FileResult | PartResult> {
   if (job.type === 'part') return ingestPart(run, job.bytes);
   const file = { path: job.path, size: 0 };
   return job.type === 'decode' ? decodeFile(run, file, readInputNow) : ingestFile(run, file, readInputNow);
@@ -51,12 +55,22 @@ function answer(run: DetectionRun<unknown>, job: Job): Promise<FileResult | Part
 
 const port = parentPort;
 if (port) {
-  const ready = startRun(workerData as WorkerSetup);
+  // Started early (bin/trailguard.js, while the CLI loads; see adoptEarlyWorker): the setup is the first message.
+  const setup: Promise<WorkerSetup> =
+    workerData === EARLY_WORKER
+      ? new Promise((resolve) => port.once('message', (message: SetupMessage) => resolve(message.setup)))
+      : Promise.resolve(workerData as WorkerSetup);
+  const ready = setup.then(startRun);
   // A config this thread cannot load ends it: the main thread then does everything itself.
-  ready.catch(() => process.exit(1));
+  ready.then(
+    () => port.postMessage('ready'),
+    () => process.exit(1),
+  );
   // One job at a time, in the order they came.
   let queue: Promise<unknown> = ready;
-  port.on('message', (job: Job) => {
+  port.on('message', (job: Job | SetupMessage) => {
+    if (job.type === 'setup') return;
+    if (job.type === 'spare') return releaseSpare(job.buffer);
     queue = queue.then(async () => {
       const run = await ready;
       let result: FileResult | PartResult;

@@ -11,7 +11,7 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { isGzip, scanRecordList } from '../shared/intake/decode-input';
+import { isGzip, type PredecodedInput, releasePredecoded, scanRecordList } from '../shared/intake/decode-input';
 import { type DetectionRun, type Predecoded, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
 import { errorMessage } from '../shared/errors';
 import { type InputFile, readInput } from './read-inputs';
@@ -34,12 +34,19 @@ export const PART_POSITION = '\u0000';
  * What a worker (or the main thread) gives for a job: a file's outcome, or with `decode` jobs its gunzip and
  * scan (DetectionRun.predecode). `lost`: it could not say; do the input again here.
  */
-export type FileResult = { outcome: RunOutcome } | { decoded: Predecoded } | { readError: string } | { lost: true };
+export type FileResult =
+  | { outcome: RunOutcome }
+  /** `worker`: decoded on a worker thread, whose spare buffer (if any) goes back to it (ReplayWorkers.giveBack). */
+  | { decoded: Predecoded; worker?: true }
+  | { readError: string }
+  | { lost: true };
 export type PartResult = { outcome: RunOutcome; count: number } | { invalid: true } | { lost: true };
 
 export type Job =
   | { id: number; type: 'file' | 'decode'; path: string }
-  | { id: number; type: 'part'; bytes: Uint8Array };
+  | { id: number; type: 'part'; bytes: Uint8Array }
+  /** A spare buffer a decoded file came in (spare-inflate.ts), back to the worker for its next files. */
+  | { id: number; type: 'spare'; buffer: ArrayBuffer };
 
 /**
  * A part of a record list (`{"Records":[` + some elements + `]}`) through a `recordOutcome` run: the
@@ -173,6 +180,8 @@ export interface ReplayWorkers {
   tryFile(path: string): Promise<FileResult> | undefined;
   /** Whether the workers' file jobs are `decode` ones. */
   readonly decode: boolean;
+  /** After a worker's decoded file was ingested: its spare buffer back to a worker (or to this thread's). */
+  giveBack(input: PredecodedInput): void;
   tryPart(bytes: Uint8Array): Promise<PartResult> | undefined;
   /** Resolves when a worker may have room (at once when one has), false when no worker is left. */
   room(): Promise<boolean>;
@@ -232,7 +241,10 @@ export function offerAhead(
         // A big file is read in parts by the loop itself; the main thread takes only whole files here.
         while (!settled && inWindow() && !bigAt(next)) {
           const mine = next++;
+          const th = performance.now();
           const answer = await here(files[mine]).catch((): FileResult => ({ lost: true }));
+          (globalThis as any).__here = ((globalThis as any).__here ?? 0) + (performance.now() - th);
+          (globalThis as any).__heren = ((globalThis as any).__heren ?? 0) + 1;
           started.set(mine, Promise.resolve(answer));
         }
       }
@@ -254,6 +266,38 @@ export interface WorkerSetup {
   env: Record<string, string | undefined>;
 }
 
+/** The workerData of a worker bin/trailguard.js started before the CLI loaded: its setup comes as a message. */
+export const EARLY_WORKER = 'trailguard early replay worker';
+export type SetupMessage = { type: 'setup'; setup: WorkerSetup };
+
+/** Where bin/trailguard.js leaves the worker it started early. */
+const EARLY_SLOT = Symbol.for('trailguard.earlyReplayWorker');
+interface EarlyWorker {
+  worker: Worker;
+  script: string;
+  exited: boolean;
+}
+
+/**
+ * The worker bin/trailguard.js started while the CLI loaded (a replay over a folder, with threads), if it
+ * runs `script` and still lives; it is this caller's from now on. Each worker spends its first ~100 ms
+ * starting (Node's own bootstrap of a thread, then its bundle): started early, that overlaps the main
+ * thread's own start instead of following it.
+ */
+function adoptEarlyWorker(script: string): Worker | undefined {
+  const early = (globalThis as Record<symbol, EarlyWorker | undefined>)[EARLY_SLOT];
+  (globalThis as Record<symbol, EarlyWorker | undefined>)[EARLY_SLOT] = undefined;
+  if (!early) return undefined;
+  if (early.script === script && !early.exited) return early.worker;
+  void early.worker.terminate();
+  return undefined;
+}
+
+/** Ends the early worker, when this replay turned out to need none (one file, S3 objects, stdin). */
+export function discardEarlyWorker(): void {
+  adoptEarlyWorker('');
+}
+
 /**
  * With `decode`, whole files are `decode` jobs: a worker reads, gunzips and scans them, and the main thread
  * does the rest (for one worker beside the main thread, where splitting each file that way keeps both
@@ -269,12 +313,17 @@ export function startReplayWorkers(
     worker: Worker;
     jobs: Map<number, (result: FileResult | PartResult) => void>;
     alive: boolean;
+    /**
+     * It has loaded its config and said so. Jobs go to ready workers only: until one is, the main thread
+     * reads every file itself rather than wait for a thread that is still starting.
+     */
+    ready: boolean;
   }
   let nextId = 0;
   const slots: Slot[] = [];
   const spare: ArrayBuffer[] = [];
   let waiting: (() => void)[] = [];
-  const roomNow = () => slots.some((slot) => slot.alive && slot.jobs.size < JOBS_PER_WORKER);
+  const roomNow = () => slots.some((slot) => slot.alive && slot.ready && slot.jobs.size < JOBS_PER_WORKER);
   const wake = () => {
     const woken = waiting;
     waiting = [];
@@ -299,6 +348,17 @@ export function startReplayWorkers(
       }
       return true;
     },
+    giveBack(input) {
+      const buffer = input.type === 'rejected' || !input.spare ? undefined : input.data.buffer;
+      if (!(buffer instanceof ArrayBuffer)) return;
+      const slot = slots.find((one) => one.alive && one.ready);
+      try {
+        if (slot) return slot.worker.postMessage({ id: -1, type: 'spare', buffer } satisfies Job, [buffer]);
+      } catch {
+        // Not sent (the worker is gone): kept here instead, unless it went anyway.
+      }
+      releasePredecoded(input);
+    },
     partBuffer(size) {
       const reused = size <= PART_BUFFER_BYTES ? spare.pop() : undefined;
       return Buffer.from(reused ?? new ArrayBuffer(Math.max(size, PART_BUFFER_BYTES)), 0, size);
@@ -315,9 +375,15 @@ export function startReplayWorkers(
     wake();
   };
   for (let k = 0; k < count; k++) {
-    const worker = new Worker(script, { workerData: setup });
-    const slot: Slot = { worker, jobs: new Map(), alive: true };
-    worker.on('message', (message: { id: number; result: FileResult | PartResult; bytes?: Uint8Array }) => {
+    const early = k === 0 ? adoptEarlyWorker(script) : undefined;
+    const worker = early ?? new Worker(script, { workerData: setup });
+    if (early) early.postMessage({ type: 'setup', setup } satisfies SetupMessage);
+    const slot: Slot = { worker, jobs: new Map(), alive: true, ready: false };
+    worker.on('message', (message: { id: number; result: FileResult | PartResult; bytes?: Uint8Array } | 'ready') => {
+      if (message === 'ready') {
+        slot.ready = true;
+        return wake();
+      }
       const settle = slot.jobs.get(message.id);
       slot.jobs.delete(message.id);
       // An idle worker does not keep the process alive; a busy one must (the main thread waits for it).
@@ -326,7 +392,7 @@ export function startReplayWorkers(
       if (buffer instanceof ArrayBuffer && buffer.byteLength === PART_BUFFER_BYTES && spare.length < count * 2)
         spare.push(buffer);
       const result = message.result;
-      settle?.('decoded' in result ? { decoded: revived(result.decoded) } : result);
+      settle?.('decoded' in result ? { decoded: revived(result.decoded), worker: true } : result);
       wake();
     });
     // A worker that could not start (its config) or died: its jobs are done again on the main thread.
@@ -342,7 +408,8 @@ export function startReplayWorkers(
   ): Promise<FileResult | PartResult> | undefined {
     let best: Slot | undefined;
     for (const slot of slots)
-      if (slot.alive && slot.jobs.size < limit && (!best || slot.jobs.size < best.jobs.size)) best = slot;
+      if (slot.alive && slot.ready && slot.jobs.size < limit && (!best || slot.jobs.size < best.jobs.size))
+        best = slot;
     if (!best) return undefined;
     const chosen = best;
     const id = nextId++;

@@ -40,6 +40,7 @@ import { SingleBar } from 'cli-progress';
 import {
   defaultThreads,
   decodeFile,
+  discardEarlyWorker,
   ingestFile,
   offerAhead,
   worthParts,
@@ -325,6 +326,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
   const run = new DetectionRun(detector, config, {
     suppress: reporter?.watchSuppress(memory.suppress) ?? memory.suppress,
     maxDecompressedBytes,
+    // A replay reads file after file: their gunzip output goes into buffers used again (spare-inflate.ts).
+    reuseBuffers: true,
     ...(fetching
       ? {
           fetchObject: createS3Fetcher(s3Clients),
@@ -363,6 +366,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           { decode: threads === 2 },
         )
       : undefined;
+  if (!workers) discardEarlyWorker();
   // Without workers the main thread has nothing to do while a local file is read: it reads it at once.
   const readAny = (file: (typeof files)[number]) => (file.object ? readObject(file) : readInputNow(file));
   /** What the bucket listings found so far: the progress bar's totals grow with them. */
@@ -392,7 +396,8 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     // The main thread's own recording run: for the files it takes ahead while a worker is busy and for the
     // parts of a big file it reads itself (cli/replay-workers.ts, cli/replay-parts.ts); one at a time, as
     // the loop below awaits each file.
-    const ownRun = workers && new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true });
+    const ownRun =
+      workers && new DetectionRun(detector, config, { maxDecompressedBytes, recordOutcome: true, reuseBuffers: true });
     const ahead = workers &&
       ownRun && {
         files: offerAhead(files, workers, (file) =>
@@ -417,11 +422,15 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           readAny,
         );
     // `filesRead` is the index of the input at hand, and after the loop the number read.
+    (globalThis as any).__ls = performance.now();
+    (globalThis as any).__pf0 = process.resourceUsage().minorPageFault;
     for (; ; filesRead++) {
       if (io.outClosed?.()) break;
       // A turn of the event loop per file: what runs beside the files (the geo databases' read, a
       // worker's message) gets on while they are read, rather than after the last one.
+      const ti = performance.now();
       await new Promise<void>((resolve) => setImmediate(resolve));
+      (globalThis as any).__imm = ((globalThis as any).__imm ?? 0) + (performance.now() - ti);
       let file: InputFile;
       let bytes: Promise<Uint8Array> | undefined;
       if (stream) {
@@ -438,11 +447,18 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
       currentFile = file.path;
       const name = file.path === '-' ? 'stdin' : file.path;
       try {
+        const t0 = performance.now();
         const done = ahead ? await ahead.files.take(filesRead) : undefined;
+        const t1 = performance.now();
+        (globalThis as any).__wait = ((globalThis as any).__wait ?? 0) + (t1 - t0);
         if (done && 'outcome' in done) await run.applyOutcome(done.outcome);
-        else if (done && 'decoded' in done) await run.ingestPredecoded(done.decoded, name);
+        else if (done && 'decoded' in done) {
+          await run.ingestPredecoded(done.decoded, name, done.worker && ((input) => workers?.giveBack(input)));
+          (globalThis as any).__ing = ((globalThis as any).__ing ?? 0) + (performance.now() - t1);
+        }
         else if (done && 'readError' in done) throw new Error(done.readError);
         else if (ahead) {
+          (globalThis as any).__own = ((globalThis as any).__own ?? 0) + 1;
           // Not taken by a worker (or lost by one): here, in parts when it is a big one.
           const bytes = await readInput(file);
           if (!(await ingestInParts(run, bytes, name, ahead.parts))) await run.ingestBytes(bytes, name);
@@ -460,6 +476,7 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     await workers?.close();
   }
   if (listings) outOfRangeNote(outOfRange + found.outOfRange);
+  if (process.env.TG_T) process.stderr.write(`loop-end ${performance.now().toFixed(0)} wait ${(globalThis as any).__wait?.toFixed(0)} ingest ${(globalThis as any).__ing?.toFixed(0)} imm ${(globalThis as any).__imm?.toFixed(0)} here ${(globalThis as any).__here?.toFixed(0)} loopstart ${(globalThis as any).__ls?.toFixed(0)} heren ${(globalThis as any).__heren} pf-start ${(globalThis as any).__pf0} pf-loopend ${process.resourceUsage().minorPageFault} own ${(globalThis as any).__own} exit-at-end\n`); process.on('exit', () => process.stderr.write(`exit ${performance.now().toFixed(0)} pf-exit ${process.resourceUsage().minorPageFault}\n`));
 
   // Its warning, if the read failed, comes here, before the alerts and the summary.
   await geoRead;

@@ -13,12 +13,12 @@ import {
   createInflationBudget,
   type DecodedPiece,
   type DecodeOptions,
-  decodeDocuments,
   decodePredecoded,
   type InflationBudget,
   type PredecodedInput,
   predecodeInput,
   type RecordList,
+  releasePredecoded,
 } from './intake/decode-input';
 import type { IntakeItem } from './intake/intake-item';
 import { emptyListItem, type ItemSink, listElementUnwrapper, unwrapEnvelopeTo } from './intake/unwrap-envelope';
@@ -120,6 +120,11 @@ export interface RunOptions {
    * applyOutcome. Every record is detected, since only that run knows which are duplicates.
    */
   recordOutcome?: boolean;
+  /**
+   * Inflate each input into buffers used again from one input to the next (spare-inflate.ts): for a run
+   * over many files (the replay CLI). Off by default: a function keeps no such buffers between invocations.
+   */
+  reuseBuffers?: boolean;
 }
 
 /** The items of a RunOutcome. */
@@ -276,7 +281,12 @@ export class DetectionRun<Config> {
     const budget = this.newBudget();
     // With a prefilter every plain log file of a kind it skims is read one record at a time, whatever its
     // size (decodeDocuments' skimKeys): that is what lets records that cannot matter go unparsed.
-    await this.ingestPieces(decodeDocuments(bytes, name, this.decodeOptions(budget)), budget, allowFetch);
+    const input = predecodeInput(bytes, this.decodeOptions(budget));
+    try {
+      await this.ingestPieces(decodePredecoded(input, name), budget, allowFetch);
+    } finally {
+      releasePredecoded(input);
+    }
   }
 
   /**
@@ -290,16 +300,28 @@ export class DetectionRun<Config> {
     return { input, spent: budget.spent };
   }
 
-  /** ingestBytes' second half, for what predecode (here or on another thread) gave for a file. */
-  async ingestPredecoded(predecoded: Predecoded, name: string): Promise<void> {
+  /**
+   * ingestBytes' second half, for what predecode (here or on another thread) gave for a file. A spare
+   * buffer its bytes lie in goes to `release` afterwards (default: this thread's spares).
+   */
+  async ingestPredecoded(
+    predecoded: Predecoded,
+    name: string,
+    release: (input: PredecodedInput) => void = releasePredecoded,
+  ): Promise<void> {
     const budget = this.newBudget();
     budget.spent = Math.min(predecoded.spent, budget.limit);
-    await this.ingestPieces(decodePredecoded(predecoded.input, name), budget, true);
+    try {
+      await this.ingestPieces(decodePredecoded(predecoded.input, name), budget, true);
+    } finally {
+      release(predecoded.input);
+    }
   }
 
   private decodeOptions(budget: InflationBudget): DecodeOptions {
     return {
       budget,
+      spareOutput: this.options.reuseBuffers === true,
       recordListsFrom: this.options.recordListBytes ?? RECORD_LIST_BYTES,
       skimKeys: this.prefilter?.keys,
     };

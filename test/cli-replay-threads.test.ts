@@ -149,7 +149,10 @@ describe('replay --threads', () => {
 
   it("a worker that dies loses nothing: its files come back as the main thread's to read", async () => {
     const script = join(dir, 'dying-worker.js');
-    writeFileSync(script, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
+    writeFileSync(
+      script,
+      "const { parentPort } = require('node:worker_threads');\nparentPort.postMessage('ready');\nparentPort.on('message', () => process.exit(3));\n",
+    );
     const files = ['a', 'b', 'c', 'd'].map((name) => ({ path: join(folder, `${name}.json`), size: 10 }));
     const workers = startReplayWorkers(2, script, { functionName: 'login-whitelist', env: {} });
     try {

@@ -6,6 +6,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { gunzipSync } from '../lazy-builtins';
 import { type ConfigProblems, readPositiveInteger, type Env } from '../platform/env-config';
 import { errorMessage } from '../errors';
+import { gunzipIntoSpare, releaseSpare } from './spare-inflate';
 import { type ScannedElements, scanElementsInWasm, stringStops } from './wasm-scan';
 
 /** CloudTrail log files are at most a few hundred MB unpacked; a bigger output is a gzip bomb. */
@@ -61,10 +62,16 @@ export interface DecodeOptions {
    * list whose key has names comes back as a `recordList` at any size, not only from `recordListsFrom`.
    */
   skimKeys?: SkimKeys;
+  /**
+   * The input's own gunzip (not those of payloads nested in it) may inflate into a spare buffer
+   * (spare-inflate.ts): predecodeInput then says so (`spare`), and its caller gives the buffer back with
+   * releasePredecoded once nothing reads the input's bytes any more. decodeDocuments ignores it.
+   */
+  spareOutput?: boolean;
 }
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; reason: string };
-export type GunzipResult = { ok: true; bytes: Buffer } | { ok: false; reason: string };
+export type GunzipResult = { ok: true; bytes: Buffer; spare?: true } | { ok: false; reason: string };
 
 /**
  * How many bytes one input may still inflate to. One budget is shared by every gunzip and base64 decode
@@ -98,11 +105,22 @@ export function budgetExceeded(budget: InflationBudget): string {
  * Gunzip charged to `budget`, with an optional cap of its own (`cap`) that is tighter than what is left.
  * The output is never larger than what is left of the budget: zlib stops at that size.
  */
-export function gunzipWithin(bytes: Uint8Array, budget: InflationBudget, cap = Number.POSITIVE_INFINITY): GunzipResult {
+export function gunzipWithin(
+  bytes: Uint8Array,
+  budget: InflationBudget,
+  cap = Number.POSITIVE_INFINITY,
+  /** Inflate into a spare buffer when it can (spare-inflate.ts); `spare` then says the output is one. */
+  spare = false,
+): GunzipResult {
   const left = budget.limit - budget.spent;
   if (left <= 0) return { ok: false, reason: budgetExceeded(budget) };
   const ownCapIsTighter = cap < left;
   const limit = ownCapIsTighter ? cap : left;
+  const fast = spare ? gunzipIntoSpare(bytes, clampCap(limit), statedSize(bytes)) : undefined;
+  if (fast) {
+    budget.spent += fast.length;
+    return { ok: true, bytes: fast, spare: true };
+  }
   const inflated = gunzipCapped(bytes, limit);
   if (inflated.ok) {
     budget.spent += inflated.bytes.length;
@@ -184,7 +202,7 @@ export function* decodeDocuments(
   name: string,
   options: DecodeOptions = {},
 ): Generator<DecodedPiece, void, undefined> {
-  yield* decodePredecoded(predecodeInput(bytes, options), name);
+  yield* decodePredecoded(predecodeInput(bytes, { ...options, spareOutput: false }), name);
 }
 
 /**
@@ -195,8 +213,21 @@ export function* decodeDocuments(
  */
 export type PredecodedInput =
   | { type: 'rejected'; reason: string }
-  | { type: 'recordList'; data: Buffer; key: RecordList['key']; skimKeys: readonly string[]; elements: ScannedElements }
-  | { type: 'text'; data: Buffer; gzipped: boolean };
+  | {
+      type: 'recordList';
+      data: Buffer;
+      key: RecordList['key'];
+      skimKeys: readonly string[];
+      elements: ScannedElements;
+      /** `data` lies in a spare buffer (DecodeOptions.spareOutput). */
+      spare?: true;
+    }
+  | { type: 'text'; data: Buffer; gzipped: boolean; spare?: true };
+
+/** Gives a predecoded input's spare buffer back (DecodeOptions.spareOutput), once nothing reads its bytes. */
+export function releasePredecoded(input: PredecodedInput): void {
+  if (input.type !== 'rejected' && input.spare) releaseSpare(input.data.buffer);
+}
 
 /** decodeDocuments' first half (PredecodedInput). Never throws. */
 export function predecodeInput(bytes: Buffer | Uint8Array, options: DecodeOptions = {}): PredecodedInput {
@@ -205,12 +236,15 @@ export function predecodeInput(bytes: Buffer | Uint8Array, options: DecodeOption
     if (data.length === 0) return { type: 'rejected', reason: 'empty input' };
     // Magic bytes, not the file name: S3 objects are often renamed, and some tools store gzip without `.gz`.
     const gzipped = isGzip(data);
+    let spare: true | undefined;
     if (gzipped) {
       const budget = options.budget ?? createInflationBudget(options.maxDecompressedBytes);
-      const inflated = gunzipWithin(data, budget);
+      const inflated = gunzipWithin(data, budget, Number.POSITIVE_INFINITY, options.spareOutput === true);
       if (!inflated.ok) return { type: 'rejected', reason: inflated.reason };
       data = inflated.bytes;
+      spare = inflated.spare;
     }
+    const sparely = <T extends object>(input: T): T & { spare?: true } => (spare ? { ...input, spare } : input);
     if (data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
     if (data.length > bufferConstants.MAX_STRING_LENGTH)
       return {
@@ -220,9 +254,9 @@ export function predecodeInput(bytes: Buffer | Uint8Array, options: DecodeOption
     const wantsList = options.recordListsFrom !== undefined && data.length >= options.recordListsFrom;
     if (wantsList || options.skimKeys !== undefined) {
       const scanned = scanRecordListElements(data, options.skimKeys, !wantsList);
-      if (scanned !== undefined) return { type: 'recordList', data, ...scanned };
+      if (scanned !== undefined) return sparely({ type: 'recordList' as const, data, ...scanned });
     }
-    return { type: 'text', data, gzipped };
+    return sparely({ type: 'text' as const, data, gzipped });
   } catch (error) {
     return { type: 'rejected', reason: `could not decode input: ${clip(errorMessage(error))}` };
   }
@@ -323,12 +357,18 @@ function utf16Text(data: Buffer): string | undefined {
 function outputChunkSize(bytes: Uint8Array, cap: number): number {
   const DEFAULT = 64 * 1024;
   if (bytes.length < 18) return DEFAULT;
-  const end = bytes.length;
-  const stated = (bytes[end - 4] | (bytes[end - 3] << 8) | (bytes[end - 2] << 16) | (bytes[end - 1] << 24)) >>> 0;
+  const stated = statedSize(bytes);
   // Never more than the cap allows, and never a large allocation for an input that could not produce it
   // (deflate expands at most about 1032:1).
   const plausible = Math.min(stated + 1024, cap + 1, bytes.length * 1032 + 1024);
   return Math.max(plausible, DEFAULT);
+}
+
+/** The size the gzip trailer states for the last member (mod 2^32): a hint only. */
+function statedSize(bytes: Uint8Array): number {
+  const end = bytes.length;
+  if (end < 18) return 0;
+  return (bytes[end - 4] | (bytes[end - 3] << 8) | (bytes[end - 2] << 16) | (bytes[end - 1] << 24)) >>> 0;
 }
 
 function clampCap(maxBytes: number): number {
@@ -451,6 +491,14 @@ export function scanRecordList(
   return scanned && recordListOf(data, position, scanned.key, scanned.skimKeys, scanned.elements);
 }
 
+/** The skim keys' UTF-8 bytes, made once per list of keys (a prefilter's are the same for every file). */
+const KEY_BYTES = new WeakMap<readonly string[], readonly Uint8Array[]>();
+function keyBytesOf(skimKeys: readonly string[]): readonly Uint8Array[] {
+  let bytes = KEY_BYTES.get(skimKeys);
+  if (!bytes) KEY_BYTES.set(skimKeys, (bytes = skimKeys.map((name) => Buffer.from(name, 'utf8'))));
+  return bytes;
+}
+
 /** scanRecordList without the RecordList: what the scan found, as plain data. */
 function scanRecordListElements(
   data: Buffer,
@@ -475,7 +523,7 @@ function scanRecordListElements(
     (Array.isArray(skimKeysByList) ? skimKeysByList : (skimKeysByList as Exclude<SkimKeys, readonly string[]>)[key]) ??
     [];
   if (skimmedOnly && skimKeys.length === 0) return undefined;
-  const keyBytes = skimKeys.map((name) => Buffer.from(name, 'utf8'));
+  const keyBytes = keyBytesOf(skimKeys);
   // The compiled walk (wasm-scan.ts) where it takes the document, else this file's: the same answers.
   let scanned = scanElementsInWasm(data, i, keyBytes);
   if (scanned === undefined) {
