@@ -241,10 +241,7 @@ export function offerAhead(
         // A big file is read in parts by the loop itself; the main thread takes only whole files here.
         while (!settled && inWindow() && !bigAt(next)) {
           const mine = next++;
-          const th = performance.now();
           const answer = await here(files[mine]).catch((): FileResult => ({ lost: true }));
-          (globalThis as any).__here = ((globalThis as any).__here ?? 0) + (performance.now() - th);
-          (globalThis as any).__heren = ((globalThis as any).__heren ?? 0) + 1;
           started.set(mine, Promise.resolve(answer));
         }
       }
@@ -408,8 +405,7 @@ export function startReplayWorkers(
   ): Promise<FileResult | PartResult> | undefined {
     let best: Slot | undefined;
     for (const slot of slots)
-      if (slot.alive && slot.ready && slot.jobs.size < limit && (!best || slot.jobs.size < best.jobs.size))
-        best = slot;
+      if (slot.alive && slot.ready && slot.jobs.size < limit && (!best || slot.jobs.size < best.jobs.size)) best = slot;
     if (!best) return undefined;
     const chosen = best;
     const id = nextId++;

@@ -422,15 +422,11 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           readAny,
         );
     // `filesRead` is the index of the input at hand, and after the loop the number read.
-    (globalThis as any).__ls = performance.now();
-    (globalThis as any).__pf0 = process.resourceUsage().minorPageFault;
     for (; ; filesRead++) {
       if (io.outClosed?.()) break;
       // A turn of the event loop per file: what runs beside the files (the geo databases' read, a
       // worker's message) gets on while they are read, rather than after the last one.
-      const ti = performance.now();
       await new Promise<void>((resolve) => setImmediate(resolve));
-      (globalThis as any).__imm = ((globalThis as any).__imm ?? 0) + (performance.now() - ti);
       let file: InputFile;
       let bytes: Promise<Uint8Array> | undefined;
       if (stream) {
@@ -447,18 +443,13 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
       currentFile = file.path;
       const name = file.path === '-' ? 'stdin' : file.path;
       try {
-        const t0 = performance.now();
         const done = ahead ? await ahead.files.take(filesRead) : undefined;
-        const t1 = performance.now();
-        (globalThis as any).__wait = ((globalThis as any).__wait ?? 0) + (t1 - t0);
         if (done && 'outcome' in done) await run.applyOutcome(done.outcome);
-        else if (done && 'decoded' in done) {
+        else if (done && 'decoded' in done)
+          // A worker's spare buffer goes back to it, for its next files.
           await run.ingestPredecoded(done.decoded, name, done.worker && ((input) => workers?.giveBack(input)));
-          (globalThis as any).__ing = ((globalThis as any).__ing ?? 0) + (performance.now() - t1);
-        }
         else if (done && 'readError' in done) throw new Error(done.readError);
         else if (ahead) {
-          (globalThis as any).__own = ((globalThis as any).__own ?? 0) + 1;
           // Not taken by a worker (or lost by one): here, in parts when it is a big one.
           const bytes = await readInput(file);
           if (!(await ingestInParts(run, bytes, name, ahead.parts))) await run.ingestBytes(bytes, name);
@@ -476,7 +467,6 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
     await workers?.close();
   }
   if (listings) outOfRangeNote(outOfRange + found.outOfRange);
-  if (process.env.TG_T) process.stderr.write(`loop-end ${performance.now().toFixed(0)} wait ${(globalThis as any).__wait?.toFixed(0)} ingest ${(globalThis as any).__ing?.toFixed(0)} imm ${(globalThis as any).__imm?.toFixed(0)} here ${(globalThis as any).__here?.toFixed(0)} loopstart ${(globalThis as any).__ls?.toFixed(0)} heren ${(globalThis as any).__heren} pf-start ${(globalThis as any).__pf0} pf-loopend ${process.resourceUsage().minorPageFault} own ${(globalThis as any).__own} exit-at-end\n`); process.on('exit', () => process.stderr.write(`exit ${performance.now().toFixed(0)} pf-exit ${process.resourceUsage().minorPageFault}\n`));
 
   // Its warning, if the read failed, comes here, before the alerts and the summary.
   await geoRead;

@@ -67,11 +67,17 @@ beforeAll(() => {
   // file that take another way there (a byte-order mark, NDJSON, a CTS trace list, a second member).
   writeFileSync(
     join(folder, 'file-48-bom.json.gz'),
-    gzipSync(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ Records: records('bom', 2) }))])),
+    gzipSync(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ Records: records('bom', 2) }))]),
+    ),
   );
   writeFileSync(
     join(folder, 'file-49-ndjson.json.gz'),
-    gzipSync(records('nd', 2).map((record) => JSON.stringify(record)).join('\n')),
+    gzipSync(
+      records('nd', 2)
+        .map((record) => JSON.stringify(record))
+        .join('\n'),
+    ),
   );
   writeFileSync(
     join(folder, 'file-50-cts.json.gz'),
@@ -156,10 +162,17 @@ describe('replay --threads', () => {
     const files = ['a', 'b', 'c', 'd'].map((name) => ({ path: join(folder, `${name}.json`), size: 10 }));
     const workers = startReplayWorkers(2, script, { functionName: 'login-whitelist', env: {} });
     try {
+      // Jobs go to ready workers only: once both said so, each gets a file and dies on it.
+      expect(await workers.room()).toBe(true);
       const ahead = offerAhead(files, workers);
       for (const index of files.keys()) expect(await ahead.take(index)).toBeUndefined();
-      expect(await workers.tryFile(files[0].path)).toBeUndefined();
+      // A worker still alive (the second may have become ready only now) gets a job and dies on it too.
+      for (let k = 0; k < 20 && (await workers.room()); k++) {
+        const job = workers.tryFile(files[0].path);
+        if (job) expect(await job).toEqual({ lost: true });
+      }
       expect(await workers.room()).toBe(false);
+      expect(workers.tryFile(files[0].path)).toBeUndefined();
     } finally {
       await workers.close();
     }
@@ -231,7 +244,8 @@ describe('replay --threads', () => {
       expect(run.code).toBe(1);
       types[threads] = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
     }
-    expect(types).toEqual({ '2': ['decode'], '3': ['file'] });
+    // With two threads the spare buffers the decoded files came in go back to the worker, too.
+    expect(types).toEqual({ '2': ['decode', 'spare'], '3': ['file'] });
   });
 
   it('a folder with no readable log file (empty, or one dangling link): the same answer with 1, 2 and 4 threads', async () => {
@@ -255,6 +269,33 @@ describe('replay --threads', () => {
         expect([run.code, run.stdout, run.stderr]).toEqual([runs[0].code, runs[0].stdout, runs[0].stderr]);
       }
     }
+  });
+
+  it('the worker bin/trailguard.js starts early (a folder, threads) is adopted, or ended when not needed', async () => {
+    const one = mkdtempSync(join(dir, 'one-file-'));
+    cpSync(join(folder, 'file-00.json.gz'), join(one, 'file-00.json.gz'));
+    // A folder of one file needs no worker: the early one is ended, and the answer is that of one thread.
+    const runs = [];
+    for (const threads of ['--threads=1', '--threads=2', '--threads'])
+      runs.push(
+        await runCli(
+          ['replay', 'login-whitelist', one, '--json', ...(threads === '--threads' ? ['--threads', '2'] : [threads])],
+          { env: ENV },
+        ),
+      );
+    for (const run of runs)
+      expect([run.code, run.stdout, run.stderr]).toEqual([runs[0].code, runs[0].stdout, runs[0].stderr]);
+    expect(runs[0].stdout.length).toBeGreaterThan(0);
+    // A config error ends the replay before any worker is adopted: it says so and exits, nothing hangs.
+    const bad = await runCli(['replay', 'login-whitelist', folder, '--threads', '2'], {
+      env: { ...ENV, IP_WHITELIST: 'not-an-address' },
+      timeoutMs: 30_000,
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/IP_WHITELIST/);
+    // --help with a folder: no replay at all.
+    const help = await runCli(['replay', folder, '--help'], { env: ENV, timeoutMs: 30_000 });
+    expect(help.code).toBe(0);
   });
 
   it('--threads 0 is a usage error', async () => {

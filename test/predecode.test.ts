@@ -48,7 +48,14 @@ const INPUTS: Array<[string, Buffer]> = [
   ['a plain one with two byte-order marks', Buffer.concat([BOM, BOM, Buffer.from(list)])],
   ['a UTF-16 one', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(list, 'utf16le')])],
   ['a gzip CTS trace list', gzipSync(traces)],
-  ['a gzip NDJSON of records', gzipSync(many('n', 3).map((record) => JSON.stringify(record)).join('\n'))],
+  [
+    'a gzip NDJSON of records',
+    gzipSync(
+      many('n', 3)
+        .map((record) => JSON.stringify(record))
+        .join('\n'),
+    ),
+  ],
   ['a list with bad records', gzipSync(JSON.stringify({ Records: [1, null, ...many('b', 2), 'x', {}] }))],
   ['a list broken at the end', gzipSync(`${list.slice(0, -2)},]}`)],
   ['an empty list', gzipSync('{"Records":[]}')],
@@ -64,10 +71,7 @@ const INPUTS: Array<[string, Buffer]> = [
   ['a gzip inside a gzip', gzipSync(good)],
   // 1.2 MB outer and 1.2 MB inner: each fits the 2 MiB budget, together they do not (the outer gunzip's
   // share, spent on the worker, counts on the main thread).
-  [
-    'a nested bomb',
-    gzipSync(awslogsEnvelope([apiCallText('nested') + ' '.repeat(1_200_000)]) + ' '.repeat(1_200_000)),
-  ],
+  ['a nested bomb', gzipSync(awslogsEnvelope([apiCallText('nested') + ' '.repeat(1_200_000)]) + ' '.repeat(1_200_000))],
   ['a CloudWatch Logs payload', gzipSync(awslogsEnvelope([apiCallText('fits')]))],
 ];
 
@@ -76,7 +80,10 @@ function through(run: DetectionRun<unknown>) {
 }
 
 /** A run of `detector`, and what it rejected, in order. */
-function runOf(detector: Detector<unknown>, options: { maxDecompressedBytes: number; recordListBytes?: number }) {
+function runOf(
+  detector: Detector<unknown>,
+  options: { maxDecompressedBytes: number; recordListBytes?: number; reuseBuffers?: boolean },
+) {
   const rejected: string[] = [];
   const run = new DetectionRun(detector, detector.loadConfig(ENV), {
     ...options,
@@ -99,8 +106,9 @@ describe('predecode + ingestPredecoded = ingestBytes', () => {
       it(`${detector.name}${recordListBytes ? ', every list read one record at a time' : ''}: every kind of input`, async () => {
         const options = { maxDecompressedBytes: 2 * 1024 * 1024, recordListBytes };
         const whole = runOf(detector, options);
-        const split = runOf(detector, options);
-        const worker = runOf(detector, options);
+        // The split runs inflate into spare buffers, as the replay CLI's do (spare-inflate.ts).
+        const split = runOf(detector, { ...options, reuseBuffers: true });
+        const worker = runOf(detector, { ...options, reuseBuffers: true });
         for (const [name, bytes] of INPUTS) {
           await whole.run.ingestBytes(Buffer.from(bytes), name);
           await split.run.ingestPredecoded(posted(worker.run.predecode(Buffer.from(bytes))), name);
@@ -112,6 +120,11 @@ describe('predecode + ingestPredecoded = ingestBytes', () => {
         expect(worker.run.stats.records).toBe(0);
         expect(whole.rejected.length).toBeGreaterThan(8);
         expect(whole.run.stats.records).toBeGreaterThan(100);
+        // And ingestBytes itself with spare buffers, file after file.
+        const reusing = runOf(detector, { ...options, reuseBuffers: true });
+        for (const [name, bytes] of INPUTS) await reusing.run.ingestBytes(Buffer.from(bytes), name);
+        expect(reusing.rejected).toEqual(whole.rejected);
+        expect(through(reusing.run)).toEqual(through(whole.run));
       });
 
   it('the decoded bytes and the scan travel without a copy, and never the shared pool of small buffers', () => {
@@ -124,6 +137,7 @@ describe('predecode + ingestPredecoded = ingestBytes', () => {
     expect(new Set(transfer).size).toBe(transfer.length);
     const small = run.predecode(Buffer.from('{"Records":[]}'));
     expect(small.input.type === 'rejected' ? undefined : small.input.data.buffer.byteLength).toBeDefined();
-    for (const buffer of decodedTransfer({ decoded: small })) expect(buffer.byteLength).toBeGreaterThan(Buffer.poolSize);
+    for (const buffer of decodedTransfer({ decoded: small }))
+      expect(buffer.byteLength).toBeGreaterThan(Buffer.poolSize);
   });
 });

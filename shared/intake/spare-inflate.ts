@@ -59,11 +59,16 @@ function inflaterNow(): Inflater | undefined {
     const internals = gunzip as unknown as { _handle?: ZlibHandle; _writeState?: unknown };
     const handle = internals._handle;
     const state = internals._writeState;
-    if (!handle || typeof handle.writeSync !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
+    // By tag, not instanceof: the handle's arrays may come from another realm (a vm context, jest's).
+    if (!handle || typeof handle.writeSync !== 'function' || tag(state) !== '[object Uint32Array]') {
       supported = false;
       return undefined;
     }
-    const made: Inflater = { gunzip, handle, state, failed: false };
+    if ((state as Uint32Array).length < 2) {
+      supported = false;
+      return undefined;
+    }
+    const made: Inflater = { gunzip, handle, state: state as Uint32Array, failed: false };
     // An error says so here instead of destroying the stream; the caller then takes gunzipSync.
     handle.onerror = () => {
       made.failed = true;
@@ -91,8 +96,8 @@ function take(room: number): Buffer {
  * travelled to another thread and back meanwhile). Anything else is ignored.
  */
 export function releaseSpare(buffer: ArrayBufferLike): void {
-  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength < STEP || buffer.byteLength > MAX_SPARE) return;
-  if (kept.includes(buffer)) return;
+  if (tag(buffer) !== '[object ArrayBuffer]' || buffer.byteLength < STEP || buffer.byteLength > MAX_SPARE) return;
+  if (kept.includes(buffer as ArrayBuffer)) return;
   // Keep the larger ones: a small one is easy to make again, and a large one serves small files too.
   while (kept.length >= MAX_KEPT || (kept.length > 0 && keptBytes + buffer.byteLength > MAX_KEPT_BYTES)) {
     let smallest = 0;
@@ -102,8 +107,12 @@ export function releaseSpare(buffer: ArrayBufferLike): void {
     kept.splice(smallest, 1);
   }
   if (keptBytes + buffer.byteLength > MAX_KEPT_BYTES) return;
-  kept.push(buffer);
+  kept.push(buffer as ArrayBuffer);
   keptBytes += buffer.byteLength;
+}
+
+function tag(value: unknown): string {
+  return Object.prototype.toString.call(value);
 }
 
 /**
