@@ -2,7 +2,10 @@
  * `replay --threads N`: N-1 worker threads run the pipeline's per-file work (read, gunzip, prefilter, parse,
  * normalize, detect) of local files, and of the parts of one big log file (cli/replay-parts.ts), while the
  * main thread works too. What a worker gives back is a RunOutcome (shared/pipeline.ts): the items of its
- * input in order, which the main thread replays into the one DetectionRun in input order. Ids seen,
+ * input in order, which the main thread replays into the one DetectionRun in input order. With one worker
+ * (`--threads 2`) files are `decode` jobs instead: the worker only reads, gunzips and scans each file
+ * (DetectionRun.predecode) and the main thread ingests what it gives (ingestPredecoded), which splits each
+ * file's work about in half and keeps the worker's own code small and quickly warm. Ids seen,
  * duplicates, the memory stage, groups, stats, output and the exit code stay on the main thread, so
  * alerts, rejections and exit codes are the ones of `--threads 1`.
  * A worker that fails or dies loses nothing: what it held is done again on the main thread.

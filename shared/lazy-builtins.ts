@@ -61,7 +61,12 @@ export function cryptoConstants(): typeof Crypto.constants {
 
 /** node:zlib's gunzipSync, loaded on first call. */
 export function gunzipSync(buffer: Zlib.InputType, options?: Zlib.ZlibOptions): Buffer {
+  return nodeZlib().gunzipSync(buffer, options);
+}
+
+/** node:zlib itself, loaded on first call (for its stream classes and constants). */
+export function nodeZlib(): typeof Zlib {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   zlib ??= require('node:zlib') as typeof Zlib;
-  return zlib.gunzipSync(buffer, options);
+  return zlib;
 }

@@ -12,7 +12,8 @@
  * zlib is built otherwise) answers undefined, and the caller inflates with gunzipSync as before, which
  * gives every result and every error message it always gave.
  */
-import { constants, Gunzip } from 'node:zlib';
+import type { Gunzip } from 'node:zlib';
+import { nodeZlib } from '../lazy-builtins';
 
 /** The largest output inflated this way; larger ones (replay reads them in parts anyway) take gunzipSync. */
 const MAX_SPARE = 40 * 1024 * 1024;
@@ -55,7 +56,7 @@ function inflaterNow(): Inflater | undefined {
   if (inflater) return inflater;
   if (!supported) return undefined;
   try {
-    const gunzip = new Gunzip();
+    const gunzip = new (nodeZlib().Gunzip)();
     const internals = gunzip as unknown as { _handle?: ZlibHandle; _writeState?: unknown };
     const handle = internals._handle;
     const state = internals._writeState;
@@ -133,7 +134,7 @@ export function gunzipIntoSpare(bytes: Uint8Array, limit: number, stated: number
   try {
     z.failed = false;
     z.state[0] = 0;
-    z.handle.writeSync(constants.Z_FINISH, bytes, 0, bytes.length, out, 0, length);
+    z.handle.writeSync(nodeZlib().constants.Z_FINISH, bytes, 0, bytes.length, out, 0, length);
     if (!z.failed && z.state[0] > 0) produced = length - z.state[0];
   } catch {
     z.failed = true;
