@@ -34,10 +34,18 @@ require(bundle);
  * loads, and the replay adopts it (cli/replay-workers.ts adoptEarlyWorker) or ends it. A thread spends
  * ~100 ms starting; begun here, that runs beside the main thread's own start instead of after it.
  */
+function isFolder(path) {
+  try {
+    return require('node:fs').statSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    // ENOTDIR, EACCES, ELOOP…: the replay says what is wrong with the path; here it is just not a folder.
+    return false;
+  }
+}
+
 function startReplayWorkerEarly(args) {
   if (args[0] !== 'replay') return;
   const { availableParallelism } = require('node:os');
-  const { statSync } = require('node:fs');
   let threads = availableParallelism();
   let folder = false;
   for (let k = 1; k < args.length; k++) {
@@ -46,7 +54,7 @@ function startReplayWorkerEarly(args) {
       threads = Number(arg === '--threads' ? args[k + 1] : arg.slice('--threads='.length));
       continue;
     }
-    if (!folder && !arg.startsWith('-')) folder = statSync(arg, { throwIfNoEntry: false })?.isDirectory() === true;
+    if (!folder && !arg.startsWith('-')) folder = isFolder(arg);
   }
   const script = join(__dirname, '..', 'dist', 'cli', 'replay-worker.js');
   if (!(threads >= 2) || !folder || !existsSync(script)) return;

@@ -293,6 +293,18 @@ describe('replay --threads', () => {
     });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/IP_WHITELIST/);
+    // A path under a file (ENOTDIR from stat): the replay's own answer, as with one thread, not a crash of the bin.
+    const under = [];
+    for (const threads of ['1', '2'])
+      under.push(
+        await runCli(['replay', 'login-whitelist', join(big, 'x'), folder, '--threads', threads], { env: ENV }),
+      );
+    expect(under[0].stderr).not.toMatch(/ENOTDIR.*\n\s+at /);
+    expect([under[1].code, under[1].stdout, under[1].stderr]).toEqual([
+      under[0].code,
+      under[0].stdout,
+      under[0].stderr,
+    ]);
     // --help with a folder: no replay at all.
     const help = await runCli(['replay', folder, '--help'], { env: ENV, timeoutMs: 30_000 });
     expect(help.code).toBe(0);
