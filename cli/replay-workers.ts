@@ -75,12 +75,8 @@ export async function ingestFile(
   file: InputFile,
   read: (file: InputFile) => Promise<Buffer> = readInput,
 ): Promise<FileResult> {
-  let bytes: Buffer;
-  try {
-    bytes = await read(file);
-  } catch (error) {
-    return { readError: errorMessage(error) };
-  }
+  const bytes = await readOrSay(read, file);
+  if (!Buffer.isBuffer(bytes)) return bytes;
   try {
     await run.ingestBytes(bytes, file.path);
   } catch {
@@ -99,13 +95,20 @@ export async function decodeFile(
   file: InputFile,
   read: (file: InputFile) => Promise<Buffer> = readInput,
 ): Promise<FileResult> {
-  let bytes: Buffer;
+  const bytes = await readOrSay(read, file);
+  return Buffer.isBuffer(bytes) ? { decoded: run.predecode(bytes) } : bytes;
+}
+
+/** The file's bytes, or the `readError` a job answers when it cannot be read. */
+async function readOrSay(
+  read: (file: InputFile) => Promise<Buffer>,
+  file: InputFile,
+): Promise<Buffer | { readError: string }> {
   try {
-    bytes = await read(file);
+    return await read(file);
   } catch (error) {
     return { readError: errorMessage(error) };
   }
-  return { decoded: run.predecode(bytes) };
 }
 
 /**

@@ -106,6 +106,27 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * The shipped CLI, copied, whose worker runs `lines` (with `parentPort` in scope; their listeners run
+ * before the real worker's) and then the real worker bundle. Its CLI bundle's path.
+ */
+function cliWithWorkerPrelude(lines: string[]): string {
+  const copy = mkdtempSync(join(dir, 'dist-'));
+  // The geo databases too (dist/geo, beside dist/cli): without them alerts carry no geo fields.
+  for (const part of ['cli', 'geo']) cpSync(join(ROOT, 'dist', part), join(copy, part), { recursive: true });
+  renameSync(join(copy, 'cli', 'replay-worker.js'), join(copy, 'cli', 'replay-worker-real.js'));
+  writeFileSync(
+    join(copy, 'cli', 'replay-worker.js'),
+    [
+      "const { parentPort } = require('node:worker_threads');",
+      ...lines,
+      "require('./replay-worker-real.js');",
+      '',
+    ].join('\n'),
+  );
+  return join(copy, 'cli', 'trailguard.js');
+}
+
 const ENV = { IP_WHITELIST: '203.0.113.0/24', RULE_SETS: 'all', MAX_DECOMPRESSED_MB: '2' };
 
 describe('replay --threads', () => {
@@ -187,27 +208,17 @@ describe('replay --threads', () => {
     async (what, dieAt) => {
       // The shipped CLI, copied, with a worker that hands its first messages to the real worker bundle and
       // exits as message `dieAt` arrives (its listener runs first), with earlier jobs possibly in flight.
-      const copy = mkdtempSync(join(dir, 'dist-'));
-      // The geo databases too (dist/geo, beside dist/cli): without them alerts carry no geo fields.
-      for (const part of ['cli', 'geo']) cpSync(join(ROOT, 'dist', part), join(copy, part), { recursive: true });
-      renameSync(join(copy, 'cli', 'replay-worker.js'), join(copy, 'cli', 'replay-worker-real.js'));
-      writeFileSync(
-        join(copy, 'cli', 'replay-worker.js'),
-        [
-          "const { parentPort } = require('node:worker_threads');",
-          'let seen = 0;',
-          "parentPort.on('message', () => { if (++seen === Number(process.env.DIE_AT)) process.exit(3); });",
-          "require('./replay-worker-real.js');",
-          '',
-        ].join('\n'),
-      );
+      const cli = cliWithWorkerPrelude([
+        'let seen = 0;',
+        "parentPort.on('message', () => { if (++seen === Number(process.env.DIE_AT)) process.exit(3); });",
+      ]);
       const env = what === 'folder' ? ENV : { ...ENV, MAX_DECOMPRESSED_MB: '512' };
       const args = ['replay', 'unauthorized-api', what === 'folder' ? folder : big, '--json', '--stats'];
       const one = await runCli([...args, '--threads', '1'], { env, timeoutMs: 240_000 });
       const dying = await runCli([...args, '--threads', '2'], {
         env: { ...env, DIE_AT: String(dieAt) },
         timeoutMs: 240_000,
-        cli: join(copy, 'cli', 'trailguard.js'),
+        cli,
       });
       expect(one.stdout.length).toBeGreaterThan(0);
       expect(dying.code).toBe(one.code);
@@ -219,27 +230,18 @@ describe('replay --threads', () => {
 
   it('two threads split each file (decode jobs), more give each worker whole files', async () => {
     // The shipped CLI, copied, with a worker that notes the type of each job it gets, then does it.
-    const copy = mkdtempSync(join(dir, 'dist-'));
-    for (const part of ['cli', 'geo']) cpSync(join(ROOT, 'dist', part), join(copy, part), { recursive: true });
-    renameSync(join(copy, 'cli', 'replay-worker.js'), join(copy, 'cli', 'replay-worker-real.js'));
-    writeFileSync(
-      join(copy, 'cli', 'replay-worker.js'),
-      [
-        "const { parentPort } = require('node:worker_threads');",
-        "const { appendFileSync } = require('node:fs');",
-        "parentPort.on('message', (job) => appendFileSync(process.env.JOB_LOG, job.type + '\\n'));",
-        "require('./replay-worker-real.js');",
-        '',
-      ].join('\n'),
-    );
+    const cli = cliWithWorkerPrelude([
+      "const { appendFileSync } = require('node:fs');",
+      "parentPort.on('message', (job) => appendFileSync(process.env.JOB_LOG, job.type + '\\n'));",
+    ]);
     const types: Record<string, string[]> = {};
     for (const threads of ['2', '3']) {
-      const log = join(copy, `jobs-${threads}.log`);
+      const log = join(dir, `jobs-${threads}.log`);
       writeFileSync(log, '');
       const run = await runCli(['replay', 'unauthorized-api', folder, '--json', '--threads', threads], {
         env: { ...ENV, JOB_LOG: log },
         timeoutMs: 240_000,
-        cli: join(copy, 'cli', 'trailguard.js'),
+        cli,
       });
       expect(run.code).toBe(1);
       types[threads] = [...new Set(readFileSync(log, 'utf8').split('\n').filter(Boolean))];
