@@ -10,7 +10,7 @@ import { bindGeoRule } from '../shared/detect/detector';
 import { createEnricher } from '../shared/enrich/enricher';
 import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { errorMessage } from '../shared/errors';
-import { releaseSpare } from '../shared/intake/spare-inflate';
+import { adoptSpare } from '../shared/intake/spare-inflate';
 import { DetectionRun } from '../shared/pipeline';
 import { loadFunctionConfig } from '../shared/platform/load-function-config';
 import {
@@ -70,7 +70,7 @@ if (port) {
   let queue: Promise<unknown> = ready;
   port.on('message', (job: Job | SetupMessage) => {
     if (job.type === 'setup') return;
-    if (job.type === 'spare') return releaseSpare(job.buffer);
+    if (job.type === 'spare') return adoptSpare(job.buffer);
     queue = queue.then(async () => {
       const run = await ready;
       let result: FileResult | PartResult;

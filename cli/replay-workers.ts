@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { isGzip, type PredecodedInput, releasePredecoded, scanRecordList } from '../shared/intake/decode-input';
 import { type DetectionRun, type Predecoded, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
 import { errorMessage } from '../shared/errors';
-import { type InputFile, readInput } from './read-inputs';
+import { type InputFile, readInput, releaseInput } from './read-inputs';
 
 /** `--threads` when not given: the cores this process may use. */
 export function defaultThreads(): number {
@@ -82,6 +82,8 @@ export async function ingestFile(
   } catch {
     run.takeOutcome();
     return { lost: true };
+  } finally {
+    releaseInput(bytes);
   }
   return { outcome: run.takeOutcome() };
 }
@@ -96,7 +98,11 @@ export async function decodeFile(
   read: (file: InputFile) => Promise<Buffer> = readInput,
 ): Promise<FileResult> {
   const bytes = await readOrSay(read, file);
-  return Buffer.isBuffer(bytes) ? { decoded: run.predecode(bytes) } : bytes;
+  if (!Buffer.isBuffer(bytes)) return bytes;
+  const decoded = run.predecode(bytes);
+  // A gzip file's bytes are done with once inflated; a plain file's are the decoded bytes themselves.
+  if (isGzip(bytes)) releaseInput(bytes);
+  return { decoded };
 }
 
 /** The file's bytes, or the `readError` a job answers when it cannot be read. */

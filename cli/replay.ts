@@ -25,7 +25,7 @@ import { createEnricher, listAccountsWithSdk } from '../shared/enrich/enricher';
 import { nodeGeoFiles } from '../shared/enrich/geo-database';
 import { createS3Fetcher, s3ClientsByRegion } from '../shared/platform/s3-fetch';
 import { REPORTED_IN_FULL, type RunStats } from '../shared/pipeline';
-import { collectInputFiles, type InputFile, readInput, readInputNow } from './read-inputs';
+import { collectInputFiles, type InputFile, readInput, readInputNow, releaseInput } from './read-inputs';
 import {
   bucketClientOptions,
   bucketUrlProblem,
@@ -453,7 +453,15 @@ async function runReplay(args: readonly unknown[], options: ReplayOptions, io: C
           // Not taken by a worker (or lost by one): here, in parts when it is a big one.
           const bytes = await readInput(file);
           if (!(await ingestInParts(run, bytes, name, ahead.parts))) await run.ingestBytes(bytes, name);
-        } else await run.ingestBytes(await (bytes as Promise<Uint8Array>), name);
+        } else {
+          const read = await (bytes as Promise<Uint8Array>);
+          try {
+            await run.ingestBytes(read, name);
+          } finally {
+            // A local file's spare buffer (readInputNow) back for the next one.
+            releaseInput(read);
+          }
+        }
       } catch (error) {
         readFailures += 1;
         sayErr(`error: ${file.path}: ${errorMessage(error)}`);

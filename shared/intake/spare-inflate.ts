@@ -49,6 +49,11 @@ let inflater: Inflater | undefined;
 let supported = true;
 const kept: ArrayBuffer[] = [];
 let keptBytes = 0;
+/**
+ * The spare buffers handed out and not given back yet: only those are taken back (releaseSpare), so a
+ * buffer that merely looks like one (another caller's, a slice of something still in use) never is.
+ */
+const leased = new WeakSet<ArrayBuffer>();
 /** How many inputs were inflated into a spare buffer (the tests check the fast path is taken). */
 export const spareStats = { inflated: 0 };
 
@@ -82,23 +87,39 @@ function inflaterNow(): Inflater | undefined {
   }
 }
 
-function take(room: number): Buffer {
+/** A spare buffer of at least `room` bytes (whole MiB), the caller's until it gives it back (releaseSpare). */
+export function takeSpare(room: number): Buffer {
+  const size = Math.min(Math.max(Math.ceil(room / STEP), 1) * STEP, Math.max(MAX_SPARE, room));
   let best = -1;
   for (let k = 0; k < kept.length; k++)
-    if (kept[k].byteLength >= room && (best < 0 || kept[k].byteLength < kept[best].byteLength)) best = k;
-  if (best < 0) return Buffer.allocUnsafeSlow(room);
-  const [buffer] = kept.splice(best, 1);
-  keptBytes -= buffer.byteLength;
+    if (kept[k].byteLength >= size && (best < 0 || kept[k].byteLength < kept[best].byteLength)) best = k;
+  const buffer = best < 0 ? Buffer.allocUnsafeSlow(size).buffer : kept.splice(best, 1)[0];
+  if (best >= 0) keptBytes -= buffer.byteLength;
+  leased.add(buffer as ArrayBuffer);
   return Buffer.from(buffer, 0, buffer.byteLength);
 }
 
+/** The largest buffer takeSpare hands out for reuse (larger ones are made, and not kept). */
+export const MAX_SPARE_BYTES = MAX_SPARE;
+
 /**
- * Gives a spare buffer back once nothing reads the output inflated into it any more (it may have
- * travelled to another thread and back meanwhile). Anything else is ignored.
+ * Takes a spare buffer that comes back from another thread (the replay CLI's worker protocol) as this
+ * thread's own, then gives it back.
+ */
+export function adoptSpare(buffer: ArrayBufferLike): void {
+  if (tag(buffer) !== '[object ArrayBuffer]') return;
+  leased.add(buffer as ArrayBuffer);
+  releaseSpare(buffer);
+}
+
+/**
+ * Gives a spare buffer back (one takeSpare handed out on this thread) once nothing reads what was put in
+ * it any more. Anything else is ignored.
  */
 export function releaseSpare(buffer: ArrayBufferLike): void {
-  if (tag(buffer) !== '[object ArrayBuffer]' || buffer.byteLength < STEP || buffer.byteLength > MAX_SPARE) return;
-  if (kept.includes(buffer as ArrayBuffer)) return;
+  if (tag(buffer) !== '[object ArrayBuffer]' || !leased.has(buffer as ArrayBuffer)) return;
+  leased.delete(buffer as ArrayBuffer);
+  if (buffer.byteLength < STEP || buffer.byteLength > MAX_SPARE) return;
   // Keep the larger ones: a small one is easy to make again, and a large one serves small files too.
   while (kept.length >= MAX_KEPT || (kept.length > 0 && keptBytes + buffer.byteLength > MAX_KEPT_BYTES)) {
     let smallest = 0;
@@ -127,8 +148,7 @@ export function gunzipIntoSpare(bytes: Uint8Array, limit: number, stated: number
   const z = inflaterNow();
   if (!z) return undefined;
   // One byte more than the output may be: a full buffer then means "more than fits", never "it fitted".
-  const room = Math.min(Math.ceil((stated + 1024) / STEP) * STEP, MAX_SPARE);
-  const out = take(room);
+  const out = takeSpare(Math.min(stated + 1024, MAX_SPARE));
   const length = Math.min(out.length, limit + 1);
   let produced = -1;
   try {
