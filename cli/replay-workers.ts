@@ -14,7 +14,8 @@ import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { isGzip, type PredecodedInput, releasePredecoded, scanRecordList } from '../shared/intake/decode-input';
+import { isGzip, type PredecodedInput, scanRecordList } from '../shared/intake/decode-input';
+import { adoptSpare } from '../shared/intake/spare-inflate';
 import { type DetectionRun, type Predecoded, RECORD_LIST_BYTES, type RunOutcome } from '../shared/pipeline';
 import { errorMessage } from '../shared/errors';
 import { type InputFile, readInput, releaseInput } from './read-inputs';
@@ -364,9 +365,11 @@ export function startReplayWorkers(
       try {
         if (slot) return slot.worker.postMessage({ id: -1, type: 'spare', buffer } satisfies Job, [buffer]);
       } catch {
-        // Not sent (the worker is gone): kept here instead, unless it went anyway.
+        // Not sent (the worker is gone): kept here instead, unless it went anyway (then it is detached, and
+        // too small to be kept).
       }
-      releasePredecoded(input);
+      // It came from another thread: this one's to keep only when adopted (releaseSpare takes back leases).
+      adoptSpare(buffer);
     },
     partBuffer(size) {
       const reused = size <= PART_BUFFER_BYTES ? spare.pop() : undefined;
